@@ -1,0 +1,395 @@
+//! The one HTTP core every call goes through: base URL, `Access-Token`, pacing, retries,
+//! envelope decoding and typed errors.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use url::Url;
+
+use super::error::ApiError;
+use super::pacing::Pacer;
+use super::query::Query;
+use super::retry::{Replay, RetryPolicy};
+
+/// Where every endpoint path is appended.
+pub const API_PREFIX: &str = "open_api/v1.3/";
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Scheme and host (e.g. `https://business-api.tiktok.com`); the API prefix is added here.
+    pub base_url: Url,
+    pub token: Option<SecretString>,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub requests_per_second: NonZeroU32,
+}
+
+impl ClientOptions {
+    pub fn new(base_url: Url) -> Self {
+        Self {
+            base_url,
+            token: None,
+            timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            requests_per_second: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+}
+
+/// Whether a call carries the `Access-Token` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    Token,
+    /// The OAuth code exchange is made without a token.
+    None,
+}
+
+/// A decoded envelope whose `code` was 0 or 20001 (partial success).
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub code: i64,
+    pub message: String,
+    pub request_id: String,
+    pub data: Option<Box<RawValue>>,
+    pub headers: HeaderMap,
+}
+
+impl ApiResponse {
+    /// Decodes `data` into `T`; a missing `data` decodes like `{}`.
+    pub fn data<T: DeserializeOwned>(&self, endpoint: &str) -> Result<T, ApiError> {
+        let raw = self.data.as_deref().map_or("{}", RawValue::get);
+        serde_json::from_str(raw).map_err(|e| ApiError::Decode {
+            endpoint: endpoint.to_string(),
+            detail: format!("{e} (request_id {})", self.request_id),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(deserialize_with = "code_from_any")]
+    code: i64,
+    #[serde(default)]
+    message: String,
+    #[serde(default, deserialize_with = "super::ids::string_or_number")]
+    request_id: String,
+    #[serde(default)]
+    data: Option<Box<RawValue>>,
+}
+
+fn code_from_any<'de, D: serde::Deserializer<'de>>(de: D) -> Result<i64, D::Error> {
+    let text = super::ids::string_or_number(de)?;
+    text.trim().parse().map_err(serde::de::Error::custom)
+}
+
+/// A typed client for the Marketing API. Cheap to clone; clones share pacing.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    api_base: Url,
+    token: Option<SecretString>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    pacer: Pacer,
+}
+
+impl Client {
+    pub fn new(options: ClientOptions) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("tiktok-ads/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| ApiError::Setup(describe_chain(&e)))?;
+        let api_base = api_base(&options.base_url)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                api_base,
+                token: options.token,
+                timeout: options.timeout,
+                retry: options.retry,
+                pacer: Pacer::new(options.requests_per_second),
+            }),
+        })
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.inner.token.is_some()
+    }
+
+    /// `GET path?query` and decode `data` into `T`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &Query) -> Result<T, ApiError> {
+        self.call(Method::GET, path, Some(query), None, Auth::Token, Replay::Safe)
+            .await?
+            .data(path)
+    }
+
+    /// `POST path` with a JSON body and decode `data` into `T`.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        auth: Auth,
+        replay: Replay,
+    ) -> Result<T, ApiError> {
+        self.call(Method::POST, path, None, Some(body), auth, replay)
+            .await?
+            .data(path)
+    }
+
+    /// The request path every call takes: pacing, retries, envelope and error mapping.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&Query>,
+        body: Option<&serde_json::Value>,
+        auth: Auth,
+        replay: Replay,
+    ) -> Result<ApiResponse, ApiError> {
+        let url = self.endpoint_url(path)?;
+        let attempts_allowed = self.inner.retry.max_retries + 1;
+        let mut retry = 0;
+        loop {
+            self.inner.pacer.ready(path).await;
+            let started = Instant::now();
+            let result = self
+                .attempt(method.clone(), &url, path, query, body, auth)
+                .await;
+            let elapsed = started.elapsed().as_millis();
+            let error = match result {
+                Ok(response) => {
+                    tracing::debug!(
+                        "{method} {path} -> code {} request_id {} ({elapsed} ms)",
+                        response.code,
+                        response.request_id
+                    );
+                    return Ok(response);
+                }
+                Err(Attempt { error, sent }) => {
+                    tracing::debug!("{method} {path} -> {error} ({elapsed} ms)");
+                    if sent && replay == Replay::Unsafe && !matches!(error, ApiError::Api { .. }) {
+                        return Err(ApiError::Uncertain {
+                            endpoint: path.to_string(),
+                            cause: error.to_string(),
+                        });
+                    }
+                    error
+                }
+            };
+            match self.inner.retry.delay_for(retry, &error) {
+                Some(wait) => {
+                    retry += 1;
+                    tracing::info!(
+                        "retrying {method} {path} in {} ms (retry {retry} of {}): {error}",
+                        wait.as_millis(),
+                        self.inner.retry.max_retries
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                None if retry > 0 && error.is_retryable() => {
+                    return Err(ApiError::RetriesExhausted {
+                        attempts: attempts_allowed,
+                        last: Box::new(error),
+                    });
+                }
+                None => return Err(error),
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &Url,
+        path: &str,
+        query: Option<&Query>,
+        body: Option<&serde_json::Value>,
+        auth: Auth,
+    ) -> Result<ApiResponse, Attempt> {
+        let mut request = self.inner.http.request(method, url.clone());
+        if let Some(query) = query {
+            request = request.query(query.pairs());
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if auth == Auth::Token
+            && let Some(token) = &self.inner.token
+        {
+            request = request.header("Access-Token", token.expose_secret());
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(path, e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(path, e))
+            .map_err(|mut a| {
+                a.sent = true;
+                a
+            })?;
+        decode(path, status, headers, &bytes).map_err(|error| Attempt { error, sent: true })
+    }
+
+    fn transport_error(&self, path: &str, error: reqwest::Error) -> Attempt {
+        // A failed connect means nothing reached the server, so even a create may be re-sent.
+        let sent = !error.is_connect();
+        let error = if error.is_timeout() {
+            ApiError::Timeout {
+                endpoint: path.to_string(),
+                timeout: self.inner.timeout,
+            }
+        } else {
+            // The URL may carry the app secret in its query string: never show it.
+            ApiError::Transport {
+                endpoint: path.to_string(),
+                source: error.without_url(),
+            }
+        };
+        Attempt { error, sent }
+    }
+
+    fn endpoint_url(&self, path: &str) -> Result<Url, ApiError> {
+        let relative = path.trim_start_matches('/');
+        self.inner
+            .api_base
+            .join(relative)
+            .map_err(|e| ApiError::Setup(format!("bad endpoint path {path}: {e}")))
+    }
+}
+
+/// One failed attempt and whether the request may have reached TikTok.
+struct Attempt {
+    error: ApiError,
+    sent: bool,
+}
+
+fn api_base(base: &Url) -> Result<Url, ApiError> {
+    let mut base = base.clone();
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    base.join(API_PREFIX)
+        .map_err(|e| ApiError::Setup(format!("bad base URL {base}: {e}")))
+}
+
+fn decode(
+    path: &str,
+    status: StatusCode,
+    headers: HeaderMap,
+    bytes: &[u8],
+) -> Result<ApiResponse, ApiError> {
+    let envelope = serde_json::from_slice::<Envelope>(bytes);
+    match envelope {
+        Ok(envelope) if envelope.code == 0 || envelope.code == 20001 => {
+            if status.is_success() {
+                Ok(ApiResponse {
+                    code: envelope.code,
+                    message: envelope.message,
+                    request_id: envelope.request_id,
+                    data: envelope.data,
+                    headers,
+                })
+            } else {
+                Err(http_error(path, status, &headers, bytes))
+            }
+        }
+        Ok(envelope) => Err(ApiError::Api {
+            code: envelope.code,
+            message: envelope.message,
+            request_id: envelope.request_id,
+            endpoint: path.to_string(),
+        }),
+        Err(_) if !status.is_success() => Err(http_error(path, status, &headers, bytes)),
+        Err(e) => Err(ApiError::Decode {
+            endpoint: path.to_string(),
+            detail: format!("not a TikTok JSON envelope ({e})"),
+        }),
+    }
+}
+
+fn http_error(path: &str, status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> ApiError {
+    let retry_after = headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    ApiError::Http {
+        status: status.as_u16(),
+        endpoint: path.to_string(),
+        body: String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned(),
+        retry_after,
+    }
+}
+
+/// The full cause chain of an error on one line (reqwest hides the useful part in sources).
+fn describe_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_base_keeps_any_path_prefix() {
+        let base = Url::parse("http://127.0.0.1:9000").unwrap();
+        assert_eq!(
+            api_base(&base).unwrap().as_str(),
+            "http://127.0.0.1:9000/open_api/v1.3/"
+        );
+        let base = Url::parse("http://127.0.0.1:9000/proxy").unwrap();
+        assert_eq!(
+            api_base(&base).unwrap().as_str(),
+            "http://127.0.0.1:9000/proxy/open_api/v1.3/"
+        );
+    }
+
+    #[test]
+    fn non_zero_code_in_http_200_is_an_error() {
+        let body = br#"{"code":40105,"message":"bad token","request_id":"r1","data":{}}"#;
+        let err = decode("/user/info/", StatusCode::OK, HeaderMap::new(), body).unwrap_err();
+        assert_eq!(err.code(), Some(40105));
+        assert_eq!(err.request_id(), Some("r1"));
+    }
+
+    #[test]
+    fn partial_success_is_returned_for_inspection() {
+        let body = br#"{"code":20001,"message":"partial","request_id":"r","data":{"a":1}}"#;
+        let ok = decode("/x/", StatusCode::OK, HeaderMap::new(), body).unwrap();
+        assert_eq!(ok.code, 20001);
+    }
+
+    #[test]
+    fn plain_text_404_is_an_http_error() {
+        let err = decode("/x", StatusCode::NOT_FOUND, HeaderMap::new(), b"404 page not found")
+            .unwrap_err();
+        assert!(matches!(err, ApiError::Http { status: 404, .. }));
+        assert!(err.to_string().contains("404 page not found"));
+    }
+}

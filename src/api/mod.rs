@@ -1,0 +1,23 @@
+//! The typed client for TikTok's Marketing API v1.3: one HTTP core (`client`) and one module
+//! per resource. Knows nothing of terminals or output formats.
+
+pub mod advertiser;
+pub mod client;
+pub mod error;
+pub mod ids;
+pub mod oauth;
+pub mod pacing;
+pub mod paging;
+pub mod query;
+pub mod retry;
+pub mod user;
+
+pub use client::{Auth, Client, ClientOptions};
+pub use error::ApiError;
+pub use query::Query;
+pub use retry::{Replay, RetryPolicy};
+
+/// Production host of the API and of the advertiser consent page.
+pub const PRODUCTION_HOST: &str = "https://business-api.tiktok.com";
+/// Sandbox host (tokens are made in the developer portal; no consent page).
+pub const SANDBOX_HOST: &str = "https://sandbox-ads.tiktok.com";

@@ -1,0 +1,5 @@
+//! tiktok-ads: a command-line client for the TikTok Business (Marketing) API v1.3.
+//!
+//! Layers depend downward only: `cli` → (`auth`, `output`, `config`) → `api`.
+
+pub mod api;
