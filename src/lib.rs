@@ -3,3 +3,6 @@
 //! Layers depend downward only: `cli` → (`auth`, `output`, `config`) → `api`.
 
 pub mod api;
+pub mod auth;
+pub mod config;
+mod fsutil;

@@ -1,0 +1,138 @@
+//! The owner-only credentials file: the fallback where no OS keyring is reachable (servers,
+//! cron), or the store of choice with `--token-store file`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::store::StoreError;
+
+const FILE_NAME: &str = "credentials.toml";
+
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    path: PathBuf,
+}
+
+impl FileStore {
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            path: dir.join(FILE_NAME),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.read_all()?.remove(key))
+    }
+
+    pub fn set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let mut all = self.read_all()?;
+        all.insert(key.to_string(), value.to_string());
+        self.write_all(&all)
+    }
+
+    /// Removes `key`; true when it was there.
+    pub fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let mut all = self.read_all()?;
+        if all.remove(key).is_none() {
+            return Ok(false);
+        }
+        self.write_all(&all)?;
+        Ok(true)
+    }
+
+    fn read_all(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => {
+                return Err(StoreError::File {
+                    path: self.path.clone(),
+                    detail: e.to_string(),
+                });
+            }
+        };
+        self.check_permissions()?;
+        toml::from_str(&text).map_err(|e| StoreError::File {
+            path: self.path.clone(),
+            detail: format!("not a valid credentials file: {e}"),
+        })
+    }
+
+    fn write_all(&self, all: &BTreeMap<String, String>) -> Result<(), StoreError> {
+        let text = toml::to_string(all).map_err(|e| StoreError::File {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        })?;
+        crate::fsutil::write_private_atomic(&self.path, text.as_bytes()).map_err(|e| {
+            StoreError::File {
+                path: self.path.clone(),
+                detail: format!("{e:#}"),
+            }
+        })
+    }
+
+    /// Like ssh with private keys: a credentials file others can read is not used.
+    #[cfg(unix)]
+    fn check_permissions(&self) -> Result<(), StoreError> {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&self.path)
+            .map_err(|e| StoreError::File {
+                path: self.path.clone(),
+                detail: e.to_string(),
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(StoreError::InsecureFile {
+                path: self.path.clone(),
+                mode: mode & 0o777,
+            });
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn check_permissions(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_get_delete_with_owner_only_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::in_dir(&dir.path().join("nested"));
+        assert_eq!(store.get("production/default").unwrap(), None);
+        store.set("production/default", "tok-1").unwrap();
+        store.set("sandbox/default", "tok-2").unwrap();
+        assert_eq!(store.get("production/default").unwrap().as_deref(), Some("tok-1"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(store.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(store.delete("production/default").unwrap());
+        assert!(!store.delete("production/default").unwrap());
+        assert_eq!(store.get("sandbox/default").unwrap().as_deref(), Some("tok-2"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn group_readable_file_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::in_dir(dir.path());
+        store.set("k", "v").unwrap();
+        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o640)).unwrap();
+        let err = store.get("k").unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+    }
+}
