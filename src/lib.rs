@@ -4,5 +4,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod cli;
 pub mod config;
+pub mod exit;
 mod fsutil;
+pub mod logging;
+pub mod output;
+pub mod redact;

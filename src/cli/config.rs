@@ -1,0 +1,127 @@
+//! `config set | get | unset | list | path`: profile settings in the config file. Only
+//! `app_secret` touches the secret store; nothing else here opens the keyring.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::context::Context;
+use super::errors::usage;
+use crate::auth::token::app_secret_key;
+use crate::config::{ConfigFile, PROFILE_KEYS};
+
+const SECRET_KEY: &str = "app_secret";
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Set a key of the profile (`app_secret` reads the value from stdin, never from argv).
+    Set {
+        key: String,
+        /// The value (not accepted for app_secret).
+        value: Option<String>,
+    },
+    /// Print a key of the profile.
+    Get { key: String },
+    /// Remove a key from the profile.
+    Unset { key: String },
+    /// Print every key of the profile (and the known keys).
+    List,
+    /// Print the path of the config file.
+    Path,
+}
+
+pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
+    let dir = &ctx.config_dir;
+    let profile_name = ctx.profile_name().to_string();
+    match command {
+        ConfigCommand::Set { key, value } if key == SECRET_KEY => {
+            if value.is_some() {
+                return Err(usage(
+                    "the app secret is never taken from the command line (every user can read it in \
+                     `ps`): pipe it on stdin, e.g. `printf %s \"$SECRET\" | tiktok-ads config set app_secret`",
+                ));
+            }
+            let secret = ctx.read_secret_from_stdin("app secret")?;
+            let saved = ctx
+                .secret_store()
+                .set(&app_secret_key(&profile_name), secrecy::ExposeSecret::expose_secret(&secret))
+                .await?;
+            if let Some(reason) = &saved.fallback_reason {
+                ctx.notice(&format!("No usable OS keyring ({reason})."));
+            }
+            ctx.notice(&format!("Stored the app secret of profile {profile_name:?} in the {}.", saved.location));
+            Ok(())
+        }
+        ConfigCommand::Set { key, value } => {
+            let Some(value) = value else {
+                return Err(usage(format!("config set {key} needs a value")));
+            };
+            let mut config = ConfigFile::load(dir)?;
+            let profile = config.profiles.entry(profile_name.clone()).or_default();
+            profile.set(&key, Some(&value)).map_err(usage)?;
+            let path = config.save(dir)?;
+            ctx.notice(&format!("Set {key} of profile {profile_name:?} in {}.", path.display()));
+            Ok(())
+        }
+        ConfigCommand::Unset { key } if key == SECRET_KEY => {
+            let removed = ctx.secret_store().delete(&app_secret_key(&profile_name)).await?;
+            if removed.is_empty() {
+                ctx.notice("No stored app secret for this profile.");
+            }
+            Ok(())
+        }
+        ConfigCommand::Unset { key } => {
+            let mut config = ConfigFile::load(dir)?;
+            let profile = config.profiles.entry(profile_name).or_default();
+            profile.set(&key, None).map_err(usage)?;
+            config.save(dir)?;
+            Ok(())
+        }
+        ConfigCommand::Get { key } => {
+            if key == SECRET_KEY {
+                return Err(usage(
+                    "the app secret is not printed; `tiktok-ads config set app_secret` replaces it",
+                ));
+            }
+            if !PROFILE_KEYS.iter().any(|(k, _)| *k == key) {
+                return Err(usage(format!("unknown key {key:?}: see `tiktok-ads config list`")));
+            }
+            match ConfigFile::load(dir)?.profile(&profile_name).get(&key) {
+                Some(value) => {
+                    println!("{value}");
+                    Ok(())
+                }
+                None => Err(usage(format!("{key} is not set in profile {profile_name:?}"))),
+            }
+        }
+        ConfigCommand::List => {
+            let config = ConfigFile::load(dir)?;
+            let profile = config.profile(&profile_name);
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "# profile {profile_name:?} in {}", ConfigFile::path(dir).display())?;
+            for (key, about) in PROFILE_KEYS {
+                if *key == SECRET_KEY {
+                    continue;
+                }
+                match profile.get(key) {
+                    Some(value) => writeln!(out, "{key} = {value}")?,
+                    None => writeln!(out, "# {key} (unset): {about}")?,
+                }
+            }
+            let others: Vec<&String> = config.profiles.keys().filter(|p| **p != profile_name).collect();
+            if !others.is_empty() {
+                writeln!(
+                    out,
+                    "# other profiles: {}",
+                    others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                )?;
+            }
+            Ok(())
+        }
+        ConfigCommand::Path => {
+            println!("{}", ConfigFile::path(dir).display());
+            Ok(())
+        }
+    }
+}

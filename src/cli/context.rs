@@ -1,0 +1,315 @@
+//! Settings resolved once per run (flag > env > .env > profile > default) and the things every
+//! command needs from them: the client, the token, app credentials, output writers.
+
+use std::io::IsTerminal;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use secrecy::SecretString;
+use url::Url;
+
+use super::GlobalArgs;
+use super::errors::{CliError, usage};
+use crate::api::oauth::AppCredentials;
+use crate::api::{Client, ClientOptions, RetryPolicy, ids};
+use crate::auth::file::FileStore;
+use crate::auth::token::{app_secret_key, token_key};
+use crate::auth::{Location, SecretStore, StoredToken};
+use crate::config::{self, ConfigFile, Environment, Profile, TokenStoreKind};
+use crate::output::{Destination, Format, RecordWriter};
+
+pub const ACCESS_TOKEN_ENV: &str = "TIKTOK_ACCESS_TOKEN";
+pub const APP_SECRET_ENV: &str = "TIKTOK_APP_SECRET";
+
+/// Where the token in use came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    Env,
+    Store(Location),
+}
+
+impl std::fmt::Display for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenSource::Env => write!(f, "environment ({ACCESS_TOKEN_ENV})"),
+            TokenSource::Store(location) => write!(f, "{location}"),
+        }
+    }
+}
+
+pub struct ResolvedToken {
+    pub token: SecretString,
+    pub source: TokenSource,
+    pub stored: Option<StoredToken>,
+}
+
+pub struct Context {
+    pub global: GlobalArgs,
+    pub config_dir: PathBuf,
+    pub profile: Profile,
+    pub environment: Environment,
+    pub base_url: Url,
+    pub stdout_is_terminal: bool,
+    pub stdin_is_terminal: bool,
+}
+
+impl Context {
+    pub fn new(global: GlobalArgs) -> Result<Self> {
+        let config_dir = config::config_dir()?;
+        let profile = ConfigFile::load(&config_dir)?.profile(&global.profile);
+        let environment = if global.sandbox {
+            Environment::Sandbox
+        } else {
+            profile.environment.unwrap_or(Environment::Production)
+        };
+        let base_url = match &global.base_url {
+            Some(url) => url.clone(),
+            None => Url::parse(environment.default_host())
+                .context("built-in host is not a URL")?,
+        };
+        for id in &global.advertiser {
+            check_advertiser_id(id)?;
+        }
+        let ctx = Self {
+            global,
+            config_dir,
+            profile,
+            environment,
+            base_url,
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+        };
+        if ctx.environment == Environment::Sandbox {
+            ctx.notice(&format!(
+                "SANDBOX: calls go to {} (sandbox tokens and ad accounts only)",
+                ctx.base_url
+            ));
+        }
+        Ok(ctx)
+    }
+
+    pub fn profile_name(&self) -> &str {
+        &self.global.profile
+    }
+
+    /// A one-line message on stderr, unless `--quiet`.
+    pub fn notice(&self, message: &str) {
+        if !self.global.quiet {
+            eprintln!("{}", crate::redact::redact(message));
+        }
+    }
+
+    /// The consent page host: the base-URL override, else production (the sandbox has none).
+    pub fn consent_base(&self) -> Url {
+        match &self.global.base_url {
+            Some(url) => url.clone(),
+            None => Url::parse(Environment::Production.default_host())
+                .unwrap_or_else(|_| self.base_url.clone()),
+        }
+    }
+
+    pub fn store_kind(&self) -> TokenStoreKind {
+        self.global
+            .token_store
+            .or(self.profile.token_store)
+            .unwrap_or_default()
+    }
+
+    pub fn secret_store(&self) -> SecretStore {
+        SecretStore::new(self.store_kind(), FileStore::in_dir(&self.config_dir))
+    }
+
+    pub fn token_key(&self) -> String {
+        token_key(self.environment.as_str(), self.profile_name())
+    }
+
+    pub fn client(&self, token: Option<SecretString>) -> Result<Client> {
+        let mut options = ClientOptions::new(self.base_url.clone());
+        options.token = token;
+        options.timeout = Duration::from_secs(self.global.timeout);
+        options.retry = RetryPolicy {
+            max_retries: self.global.max_retries,
+            base_delay: Duration::from_millis(self.global.retry_base_ms),
+            ..RetryPolicy::default()
+        };
+        options.requests_per_second = NonZeroU32::new(self.global.rate).unwrap_or(NonZeroU32::MIN);
+        Ok(Client::new(options)?)
+    }
+
+    /// The token for this profile and environment: `TIKTOK_ACCESS_TOKEN`, else the store.
+    pub async fn token(&self) -> Result<ResolvedToken> {
+        if let Some(token) = env_nonempty(ACCESS_TOKEN_ENV) {
+            crate::redact::register(&token);
+            return Ok(ResolvedToken {
+                token: SecretString::from(token),
+                source: TokenSource::Env,
+                stored: None,
+            });
+        }
+        let lookup = self.secret_store().get(&self.token_key()).await?;
+        let Some((value, location)) = lookup.found else {
+            let keyring_note = lookup
+                .keyring_problem
+                .map(|p| format!(" (the OS keyring was not usable: {p})"))
+                .unwrap_or_default();
+            return Err(CliError::NotLoggedIn {
+                profile: self.profile_name().to_string(),
+                environment: self.environment.to_string(),
+                sandbox_flag: if self.environment == Environment::Sandbox {
+                    " --sandbox"
+                } else {
+                    ""
+                },
+                keyring_note,
+            }
+            .into());
+        };
+        // A bare token string (written by hand) is accepted as well as the JSON record.
+        let stored = StoredToken::from_json(&value);
+        let token = stored
+            .as_ref()
+            .map(|s| s.access_token.clone())
+            .unwrap_or(value);
+        crate::redact::register(&token);
+        Ok(ResolvedToken {
+            token: SecretString::from(token),
+            source: TokenSource::Store(location),
+            stored,
+        })
+    }
+
+    pub async fn authed_client(&self) -> Result<(Client, ResolvedToken)> {
+        let token = self.token().await?;
+        let client = self.client(Some(token.token.clone()))?;
+        Ok((client, token))
+    }
+
+    pub fn app_id(&self) -> Option<String> {
+        self.global
+            .app_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .or_else(|| self.profile.app_id.clone())
+    }
+
+    /// App ID and secret. The secret comes from `TIKTOK_APP_SECRET` (or `.env`), else the
+    /// profile's stored secret, else a no-echo prompt when `prompt` and stdin is a terminal.
+    pub async fn app_credentials(&self, prompt: bool) -> Result<AppCredentials> {
+        let app_id = self.app_id().ok_or_else(|| {
+            CliError::MissingAppCredentials(
+                "no app ID: set TIKTOK_APP_ID, pass --app-id, or run `tiktok-ads config set app_id ID`"
+                    .into(),
+            )
+        })?;
+        if !ids::is_valid_id(&app_id) {
+            return Err(usage(format!("app ID {app_id:?} is not valid: expected digits only")));
+        }
+        let secret = match self.app_secret(prompt).await? {
+            Some(secret) => secret,
+            None => {
+                return Err(CliError::MissingAppCredentials(format!(
+                    "no app secret: set {APP_SECRET_ENV} (or put it in a .env file), or store it with \
+                     `tiktok-ads config set app_secret` (reads stdin)"
+                ))
+                .into());
+            }
+        };
+        Ok(AppCredentials { app_id, secret })
+    }
+
+    /// The app secret if at hand, without failing when it is not.
+    pub async fn app_secret(&self, prompt: bool) -> Result<Option<SecretString>> {
+        if let Some(secret) = env_nonempty(APP_SECRET_ENV) {
+            crate::redact::register(&secret);
+            return Ok(Some(SecretString::from(secret)));
+        }
+        let lookup = self
+            .secret_store()
+            .get(&app_secret_key(self.profile_name()))
+            .await?;
+        if let Some((secret, _)) = lookup.found {
+            crate::redact::register(&secret);
+            return Ok(Some(SecretString::from(secret)));
+        }
+        if prompt && self.stdin_is_terminal {
+            let secret = rpassword::prompt_password("TikTok app secret (input hidden): ")
+                .context("reading the app secret")?;
+            let secret = secret.trim().to_string();
+            if !secret.is_empty() {
+                crate::redact::register(&secret);
+                return Ok(Some(SecretString::from(secret)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The one advertiser a command works on: `--advertiser`, else the profile default.
+    pub fn advertiser_id(&self) -> Result<String> {
+        match self.global.advertiser.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => self.profile.advertiser_id.clone().ok_or_else(|| {
+                usage(
+                    "no advertiser: pass --advertiser ID, set TIKTOK_ADVERTISER_ID, or run \
+                     `tiktok-ads config set advertiser_id ID` (`tiktok-ads advertiser list` shows the IDs)",
+                )
+            }),
+            _ => Err(usage("this command takes one --advertiser, not several")),
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.global
+            .format
+            .resolve(self.stdout_is_terminal, self.global.output.as_deref())
+    }
+
+    pub fn destination(&self) -> Result<Destination> {
+        match &self.global.output {
+            Some(path) => Destination::file(path),
+            None => Ok(Destination::stdout()),
+        }
+    }
+
+    pub fn record_writer(&self, columns: Vec<String>) -> Result<RecordWriter> {
+        RecordWriter::new(self.format(), columns, self.destination()?)
+    }
+
+    /// Reads one secret line from stdin (for `--with-token`, `config set app_secret`).
+    pub fn read_secret_from_stdin(&self, what: &str) -> Result<SecretString> {
+        let text = if self.stdin_is_terminal {
+            rpassword::prompt_password(format!("{what} (input hidden): "))
+                .with_context(|| format!("reading the {what}"))?
+        } else {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .with_context(|| format!("reading the {what} from stdin"))?;
+            line
+        };
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            return Err(usage(format!("no {what} on stdin")));
+        }
+        crate::redact::register(&text);
+        Ok(SecretString::from(text))
+    }
+}
+
+pub fn check_advertiser_id(id: &str) -> Result<()> {
+    if ids::is_valid_id(id) {
+        Ok(())
+    } else {
+        Err(usage(format!(
+            "advertiser ID {id:?} is not valid: expected the digits of an ad account ID, e.g. 7301234567890123456"
+        )))
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}

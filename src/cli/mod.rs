@@ -1,0 +1,136 @@
+//! Command-line definitions (clap) and one module per command group. Commands orchestrate:
+//! they resolve settings, call the API client and hand rows to the output writers.
+
+pub mod advertiser;
+pub mod auth;
+pub mod config;
+pub mod context;
+pub mod errors;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use url::Url;
+
+use crate::config::TokenStoreKind;
+use crate::output::FormatChoice;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tiktok-ads",
+    version,
+    about = "Manage TikTok ads and export reports from the terminal and from cron",
+    long_about = None,
+    propagate_version = true,
+    after_help = "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 authentication needed, \
+                  4 rejected by the API, 5 transient failure after retries, 6 partial, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Use TikTok's sandbox (https://sandbox-ads.tiktok.com) instead of production.
+    #[arg(long, global = true, env = "TIKTOK_ADS_SANDBOX")]
+    pub sandbox: bool,
+
+    /// Replace the API host (and the consent page host); http only for loopback addresses.
+    #[arg(long, global = true, env = "TIKTOK_ADS_BASE_URL", value_name = "URL",
+          value_parser = parse_base_url_arg)]
+    pub base_url: Option<Url>,
+
+    /// Named profile from the config file.
+    #[arg(long, global = true, env = "TIKTOK_ADS_PROFILE", default_value = "default",
+          value_name = "NAME")]
+    pub profile: String,
+
+    /// Developer app ID (the app secret is read from TIKTOK_APP_SECRET, never from a flag).
+    #[arg(long, global = true, env = "TIKTOK_APP_ID", value_name = "ID")]
+    pub app_id: Option<String>,
+
+    /// Ad account ID(s) for commands that need one (repeat or comma-separate).
+    #[arg(long, global = true, env = "TIKTOK_ADVERTISER_ID", value_name = "ID",
+          value_delimiter = ',')]
+    pub advertiser: Vec<String>,
+
+    /// Output format: auto = table on a terminal, CSV when piped (or from the -o extension).
+    #[arg(long, global = true, env = "TIKTOK_ADS_FORMAT", value_enum, default_value = "auto")]
+    pub format: FormatChoice,
+
+    /// Write data to FILE (atomically: a failed run leaves no file).
+    #[arg(short = 'o', long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Log each API call (method, path, status, request_id, timing) and retry on stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Retries after a failed attempt (rate limits, 5xx, network).
+    #[arg(long, global = true, env = "TIKTOK_ADS_MAX_RETRIES", default_value_t = 4,
+          value_name = "N")]
+    pub max_retries: u32,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, global = true, env = "TIKTOK_ADS_TIMEOUT", default_value_t = 60,
+          value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+
+    /// Client-side pace: requests per second per endpoint.
+    #[arg(long, global = true, env = "TIKTOK_ADS_RATE", default_value_t = 10,
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rate: u32,
+
+    /// Where tokens are kept: auto (keyring, else an owner-only file), keyring or file.
+    #[arg(long, global = true, env = "TIKTOK_ADS_TOKEN_STORE", value_enum, value_name = "STORE")]
+    pub token_store: Option<TokenStoreKind>,
+
+    /// First retry waits up to this many milliseconds (doubling after).
+    #[arg(long, global = true, env = "TIKTOK_ADS_RETRY_BASE_MS", default_value_t = 1000,
+          hide = true)]
+    pub retry_base_ms: u64,
+}
+
+fn parse_base_url_arg(text: &str) -> Result<Url, String> {
+    crate::config::parse_base_url(text)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in, check and remove tokens.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
+    /// Ad accounts the token reaches.
+    #[command(subcommand)]
+    Advertiser(advertiser::AdvertiserCommand),
+    /// Read and change profile settings.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = context::Context::new(cli.global)?;
+    match cli.command {
+        Command::Auth(cmd) => auth::run(&ctx, cmd).await,
+        Command::Advertiser(cmd) => advertiser::run(&ctx, cmd).await,
+        Command::Config(cmd) => config::run(&ctx, cmd).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

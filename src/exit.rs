@@ -1,0 +1,173 @@
+//! The one place where failures become exit codes (documented in the README) and hints.
+
+use std::process::ExitCode;
+
+use crate::api::ApiError;
+use crate::auth::StoreError;
+use crate::auth::login::LoginError;
+use crate::cli::errors::CliError;
+
+pub const OK: u8 = 0;
+pub const UNEXPECTED: u8 = 1;
+pub const USAGE: u8 = 2;
+pub const AUTH: u8 = 3;
+pub const API_REJECTED: u8 = 4;
+pub const TRANSIENT: u8 = 5;
+pub const PARTIAL: u8 = 6;
+pub const INTERRUPTED: u8 = 130;
+
+/// The exit code for an error, from the most specific cause in its chain.
+pub fn code_for(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<CliError>() {
+            return match e {
+                CliError::Usage(_) => USAGE,
+                CliError::NotLoggedIn { .. } | CliError::MissingAppCredentials(_) => AUTH,
+                CliError::Partial(_) => PARTIAL,
+                CliError::Interrupted => INTERRUPTED,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<ApiError>() {
+            return api_code(e);
+        }
+        if let Some(e) = cause.downcast_ref::<LoginError>() {
+            return match e {
+                LoginError::Listen { .. } => UNEXPECTED,
+                LoginError::NotLoopback(_) => USAGE,
+                _ => AUTH,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return match e {
+                StoreError::File { .. } => UNEXPECTED,
+                _ => AUTH,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<std::io::Error>()
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            // `| head` closing the pipe early is not a failure.
+            return OK;
+        }
+    }
+    UNEXPECTED
+}
+
+fn api_code(error: &ApiError) -> u8 {
+    match error {
+        e if e.is_auth() => AUTH,
+        ApiError::Api { .. } => API_REJECTED,
+        ApiError::Http { status, .. } if *status == 429 || *status >= 500 => TRANSIENT,
+        ApiError::Http { .. } => API_REJECTED,
+        ApiError::Transport { .. }
+        | ApiError::Timeout { .. }
+        | ApiError::RetriesExhausted { .. }
+        | ApiError::Uncertain { .. } => TRANSIENT,
+        ApiError::Decode { .. } | ApiError::Setup(_) => UNEXPECTED,
+    }
+}
+
+/// What to do next, for the errors where that is not obvious from the message.
+pub fn hint_for(error: &anyhow::Error) -> Option<String> {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<ApiError>() {
+            return api_hint(e);
+        }
+    }
+    None
+}
+
+fn api_hint(error: &ApiError) -> Option<String> {
+    if let ApiError::Setup(detail) = error
+        && detail.contains("CA certificates")
+    {
+        return Some(
+            "no CA certificates were found: install them (Debian/Ubuntu: `apt-get install \
+             ca-certificates`) or point SSL_CERT_FILE at a PEM bundle"
+                .into(),
+        );
+    }
+    match error.code()? {
+        40001 => Some(
+            "the token has no permission here: check --advertiser is one of the accounts the token \
+             reaches (`tiktok-ads advertiser list`), or log in again with `tiktok-ads auth login` and \
+             grant the missing scopes and ad accounts"
+                .into(),
+        ),
+        40100 | 40133 | 40016 => Some(
+            "TikTok's rate limit for this app or ad account was hit repeatedly: try again later, \
+             lower --rate, or raise --max-retries"
+                .into(),
+        ),
+        40009 | 40014 | 40008 => Some(
+            "this call is not available in the sandbox: pass --advertiser with the sandbox ad account ID, \
+             or run against production"
+                .into(),
+        ),
+        40102 | 40104 | 40105 => Some(
+            "the token is missing, expired or revoked: run `tiktok-ads auth login` again".into(),
+        ),
+        40110 => Some("auth codes are single-use and valid for one hour: run `tiktok-ads auth login` again".into()),
+        40101 | 40113 => Some(
+            "the app ID or app secret is wrong: check TIKTOK_APP_ID and TIKTOK_APP_SECRET".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// Prints the error (secrets masked) and returns the process exit code.
+pub fn report(result: anyhow::Result<()>) -> ExitCode {
+    let Err(error) = result else {
+        return ExitCode::from(OK);
+    };
+    let code = code_for(&error);
+    if code != OK {
+        let text = format!("{error:#}");
+        eprintln!("error: {}", crate::redact::redact(&text));
+        if let Some(hint) = hint_for(&error) {
+            eprintln!("hint: {hint}");
+        }
+    }
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: i64) -> anyhow::Error {
+        anyhow::Error::new(ApiError::Api {
+            code,
+            message: "m".into(),
+            request_id: "r".into(),
+            endpoint: "/x/".into(),
+        })
+        .context("doing something")
+    }
+
+    #[test]
+    fn each_kind_of_failure_has_its_code() {
+        assert_eq!(code_for(&api(40105)), AUTH);
+        assert_eq!(code_for(&api(40002)), API_REJECTED);
+        assert_eq!(code_for(&api(40001)), API_REJECTED);
+        let exhausted = anyhow::Error::new(ApiError::RetriesExhausted {
+            attempts: 5,
+            last: Box::new(ApiError::Api {
+                code: 40100,
+                message: String::new(),
+                request_id: String::new(),
+                endpoint: String::new(),
+            }),
+        });
+        assert_eq!(code_for(&exhausted), TRANSIENT);
+        assert_eq!(code_for(&crate::cli::errors::usage("bad")), USAGE);
+        assert_eq!(code_for(&anyhow::anyhow!("boom")), UNEXPECTED);
+        let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(code_for(&pipe), OK);
+    }
+
+    #[test]
+    fn permission_errors_hint_at_scopes() {
+        assert!(hint_for(&api(40001)).unwrap().contains("scopes"));
+    }
+}
