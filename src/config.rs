@@ -107,9 +107,15 @@ pub struct Profile {
 /// The keys `config set|get|unset` accepts, with what each holds.
 pub const PROFILE_KEYS: &[(&str, &str)] = &[
     ("app_id", "developer app ID (digits)"),
-    ("advertiser_id", "default ad account for commands that need one"),
+    (
+        "advertiser_id",
+        "default ad account for commands that need one",
+    ),
     ("environment", "production or sandbox"),
-    ("redirect_uri", "redirect URI registered on the app, used by auth login"),
+    (
+        "redirect_uri",
+        "redirect URI registered on the app, used by auth login",
+    ),
     ("token_store", "auto, keyring or file"),
     (
         "app_secret",
@@ -223,7 +229,11 @@ pub fn parse_base_url(text: &str) -> Result<Url, String> {
                 url.host_str().unwrap_or("?")
             ));
         }
-        other => return Err(format!("unsupported scheme {other:?} in base URL: use https")),
+        other => {
+            return Err(format!(
+                "unsupported scheme {other:?} in base URL: use https"
+            ));
+        }
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err("the base URL must not carry a query or fragment".into());
@@ -233,8 +243,9 @@ pub fn parse_base_url(text: &str) -> Result<Url, String> {
 
 /// Checks a redirect URI for `auth login`.
 pub fn parse_redirect_uri(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text)
-        .map_err(|e| format!("invalid redirect URI {text:?} ({e}): expected e.g. {DEFAULT_REDIRECT_URI}"))?;
+    let url = Url::parse(text).map_err(|e| {
+        format!("invalid redirect URI {text:?} ({e}): expected e.g. {DEFAULT_REDIRECT_URI}")
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!(
             "invalid redirect URI {text:?}: expected an http(s) URL such as {DEFAULT_REDIRECT_URI}"

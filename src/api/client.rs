@@ -54,6 +54,7 @@ pub enum Auth {
 /// A decoded envelope whose `code` was 0 or 20001 (partial success).
 #[derive(Debug)]
 pub struct ApiResponse {
+    pub status: u16,
     pub code: i64,
     pub message: String,
     pub request_id: String,
@@ -131,9 +132,16 @@ impl Client {
 
     /// `GET path?query` and decode `data` into `T`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &Query) -> Result<T, ApiError> {
-        self.call(Method::GET, path, Some(query), None, Auth::Token, Replay::Safe)
-            .await?
-            .data(path)
+        self.call(
+            Method::GET,
+            path,
+            Some(query),
+            None,
+            Auth::Token,
+            Replay::Safe,
+        )
+        .await?
+        .data(path)
     }
 
     /// `POST path` with a JSON body and decode `data` into `T`.
@@ -172,7 +180,8 @@ impl Client {
             let error = match result {
                 Ok(response) => {
                     tracing::debug!(
-                        "{method} {path} -> code {} request_id {} ({elapsed} ms)",
+                        "{method} {path} -> {} code {} request_id {} ({elapsed} ms)",
+                        response.status,
                         response.code,
                         response.request_id
                     );
@@ -302,6 +311,7 @@ fn decode(
         Ok(envelope) if envelope.code == 0 || envelope.code == 20001 => {
             if status.is_success() {
                 Ok(ApiResponse {
+                    status: status.as_u16(),
                     code: envelope.code,
                     message: envelope.message,
                     request_id: envelope.request_id,
@@ -387,8 +397,13 @@ mod tests {
 
     #[test]
     fn plain_text_404_is_an_http_error() {
-        let err = decode("/x", StatusCode::NOT_FOUND, HeaderMap::new(), b"404 page not found")
-            .unwrap_err();
+        let err = decode(
+            "/x",
+            StatusCode::NOT_FOUND,
+            HeaderMap::new(),
+            b"404 page not found",
+        )
+        .unwrap_err();
         assert!(matches!(err, ApiError::Http { status: 404, .. }));
         assert!(err.to_string().contains("404 page not found"));
     }

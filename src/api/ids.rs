@@ -14,7 +14,9 @@ pub fn string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::E
 pub fn opt_string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
     match Option::<Value>::deserialize(de)? {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => value_to_string(v).map(Some).map_err(serde::de::Error::custom),
+        Some(v) => value_to_string(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
     }
 }
 

@@ -34,7 +34,13 @@ mod tests {
         let b = "/ad/get/".to_string();
         assert!(pacer.limiter.check_key(&a).is_ok());
         assert!(pacer.limiter.check_key(&a).is_ok());
-        assert!(pacer.limiter.check_key(&a).is_err(), "third call in the same second");
-        assert!(pacer.limiter.check_key(&b).is_ok(), "another endpoint has its own bucket");
+        assert!(
+            pacer.limiter.check_key(&a).is_err(),
+            "third call in the same second"
+        );
+        assert!(
+            pacer.limiter.check_key(&b).is_ok(),
+            "another endpoint has its own bucket"
+        );
     }
 }

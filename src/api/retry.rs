@@ -105,6 +105,9 @@ mod tests {
             retry_after: Some(Duration::from_secs(secs)),
         };
         assert_eq!(policy.delay_for(0, &busy(7)), Some(Duration::from_secs(7)));
-        assert_eq!(policy.delay_for(0, &busy(600)), Some(Duration::from_secs(60)));
+        assert_eq!(
+            policy.delay_for(0, &busy(600)),
+            Some(Duration::from_secs(60))
+        );
     }
 }

@@ -112,16 +112,25 @@ mod tests {
         assert_eq!(store.get("production/default").unwrap(), None);
         store.set("production/default", "tok-1").unwrap();
         store.set("sandbox/default", "tok-2").unwrap();
-        assert_eq!(store.get("production/default").unwrap().as_deref(), Some("tok-1"));
+        assert_eq!(
+            store.get("production/default").unwrap().as_deref(),
+            Some("tok-1")
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(store.path()).unwrap().permissions().mode();
+            let mode = std::fs::metadata(store.path())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(store.delete("production/default").unwrap());
         assert!(!store.delete("production/default").unwrap());
-        assert_eq!(store.get("sandbox/default").unwrap().as_deref(), Some("tok-2"));
+        assert_eq!(
+            store.get("sandbox/default").unwrap().as_deref(),
+            Some("tok-2")
+        );
     }
 
     #[cfg(unix)]

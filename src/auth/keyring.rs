@@ -20,7 +20,9 @@ mod imp {
     static STORE: Mutex<Option<Arc<CredentialStore>>> = Mutex::new(None);
 
     fn store() -> Result<Arc<CredentialStore>, String> {
-        let mut guard = STORE.lock().map_err(|_| "keyring state poisoned".to_string())?;
+        let mut guard = STORE
+            .lock()
+            .map_err(|_| "keyring state poisoned".to_string())?;
         if let Some(store) = guard.as_ref() {
             return Ok(store.clone());
         }

@@ -145,12 +145,13 @@ impl CallbackListener {
     /// Binds now, before the browser opens, so a busy port fails fast.
     pub async fn bind(redirect_uri: &Url) -> Result<Self, LoginError> {
         let addr = listen_addr(redirect_uri)?;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| LoginError::Listen {
-                addr: addr.to_string(),
-                detail: e.to_string(),
-            })?;
+        let listener =
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| LoginError::Listen {
+                    addr: addr.to_string(),
+                    detail: e.to_string(),
+                })?;
         Ok(Self {
             listener,
             path: redirect_uri.path().to_string(),
@@ -294,7 +295,10 @@ mod tests {
 
     #[test]
     fn auth_code_preferred_then_code() {
-        let code = code_from_params(&params(&[("state", "s"), ("auth_code", "A"), ("code", "B")]), "s");
+        let code = code_from_params(
+            &params(&[("state", "s"), ("auth_code", "A"), ("code", "B")]),
+            "s",
+        );
         assert_eq!(code.unwrap().expose_secret(), "A");
         let code = code_from_params(&params(&[("state", "s"), ("code", "B")]), "s");
         assert_eq!(code.unwrap().expose_secret(), "B");
@@ -316,8 +320,14 @@ mod tests {
             code_from_paste("http://localhost:8080/callback?auth_code=XYZ&state=t", "s"),
             Err(LoginError::StateMismatch)
         ));
-        assert_eq!(code_from_paste("  XYZ\n", "s").unwrap().expose_secret(), "XYZ");
-        assert!(matches!(code_from_paste(" \n", "s"), Err(LoginError::NothingPasted)));
+        assert_eq!(
+            code_from_paste("  XYZ\n", "s").unwrap().expose_secret(),
+            "XYZ"
+        );
+        assert!(matches!(
+            code_from_paste(" \n", "s"),
+            Err(LoginError::NothingPasted)
+        ));
     }
 
     #[test]
@@ -325,6 +335,9 @@ mod tests {
         let ok = Url::parse("http://localhost:8123/cb").unwrap();
         assert_eq!(listen_addr(&ok).unwrap().to_string(), "127.0.0.1:8123");
         let remote = Url::parse("https://example.com/cb").unwrap();
-        assert!(matches!(listen_addr(&remote), Err(LoginError::NotLoopback(_))));
+        assert!(matches!(
+            listen_addr(&remote),
+            Err(LoginError::NotLoopback(_))
+        ));
     }
 }

@@ -121,7 +121,9 @@ impl SecretStore {
                         fallback_reason: None,
                     });
                 }
-                Err(e) if self.kind == TokenStoreKind::Auto => fallback_reason = Some(e.to_string()),
+                Err(e) if self.kind == TokenStoreKind::Auto => {
+                    fallback_reason = Some(e.to_string())
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -137,7 +139,10 @@ impl SecretStore {
         let mut removed = Vec::new();
         if self.kind != TokenStoreKind::File {
             let owned = key.to_string();
-            match self.on_keyring_thread(move || keyring::delete(&owned)).await {
+            match self
+                .on_keyring_thread(move || keyring::delete(&owned))
+                .await
+            {
                 Ok(true) => removed.push(Location::Keyring),
                 Ok(false) => {}
                 Err(_) if self.kind == TokenStoreKind::Auto => {}

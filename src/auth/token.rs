@@ -62,6 +62,9 @@ mod tests {
             created_at: String::new(),
         };
         assert!(!format!("{t:?}").contains("very-secret"));
-        assert_eq!(StoredToken::from_json(&t.to_json()).unwrap().access_token, "very-secret");
+        assert_eq!(
+            StoredToken::from_json(&t.to_json()).unwrap().access_token,
+            "very-secret"
+        );
     }
 }

@@ -10,7 +10,14 @@ use crate::api::advertiser::INFO_FIELDS;
 use crate::api::oauth::AuthorizedAdvertiser;
 use crate::config::Environment;
 
-const LIST_COLUMNS: &[&str] = &["advertiser_id", "name", "currency", "timezone", "status", "company"];
+const LIST_COLUMNS: &[&str] = &[
+    "advertiser_id",
+    "name",
+    "currency",
+    "timezone",
+    "status",
+    "company",
+];
 const INFO_COLUMNS: &[&str] = &[
     "advertiser_id",
     "name",
@@ -76,7 +83,8 @@ async fn list(ctx: &Context, fields: FieldsArg) -> Result<()> {
                 .await
                 .context("listing the authorized ad accounts")?,
             Err(e) => {
-                let ids = known_advertiser_ids(ctx, token.stored.as_ref().map(|s| &s.advertiser_ids));
+                let ids =
+                    known_advertiser_ids(ctx, token.stored.as_ref().map(|s| &s.advertiser_ids));
                 if ids.is_empty() {
                     return Err(e);
                 }

@@ -100,7 +100,11 @@ fn code_from_arg(ctx: &Context, code: &str) -> Result<SecretString> {
     Ok(SecretString::from(code.to_string()))
 }
 
-async fn browser_consent(ctx: &Context, app: &AppCredentials, args: &LoginArgs) -> Result<SecretString> {
+async fn browser_consent(
+    ctx: &Context,
+    app: &AppCredentials,
+    args: &LoginArgs,
+) -> Result<SecretString> {
     let redirect_text = args
         .redirect_uri
         .clone()
@@ -118,7 +122,9 @@ async fn browser_consent(ctx: &Context, app: &AppCredentials, args: &LoginArgs) 
     };
     let paste_allowed = args.no_browser;
     if args.no_browser {
-        eprintln!("Open this URL in a browser, approve the ad accounts, then come back:\n\n  {url}\n");
+        eprintln!(
+            "Open this URL in a browser, approve the ad accounts, then come back:\n\n  {url}\n"
+        );
         if paste_allowed {
             eprintln!(
                 "Waiting for the redirect to {redirect_uri} ... or paste the URL you were redirected \
@@ -126,7 +132,9 @@ async fn browser_consent(ctx: &Context, app: &AppCredentials, args: &LoginArgs) 
             );
         }
     } else {
-        eprintln!("Opening the TikTok consent page in your browser. If it does not open, visit:\n\n  {url}\n");
+        eprintln!(
+            "Opening the TikTok consent page in your browser. If it does not open, visit:\n\n  {url}\n"
+        );
         if webbrowser::open(url.as_str()).is_err() {
             eprintln!("(no browser could be started: open the URL above by hand)");
         }
@@ -198,7 +206,10 @@ async fn print_advertisers_after_login(
             .find(|a| &a.advertiser_id == id)
             .map(|a| a.advertiser_name.clone())
             .unwrap_or_default();
-        writer.write(&record(&[("advertiser_id", id.clone()), ("advertiser_name", name)]))?;
+        writer.write(&record(&[
+            ("advertiser_id", id.clone()),
+            ("advertiser_name", name),
+        ]))?;
     }
     writer.finish()?;
     Ok(())
@@ -322,25 +333,27 @@ async fn logout(ctx: &Context) -> Result<()> {
         ));
     }
     let revoke_error = match ctx.app_secret(false).await? {
-        Some(secret) => match ctx.app_id() {
-            Some(app_id) => {
-                let app = AppCredentials { app_id, secret };
-                let client = ctx.client(Some(resolved.token.clone()))?;
-                match client.revoke_token(&app, &resolved.token).await {
-                    Ok(_) => {
-                        ctx.notice("Token revoked at TikTok.");
-                        None
+        Some(secret) => {
+            match ctx.app_id() {
+                Some(app_id) => {
+                    let app = AppCredentials { app_id, secret };
+                    let client = ctx.client(Some(resolved.token.clone()))?;
+                    match client.revoke_token(&app, &resolved.token).await {
+                        Ok(_) => {
+                            ctx.notice("Token revoked at TikTok.");
+                            None
+                        }
+                        // Already revoked or unknown: nothing left to revoke.
+                        Err(e) if e.code() == Some(40105) => None,
+                        Err(e) => Some(e),
                     }
-                    // Already revoked or unknown: nothing left to revoke.
-                    Err(e) if e.code() == Some(40105) => None,
-                    Err(e) => Some(e),
+                }
+                None => {
+                    ctx.notice("No app ID at hand: the token was not revoked at TikTok, only deleted here.");
+                    None
                 }
             }
-            None => {
-                ctx.notice("No app ID at hand: the token was not revoked at TikTok, only deleted here.");
-                None
-            }
-        },
+        }
         None => {
             ctx.notice(
                 "No app secret at hand (TIKTOK_APP_SECRET): the token was not revoked at TikTok, only \
@@ -372,4 +385,3 @@ fn record(pairs: &[(&str, String)]) -> Map<String, Value> {
         .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
         .collect()
 }
-

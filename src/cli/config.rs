@@ -45,12 +45,18 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
             let secret = ctx.read_secret_from_stdin("app secret")?;
             let saved = ctx
                 .secret_store()
-                .set(&app_secret_key(&profile_name), secrecy::ExposeSecret::expose_secret(&secret))
+                .set(
+                    &app_secret_key(&profile_name),
+                    secrecy::ExposeSecret::expose_secret(&secret),
+                )
                 .await?;
             if let Some(reason) = &saved.fallback_reason {
                 ctx.notice(&format!("No usable OS keyring ({reason})."));
             }
-            ctx.notice(&format!("Stored the app secret of profile {profile_name:?} in the {}.", saved.location));
+            ctx.notice(&format!(
+                "Stored the app secret of profile {profile_name:?} in the {}.",
+                saved.location
+            ));
             Ok(())
         }
         ConfigCommand::Set { key, value } => {
@@ -61,11 +67,17 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
             let profile = config.profiles.entry(profile_name.clone()).or_default();
             profile.set(&key, Some(&value)).map_err(usage)?;
             let path = config.save(dir)?;
-            ctx.notice(&format!("Set {key} of profile {profile_name:?} in {}.", path.display()));
+            ctx.notice(&format!(
+                "Set {key} of profile {profile_name:?} in {}.",
+                path.display()
+            ));
             Ok(())
         }
         ConfigCommand::Unset { key } if key == SECRET_KEY => {
-            let removed = ctx.secret_store().delete(&app_secret_key(&profile_name)).await?;
+            let removed = ctx
+                .secret_store()
+                .delete(&app_secret_key(&profile_name))
+                .await?;
             if removed.is_empty() {
                 ctx.notice("No stored app secret for this profile.");
             }
@@ -85,21 +97,29 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
                 ));
             }
             if !PROFILE_KEYS.iter().any(|(k, _)| *k == key) {
-                return Err(usage(format!("unknown key {key:?}: see `tiktok-ads config list`")));
+                return Err(usage(format!(
+                    "unknown key {key:?}: see `tiktok-ads config list`"
+                )));
             }
             match ConfigFile::load(dir)?.profile(&profile_name).get(&key) {
                 Some(value) => {
                     println!("{value}");
                     Ok(())
                 }
-                None => Err(usage(format!("{key} is not set in profile {profile_name:?}"))),
+                None => Err(usage(format!(
+                    "{key} is not set in profile {profile_name:?}"
+                ))),
             }
         }
         ConfigCommand::List => {
             let config = ConfigFile::load(dir)?;
             let profile = config.profile(&profile_name);
             let mut out = std::io::stdout().lock();
-            writeln!(out, "# profile {profile_name:?} in {}", ConfigFile::path(dir).display())?;
+            writeln!(
+                out,
+                "# profile {profile_name:?} in {}",
+                ConfigFile::path(dir).display()
+            )?;
             for (key, about) in PROFILE_KEYS {
                 if *key == SECRET_KEY {
                     continue;
@@ -109,12 +129,20 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
                     None => writeln!(out, "# {key} (unset): {about}")?,
                 }
             }
-            let others: Vec<&String> = config.profiles.keys().filter(|p| **p != profile_name).collect();
+            let others: Vec<&String> = config
+                .profiles
+                .keys()
+                .filter(|p| **p != profile_name)
+                .collect();
             if !others.is_empty() {
                 writeln!(
                     out,
                     "# other profiles: {}",
-                    others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    others
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )?;
             }
             Ok(())

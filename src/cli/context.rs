@@ -66,8 +66,7 @@ impl Context {
         };
         let base_url = match &global.base_url {
             Some(url) => url.clone(),
-            None => Url::parse(environment.default_host())
-                .context("built-in host is not a URL")?,
+            None => Url::parse(environment.default_host()).context("built-in host is not a URL")?,
         };
         for id in &global.advertiser {
             check_advertiser_id(id)?;
@@ -204,7 +203,9 @@ impl Context {
             )
         })?;
         if !ids::is_valid_id(&app_id) {
-            return Err(usage(format!("app ID {app_id:?} is not valid: expected digits only")));
+            return Err(usage(format!(
+                "app ID {app_id:?} is not valid: expected digits only"
+            )));
         }
         let secret = match self.app_secret(prompt).await? {
             Some(secret) => secret,

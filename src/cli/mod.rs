@@ -44,8 +44,13 @@ pub struct GlobalArgs {
     pub base_url: Option<Url>,
 
     /// Named profile from the config file.
-    #[arg(long, global = true, env = "TIKTOK_ADS_PROFILE", default_value = "default",
-          value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIKTOK_ADS_PROFILE",
+        default_value = "default",
+        value_name = "NAME"
+    )]
     pub profile: String,
 
     /// Developer app ID (the app secret is read from TIKTOK_APP_SECRET, never from a flag).
@@ -53,12 +58,23 @@ pub struct GlobalArgs {
     pub app_id: Option<String>,
 
     /// Ad account ID(s) for commands that need one (repeat or comma-separate).
-    #[arg(long, global = true, env = "TIKTOK_ADVERTISER_ID", value_name = "ID",
-          value_delimiter = ',')]
+    #[arg(
+        long,
+        global = true,
+        env = "TIKTOK_ADVERTISER_ID",
+        value_name = "ID",
+        value_delimiter = ','
+    )]
     pub advertiser: Vec<String>,
 
     /// Output format: auto = table on a terminal, CSV when piped (or from the -o extension).
-    #[arg(long, global = true, env = "TIKTOK_ADS_FORMAT", value_enum, default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIKTOK_ADS_FORMAT",
+        value_enum,
+        default_value = "auto"
+    )]
     pub format: FormatChoice,
 
     /// Write data to FILE (atomically: a failed run leaves no file).
@@ -74,8 +90,13 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Retries after a failed attempt (rate limits, 5xx, network).
-    #[arg(long, global = true, env = "TIKTOK_ADS_MAX_RETRIES", default_value_t = 4,
-          value_name = "N")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIKTOK_ADS_MAX_RETRIES",
+        default_value_t = 4,
+        value_name = "N"
+    )]
     pub max_retries: u32,
 
     /// Per-request timeout in seconds.
@@ -89,12 +110,23 @@ pub struct GlobalArgs {
     pub rate: u32,
 
     /// Where tokens are kept: auto (keyring, else an owner-only file), keyring or file.
-    #[arg(long, global = true, env = "TIKTOK_ADS_TOKEN_STORE", value_enum, value_name = "STORE")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIKTOK_ADS_TOKEN_STORE",
+        value_enum,
+        value_name = "STORE"
+    )]
     pub token_store: Option<TokenStoreKind>,
 
     /// First retry waits up to this many milliseconds (doubling after).
-    #[arg(long, global = true, env = "TIKTOK_ADS_RETRY_BASE_MS", default_value_t = 1000,
-          hide = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "TIKTOK_ADS_RETRY_BASE_MS",
+        default_value_t = 1000,
+        hide = true
+    )]
     pub retry_base_ms: u64,
 }
 

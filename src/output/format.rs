@@ -59,8 +59,14 @@ mod tests {
     fn auto_is_table_on_a_terminal_and_csv_in_a_pipe() {
         assert_eq!(FormatChoice::Auto.resolve(true, None), Format::Table);
         assert_eq!(FormatChoice::Auto.resolve(false, None), Format::Csv);
-        assert_eq!(FormatChoice::Auto.resolve(true, Some(Path::new("a.json"))), Format::Json);
-        assert_eq!(FormatChoice::Auto.resolve(true, Some(Path::new("a.jsonl"))), Format::Ndjson);
+        assert_eq!(
+            FormatChoice::Auto.resolve(true, Some(Path::new("a.json"))),
+            Format::Json
+        );
+        assert_eq!(
+            FormatChoice::Auto.resolve(true, Some(Path::new("a.jsonl"))),
+            Format::Ndjson
+        );
         assert_eq!(FormatChoice::Json.resolve(true, None), Format::Json);
     }
 }

@@ -18,7 +18,7 @@ pub struct RecordWriter {
 }
 
 enum Sink {
-    Csv(csv::Writer<Destination>),
+    Csv(Box<csv::Writer<Destination>>),
     Plain(Destination),
 }
 
@@ -27,7 +27,7 @@ impl RecordWriter {
         let sink = if format == Format::Csv {
             let mut csv = csv::WriterBuilder::new().from_writer(out);
             csv.write_record(&columns)?;
-            Sink::Csv(csv)
+            Sink::Csv(Box::new(csv))
         } else {
             Sink::Plain(out)
         };
@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn cells_keep_values_as_sent() {
-        assert_eq!(cell(Some(&json!("7301234567890123456"))), "7301234567890123456");
+        assert_eq!(
+            cell(Some(&json!("7301234567890123456"))),
+            "7301234567890123456"
+        );
         assert_eq!(cell(Some(&json!(1523.47))), "1523.47");
         assert_eq!(cell(Some(&json!(null))), "");
         assert_eq!(cell(None), "");

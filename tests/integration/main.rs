@@ -1,1 +1,10 @@
+//! Black-box tests of the `tiktok-ads` binary against local servers that answer like TikTok.
+//! One test binary (one link step) with a module per command group.
 
+mod advertiser;
+mod auth;
+mod config;
+mod core;
+mod login;
+mod support;
+mod token_store;

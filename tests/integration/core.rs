@@ -1,0 +1,297 @@
+//! The API core seen from the outside: retries, exit codes, redaction, atomic output, input checks.
+
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::support::*;
+
+async fn env_with_token() -> TestEnv {
+    let env = TestEnv::new().await;
+    env.login_with_token(TOKEN).await;
+    env
+}
+
+async fn mount_info_success(env: &TestEnv) {
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(fixture_response("advertiser_info.json"))
+        .mount(&env.server)
+        .await;
+}
+
+fn info_cmd(env: &TestEnv) -> assert_cmd::Command {
+    let mut cmd = env.cmd();
+    cmd.args([
+        "advertiser",
+        "info",
+        ADV_US,
+        ADV_EU,
+        "--fields",
+        "advertiser_id,currency",
+    ]);
+    cmd
+}
+
+async fn info_calls(env: &TestEnv) -> usize {
+    env.server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/advertiser/info/"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_code_in_http_200_is_retried_then_succeeds() {
+    let env = env_with_token().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(fixture_response("error_rate_limit.json"))
+        .up_to_n_times(2)
+        .mount(&env.server)
+        .await;
+    mount_info_success(&env).await;
+    let out = info_cmd(&env).arg("-v").assert().success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!("advertiser_id,currency\n{ADV_US},USD\n{ADV_EU},EUR\n")
+    );
+    assert_eq!(info_calls(&env).await, 3);
+    let stderr = stderr_of(out.get_output());
+    assert_eq!(
+        stderr.matches("retrying GET /advertiser/info/").count(),
+        2,
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_503_is_retried_then_succeeds() {
+    let env = env_with_token().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(ResponseTemplate::new(503).set_body_string("upstream busy"))
+        .up_to_n_times(1)
+        .mount(&env.server)
+        .await;
+    mount_info_success(&env).await;
+    info_cmd(&env).assert().success();
+    assert_eq!(info_calls(&env).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_exhausted_exit_5_after_the_configured_attempts() {
+    let env = env_with_token().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(fixture_response("error_system.json"))
+        .mount(&env.server)
+        .await;
+    let out = info_cmd(&env).args(["--max-retries", "2"]).assert().code(5);
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("gave up after 3 attempts") && stderr.contains("50000"),
+        "{stderr}"
+    );
+    assert_eq!(info_calls(&env).await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn permission_error_exits_4_with_code_request_id_and_scope_hint() {
+    let env = env_with_token().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(fixture_response("error_permission.json"))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let out = info_cmd(&env).assert().code(4);
+    let stderr = stderr_of(out.get_output());
+    assert!(stderr.contains("40001"), "{stderr}");
+    assert!(
+        stderr.contains("2025020309154701024547A7C3E9F1B2D42F"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint:") && stderr.contains("scopes"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parameter_error_exits_4_without_retry() {
+    let env = env_with_token().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(fixture_response("error_param.json"))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    info_cmd(&env).assert().code(4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revoked_token_exits_3_and_names_auth_login() {
+    let env = env_with_token().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(fixture_response("error_access_token_invalid.json"))
+        .mount(&env.server)
+        .await;
+    let out = info_cmd(&env).assert().code(3);
+    assert!(stderr_of(out.get_output()).contains("tiktok-ads auth login"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_connection_is_transient_exit_5() {
+    let env = env_with_token().await;
+    let out = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", "http://127.0.0.1:9")
+        .args(["--max-retries", "1", "advertiser", "info", ADV_US])
+        .assert()
+        .code(5);
+    assert!(stderr_of(out.get_output()).contains("network error"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_logs_calls_but_never_secrets() {
+    let env = TestEnv::new().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/oauth2/advertiser/get/")))
+        .respond_with(fixture_response("oauth_advertiser_get.json"))
+        .mount(&env.server)
+        .await;
+    mount_info_success(&env).await;
+    Mock::given(method("POST"))
+        .and(path(api_path("/oauth2/access_token/")))
+        .respond_with(ok(
+            json!({"access_token": TOKEN, "advertiser_ids": [ADV_US], "scope": [1]}),
+        ))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args(["-v", "auth", "login", "--auth-code", "-"])
+        .env("TIKTOK_APP_ID", APP_ID)
+        .env("TIKTOK_APP_SECRET", APP_SECRET)
+        .write_stdin("one-time-auth-code-777\n")
+        .assert()
+        .success();
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("POST /oauth2/access_token/ -> 200 code 0 request_id req-ok-1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("GET /oauth2/advertiser/get/"), "{stderr}");
+    for secret in [TOKEN, APP_SECRET, "one-time-auth-code-777"] {
+        assert!(!stderr.contains(secret), "{secret} leaked: {stderr}");
+    }
+
+    let out = env
+        .cmd()
+        .args(["-v", "advertiser", "list"])
+        .env("TIKTOK_APP_ID", APP_ID)
+        .env("TIKTOK_APP_SECRET", APP_SECRET)
+        .assert()
+        .success();
+    let stderr = stderr_of(out.get_output());
+    assert!(stderr.contains("GET /advertiser/info/"), "{stderr}");
+    assert!(
+        !stderr.contains(TOKEN) && !stderr.contains(APP_SECRET),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_file_is_written_on_success_and_absent_on_failure() {
+    let env = env_with_token().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(fixture_response("error_permission.json"))
+        .up_to_n_times(1)
+        .mount(&env.server)
+        .await;
+    mount_info_success(&env).await;
+    let target = env.work_dir().join("accounts.csv");
+
+    info_cmd(&env).args(["-o", "accounts.csv"]).assert().code(4);
+    assert!(!target.exists());
+    assert_eq!(
+        std::fs::read_dir(env.work_dir()).unwrap().count(),
+        0,
+        "no temp file left"
+    );
+
+    info_cmd(&env)
+        .args(["-o", "accounts.csv"])
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        format!("advertiser_id,currency\n{ADV_US},USD\n{ADV_EU},EUR\n")
+    );
+    // The extension picks the format when none is given.
+    info_cmd(&env)
+        .args(["-o", "accounts.json"])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.work_dir().join("accounts.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json[1]["currency"], "EUR");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_http_to_a_remote_host_is_refused() {
+    let env = env_with_token().await;
+    let out = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", "http://ads.example.com")
+        .args(["advertiser", "info", ADV_US])
+        .assert()
+        .code(2);
+    assert!(stderr_of(out.get_output()).contains("refusing plain http"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_format_is_a_usage_error() {
+    let env = TestEnv::new().await;
+    env.cmd()
+        .args(["--format", "xml", "advertiser", "list"])
+        .assert()
+        .code(2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn numeric_ids_in_responses_are_kept_as_sent() {
+    let env = env_with_token().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/advertiser/info/")))
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+            r#"{{"code":0,"message":"OK","request_id":"r","data":{{"list":[{{"advertiser_id":"{ADV_US}","name":"A","balance":10}}]}}}}"#
+        )))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args([
+            "advertiser",
+            "info",
+            ADV_US,
+            "--fields",
+            "advertiser_id,balance",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!("[\n{{\"advertiser_id\":\"{ADV_US}\",\"balance\":10}}\n]\n")
+    );
+}
