@@ -151,3 +151,29 @@ async fn logout_reports_a_failed_revocation_after_deleting() {
     assert!(stderr_of(out.get_output()).contains("may still be valid"));
     env.cmd().args(["auth", "token"]).assert().code(3);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_token_in_a_sandbox_without_user_info_stores_it_unverified() {
+    let env = TestEnv::new().await;
+    Mock::given(method("GET"))
+        .and(path(api_path("/user/info/")))
+        .respond_with(fixture_response("error_sandbox_unsupported.json"))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args(["--sandbox", "auth", "login", "--with-token"])
+        .write_stdin("sandbox-token-unverified\n")
+        .assert()
+        .success();
+    assert!(stderr_of(out.get_output()).contains("could not be verified"));
+    let out = env
+        .cmd()
+        .args(["--sandbox", "auth", "token"])
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()).trim(),
+        "sandbox-token-unverified"
+    );
+}
