@@ -408,3 +408,97 @@ mod tests {
         assert!(err.to_string().contains("404 page not found"));
     }
 }
+
+#[cfg(test)]
+mod http_tests {
+    use std::time::Duration;
+
+    use futures_util::TryStreamExt;
+    use serde_json::json;
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+
+    fn client(server: &MockServer, timeout_ms: u64) -> Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut options = ClientOptions::new(Url::parse(&server.uri()).unwrap());
+        options.token = Some(SecretString::from("t".repeat(20)));
+        options.timeout = Duration::from_millis(timeout_ms);
+        options.retry.base_delay = Duration::from_millis(1);
+        Client::new(options).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_create_is_not_sent_twice() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/open_api/v1.3/campaign/create/"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(500)))
+            .mount(&server)
+            .await;
+        let err = client(&server, 100)
+            .post::<serde_json::Value>("/campaign/create/", &json!({}), Auth::Token, Replay::Unsafe)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ApiError::Uncertain { .. }), "{err}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_read_is_retried() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/open_api/v1.3/user/info/"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(500)))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/open_api/v1.3/user/info/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"code": 0, "message": "OK", "request_id": "r", "data": {"display_name": "x"}}),
+            ))
+            .mount(&server)
+            .await;
+        let user = client(&server, 200).user_info().await.unwrap();
+        assert_eq!(user.display_name, "x");
+        assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn pages_are_fetched_lazily_until_the_last_one() {
+        let server = MockServer::start().await;
+        for page in 1..=3u64 {
+            Mock::given(method("GET"))
+                .and(path("/open_api/v1.3/campaign/get/"))
+                .and(query_param("page", page.to_string()))
+                .and(query_param("page_size", "2"))
+                .and(query_param("advertiser_id", "7301234567890123456"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                    "code": 0, "message": "OK", "request_id": "r",
+                    "data": {
+                        "list": [{"n": page * 10 + 1}, {"n": page * 10 + 2}],
+                        "page_info": {"page": page, "page_size": 2, "total_number": 6, "total_page": 3}
+                    }
+                })))
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        let client = client(&server, 1000);
+        let query = Query::new().param("advertiser_id", "7301234567890123456");
+        let stream = client.pages::<serde_json::Value>("/campaign/get/", query, 2);
+        futures_util::pin_mut!(stream);
+        let first = stream.try_next().await.unwrap().unwrap();
+        assert_eq!(first.list.len(), 2);
+        // Only the first page has been asked for so far.
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+        let rest: Vec<_> = stream.try_collect().await.unwrap();
+        let numbers: Vec<u64> = rest
+            .iter()
+            .flat_map(|p| p.list.iter().map(|v| v["n"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(numbers, [21, 22, 31, 32]);
+    }
+}

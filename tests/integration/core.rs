@@ -295,3 +295,58 @@ async fn numeric_ids_in_responses_are_kept_as_sent() {
         format!("[\n{{\"advertiser_id\":\"{ADV_US}\",\"balance\":10}}\n]\n")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_ca_certificates_give_an_install_hint() {
+    let env = env_with_token().await;
+    let empty = env.dir.path().join("no-certs");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", "https://127.0.0.1:9")
+        .env("SSL_CERT_FILE", empty.join("missing.pem"))
+        .env("SSL_CERT_DIR", &empty)
+        .args(["--max-retries", "0", "advertiser", "info", ADV_US])
+        .assert()
+        .failure();
+    let stderr = stderr_of(out.get_output());
+    assert!(stderr.contains("ca-certificates"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_exits_130() {
+    let env = TestEnv::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = env
+        .std_cmd()
+        .args(["auth", "login", "--no-browser", "--redirect-uri"])
+        .arg(format!("http://127.0.0.1:{port}/cb"))
+        .env("TIKTOK_APP_ID", APP_ID)
+        .env("TIKTOK_APP_SECRET", APP_SECRET)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it listens (it is then inside the run loop), then interrupt it.
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+}
