@@ -322,7 +322,7 @@ async fn ctrl_c_exits_130() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = env
+    let child = env
         .std_cmd()
         .args(["auth", "login", "--no-browser", "--redirect-uri"])
         .arg(format!("http://127.0.0.1:{port}/cb"))
