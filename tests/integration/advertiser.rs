@@ -1,22 +1,19 @@
 //! `advertiser list` and `advertiser info` in every format.
 
 use serde_json::{Value, json};
-use wiremock::Mock;
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{header, query_param};
 
 use crate::support::*;
 
 async fn mount_accounts(env: &TestEnv) {
-    Mock::given(method("GET"))
-        .and(path(api_path("/oauth2/advertiser/get/")))
+    on_get("/oauth2/advertiser/get/")
         .and(query_param("app_id", APP_ID))
         .and(query_param("secret", APP_SECRET))
         .and(header("Access-Token", TOKEN))
         .respond_with(fixture_response("oauth_advertiser_get.json"))
         .mount(&env.server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .and(header("Access-Token", TOKEN))
         .and(query_param(
             "advertiser_ids",
@@ -136,8 +133,7 @@ async fn unknown_field_is_rejected_before_any_request() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sandbox_list_needs_an_advertiser_and_uses_it() {
     let env = TestEnv::new().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/user/info/")))
+    on_get("/user/info/")
         .respond_with(fixture_response("user_info.json"))
         .mount(&env.server)
         .await;
@@ -153,8 +149,7 @@ async fn sandbox_list_needs_an_advertiser_and_uses_it() {
         .code(2);
     assert!(stderr_of(out.get_output()).contains("--advertiser"));
 
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .and(query_param("advertiser_ids", format!(r#"["{ADV_US}"]"#)))
         .respond_with(ok(
             json!({"list": [fixture("advertiser_info.json")["data"]["list"][0]]}),

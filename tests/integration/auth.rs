@@ -1,8 +1,7 @@
 //! `auth login --with-token`, `auth status`, `auth token`, `auth logout`.
 
 use serde_json::json;
-use wiremock::Mock;
-use wiremock::matchers::{body_json, header, method, path};
+use wiremock::matchers::{body_json, header};
 
 use crate::support::*;
 
@@ -17,8 +16,7 @@ async fn with_token_verifies_before_storing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_token_refuses_a_rejected_token() {
     let env = TestEnv::new().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/user/info/")))
+    on_get("/user/info/")
         .respond_with(fixture_response("error_access_token_invalid.json"))
         .mount(&env.server)
         .await;
@@ -41,8 +39,7 @@ async fn with_token_refuses_a_rejected_token() {
 async fn status_reports_source_and_live_check_without_the_token() {
     let env = TestEnv::new().await;
     env.login_with_token(TOKEN).await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/user/info/")))
+    on_get("/user/info/")
         .and(header("Access-Token", TOKEN))
         .respond_with(fixture_response("user_info.json"))
         .mount(&env.server)
@@ -70,8 +67,7 @@ async fn status_reports_source_and_live_check_without_the_token() {
 async fn status_exits_3_when_the_token_was_revoked() {
     let env = TestEnv::new().await;
     env.login_with_token(TOKEN).await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/user/info/")))
+    on_get("/user/info/")
         .respond_with(fixture_response("error_access_token_invalid.json"))
         .mount(&env.server)
         .await;
@@ -93,8 +89,7 @@ async fn status_and_token_exit_3_when_not_logged_in() {
 async fn logout_revokes_with_the_app_secret_and_deletes() {
     let env = TestEnv::new().await;
     env.login_with_token(TOKEN).await;
-    Mock::given(method("POST"))
-        .and(path(api_path("/oauth2/revoke_token/")))
+    on_post("/oauth2/revoke_token/")
         .and(body_json(
             json!({"app_id": APP_ID, "secret": APP_SECRET, "access_token": TOKEN}),
         ))
@@ -121,8 +116,7 @@ async fn logout_revokes_with_the_app_secret_and_deletes() {
 async fn logout_without_the_secret_deletes_locally_and_says_so() {
     let env = TestEnv::new().await;
     env.login_with_token(TOKEN).await;
-    Mock::given(method("POST"))
-        .and(path(api_path("/oauth2/revoke_token/")))
+    on_post("/oauth2/revoke_token/")
         .respond_with(ok(json!({})))
         .expect(0)
         .mount(&env.server)
@@ -136,8 +130,7 @@ async fn logout_without_the_secret_deletes_locally_and_says_so() {
 async fn logout_reports_a_failed_revocation_after_deleting() {
     let env = TestEnv::new().await;
     env.login_with_token(TOKEN).await;
-    Mock::given(method("POST"))
-        .and(path(api_path("/oauth2/revoke_token/")))
+    on_post("/oauth2/revoke_token/")
         .respond_with(api_error(40002, "invalid app", "req-revoke"))
         .mount(&env.server)
         .await;
@@ -155,8 +148,7 @@ async fn logout_reports_a_failed_revocation_after_deleting() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_token_in_a_sandbox_without_user_info_stores_it_unverified() {
     let env = TestEnv::new().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/user/info/")))
+    on_get("/user/info/")
         .respond_with(fixture_response("error_sandbox_unsupported.json"))
         .mount(&env.server)
         .await;

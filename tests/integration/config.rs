@@ -1,7 +1,6 @@
 //! `config` and how profile settings feed other commands.
 
-use wiremock::Mock;
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::query_param;
 
 use crate::support::*;
 
@@ -83,15 +82,13 @@ async fn app_secret_is_read_from_stdin_never_from_argv_and_never_in_the_toml() {
         .args(["config", "set", "app_id", APP_ID])
         .assert()
         .success();
-    Mock::given(method("GET"))
-        .and(path(api_path("/oauth2/advertiser/get/")))
+    on_get("/oauth2/advertiser/get/")
         .and(query_param("secret", APP_SECRET))
         .respond_with(fixture_response("oauth_advertiser_get.json"))
         .expect(1)
         .mount(&env.server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(fixture_response("advertiser_info.json"))
         .mount(&env.server)
         .await;
@@ -106,8 +103,7 @@ async fn profile_default_advertiser_and_environment_apply() {
         .assert()
         .success();
     env.login_with_token(TOKEN).await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .and(query_param("advertiser_ids", format!(r#"["{ADV_EU}"]"#)))
         .respond_with(fixture_response("advertiser_info.json"))
         .expect(1)

@@ -1,8 +1,7 @@
 //! The API core seen from the outside: retries, exit codes, redaction, atomic output, input checks.
 
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use crate::support::*;
 
@@ -13,8 +12,7 @@ async fn env_with_token() -> TestEnv {
 }
 
 async fn mount_info_success(env: &TestEnv) {
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(fixture_response("advertiser_info.json"))
         .mount(&env.server)
         .await;
@@ -46,8 +44,7 @@ async fn info_calls(env: &TestEnv) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_code_in_http_200_is_retried_then_succeeds() {
     let env = env_with_token().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(fixture_response("error_rate_limit.json"))
         .up_to_n_times(2)
         .mount(&env.server)
@@ -70,8 +67,7 @@ async fn rate_limit_code_in_http_200_is_retried_then_succeeds() {
 #[tokio::test(flavor = "multi_thread")]
 async fn http_503_is_retried_then_succeeds() {
     let env = env_with_token().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(ResponseTemplate::new(503).set_body_string("upstream busy"))
         .up_to_n_times(1)
         .mount(&env.server)
@@ -84,8 +80,7 @@ async fn http_503_is_retried_then_succeeds() {
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_exhausted_exit_5_after_the_configured_attempts() {
     let env = env_with_token().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(fixture_response("error_system.json"))
         .mount(&env.server)
         .await;
@@ -101,8 +96,7 @@ async fn retries_exhausted_exit_5_after_the_configured_attempts() {
 #[tokio::test(flavor = "multi_thread")]
 async fn permission_error_exits_4_with_code_request_id_and_scope_hint() {
     let env = env_with_token().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(fixture_response("error_permission.json"))
         .expect(1)
         .mount(&env.server)
@@ -123,8 +117,7 @@ async fn permission_error_exits_4_with_code_request_id_and_scope_hint() {
 #[tokio::test(flavor = "multi_thread")]
 async fn parameter_error_exits_4_without_retry() {
     let env = env_with_token().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(fixture_response("error_param.json"))
         .expect(1)
         .mount(&env.server)
@@ -135,8 +128,7 @@ async fn parameter_error_exits_4_without_retry() {
 #[tokio::test(flavor = "multi_thread")]
 async fn revoked_token_exits_3_and_names_auth_login() {
     let env = env_with_token().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(fixture_response("error_access_token_invalid.json"))
         .mount(&env.server)
         .await;
@@ -159,14 +151,12 @@ async fn a_refused_connection_is_transient_exit_5() {
 #[tokio::test(flavor = "multi_thread")]
 async fn verbose_logs_calls_but_never_secrets() {
     let env = TestEnv::new().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/oauth2/advertiser/get/")))
+    on_get("/oauth2/advertiser/get/")
         .respond_with(fixture_response("oauth_advertiser_get.json"))
         .mount(&env.server)
         .await;
     mount_info_success(&env).await;
-    Mock::given(method("POST"))
-        .and(path(api_path("/oauth2/access_token/")))
+    on_post("/oauth2/access_token/")
         .respond_with(ok(
             json!({"access_token": TOKEN, "advertiser_ids": [ADV_US], "scope": [1]}),
         ))
@@ -208,8 +198,7 @@ async fn verbose_logs_calls_but_never_secrets() {
 #[tokio::test(flavor = "multi_thread")]
 async fn output_file_is_written_on_success_and_absent_on_failure() {
     let env = env_with_token().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(fixture_response("error_permission.json"))
         .up_to_n_times(1)
         .mount(&env.server)
@@ -270,8 +259,7 @@ async fn unknown_format_is_a_usage_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn numeric_ids_in_responses_are_kept_as_sent() {
     let env = env_with_token().await;
-    Mock::given(method("GET"))
-        .and(path(api_path("/advertiser/info/")))
+    on_get("/advertiser/info/")
         .respond_with(ResponseTemplate::new(200).set_body_string(format!(
             r#"{{"code":0,"message":"OK","request_id":"r","data":{{"list":[{{"advertiser_id":"{ADV_US}","name":"A","balance":10}}]}}}}"#
         )))

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use url::Url;
-use wiremock::Mock;
-use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::matchers::{body_json, header, query_param};
 
 use crate::support::*;
 
@@ -77,8 +76,7 @@ fn query_value(url: &Url, key: &str) -> String {
 }
 
 async fn mount_exchange(env: &TestEnv, expected_calls: u64) {
-    Mock::given(method("POST"))
-        .and(path(api_path("/oauth2/access_token/")))
+    on_post("/oauth2/access_token/")
         .and(body_json(
             json!({"app_id": APP_ID, "secret": APP_SECRET, "auth_code": CODE}),
         ))
@@ -89,8 +87,7 @@ async fn mount_exchange(env: &TestEnv, expected_calls: u64) {
 }
 
 async fn mount_advertiser_names(env: &TestEnv) {
-    Mock::given(method("GET"))
-        .and(path(api_path("/oauth2/advertiser/get/")))
+    on_get("/oauth2/advertiser/get/")
         .and(query_param("app_id", APP_ID))
         .and(query_param("secret", APP_SECRET))
         .and(header("Access-Token", FIXTURE_TOKEN))
@@ -293,8 +290,7 @@ async fn auth_code_from_stdin_is_exchanged_without_a_browser() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_code_exits_3_and_stores_nothing() {
     let env = TestEnv::new().await;
-    Mock::given(method("POST"))
-        .and(path(api_path("/oauth2/access_token/")))
+    on_post("/oauth2/access_token/")
         .respond_with(fixture_response("error_auth_code_invalid.json"))
         .expect(1)
         .mount(&env.server)

@@ -137,3 +137,13 @@ pub fn stdout_of(output: &std::process::Output) -> String {
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A mock of `GET {endpoint}` under the API prefix.
+pub fn on_get(endpoint: &str) -> wiremock::MockBuilder {
+    Mock::given(method("GET")).and(path(api_path(endpoint)))
+}
+
+/// A mock of `POST {endpoint}` under the API prefix.
+pub fn on_post(endpoint: &str) -> wiremock::MockBuilder {
+    Mock::given(method("POST")).and(path(api_path(endpoint)))
+}

@@ -1,14 +1,12 @@
 //! Where tokens live: environment first, keyring or file, per environment and profile, and
 //! the no-keyring (cron / server) path.
 
-use wiremock::Mock;
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::header;
 
 use crate::support::*;
 
 async fn mount_user_info(env: &TestEnv, token: &str) {
-    Mock::given(method("GET"))
-        .and(path(api_path("/user/info/")))
+    on_get("/user/info/")
         .and(header("Access-Token", token))
         .respond_with(fixture_response("user_info.json"))
         .mount(&env.server)
