@@ -56,7 +56,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
 fn api_code(error: &ApiError) -> u8 {
     match error {
         e if e.is_auth() => AUTH,
-        ApiError::Api { .. } => API_REJECTED,
+        ApiError::Api { .. } | ApiError::NotFound { .. } => API_REJECTED,
         ApiError::Http { status, .. } if *status == 429 || *status >= 500 => TRANSIENT,
         ApiError::Http { .. } => API_REJECTED,
         ApiError::Transport { .. }

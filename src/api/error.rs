@@ -47,6 +47,12 @@ pub enum ApiError {
     )]
     Uncertain { endpoint: String, cause: String },
 
+    /// TikTok answered but the object asked for is not there (or is deleted).
+    #[error(
+        "{what} was not found (TikTok returned nothing from {endpoint}; deleted objects are not shown)"
+    )]
+    NotFound { endpoint: String, what: String },
+
     /// The body was not the JSON TikTok documents.
     #[error("unexpected response from {endpoint}: {detail}")]
     Decode { endpoint: String, detail: String },

@@ -1,8 +1,12 @@
 //! The typed client for TikTok's Marketing API v1.3: one HTTP core (`client`) and one module
 //! per resource. Knows nothing of terminals or output formats.
 
+pub mod ad;
+pub mod adgroup;
 pub mod advertiser;
+pub mod campaign;
 pub mod client;
+pub mod entity;
 pub mod error;
 pub mod ids;
 pub mod oauth;
@@ -10,6 +14,8 @@ pub mod pacing;
 pub mod paging;
 pub mod query;
 pub mod retry;
+pub mod rules;
+pub mod tool;
 pub mod user;
 
 pub use client::{Auth, Client, ClientOptions};

@@ -1,0 +1,200 @@
+//! What campaigns, ad groups and ads have in common: the same list / get / create / update /
+//! status endpoints with different names. Each resource module describes itself with a
+//! [`Resource`]; the calls here are written once.
+
+use futures_util::Stream;
+use serde_json::{Map, Value, json};
+
+use super::client::{Auth, Client};
+use super::error::ApiError;
+use super::paging::Page;
+use super::query::Query;
+use super::retry::Replay;
+
+/// Most IDs one `*_ids` filter takes.
+pub const FILTER_IDS_MAX: usize = 100;
+/// Most IDs one status update takes.
+pub const STATUS_BATCH: usize = 20;
+/// Largest `page_size` of the entity list endpoints.
+pub const PAGE_SIZE_MAX: u32 = 1000;
+
+/// How one kind of entity is named in TikTok's API.
+#[derive(Debug)]
+pub struct Resource {
+    /// Singular noun used in messages (`campaign`, `ad group`, `ad`).
+    pub noun: &'static str,
+    pub get_path: &'static str,
+    pub create_path: &'static str,
+    pub update_path: &'static str,
+    pub status_path: &'static str,
+    /// `campaign_id`, `adgroup_id`, `ad_id`.
+    pub id_field: &'static str,
+    /// `campaign_name`, ...
+    pub name_field: &'static str,
+    /// The filtering key for IDs (`campaign_ids`, ...), also the key of status updates.
+    pub ids_key: &'static str,
+    /// Whether the status endpoint takes `allow_partial_success`.
+    pub partial_success: bool,
+    /// Whether create takes TikTok's `request_id` idempotency key.
+    pub idempotent_create: bool,
+}
+
+/// What a status update did.
+#[derive(Debug, Default)]
+pub struct StatusOutcome {
+    pub changed: Vec<String>,
+    pub failed: Vec<(String, String)>,
+}
+
+impl Client {
+    /// Every page of entities matching `filtering`, lazily.
+    pub fn list_entities<'a>(
+        &'a self,
+        resource: &'static Resource,
+        advertiser_id: &str,
+        filtering: &Map<String, Value>,
+        fields: Option<&[String]>,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + 'a {
+        let mut query = Query::new().param("advertiser_id", advertiser_id);
+        if !filtering.is_empty() {
+            query = query.json("filtering", filtering);
+        }
+        if let Some(fields) = fields {
+            query = query.json("fields", &fields);
+        }
+        self.pages(resource.get_path, query, page_size.clamp(1, PAGE_SIZE_MAX))
+    }
+
+    /// One entity by ID; [`ApiError::NotFound`] when TikTok returns none.
+    pub async fn get_entity(
+        &self,
+        resource: &'static Resource,
+        advertiser_id: &str,
+        id: &str,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let mut filtering = Map::new();
+        filtering.insert(resource.ids_key.into(), json!([id]));
+        let query = Query::new()
+            .param("advertiser_id", advertiser_id)
+            .json("filtering", &filtering)
+            .param("page", 1)
+            .param("page_size", 1);
+        let page: Page<Map<String, Value>> = self.get(resource.get_path, &query).await?;
+        page.list
+            .into_iter()
+            .find(|e| e.get(resource.id_field).and_then(Value::as_str) == Some(id))
+            .ok_or_else(|| ApiError::NotFound {
+                endpoint: resource.get_path.to_string(),
+                what: format!("{} {id} in ad account {advertiser_id}", resource.noun),
+            })
+    }
+
+    /// Creates an entity. Without an idempotency key a create that may have reached TikTok is
+    /// not re-sent.
+    pub async fn create_entity(
+        &self,
+        resource: &'static Resource,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        let replay = if resource.idempotent_create && body.get("request_id").is_some() {
+            Replay::Safe
+        } else {
+            Replay::Unsafe
+        };
+        self.post(resource.create_path, body, Auth::Token, replay)
+            .await
+    }
+
+    /// Updates an entity; an update sets values, so sending it twice is harmless.
+    pub async fn update_entity(
+        &self,
+        resource: &'static Resource,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        self.post(resource.update_path, body, Auth::Token, Replay::Safe)
+            .await
+    }
+
+    /// Sets `operation_status` (`ENABLE`, `DISABLE`, `DELETE`) of at most [`STATUS_BATCH`] IDs.
+    pub async fn set_entity_status(
+        &self,
+        resource: &'static Resource,
+        advertiser_id: &str,
+        ids: &[String],
+        operation_status: &str,
+    ) -> Result<StatusOutcome, ApiError> {
+        let mut body = json!({
+            "advertiser_id": advertiser_id,
+            resource.ids_key: ids,
+            "operation_status": operation_status,
+        });
+        if resource.partial_success {
+            body["allow_partial_success"] = json!(true);
+        }
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                resource.status_path,
+                None,
+                Some(&body),
+                Auth::Token,
+                Replay::Safe,
+            )
+            .await?;
+        let data: Value = response.data(resource.status_path)?;
+        Ok(status_outcome(resource, &data))
+    }
+}
+
+fn status_outcome(resource: &Resource, data: &Value) -> StatusOutcome {
+    let as_id = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let changed = data
+        .get(resource.ids_key)
+        .and_then(Value::as_array)
+        .map(|ids| ids.iter().filter_map(as_id).collect())
+        .unwrap_or_default();
+    let failed = data
+        .get("error_list")
+        .and_then(Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let id = e.get(resource.id_field).and_then(as_id).unwrap_or_default();
+                    let message = e
+                        .get("error_message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("failed")
+                        .to_string();
+                    (id, message)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    StatusOutcome { changed, failed }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_success_lists_failures() {
+        let data = json!({
+            "adgroup_ids": ["1812350123456789"],
+            "status": "DISABLE",
+            "error_list": [{"adgroup_id": "1812350123457123", "error_message": "deleted"}]
+        });
+        let outcome = status_outcome(&crate::api::adgroup::ADGROUP, &data);
+        assert_eq!(outcome.changed, ["1812350123456789"]);
+        assert_eq!(
+            outcome.failed,
+            [("1812350123457123".to_string(), "deleted".to_string())]
+        );
+    }
+}
