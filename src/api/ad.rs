@@ -86,6 +86,24 @@ pub fn validate_create(body: &Map<String, Value>) -> Vec<String> {
     p.into_vec()
 }
 
+pub fn validate_update(
+    body: &Map<String, Value>,
+    _current: Option<&Map<String, Value>>,
+    _currency: Option<&str>,
+) -> Vec<String> {
+    let mut p = Problems::default();
+    if body.contains_key("ad_name") {
+        p.name(body, "ad_name", "--name");
+    }
+    p.one_of(body, "identity_type", IDENTITY_TYPES);
+    for field in ["ad_id", "adgroup_id", "ad_format"] {
+        if body.contains_key(field) {
+            p.push(format!("{field} cannot be changed with ad update"));
+        }
+    }
+    p.into_vec()
+}
+
 fn check_creative(p: &mut Problems, creative: &Map<String, Value>, index: usize) {
     let mut inner = Problems::default();
     if creative.contains_key("ad_name") {

@@ -169,13 +169,15 @@ pub fn validate_create(body: &Map<String, Value>, currency: Option<&str>) -> Vec
 
 pub fn validate_update(
     body: &Map<String, Value>,
-    current: &Map<String, Value>,
+    current: Option<&Map<String, Value>>,
     currency: Option<&str>,
 ) -> Vec<String> {
     let mut p = Problems::default();
-    for field in IMMUTABLE {
-        if body.contains_key(*field) && body.get(*field) != current.get(*field) {
-            p.push(format!("{field} cannot be changed after creation"));
+    if let Some(current) = current {
+        for field in IMMUTABLE {
+            if body.contains_key(*field) && body.get(*field) != current.get(*field) {
+                p.push(format!("{field} cannot be changed after creation"));
+            }
         }
     }
     if body.contains_key("adgroup_name") {
@@ -192,7 +194,7 @@ pub fn validate_update(
             p.time(body, field)
         } else {
             current
-                .get(field)
+                .and_then(|c| c.get(field))
                 .and_then(Value::as_str)
                 .and_then(|t| NaiveDateTime::parse_from_str(t, super::rules::TIME_FORMAT).ok())
         }
@@ -212,7 +214,9 @@ pub fn validate_update(
         }
     }
     if let Some(budget) = p.number(body, "budget") {
-        let mode = current.get("budget_mode").and_then(Value::as_str);
+        let mode = current
+            .and_then(|c| c.get("budget_mode"))
+            .and_then(Value::as_str);
         if mode == Some("BUDGET_MODE_INFINITE") {
             p.push("this ad group has no budget of its own (its campaign optimizes the budget); change the campaign budget instead");
         } else {

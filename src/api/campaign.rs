@@ -85,7 +85,7 @@ pub fn validate_create(body: &Map<String, Value>, currency: Option<&str>) -> Vec
 
 pub fn validate_update(
     body: &Map<String, Value>,
-    current: &Map<String, Value>,
+    current: Option<&Map<String, Value>>,
     currency: Option<&str>,
 ) -> Vec<String> {
     let mut p = Problems::default();
@@ -104,7 +104,9 @@ pub fn validate_update(
     }
     p.all_of(body, "special_industries", SPECIAL_INDUSTRIES);
     if let Some(budget) = p.number(body, "budget") {
-        let mode = current.get("budget_mode").and_then(Value::as_str);
+        let mode = current
+            .and_then(|c| c.get("budget_mode"))
+            .and_then(Value::as_str);
         if mode == Some("BUDGET_MODE_INFINITE") {
             p.push("this campaign has no budget limit (BUDGET_MODE_INFINITE); its budget cannot be set");
         } else {
@@ -187,9 +189,9 @@ mod tests {
     fn only_updatable_fields_may_change() {
         let current = body(json!({"budget_mode": "BUDGET_MODE_DAY"}));
         let b = body(json!({"advertiser_id": "1", "campaign_id": "2", "objective_type": "REACH"}));
-        assert!(validate_update(&b, &current, None)[0].contains("cannot be changed"));
+        assert!(validate_update(&b, None, None)[0].contains("cannot be changed"));
         let b = body(json!({"advertiser_id": "1", "campaign_id": "2", "budget": 40.0}));
-        assert!(validate_update(&b, &current, Some("USD"))[0].contains("minimum"));
-        assert!(validate_update(&b, &current, Some("JPY")).is_empty());
+        assert!(validate_update(&b, Some(&current), Some("USD"))[0].contains("minimum"));
+        assert!(validate_update(&b, Some(&current), Some("JPY")).is_empty());
     }
 }

@@ -1,11 +1,17 @@
 //! Command-line definitions (clap) and one module per command group. Commands orchestrate:
 //! they resolve settings, call the API client and hand rows to the output writers.
 
+pub mod ad;
+pub mod adgroup;
 pub mod advertiser;
 pub mod auth;
+pub mod body;
+pub mod campaign;
 pub mod config;
 pub mod context;
+pub mod entity;
 pub mod errors;
+pub mod region;
 
 use std::path::PathBuf;
 
@@ -142,6 +148,18 @@ pub enum Command {
     /// Ad accounts the token reaches.
     #[command(subcommand)]
     Advertiser(advertiser::AdvertiserCommand),
+    /// Campaigns: list, get, create, update, enable, disable, delete.
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
+    /// Ad groups: list, get, create, update, enable, disable, delete.
+    #[command(subcommand)]
+    Adgroup(adgroup::AdgroupCommand),
+    /// Ads: list, get, create, update, enable, disable, delete.
+    #[command(subcommand)]
+    Ad(ad::AdCommand),
+    /// Location IDs for targeting.
+    #[command(subcommand)]
+    Region(region::RegionCommand),
     /// Read and change profile settings.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -152,6 +170,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Auth(cmd) => auth::run(&ctx, cmd).await,
         Command::Advertiser(cmd) => advertiser::run(&ctx, cmd).await,
+        Command::Campaign(cmd) => campaign::run(&ctx, cmd).await,
+        Command::Adgroup(cmd) => adgroup::run(&ctx, cmd).await,
+        Command::Ad(cmd) => ad::run(&ctx, cmd).await,
+        Command::Region(cmd) => region::run(&ctx, cmd).await,
         Command::Config(cmd) => config::run(&ctx, cmd).await,
     }
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::destination::Destination;
 use super::format::Format;
 
+/// Writes records in `columns` order. With no columns, JSON and NDJSON write whole records.
 pub struct RecordWriter {
     columns: Vec<String>,
     format: Format,
@@ -96,7 +97,11 @@ impl RecordWriter {
     }
 }
 
+/// The record restricted to the columns, in their order; without columns, the whole record.
 fn select(columns: &[String], record: &Map<String, Value>) -> Map<String, Value> {
+    if columns.is_empty() {
+        return record.clone();
+    }
     columns
         .iter()
         .map(|c| (c.clone(), record.get(c).cloned().unwrap_or(Value::Null)))

@@ -1,0 +1,204 @@
+//! `ad list|get|create|update|enable|disable|delete`.
+
+use anyhow::Result;
+use clap::Args;
+use serde_json::{Map, Value, json};
+
+use super::body::{self, BodyArgs, Flags};
+use super::context::Context;
+use super::entity::{self, Either, Entity, EntityCommand, Update};
+use crate::api::ad::{self as rules, AD, PATCHABLE, READ_ONLY};
+
+pub type AdCommand = EntityCommand<CreateArgs, UpdateArgs>;
+
+pub static ENTITY: Entity = Entity {
+    resource: &AD,
+    command: "ad",
+    default_columns: &[
+        "ad_id",
+        "ad_name",
+        "adgroup_id",
+        "campaign_id",
+        "operation_status",
+        "secondary_status",
+        "ad_format",
+        "create_time",
+    ],
+    objective_filter: true,
+    parent_filters: &["campaign", "adgroup"],
+};
+
+/// Creative flags shared by create and update.
+#[derive(Debug, Args)]
+pub struct CreativeArgs {
+    /// Ad name (at most 512 characters; empty = named after the ad ID).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Ad text.
+    #[arg(long)]
+    pub ad_text: Option<String>,
+    /// Call to action, e.g. LEARN_MORE, SHOP_NOW.
+    #[arg(long)]
+    pub call_to_action: Option<String>,
+    /// Landing page URL.
+    #[arg(long, value_name = "URL")]
+    pub landing_page_url: Option<String>,
+    /// Display name (customized identities).
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// Video (uploaded beforehand).
+    #[arg(long, value_name = "ID")]
+    pub video_id: Option<String>,
+    /// Images (uploaded beforehand), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub image_ids: Vec<String>,
+}
+
+impl CreativeArgs {
+    fn flags(&self) -> Flags {
+        Flags::default()
+            .text("ad_name", &self.name)
+            .text("ad_text", &self.ad_text)
+            .enumeration("call_to_action", &self.call_to_action)
+            .text("landing_page_url", &self.landing_page_url)
+            .text("display_name", &self.display_name)
+            .text("video_id", &self.video_id)
+            .list("image_ids", &self.image_ids)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The ad group to create it in.
+    #[arg(long, value_name = "ID")]
+    pub adgroup: Option<String>,
+    #[command(flatten)]
+    pub creative: CreativeArgs,
+    /// SINGLE_VIDEO, SINGLE_IMAGE, CAROUSEL_ADS, ... [default: SINGLE_VIDEO].
+    #[arg(long)]
+    pub ad_format: Option<String>,
+    /// CUSTOMIZED_USER, AUTH_CODE, TT_USER or BC_AUTH_TT [default: CUSTOMIZED_USER].
+    #[arg(long)]
+    pub identity_type: Option<String>,
+    /// The identity the ad runs as.
+    #[arg(long, value_name = "ID")]
+    pub identity_id: Option<String>,
+    /// Create it switched off.
+    #[arg(long)]
+    pub disabled: bool,
+    #[command(flatten)]
+    pub body: BodyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    pub id: String,
+    #[command(flatten)]
+    pub creative: CreativeArgs,
+    /// Show before → after for the fields that change.
+    #[arg(long)]
+    pub diff: bool,
+    #[command(flatten)]
+    pub body: BodyArgs,
+}
+
+pub async fn run(ctx: &Context, command: AdCommand) -> Result<()> {
+    match entity::run_shared(ctx, &ENTITY, command).await? {
+        None => Ok(()),
+        Some(Either::Create(args)) => create(ctx, args).await,
+        Some(Either::Update(args)) => update(ctx, args).await,
+    }
+}
+
+async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+    let mut body = args.body.load()?;
+    body::overlay(
+        &mut body,
+        Flags::default()
+            .text("adgroup_id", &args.adgroup)
+            .into_map(),
+    );
+    body::default(&mut body, "advertiser_id", json!(ctx.advertiser_id()?));
+    let creative_flags = args
+        .creative
+        .flags()
+        .enumeration("ad_format", &args.ad_format)
+        .enumeration("identity_type", &args.identity_type)
+        .text("identity_id", &args.identity_id)
+        .value("operation_status", args.disabled.then(|| json!("DISABLE")))
+        .into_map();
+    let creatives = body.entry("creatives").or_insert_with(|| json!([{}]));
+    if let Some(list) = creatives.as_array_mut() {
+        if list.is_empty() {
+            list.push(json!({}));
+        }
+        if list.len() > 1 && !creative_flags.is_empty() {
+            return Err(super::errors::usage(
+                "the file holds several creatives: put creative fields in the file, not in flags",
+            ));
+        }
+        if let Some(Value::Object(first)) = list.first_mut() {
+            body::overlay(first, creative_flags);
+            body::default(first, "ad_format", json!("SINGLE_VIDEO"));
+            body::default(first, "identity_type", json!("CUSTOMIZED_USER"));
+        }
+    }
+    entity::create(ctx, &ENTITY, &args.body, body, |b, _| {
+        rules::validate_create(b)
+    })
+    .await
+}
+
+async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
+    let mut wanted = args.body.load()?;
+    body::overlay(&mut wanted, args.creative.flags().into_map());
+    wanted.remove("advertiser_id");
+    entity::update(
+        ctx,
+        &ENTITY,
+        entity::UpdateRequest {
+            id: &args.id,
+            body: &args.body,
+            diff: args.diff,
+            wanted,
+        },
+        rules::validate_update,
+        update_body,
+    )
+    .await
+}
+
+/// `/ad/update/` takes creatives: only the changed fields with `patch_update` when they are all
+/// patchable, otherwise the whole creative as it is now with the changes applied.
+fn update_body(advertiser_id: &str, update: &Update) -> Value {
+    let patchable = update
+        .changes
+        .keys()
+        .all(|k| PATCHABLE.contains(&k.as_str()));
+    let mut creative: Map<String, Value> = if patchable {
+        Map::new()
+    } else {
+        update
+            .current
+            .iter()
+            .filter(|(k, v)| !READ_ONLY.contains(&k.as_str()) && !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    creative.insert(
+        "ad_id".into(),
+        update.current.get("ad_id").cloned().unwrap_or(Value::Null),
+    );
+    for (k, v) in &update.changes {
+        creative.insert(k.clone(), v.clone());
+    }
+    let mut body = json!({
+        "advertiser_id": advertiser_id,
+        "adgroup_id": update.current.get("adgroup_id").cloned().unwrap_or(Value::Null),
+        "creatives": [creative],
+    });
+    if patchable {
+        body["patch_update"] = json!(true);
+    }
+    body
+}
