@@ -236,7 +236,9 @@ fn check_budget(
 ) {
     match (mode, budget) {
         (Some("BUDGET_MODE_INFINITE"), _) => {}
-        (Some(_), None) => p.push("budget is required (--budget)"),
+        (Some(_), None) if !p.mentions("budget must be a number") => {
+            p.push("budget is required (--budget)")
+        }
         (_, Some(b)) if b <= 0.0 => p.push(format!("budget must be positive, not {b}")),
         (Some("BUDGET_MODE_DAY" | "BUDGET_MODE_DYNAMIC_DAILY_BUDGET"), Some(b)) => p
             .minimum_budget(

@@ -121,7 +121,12 @@ fn check_budget(p: &mut Problems, mode: Option<&str>, budget: Option<f64>, curre
         (Some("BUDGET_MODE_INFINITE"), Some(_)) => {
             p.push("--budget does not go with --budget-mode infinite")
         }
-        (Some(m), None) if m != "BUDGET_MODE_INFINITE" && BUDGET_MODES.contains(&m) => {
+        // A budget that is there but not a number has been reported already.
+        (Some(m), None)
+            if m != "BUDGET_MODE_INFINITE"
+                && BUDGET_MODES.contains(&m)
+                && !p.mentions("budget must be a number") =>
+        {
             p.push("budget is required with this budget mode (--budget)")
         }
         (_, Some(b)) if b <= 0.0 => p.push(format!("budget must be positive, not {b}")),

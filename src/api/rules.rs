@@ -20,6 +20,11 @@ impl Problems {
         self.0
     }
 
+    /// Whether a problem containing `text` was already reported.
+    pub fn mentions(&self, text: &str) -> bool {
+        self.0.iter().any(|p| p.contains(text))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

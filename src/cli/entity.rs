@@ -187,6 +187,7 @@ pub async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Result<()> 
                     break 'chunks;
                 }
             }
+            writer.flush()?;
         }
     }
     writer.finish()?;

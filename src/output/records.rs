@@ -69,6 +69,16 @@ impl RecordWriter {
         Ok(())
     }
 
+    /// Pushes what is buffered to the destination, so a reader downstream sees each page of
+    /// rows as soon as it is written (tables wait for the end anyway).
+    pub fn flush(&mut self) -> Result<()> {
+        match &mut self.sink {
+            Sink::Csv(csv) => csv.flush().context("writing output")?,
+            Sink::Plain(out) => out.flush().context("writing output")?,
+        }
+        Ok(())
+    }
+
     /// Ends the output (closing brackets, the table) and commits the destination.
     pub fn finish(self) -> Result<u64> {
         let mut out = match self.sink {

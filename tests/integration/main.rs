@@ -5,6 +5,7 @@ mod advertiser;
 mod auth;
 mod config;
 mod core;
+mod entities;
 mod login;
 mod support;
 mod token_store;
