@@ -1203,3 +1203,43 @@ async fn region_list_sends_placements_as_json_and_filters_by_country() {
         .assert()
         .code(2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timed_out_campaign_create_is_retried_with_the_same_idempotency_key() {
+    let env = env_with_account().await;
+    on_post("/campaign/create/")
+        .respond_with(fixture_response("campaign_create.json").set_delay(Duration::from_secs(5)))
+        .up_to_n_times(1)
+        .mount(&env.server)
+        .await;
+    on_post("/campaign/create/")
+        .respond_with(fixture_response("campaign_create.json"))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "--timeout",
+            "1",
+            "campaign",
+            "create",
+            "--name",
+            "x",
+            "--objective",
+            "TRAFFIC",
+            "--budget",
+            "50",
+        ])
+        .assert()
+        .success();
+    assert_eq!(stdout_of(out.get_output()), "1812345678909012\n");
+    let keys: Vec<Value> = requests_to(&env, "/campaign/create/")
+        .await
+        .iter()
+        .map(|r| body_of(r)["request_id"].clone())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], keys[1], "both attempts carry one idempotency key");
+}
