@@ -108,18 +108,13 @@ pub fn validate_create(body: &Map<String, Value>, currency: Option<&str>) -> Vec
     let start = p.time(body, "schedule_start_time");
     let end = p.time(body, "schedule_end_time");
     p.required_string(body, "optimization_goal", "--optimization-goal");
-    p.one_of(body, "optimization_goal", OPTIMIZATION_GOALS);
     let billing = p.required_string(body, "billing_event", "--billing-event");
     p.one_of(body, "billing_event", BILLING_EVENTS);
     p.required_string(body, "pacing", "--pacing");
-    p.one_of(body, "pacing", PACINGS);
     p.one_of(body, "promotion_type", PROMOTION_TYPES);
     p.one_of(body, "placement_type", PLACEMENT_TYPES);
-    p.all_of(body, "placements", PLACEMENTS);
-    p.one_of(body, "bid_type", BID_TYPES);
-    p.one_of(body, "gender", GENDERS);
-    p.all_of(body, "age_groups", AGE_GROUPS);
     p.one_of(body, "operation_status", OPERATION_STATUSES);
+    check_delivery_enums(&mut p, body);
 
     if body.get("placement_type").and_then(Value::as_str) == Some("PLACEMENT_TYPE_NORMAL")
         && !non_empty_list(body, "placements")
@@ -183,12 +178,7 @@ pub fn validate_update(
     if body.contains_key("adgroup_name") {
         p.name(body, "adgroup_name", "--name");
     }
-    p.one_of(body, "pacing", PACINGS);
-    p.one_of(body, "bid_type", BID_TYPES);
-    p.one_of(body, "gender", GENDERS);
-    p.all_of(body, "age_groups", AGE_GROUPS);
-    p.all_of(body, "placements", PLACEMENTS);
-    p.one_of(body, "optimization_goal", OPTIMIZATION_GOALS);
+    check_delivery_enums(&mut p, body);
     let merged_time = |p: &mut Problems, field: &str| {
         if body.contains_key(field) {
             p.time(body, field)
@@ -224,6 +214,16 @@ pub fn validate_update(
         }
     }
     p.into_vec()
+}
+
+/// Enum fields that create and update both take.
+fn check_delivery_enums(p: &mut Problems, body: &Map<String, Value>) {
+    p.one_of(body, "pacing", PACINGS);
+    p.one_of(body, "bid_type", BID_TYPES);
+    p.one_of(body, "gender", GENDERS);
+    p.all_of(body, "age_groups", AGE_GROUPS);
+    p.all_of(body, "placements", PLACEMENTS);
+    p.one_of(body, "optimization_goal", OPTIMIZATION_GOALS);
 }
 
 fn check_budget(

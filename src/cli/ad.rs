@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::body::{self, BodyArgs, Flags};
 use super::context::Context;
-use super::entity::{self, Either, Entity, EntityCommand, Update};
+use super::entity::{self, Entity, EntityCommand, EntityCommands, Update};
 use crate::api::ad::{self as rules, AD, PATCHABLE, READ_ONLY};
 
 pub type AdCommand = EntityCommand<CreateArgs, UpdateArgs>;
@@ -102,11 +102,23 @@ pub struct UpdateArgs {
     pub body: BodyArgs,
 }
 
-pub async fn run(ctx: &Context, command: AdCommand) -> Result<()> {
-    match entity::run_shared(ctx, &ENTITY, command).await? {
-        None => Ok(()),
-        Some(Either::Create(args)) => create(ctx, args).await,
-        Some(Either::Update(args)) => update(ctx, args).await,
+/// The ad commands.
+pub struct Ads;
+
+impl EntityCommands for Ads {
+    type Create = CreateArgs;
+    type Update = UpdateArgs;
+
+    fn entity() -> &'static Entity {
+        &ENTITY
+    }
+
+    async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+        create(ctx, args).await
+    }
+
+    async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
+        update(ctx, args).await
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::body::{self, BodyArgs, Flags};
 use super::context::Context;
-use super::entity::{self, BudgetMode, Either, Entity, EntityCommand};
+use super::entity::{self, BudgetMode, Entity, EntityCommand, EntityCommands};
 use crate::api::adgroup::{self as rules, ADGROUP};
 
 pub type AdgroupCommand = EntityCommand<CreateArgs, UpdateArgs>;
@@ -153,11 +153,23 @@ pub struct UpdateArgs {
     pub body: BodyArgs,
 }
 
-pub async fn run(ctx: &Context, command: AdgroupCommand) -> Result<()> {
-    match entity::run_shared(ctx, &ENTITY, command).await? {
-        None => Ok(()),
-        Some(Either::Create(args)) => create(ctx, args).await,
-        Some(Either::Update(args)) => update(ctx, args).await,
+/// The adgroup commands.
+pub struct Adgroups;
+
+impl EntityCommands for Adgroups {
+    type Create = CreateArgs;
+    type Update = UpdateArgs;
+
+    fn entity() -> &'static Entity {
+        &ENTITY
+    }
+
+    async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+        create(ctx, args).await
+    }
+
+    async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
+        update(ctx, args).await
     }
 }
 

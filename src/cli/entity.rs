@@ -722,28 +722,30 @@ fn confirm_delete(ctx: &Context, entity: &Entity, ids: &[String]) -> Result<()> 
     }
 }
 
-/// Dispatches the shared subcommands; create and update come back to the entity module.
-pub async fn run_shared<C: Args, U: Args>(
-    ctx: &Context,
-    entity: &Entity,
-    command: EntityCommand<C, U>,
-) -> Result<Option<Either<C, U>>> {
-    match command {
-        EntityCommand::List(args) => list(ctx, entity, args).await.map(|_| None),
-        EntityCommand::Get(args) => get(ctx, entity, args).await.map(|_| None),
-        EntityCommand::Enable(args) => set_status(ctx, entity, args, "ENABLE").await.map(|_| None),
-        EntityCommand::Disable(args) => {
-            set_status(ctx, entity, args, "DISABLE").await.map(|_| None)
-        }
-        EntityCommand::Delete(args) => set_status(ctx, entity, args, "DELETE").await.map(|_| None),
-        EntityCommand::Create(args) => Ok(Some(Either::Create(args))),
-        EntityCommand::Update(args) => Ok(Some(Either::Update(args))),
-    }
+/// What an entity module adds to the shared commands: its create and update flags and flows.
+pub trait EntityCommands {
+    type Create: Args;
+    type Update: Args;
+    fn entity() -> &'static Entity;
+    fn create(ctx: &Context, args: Self::Create) -> impl Future<Output = Result<()>>;
+    fn update(ctx: &Context, args: Self::Update) -> impl Future<Output = Result<()>>;
 }
 
-pub enum Either<C, U> {
-    Create(C),
-    Update(U),
+/// Runs any entity subcommand.
+pub async fn run<E: EntityCommands>(
+    ctx: &Context,
+    command: EntityCommand<E::Create, E::Update>,
+) -> Result<()> {
+    let entity = E::entity();
+    match command {
+        EntityCommand::List(args) => list(ctx, entity, args).await,
+        EntityCommand::Get(args) => get(ctx, entity, args).await,
+        EntityCommand::Enable(args) => set_status(ctx, entity, args, "ENABLE").await,
+        EntityCommand::Disable(args) => set_status(ctx, entity, args, "DISABLE").await,
+        EntityCommand::Delete(args) => set_status(ctx, entity, args, "DELETE").await,
+        EntityCommand::Create(args) => E::create(ctx, args).await,
+        EntityCommand::Update(args) => E::update(ctx, args).await,
+    }
 }
 
 /// `--budget-mode` in words; the API names follow.

@@ -170,9 +170,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Auth(cmd) => auth::run(&ctx, cmd).await,
         Command::Advertiser(cmd) => advertiser::run(&ctx, cmd).await,
-        Command::Campaign(cmd) => campaign::run(&ctx, cmd).await,
-        Command::Adgroup(cmd) => adgroup::run(&ctx, cmd).await,
-        Command::Ad(cmd) => ad::run(&ctx, cmd).await,
+        Command::Campaign(cmd) => entity::run::<campaign::Campaigns>(&ctx, cmd).await,
+        Command::Adgroup(cmd) => entity::run::<adgroup::Adgroups>(&ctx, cmd).await,
+        Command::Ad(cmd) => entity::run::<ad::Ads>(&ctx, cmd).await,
         Command::Region(cmd) => region::run(&ctx, cmd).await,
         Command::Config(cmd) => config::run(&ctx, cmd).await,
     }
