@@ -3,6 +3,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -103,6 +104,7 @@ struct Inner {
     timeout: Duration,
     retry: RetryPolicy,
     pacer: Pacer,
+    stats: Stats,
 }
 
 impl Client {
@@ -122,8 +124,19 @@ impl Client {
                 timeout: options.timeout,
                 retry: options.retry,
                 pacer: Pacer::new(options.requests_per_second),
+                stats: Stats::default(),
             }),
         })
+    }
+
+    /// Requests sent and retries made so far by this client and its clones.
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    /// The HTTP client itself, for fetching pre-signed download URLs (no token, no envelope).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
     pub fn has_token(&self) -> bool {
@@ -167,24 +180,49 @@ impl Client {
         auth: Auth,
         replay: Replay,
     ) -> Result<ApiResponse, ApiError> {
+        let request = Request {
+            method: &method,
+            path,
+            query,
+            body,
+            auth,
+            replay,
+        };
+        self.call_with(&request, |status, headers, bytes| {
+            decode(path, status, headers, bytes)
+        })
+        .await
+    }
+
+    /// Like [`Client::call`] with a decoder of its own for the answer (e.g. a streaming report
+    /// page decoder); the decoder's errors are retried like any other.
+    pub async fn call_with<T: Reported>(
+        &self,
+        request: &Request<'_>,
+        decoder: impl Fn(StatusCode, HeaderMap, &[u8]) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let Request {
+            method,
+            path,
+            query,
+            body,
+            auth,
+            replay,
+        } = *request;
         let url = self.endpoint_url(path)?;
         let attempts_allowed = self.inner.retry.max_retries + 1;
         let mut retry = 0;
         loop {
             self.inner.pacer.ready(path).await;
             let started = Instant::now();
+            self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
             let result = self
-                .attempt(method.clone(), &url, path, query, body, auth)
+                .attempt(method.clone(), &url, path, query, body, auth, &decoder)
                 .await;
             let elapsed = started.elapsed().as_millis();
             let error = match result {
                 Ok(response) => {
-                    tracing::debug!(
-                        "{method} {path} -> {} code {} request_id {} ({elapsed} ms)",
-                        response.status,
-                        response.code,
-                        response.request_id
-                    );
+                    tracing::debug!("{method} {path} -> {} ({elapsed} ms)", response.summary());
                     return Ok(response);
                 }
                 Err(Attempt { error, sent }) => {
@@ -201,6 +239,7 @@ impl Client {
             match self.inner.retry.delay_for(retry, &error) {
                 Some(wait) => {
                     retry += 1;
+                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(
                         "retrying {method} {path} in {} ms (retry {retry} of {}): {error}",
                         wait.as_millis(),
@@ -219,7 +258,8 @@ impl Client {
         }
     }
 
-    async fn attempt(
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt<T>(
         &self,
         method: Method,
         url: &Url,
@@ -227,7 +267,8 @@ impl Client {
         query: Option<&Query>,
         body: Option<&serde_json::Value>,
         auth: Auth,
-    ) -> Result<ApiResponse, Attempt> {
+        decoder: &impl Fn(StatusCode, HeaderMap, &[u8]) -> Result<T, ApiError>,
+    ) -> Result<T, Attempt> {
         let mut request = self.inner.http.request(method, url.clone());
         if let Some(query) = query {
             request = request.query(query.pairs());
@@ -254,7 +295,7 @@ impl Client {
                 a.sent = true;
                 a
             })?;
-        decode(path, status, headers, &bytes).map_err(|error| Attempt { error, sent: true })
+        decoder(status, headers, &bytes).map_err(|error| Attempt { error, sent: true })
     }
 
     fn transport_error(&self, path: &str, error: reqwest::Error) -> Attempt {
@@ -284,6 +325,148 @@ impl Client {
     }
 }
 
+/// A `GET` whose answer is either a body to stream or a JSON envelope.
+pub enum Streamed {
+    Body(FileStream),
+    Envelope(ApiResponse),
+}
+
+/// A response body read chunk by chunk (the first chunk may already have been read to tell
+/// a file from an envelope).
+pub struct FileStream {
+    first: Option<bytes::Bytes>,
+    response: reqwest::Response,
+    endpoint: String,
+}
+
+impl FileStream {
+    pub fn new(response: reqwest::Response, endpoint: &str) -> Self {
+        Self {
+            first: None,
+            response,
+            endpoint: endpoint.to_string(),
+        }
+    }
+
+    /// The next piece of the body; `None` at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, ApiError> {
+        if let Some(first) = self.first.take() {
+            return Ok(Some(first));
+        }
+        self.response
+            .chunk()
+            .await
+            .map_err(|e| ApiError::Transport {
+                endpoint: self.endpoint.clone(),
+                source: e.without_url(),
+            })
+    }
+}
+
+impl Client {
+    /// `GET` an endpoint that may answer with a file: the body is handed back unread when it
+    /// is not JSON. Failures before the body starts are retried like any call.
+    pub async fn get_stream(&self, path: &str, query: &Query) -> Result<Streamed, ApiError> {
+        let url = self.endpoint_url(path)?;
+        let mut retry = 0;
+        loop {
+            self.inner.pacer.ready(path).await;
+            self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let mut request = self.inner.http.get(url.clone()).query(query.pairs());
+            if let Some(token) = &self.inner.token {
+                request = request.header("Access-Token", token.expose_secret());
+            }
+            let error = match request.send().await {
+                Ok(mut response) => {
+                    let status = response.status();
+                    let json = response
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.contains("json"));
+                    if status.is_success() && !json {
+                        // A CSV never starts with `{`; an envelope sent as text does.
+                        match response.chunk().await {
+                            Ok(Some(first)) if first.trim_ascii_start().starts_with(b"{") => {
+                                let mut bytes = first.to_vec();
+                                match response.bytes().await {
+                                    Ok(rest) => bytes.extend_from_slice(&rest),
+                                    Err(e) => return Err(self.transport_error(path, e).error),
+                                }
+                                decode(path, status, HeaderMap::new(), &bytes)
+                                    .map(Streamed::Envelope)
+                            }
+                            Ok(first) => {
+                                tracing::debug!("GET {path} -> {status} (file)");
+                                return Ok(Streamed::Body(FileStream {
+                                    first,
+                                    response,
+                                    endpoint: path.to_string(),
+                                }));
+                            }
+                            Err(e) => Err(self.transport_error(path, e).error),
+                        }
+                    } else {
+                        let headers = response.headers().clone();
+                        match response.bytes().await {
+                            Ok(bytes) => {
+                                decode(path, status, headers, &bytes).map(Streamed::Envelope)
+                            }
+                            Err(e) => Err(self.transport_error(path, e).error),
+                        }
+                    }
+                }
+                Err(e) => Err(self.transport_error(path, e).error),
+            };
+            let error = match error {
+                Ok(envelope) => return Ok(envelope),
+                Err(e) => e,
+            };
+            match self.inner.retry.delay_for(retry, &error) {
+                Some(wait) => {
+                    retry += 1;
+                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!("retrying GET {path} in {} ms: {error}", wait.as_millis());
+                    tokio::time::sleep(wait).await;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+}
+
+/// The parts of one request, for [`Client::call_with`].
+#[derive(Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: Option<&'a Query>,
+    pub body: Option<&'a serde_json::Value>,
+    pub auth: Auth,
+    pub replay: Replay,
+}
+
+/// What a decoded answer says about itself in the `-v` log.
+pub trait Reported {
+    fn summary(&self) -> String;
+}
+
+impl Reported for ApiResponse {
+    fn summary(&self) -> String {
+        format!(
+            "{} code {} request_id {}",
+            self.status, self.code, self.request_id
+        )
+    }
+}
+
+/// Counters of the calls made, for progress lines.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+}
+
 /// One failed attempt and whether the request may have reached TikTok.
 struct Attempt {
     error: ApiError,
@@ -300,7 +483,7 @@ fn api_base(base: &Url) -> Result<Url, ApiError> {
         .map_err(|e| ApiError::Setup(format!("bad base URL {base}: {e}")))
 }
 
-fn decode(
+pub(crate) fn decode(
     path: &str,
     status: StatusCode,
     headers: HeaderMap,
@@ -336,7 +519,12 @@ fn decode(
     }
 }
 
-fn http_error(path: &str, status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> ApiError {
+pub(crate) fn http_error(
+    path: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> ApiError {
     let retry_after = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())

@@ -13,6 +13,8 @@ pub mod oauth;
 pub mod pacing;
 pub mod paging;
 pub mod query;
+pub mod report;
+pub mod report_page;
 pub mod retry;
 pub mod rules;
 pub mod tool;
