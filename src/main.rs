@@ -18,7 +18,10 @@ fn main() -> ExitCode {
     {
         tracing::warn!("ignoring .env: {e}");
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // Worker threads decode report pages in parallel while the writer streams rows out.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {

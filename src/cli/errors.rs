@@ -26,6 +26,10 @@ pub enum CliError {
     #[error("{0}")]
     Partial(String),
 
+    /// An asynchronous report task ended FAILED or CANCELED.
+    #[error("{0}")]
+    TaskFailed(String),
+
     #[error("interrupted")]
     Interrupted,
 }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod entity;
 pub mod errors;
 pub mod region;
+pub mod report;
 
 use std::path::PathBuf;
 
@@ -157,6 +158,9 @@ pub enum Command {
     /// Ads: list, get, create, update, enable, disable, delete.
     #[command(subcommand)]
     Ad(ad::AdCommand),
+    /// Reports: run (streamed, split into allowed date windows, many advertisers) and async tasks.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Location IDs for targeting.
     #[command(subcommand)]
     Region(region::RegionCommand),
@@ -174,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Adgroup(cmd) => entity::run::<adgroup::Adgroups>(&ctx, cmd).await,
         Command::Ad(cmd) => entity::run::<ad::Ads>(&ctx, cmd).await,
         Command::Region(cmd) => region::run(&ctx, cmd).await,
+        Command::Report(cmd) => report::run(&ctx, cmd).await,
         Command::Config(cmd) => config::run(&ctx, cmd).await,
     }
 }

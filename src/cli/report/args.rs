@@ -1,0 +1,105 @@
+//! Flags shared by `report run` and `report task create`.
+
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    Advertiser,
+    Campaign,
+    Adgroup,
+    Ad,
+}
+
+impl Level {
+    pub fn data_level(self) -> &'static str {
+        match self {
+            Level::Advertiser => "AUCTION_ADVERTISER",
+            Level::Campaign => "AUCTION_CAMPAIGN",
+            Level::Adgroup => "AUCTION_ADGROUP",
+            Level::Ad => "AUCTION_AD",
+        }
+    }
+
+    pub fn id_dimension(self) -> &'static str {
+        match self {
+            Level::Advertiser => "advertiser_id",
+            Level::Campaign => "campaign_id",
+            Level::Adgroup => "adgroup_id",
+            Level::Ad => "ad_id",
+        }
+    }
+
+    /// The status filter field of this level (reports drop deleted objects by default).
+    pub fn status_field(self) -> &'static str {
+        match self {
+            Level::Advertiser | Level::Ad => "ad_status",
+            Level::Campaign => "campaign_status",
+            Level::Adgroup => "adgroup_status",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Breakdown {
+    /// One row per day (`stat_time_day`; at most 30 days per request).
+    Day,
+    /// One row per hour (`stat_time_hour`; one day per request).
+    Hour,
+    /// Totals over the range (at most 365 days per request).
+    None,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// First day, YYYY-MM-DD, in the ad account's time zone.
+    #[arg(long, value_name = "DATE", requires = "end", conflicts_with_all = ["last", "yesterday", "lifetime"])]
+    pub start: Option<NaiveDate>,
+    /// Last day (inclusive), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE", requires = "start")]
+    pub end: Option<NaiveDate>,
+    /// The N days ending yesterday.
+    #[arg(long, value_name = "N", conflicts_with_all = ["yesterday", "lifetime"],
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub last: Option<u32>,
+    /// Yesterday only.
+    #[arg(long, conflicts_with = "lifetime")]
+    pub yesterday: bool,
+    /// The whole history (no dates, no time breakdown).
+    #[arg(long)]
+    pub lifetime: bool,
+    /// Level of the rows; its ID dimension is added for you.
+    #[arg(long, value_enum, default_value = "campaign")]
+    pub level: Level,
+    /// Time breakdown.
+    #[arg(long = "by", value_enum, default_value = "day")]
+    pub breakdown: Breakdown,
+    /// Extra dimensions, comma-separated (e.g. country_code).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub dimensions: Vec<String>,
+    /// Metrics, comma-separated, in output order; `all-basic` for the large set.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub metrics: Vec<String>,
+    /// BASIC, AUDIENCE, PLAYABLE_MATERIAL, CATALOG or TT_SHOP.
+    #[arg(long, default_value = "BASIC", value_name = "TYPE")]
+    pub report_type: String,
+    /// Filter rows: `field=v1,v2` (IN) or `field!=v1,v2` (NOT_IN); repeatable.
+    #[arg(long = "filter", value_name = "FIELD=VALUES")]
+    pub filters: Vec<String>,
+    /// Include deleted campaigns, ad groups and ads (their spend is left out otherwise).
+    #[arg(long)]
+    pub include_deleted: bool,
+    /// Sort by this metric (ascending unless --desc).
+    #[arg(long, value_name = "METRIC")]
+    pub order_by: Option<String>,
+    /// Sort descending.
+    #[arg(long, requires = "order_by")]
+    pub desc: bool,
+    /// Rows per request (1-1000).
+    #[arg(long, default_value_t = 1000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub page_size: u32,
+    /// Every ad account the token reaches.
+    #[arg(long)]
+    pub all_advertisers: bool,
+}

@@ -1,0 +1,228 @@
+//! `report run` (synchronous, streamed, or `--async`) and `report task create|status|download|cancel`.
+
+pub mod args;
+pub mod plan;
+pub mod run;
+pub mod task;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use self::args::ReportArgs;
+use self::plan::{Account, Dates, Plan};
+use super::context::Context;
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Run a report and stream its rows (CSV when piped, -o FILE atomically).
+    Run(RunArgs),
+    /// Asynchronous report tasks (allowlisted apps): create, status, download, cancel.
+    #[command(subcommand)]
+    Task(task::TaskCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Add currency and timezone columns (and advertiser_id) from /advertiser/info/.
+    #[arg(long)]
+    pub with_account_info: bool,
+    /// Write TikTok's "-" (not applicable) as an empty cell.
+    #[arg(long)]
+    pub dash_as_empty: bool,
+    /// Print the plan (windows, advertisers, requests) and exit without calling the API.
+    #[arg(long)]
+    pub explain: bool,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub concurrency: u32,
+    /// Use an asynchronous report task (no date-span limit, no 20,000-ad truncation).
+    #[arg(long = "async")]
+    pub use_async: bool,
+    /// With --async: give up waiting after this many seconds.
+    #[arg(long, default_value_t = 1800, value_name = "SECS")]
+    pub wait_timeout: u64,
+    /// With --async: first wait between status checks, in milliseconds (doubles up to 60 s).
+    #[arg(long, default_value_t = 5000, hide = true)]
+    pub poll_ms: u64,
+}
+
+pub async fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
+    match command {
+        ReportCommand::Run(args) => run_report(ctx, args).await,
+        ReportCommand::Task(command) => task::run(ctx, command).await,
+    }
+}
+
+async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
+    let plan = plan::build(&args.report)?;
+    if args.explain {
+        return explain(ctx, &plan, &args);
+    }
+    let advertisers = run::advertisers(ctx, args.report.all_advertisers).await?;
+    let accounts = if matches!(plan.dates, Dates::Lifetime) && !args.with_account_info {
+        BTreeMap::new()
+    } else {
+        account_facts(ctx, &advertisers).await
+    };
+    if args.use_async {
+        let options = task::AsyncOptions {
+            wait_timeout: std::time::Duration::from_secs(args.wait_timeout),
+            poll_first: std::time::Duration::from_millis(args.poll_ms),
+            dash_as_empty: args.dash_as_empty,
+            with_account_info: args.with_account_info,
+        };
+        return task::run_async(ctx, &plan, advertisers, &accounts, &options).await;
+    }
+    let options = run::RunOptions {
+        concurrency: args.concurrency as usize,
+        dash_as_empty: args.dash_as_empty,
+        with_account_info: args.with_account_info,
+    };
+    run::run(ctx, &plan, advertisers, &accounts, &options).await
+}
+
+/// Time zone and currency of each account (one call per 100 accounts). Without them dates are
+/// judged in UTC, which the notes say.
+async fn account_facts(ctx: &Context, advertisers: &[String]) -> BTreeMap<String, Account> {
+    let client = match ctx.authed_client().await {
+        Ok((client, _)) => client,
+        Err(_) => return BTreeMap::new(),
+    };
+    match client
+        .advertiser_info(
+            advertisers,
+            &["advertiser_id", "currency", "timezone", "display_timezone"],
+        )
+        .await
+    {
+        Ok(info) => plan::accounts_from_info(&info),
+        Err(e) => {
+            ctx.notice(&format!(
+                "note: could not read the accounts' time zones ({e}); dates are judged in UTC"
+            ));
+            BTreeMap::new()
+        }
+    }
+}
+
+/// `--explain`: what would be asked, without asking.
+fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
+    let advertisers: Vec<String> = if args.report.all_advertisers {
+        Vec::new()
+    } else if ctx.global.advertiser.is_empty() {
+        ctx.profile.advertiser_id.clone().into_iter().collect()
+    } else {
+        ctx.global.advertiser.clone()
+    };
+    let today = chrono::Utc::now().date_naive();
+    let dates = plan::account_windows(plan, today).map_err(crate::cli::errors::usage)?;
+    let spec = &plan.spec;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Plan (nothing was sent):")?;
+    writeln!(
+        out,
+        "  report       {}{}{}",
+        spec.report_type,
+        spec.data_level
+            .as_ref()
+            .map(|l| format!(", data_level {l}"))
+            .unwrap_or_default(),
+        if args.use_async {
+            ", as an asynchronous task"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "  dimensions   {}", spec.dimensions.join(", "))?;
+    writeln!(out, "  metrics      {}", spec.metrics.join(", "))?;
+    if !spec.filtering.is_empty() {
+        writeln!(
+            out,
+            "  filtering    {}",
+            serde_json::to_string(&spec.filtering)?
+        )?;
+    }
+    if let Some(order) = &spec.order_field {
+        writeln!(
+            out,
+            "  order        {order} {}",
+            spec.order_type.as_deref().unwrap_or("DESC")
+        )?;
+    }
+    let accounts = if args.report.all_advertisers {
+        "every ad account the token reaches (listed at run time)".to_string()
+    } else if advertisers.is_empty() {
+        "none given (--advertiser)".to_string()
+    } else {
+        format!("{} ({})", advertisers.len(), advertisers.join(", "))
+    };
+    writeln!(out, "  advertisers  {accounts}")?;
+    let windows: Vec<String> = dates
+        .windows
+        .iter()
+        .map(|w| {
+            w.map(|w| w.to_string())
+                .unwrap_or_else(|| "lifetime".into())
+        })
+        .collect();
+    let windows = if args.use_async {
+        let all = dates.windows.first().zip(dates.windows.last());
+        match all {
+            Some((Some(first), Some(last))) => vec![format!(
+                "{}..{} (one task, no span limit)",
+                first.start, last.end
+            )],
+            _ => windows,
+        }
+    } else {
+        windows
+    };
+    writeln!(
+        out,
+        "  windows      {} per advertiser (at most {} days each; dates judged in UTC here, in each \
+         account's time zone when run): {}",
+        windows.len(),
+        spec.max_span_days(),
+        windows.join(", ")
+    )?;
+    for note in &dates.notes {
+        writeln!(out, "  note         {note}")?;
+    }
+    let per_account = windows.len().max(1);
+    let accounts_count = advertisers.len().max(1);
+    writeln!(
+        out,
+        "  requests     at least {} report requests ({} per advertiser, one more per extra page of {} rows){}",
+        per_account * accounts_count,
+        per_account,
+        spec.page_size,
+        if matches!(plan.dates, Dates::Lifetime) && !args.with_account_info {
+            ""
+        } else {
+            " + 1 /advertiser/info/ per 100 accounts"
+        }
+    )?;
+    writeln!(
+        out,
+        "  pace         {} requests/s per endpoint, {} in flight",
+        ctx.global.rate, args.concurrency
+    )?;
+    let mut columns = Vec::new();
+    if (advertisers.len() > 1 || args.report.all_advertisers || args.with_account_info)
+        && !plan.data_columns.iter().any(|c| c == "advertiser_id")
+    {
+        columns.push("advertiser_id".to_string());
+    }
+    if args.with_account_info {
+        columns.extend(["currency".to_string(), "timezone".to_string()]);
+    }
+    columns.extend(plan.data_columns.iter().cloned());
+    writeln!(out, "  columns      {}", columns.join(","))?;
+    Ok(())
+}

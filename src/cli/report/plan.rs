@@ -1,0 +1,402 @@
+//! Turns flags into a report plan: the request spec, the output columns, and per ad account
+//! the dates (in its own time zone) split into the windows TikTok allows.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::{Duration as Days, NaiveDate, Utc};
+use serde_json::Value;
+
+use super::args::{Breakdown, ReportArgs};
+use crate::api::report::{DAY, Filter, HOUR, PAGE_SIZE_MAX, ReportSpec, Window, split_windows};
+use crate::cli::errors::usage;
+
+pub const DEFAULT_METRICS: &[&str] = &[
+    "spend",
+    "impressions",
+    "clicks",
+    "ctr",
+    "cpc",
+    "cpm",
+    "conversion",
+    "cost_per_conversion",
+];
+
+/// `--metrics all-basic`: the common BASIC metrics (REFERENCE 9.1).
+pub const ALL_BASIC_METRICS: &[&str] = &[
+    "spend",
+    "billed_cost",
+    "cash_spend",
+    "voucher_spend",
+    "cpc",
+    "cpm",
+    "cost_per_1000_reached",
+    "impressions",
+    "gross_impressions",
+    "clicks",
+    "ctr",
+    "reach",
+    "frequency",
+    "conversion",
+    "cost_per_conversion",
+    "conversion_rate",
+    "conversion_rate_v2",
+    "real_time_conversion",
+    "result",
+    "cost_per_result",
+    "result_rate",
+    "video_play_actions",
+    "video_watched_2s",
+    "video_watched_6s",
+    "video_views_p25",
+    "video_views_p50",
+    "video_views_p75",
+    "video_views_p100",
+    "average_video_play",
+    "engaged_view",
+    "likes",
+    "comments",
+    "shares",
+    "follows",
+    "profile_visits",
+    "app_install",
+    "real_time_app_install",
+];
+
+pub const REPORT_TYPES: &[&str] = &[
+    "BASIC",
+    "AUDIENCE",
+    "PLAYABLE_MATERIAL",
+    "CATALOG",
+    "TT_SHOP",
+];
+
+/// The dates asked for, before they meet an account's time zone.
+#[derive(Debug, Clone, Copy)]
+pub enum Dates {
+    Range(NaiveDate, NaiveDate),
+    Last(u32),
+    Yesterday,
+    Lifetime,
+}
+
+/// The spec and columns of a report; per-account dates come later.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub spec: ReportSpec,
+    pub dates: Dates,
+    /// Columns TikTok fills (dimensions then metrics, in the user's order).
+    pub data_columns: Vec<String>,
+}
+
+pub fn build(args: &ReportArgs) -> Result<Plan> {
+    let mut problems = Vec::new();
+    let report_type = args.report_type.trim().to_ascii_uppercase();
+    if !REPORT_TYPES.contains(&report_type.as_str()) {
+        problems.push(format!(
+            "report type {report_type:?} is not valid: expected one of {}",
+            REPORT_TYPES.join(", ")
+        ));
+    }
+    let dates = match (
+        args.start,
+        args.end,
+        args.last,
+        args.yesterday,
+        args.lifetime,
+    ) {
+        (Some(start), Some(end), ..) => {
+            if end < start {
+                problems.push(format!("--end {end} is before --start {start}"));
+            }
+            Dates::Range(start, end)
+        }
+        (_, _, Some(n), ..) => Dates::Last(n),
+        (.., true, _) => Dates::Yesterday,
+        (.., true) => Dates::Lifetime,
+        _ => {
+            return Err(usage(
+                "which dates? give --start YYYY-MM-DD --end YYYY-MM-DD, --last N, --yesterday or --lifetime",
+            ));
+        }
+    };
+    let time_dimension = match args.breakdown {
+        Breakdown::Day => Some(DAY),
+        Breakdown::Hour => Some(HOUR),
+        Breakdown::None => None,
+    };
+    // Lifetime reports take no time dimension: the default `--by day` is dropped for them.
+    let lifetime = matches!(dates, Dates::Lifetime);
+    let mut dimensions = vec![args.level.id_dimension().to_string()];
+    if let Some(t) = time_dimension.filter(|_| !lifetime) {
+        dimensions.push(t.to_string());
+    }
+    for d in &args.dimensions {
+        let d = d.trim().to_string();
+        if d.is_empty() || dimensions.contains(&d) {
+            continue;
+        }
+        if lifetime && (d == DAY || d == HOUR || d == "country_code") {
+            problems.push(format!("--lifetime takes no {d} dimension"));
+        }
+        dimensions.push(d);
+    }
+    if dimensions.iter().any(|d| d == DAY) && dimensions.iter().any(|d| d == HOUR) {
+        problems.push("use one time breakdown: stat_time_day or stat_time_hour, not both".into());
+    }
+    let mut metrics: Vec<String> = Vec::new();
+    let requested: Vec<String> = if args.metrics.is_empty() {
+        DEFAULT_METRICS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.metrics.clone()
+    };
+    for m in requested {
+        let m = m.trim().to_string();
+        if m == "all-basic" {
+            for basic in ALL_BASIC_METRICS {
+                if !metrics.iter().any(|x| x == basic) {
+                    metrics.push(basic.to_string());
+                }
+            }
+        } else if !m.is_empty() && !metrics.contains(&m) && !dimensions.contains(&m) {
+            metrics.push(m);
+        }
+    }
+    let mut filtering = Vec::new();
+    for text in &args.filters {
+        match parse_filter(text) {
+            Ok(f) => filtering.push(f),
+            Err(e) => problems.push(e),
+        }
+    }
+    if args.include_deleted {
+        for field in [args.level.status_field(), "ad_status"] {
+            if !filtering.iter().any(|f: &Filter| f.field_name == field) {
+                filtering.push(Filter::list(field, "IN", &["STATUS_ALL".to_string()]));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        return Err(usage(format!("bad report flags:\n{}", list.join("\n"))));
+    }
+    let data_columns = dimensions.iter().chain(&metrics).cloned().collect();
+    let spec = ReportSpec {
+        data_level: matches!(
+            report_type.as_str(),
+            "BASIC" | "AUDIENCE" | "CATALOG" | "TT_SHOP"
+        )
+        .then(|| args.level.data_level().to_string()),
+        report_type,
+        dimensions,
+        metrics,
+        filtering,
+        order_field: args.order_by.clone(),
+        order_type: args
+            .order_by
+            .as_ref()
+            .map(|_| if args.desc { "DESC" } else { "ASC" }.to_string()),
+        page_size: args.page_size.clamp(1, PAGE_SIZE_MAX),
+        lifetime,
+    };
+    Ok(Plan {
+        spec,
+        dates,
+        data_columns,
+    })
+}
+
+/// `field=a,b` → IN, `field!=a,b` → NOT_IN.
+pub fn parse_filter(text: &str) -> Result<Filter, String> {
+    let (field, filter_type, values) = if let Some((field, values)) = text.split_once("!=") {
+        (field, "NOT_IN", values)
+    } else if let Some((field, values)) = text.split_once('=') {
+        (field, "IN", values)
+    } else {
+        return Err(format!(
+            "--filter {text:?} is not FIELD=VALUES (e.g. campaign_ids=1812345678901234,1812345678905678)"
+        ));
+    };
+    let field = field.trim();
+    let values: Vec<String> = values
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if field.is_empty() || values.is_empty() {
+        return Err(format!(
+            "--filter {text:?} needs a field and at least one value"
+        ));
+    }
+    Ok(Filter::list(field, filter_type, &values))
+}
+
+/// Today in an account's time zone (IANA names, including TikTok's `Etc/GMT±N`).
+pub fn today_in(timezone: Option<&str>) -> (NaiveDate, Option<String>) {
+    match timezone.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok()) {
+        Some(tz) => (Utc::now().with_timezone(&tz).date_naive(), None),
+        None => (
+            Utc::now().date_naive(),
+            Some(format!(
+                "time zone {} unknown: dates are judged in UTC",
+                timezone.unwrap_or("(none)")
+            )),
+        ),
+    }
+}
+
+/// An account's windows, or why there are none; notes say what was adjusted.
+pub struct AccountDates {
+    pub windows: Vec<Option<Window>>,
+    pub notes: Vec<String>,
+}
+
+pub fn account_windows(plan: &Plan, today: NaiveDate) -> Result<AccountDates, String> {
+    let yesterday = today - Days::days(1);
+    let mut notes = Vec::new();
+    let (start, end) = match plan.dates {
+        Dates::Lifetime => {
+            return Ok(AccountDates {
+                windows: vec![None],
+                notes,
+            });
+        }
+        Dates::Yesterday => (yesterday, yesterday),
+        Dates::Last(n) => (yesterday - Days::days(i64::from(n) - 1), yesterday),
+        Dates::Range(start, end) => {
+            if start > today {
+                return Err(format!(
+                    "the range starts on {start}, after today ({today}) in the account's time zone: there is no data yet"
+                ));
+            }
+            if end > today {
+                notes.push(format!(
+                    "--end {end} is in the future in the account's time zone: clamped to today ({today}), whose numbers are still moving"
+                ));
+                (start, today)
+            } else {
+                (start, end)
+            }
+        }
+    };
+    let windows = split_windows(start, end, plan.spec.max_span_days())
+        .into_iter()
+        .map(Some)
+        .collect();
+    Ok(AccountDates { windows, notes })
+}
+
+/// The account facts a run needs: time zone for dates, currency for `--with-account-info`.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub currency: Option<String>,
+    pub timezone: Option<String>,
+}
+
+pub fn accounts_from_info(info: &[serde_json::Map<String, Value>]) -> BTreeMap<String, Account> {
+    info.iter()
+        .filter_map(|a| {
+            let id = a.get("advertiser_id")?.as_str()?.to_string();
+            let text = |k: &str| {
+                a.get(k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            Some((
+                id,
+                Account {
+                    currency: text("currency"),
+                    timezone: text("display_timezone").or_else(|| text("timezone")),
+                },
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn plan(dates: Dates, by: &str) -> Plan {
+        let spec = ReportSpec {
+            report_type: "BASIC".into(),
+            data_level: None,
+            dimensions: vec!["campaign_id".into(), by.into()],
+            metrics: vec![],
+            filtering: vec![],
+            order_field: None,
+            order_type: None,
+            page_size: 1000,
+            lifetime: false,
+        };
+        Plan {
+            spec,
+            dates,
+            data_columns: vec![],
+        }
+    }
+
+    #[test]
+    fn future_end_is_clamped_and_future_start_refused() {
+        let p = plan(Dates::Range(date("2025-01-01"), date("2025-01-31")), DAY);
+        let dates = account_windows(&p, date("2025-01-20")).unwrap();
+        assert_eq!(dates.windows.len(), 1);
+        assert_eq!(dates.windows[0].unwrap().end, date("2025-01-20"));
+        assert!(dates.notes[0].contains("clamped"));
+        assert!(account_windows(&p, date("2024-12-31")).is_err());
+    }
+
+    #[test]
+    fn last_and_yesterday_end_yesterday() {
+        let p = plan(Dates::Last(7), DAY);
+        let w = account_windows(&p, date("2025-03-10")).unwrap().windows;
+        assert_eq!(
+            w[0].unwrap(),
+            Window {
+                start: date("2025-03-03"),
+                end: date("2025-03-09")
+            }
+        );
+        let p = plan(Dates::Yesterday, HOUR);
+        let w = account_windows(&p, date("2025-03-01")).unwrap().windows;
+        assert_eq!(
+            w[0].unwrap(),
+            Window {
+                start: date("2025-02-28"),
+                end: date("2025-02-28")
+            }
+        );
+    }
+
+    #[test]
+    fn filters() {
+        let f = parse_filter("campaign_ids=1,2").unwrap();
+        assert_eq!(
+            (
+                f.field_name.as_str(),
+                f.filter_type.as_str(),
+                f.filter_value.as_str()
+            ),
+            ("campaign_ids", "IN", r#"["1","2"]"#)
+        );
+        assert_eq!(
+            parse_filter("country_code!=US").unwrap().filter_type,
+            "NOT_IN"
+        );
+        assert!(parse_filter("nonsense").is_err());
+        assert!(parse_filter("x=").is_err());
+    }
+
+    #[test]
+    fn time_zones_decide_today() {
+        let (_, note) = today_in(Some("Etc/GMT-1"));
+        assert!(note.is_none());
+        let (_, note) = today_in(Some("Mars/Olympus"));
+        assert!(note.is_some());
+    }
+}

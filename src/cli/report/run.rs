@@ -1,0 +1,397 @@
+//! `report run`: every advertiser × window fetched page by page, a bounded number of requests
+//! in flight, rows written in a fixed order as pages arrive, each window checked for
+//! completeness, and one advertiser's failure kept from stopping the others.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio::sync::Semaphore;
+
+use super::plan::{self, Account, Plan};
+use crate::api::report::{ReportSpec, Window};
+use crate::api::report_page::{Columns, ReportPage};
+use crate::api::{ApiError, Client};
+use crate::cli::context::Context;
+use crate::cli::errors::CliError;
+use crate::output::RecordWriter;
+
+/// One request stream: an advertiser over one window.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub advertiser: usize,
+    pub window: Option<Window>,
+}
+
+pub struct RunOptions {
+    pub concurrency: usize,
+    pub dash_as_empty: bool,
+    pub with_account_info: bool,
+}
+
+/// Why an advertiser's data is not all there.
+struct Failure {
+    advertiser: String,
+    window: Option<Window>,
+    error: anyhow::Error,
+}
+
+/// Everything a spawned page fetch needs, cheap to clone.
+#[derive(Clone)]
+struct Fetcher {
+    client: Client,
+    spec: Arc<ReportSpec>,
+    columns: Arc<Columns>,
+    units: Arc<Vec<Unit>>,
+    advertisers: Arc<Vec<String>>,
+    permits: Arc<Semaphore>,
+    failed: Arc<Mutex<HashSet<usize>>>,
+}
+
+type Fetched = (usize, u64, Result<ReportPage, ApiError>);
+
+impl Fetcher {
+    /// Starts fetching page `page` of unit `unit` on a worker thread (so pages decode in
+    /// parallel) and resolves to it.
+    fn fetch(&self, unit: usize, page: u64) -> impl Future<Output = Fetched> + Send + use<> {
+        let this = self.clone();
+        let handle = tokio::spawn(async move {
+            let _permit = this.permits.acquire_owned().await;
+            let u = &this.units[unit];
+            if this.failed.lock().is_ok_and(|f| f.contains(&u.advertiser)) {
+                // This advertiser has failed already: do not spend quota on it.
+                return Ok(ReportPage::default());
+            }
+            let advertiser = &this.advertisers[u.advertiser];
+            this.client
+                .report_page(&this.spec, &this.columns, advertiser, u.window, page)
+                .await
+        });
+        async move {
+            let result = handle.await.unwrap_or_else(|e| {
+                Err(ApiError::Decode {
+                    endpoint: crate::api::report::INTEGRATED_PATH.into(),
+                    detail: format!("page task failed: {e}"),
+                })
+            });
+            (unit, page, result)
+        }
+    }
+
+    /// Every page of every unit, in unit then page order.
+    fn pages(&self, concurrency: usize) -> BoxStream<'static, Fetched> {
+        let first_pages = {
+            let this = self.clone();
+            stream::iter(0..self.units.len())
+                .map(move |u| this.fetch(u, 1))
+                .buffered(concurrency)
+        };
+        let this = self.clone();
+        first_pages
+            .flat_map(move |(unit, page, result)| {
+                let more = match &result {
+                    Ok(first) => first.page_info.total_page.max(1),
+                    Err(_) => 1,
+                };
+                let this = this.clone();
+                let rest = stream::iter(2..=more)
+                    .map(move |p| this.fetch(unit, p))
+                    .buffered(concurrency);
+                stream::once(async move { (unit, page, result) }).chain(rest)
+            })
+            .boxed()
+    }
+}
+
+/// Rows expected and received for the unit being written.
+struct UnitCount {
+    unit: usize,
+    expected: u64,
+    received: u64,
+}
+
+pub async fn run(
+    ctx: &Context,
+    plan: &Plan,
+    advertisers: Vec<String>,
+    accounts: &std::collections::BTreeMap<String, Account>,
+    options: &RunOptions,
+) -> Result<()> {
+    let (client, _) = ctx.authed_client().await?;
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut units = Vec::new();
+    for (index, advertiser) in advertisers.iter().enumerate() {
+        let account = accounts.get(advertiser).cloned().unwrap_or_default();
+        let (today, note) = plan::today_in(account.timezone.as_deref());
+        if let (Some(note), false) = (note, matches!(plan.dates, plan::Dates::Lifetime)) {
+            ctx.notice(&format!("advertiser {advertiser}: {note}"));
+        }
+        match plan::account_windows(plan, today) {
+            Ok(dates) => {
+                for note in dates.notes {
+                    ctx.notice(&format!("advertiser {advertiser}: {note}"));
+                }
+                units.extend(dates.windows.into_iter().map(|window| Unit {
+                    advertiser: index,
+                    window,
+                }));
+            }
+            Err(problem) if advertisers.len() == 1 => {
+                return Err(crate::cli::errors::usage(problem));
+            }
+            Err(problem) => failures.push(Failure {
+                advertiser: advertiser.clone(),
+                window: None,
+                error: anyhow::anyhow!(problem),
+            }),
+        }
+    }
+
+    let multi = advertisers.len() > 1;
+    let mut prefix: Vec<String> = Vec::new();
+    if (multi || options.with_account_info)
+        && !plan.data_columns.iter().any(|c| c == "advertiser_id")
+    {
+        prefix.push("advertiser_id".into());
+    }
+    if options.with_account_info {
+        prefix.push("currency".into());
+        prefix.push("timezone".into());
+    }
+    let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
+    let mut writer = ctx.record_writer(columns)?;
+
+    let fetcher = Fetcher {
+        client: client.clone(),
+        spec: Arc::new(plan.spec.clone()),
+        columns: Arc::new(Columns::new(plan.data_columns.clone())),
+        units: Arc::new(units),
+        advertisers: Arc::new(advertisers.clone()),
+        permits: Arc::new(Semaphore::new(options.concurrency)),
+        failed: Arc::new(Mutex::new(HashSet::new())),
+    };
+    let progress = Progress::new(ctx, fetcher.units.len());
+    let mut pages = fetcher.pages(options.concurrency);
+    let mut count: Option<UnitCount> = None;
+    let mut rows_written = 0u64;
+    let fail = |failures: &mut Vec<Failure>, unit: &Unit, error: anyhow::Error| {
+        if let Ok(mut failed) = fetcher.failed.lock() {
+            failed.insert(unit.advertiser);
+        }
+        failures.push(Failure {
+            advertiser: advertisers[unit.advertiser].clone(),
+            window: unit.window,
+            error,
+        });
+    };
+    let is_failed =
+        |advertiser: usize| fetcher.failed.lock().is_ok_and(|f| f.contains(&advertiser));
+
+    while let Some((unit_index, _page, result)) = pages.next().await {
+        let unit = &fetcher.units[unit_index];
+        if count.as_ref().is_some_and(|c| c.unit != unit_index)
+            && let Some(done) = count.take()
+        {
+            finish_unit(&fetcher, &done, &mut failures, &fail, &is_failed);
+            progress.unit_done();
+        }
+        if is_failed(unit.advertiser) {
+            continue;
+        }
+        let page = match result {
+            Ok(page) => page,
+            Err(e) => {
+                fail(&mut failures, unit, anyhow::Error::new(e));
+                continue;
+            }
+        };
+        let state = count.get_or_insert(UnitCount {
+            unit: unit_index,
+            expected: page.page_info.total_number,
+            received: 0,
+        });
+        if let Some(header) = &page.truncated {
+            let error = CliError::Partial(format!(
+                "TikTok truncated this report (X-Tt-Ads-Throttle: {header}): accounts with 20,000+ ads \
+                 get only the newest 20,000; narrow it with --filter campaign_ids=... or use --async"
+            ));
+            fail(&mut failures, unit, error.into());
+            continue;
+        }
+        let account = accounts.get(&advertisers[unit.advertiser]);
+        let lead: Vec<Option<&str>> = prefix
+            .iter()
+            .map(|c| match c.as_str() {
+                "advertiser_id" => Some(advertisers[unit.advertiser].as_str()),
+                "currency" => account.and_then(|a| a.currency.as_deref()),
+                _ => account.and_then(|a| a.timezone.as_deref()),
+            })
+            .collect();
+        for i in 0..page.rows() {
+            let cells = lead.iter().copied().chain(page.row(i).map(|c| match c {
+                Some("-") if options.dash_as_empty => Some(""),
+                other => other,
+            }));
+            writer.write_cells(cells)?;
+        }
+        state.received += page.rows() as u64;
+        rows_written += page.rows() as u64;
+        writer.flush()?;
+        progress.page(rows_written, &client);
+    }
+    if let Some(done) = count.take() {
+        finish_unit(&fetcher, &done, &mut failures, &fail, &is_failed);
+        progress.unit_done();
+    }
+    progress.finish();
+    conclude(ctx, writer, failures, advertisers.len())
+}
+
+/// A unit whose rows do not add up to what TikTok announced fails its advertiser.
+fn finish_unit(
+    fetcher: &Fetcher,
+    count: &UnitCount,
+    failures: &mut Vec<Failure>,
+    fail: &impl Fn(&mut Vec<Failure>, &Unit, anyhow::Error),
+    is_failed: &impl Fn(usize) -> bool,
+) {
+    let unit = &fetcher.units[count.unit];
+    if is_failed(unit.advertiser) || count.received == count.expected {
+        return;
+    }
+    let error = CliError::Partial(format!(
+        "TikTok announced {} rows but sent {}: the data is incomplete",
+        count.expected, count.received
+    ));
+    fail(failures, unit, error.into());
+}
+
+/// Commits or discards the output and turns failures into the right exit.
+fn conclude(
+    ctx: &Context,
+    writer: RecordWriter,
+    failures: Vec<Failure>,
+    advertisers: usize,
+) -> Result<()> {
+    if failures.is_empty() {
+        writer.finish()?;
+        return Ok(());
+    }
+    let failed_accounts: HashSet<&str> = failures.iter().map(|f| f.advertiser.as_str()).collect();
+    for failure in &failures {
+        let window = failure
+            .window
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        ctx.notice(&format!(
+            "error: advertiser {}{window}: {:#}",
+            failure.advertiser, failure.error
+        ));
+    }
+    if failed_accounts.len() < advertisers {
+        // The other accounts are complete: keep their rows, but never exit 0.
+        writer.finish()?;
+        return Err(CliError::Partial(format!(
+            "{} of {advertisers} advertisers failed ({}); the output holds the others completely and \
+             the failed ones incompletely or not at all",
+            failed_accounts.len(),
+            failed_accounts.iter().copied().collect::<Vec<_>>().join(", ")
+        ))
+        .into());
+    }
+    // Nothing complete: no output file is left behind.
+    drop(writer);
+    let first = failures.into_iter().next().map(|f| f.error);
+    Err(first.unwrap_or_else(|| anyhow::anyhow!("the report failed")))
+}
+
+/// A progress line on stderr when it is a terminal; nothing in cron.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    units: usize,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    fn new(ctx: &Context, units: usize) -> Self {
+        let bar = if std::io::stderr().is_terminal() && !ctx.global.quiet {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Self {
+            bar,
+            units,
+            done: Default::default(),
+        }
+    }
+
+    fn unit_done(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn page(&self, rows: u64, client: &Client) {
+        let stats = client.stats();
+        self.bar.set_message(format!(
+            "windows {}/{} · rows {rows} · requests {} · retries {}",
+            self.done.load(Ordering::Relaxed),
+            self.units,
+            stats.requests.load(Ordering::Relaxed),
+            stats.retries.load(Ordering::Relaxed)
+        ));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// The IDs a run covers: `--all-advertisers`, else `--advertiser` (repeatable, comma list),
+/// else the profile's default.
+pub async fn advertisers(ctx: &Context, all: bool) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = if all {
+        match ctx.app_credentials(false).await {
+            Ok(app) => {
+                let (client, _) = ctx.authed_client().await?;
+                client
+                    .authorized_advertisers(&app)
+                    .await
+                    .context("listing the ad accounts the token reaches")?
+                    .into_iter()
+                    .map(|a| a.advertiser_id)
+                    .collect()
+            }
+            Err(e) => {
+                let stored = ctx
+                    .token()
+                    .await?
+                    .stored
+                    .map(|s| s.advertiser_ids)
+                    .unwrap_or_default();
+                if stored.is_empty() {
+                    return Err(
+                        e.context("--all-advertisers lists the accounts with the app credentials")
+                    );
+                }
+                ctx.notice("note: no app secret at hand: using the ad accounts recorded at login");
+                stored
+            }
+        }
+    } else if ctx.global.advertiser.is_empty() {
+        vec![ctx.advertiser_id()?]
+    } else {
+        ctx.global.advertiser.clone()
+    };
+    let mut seen = HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    if ids.is_empty() {
+        return Err(crate::cli::errors::usage("no advertiser to report on"));
+    }
+    Ok(ids)
+}

@@ -1,0 +1,464 @@
+//! Asynchronous report tasks: `report task create|status|download|cancel` and
+//! `report run --async` (create, poll with backoff, download, and write the same columns,
+//! order and values as the synchronous path).
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Seek, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+
+use super::args::ReportArgs;
+use super::plan::{self, Account, Plan};
+use crate::api::report::{TaskDownload, Window};
+use crate::api::{ApiError, Client};
+use crate::cli::context::Context;
+use crate::cli::errors::{CliError, usage};
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Create a task with the same flags as `report run` (no date-span limit); prints its ID.
+    Create(CreateArgs),
+    /// Print the task's status: QUEUING, PROCESSING, SUCCESS, FAILED or CANCELED.
+    Status(TaskArgs),
+    /// Stream the finished task's CSV to stdout or -o FILE.
+    Download(TaskArgs),
+    /// Cancel a queued or running task.
+    Cancel(TaskArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TaskArgs {
+    /// The task ID printed by `report task create`.
+    #[arg(value_name = "TASK")]
+    pub task_id: String,
+}
+
+pub struct AsyncOptions {
+    pub wait_timeout: Duration,
+    pub poll_first: Duration,
+    pub dash_as_empty: bool,
+    pub with_account_info: bool,
+}
+
+const MAX_POLL: Duration = Duration::from_secs(60);
+/// TikTok allows about one task creation per second per app.
+const CREATE_SPACING: Duration = Duration::from_secs(1);
+
+pub async fn run(ctx: &Context, command: TaskCommand) -> Result<()> {
+    match command {
+        TaskCommand::Create(args) => create(ctx, args).await,
+        TaskCommand::Status(args) => status(ctx, args).await,
+        TaskCommand::Download(args) => download(ctx, args).await,
+        TaskCommand::Cancel(args) => cancel(ctx, args).await,
+    }
+}
+
+async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+    let plan = plan::build(&args.report)?;
+    let advertisers = super::run::advertisers(ctx, args.report.all_advertisers).await?;
+    let [advertiser] = advertisers.as_slice() else {
+        return Err(usage(
+            "report task create takes one --advertiser (use `report run --async` for several)",
+        ));
+    };
+    let accounts = super::account_facts(ctx, &advertisers).await;
+    let window = task_window(ctx, &plan, advertiser, &accounts)?;
+    let (client, _) = ctx.authed_client().await?;
+    let task_id = create_task(&client, &plan, advertiser, window).await?;
+    let mut out = ctx.destination()?;
+    writeln!(out, "{task_id}")?;
+    out.commit()
+}
+
+/// The whole date range of a task (async reports have no span limit).
+fn task_window(
+    ctx: &Context,
+    plan: &Plan,
+    advertiser: &str,
+    accounts: &BTreeMap<String, Account>,
+) -> Result<Option<Window>> {
+    let account = accounts.get(advertiser).cloned().unwrap_or_default();
+    let (today, _) = plan::today_in(account.timezone.as_deref());
+    let dates = plan::account_windows(plan, today).map_err(usage)?;
+    for note in &dates.notes {
+        ctx.notice(&format!("advertiser {advertiser}: {note}"));
+    }
+    Ok(match (dates.windows.first(), dates.windows.last()) {
+        (Some(Some(first)), Some(Some(last))) => Some(Window {
+            start: first.start,
+            end: last.end,
+        }),
+        _ => None,
+    })
+}
+
+async fn create_task(
+    client: &Client,
+    plan: &Plan,
+    advertiser: &str,
+    window: Option<Window>,
+) -> Result<String> {
+    let body = plan.spec.task_body(advertiser, window);
+    client.create_report_task(&body).await.map_err(|e| {
+        let allowlist = matches!(e.code(), Some(40001 | 40118 | 40125));
+        let error = anyhow::Error::new(e);
+        if allowlist {
+            error.context(
+                "asynchronous reports need the app to be allowlisted by TikTok (apply in the developer \
+                 portal); until then run the report without --async",
+            )
+        } else {
+            error
+        }
+    })
+}
+
+fn advertiser(ctx: &Context) -> Result<String> {
+    ctx.advertiser_id()
+}
+
+async fn status(ctx: &Context, args: TaskArgs) -> Result<()> {
+    let advertiser = advertiser(ctx)?;
+    let (client, _) = ctx.authed_client().await?;
+    let status = client
+        .report_task_status(&advertiser, &args.task_id)
+        .await?;
+    let mut out = ctx.destination()?;
+    writeln!(out, "{}", status.status)?;
+    out.commit()?;
+    check_final(&args.task_id, &status.status, &status.message)
+}
+
+/// FAILED and CANCELED are failures (exit 4) carrying TikTok's message.
+fn check_final(task_id: &str, status: &str, message: &str) -> Result<()> {
+    match status {
+        "FAILED" | "CANCELED" => Err(CliError::TaskFailed(format!(
+            "report task {task_id} is {status}{}",
+            if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {message}")
+            }
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+async fn download(ctx: &Context, args: TaskArgs) -> Result<()> {
+    let advertiser = advertiser(ctx)?;
+    let (client, _) = ctx.authed_client().await?;
+    let mut out = ctx.destination()?;
+    fetch_csv(&client, &advertiser, &args.task_id, &mut out).await?;
+    out.commit()
+}
+
+/// Streams a finished task's CSV into `out`, from the body or from the download URL.
+async fn fetch_csv(
+    client: &Client,
+    advertiser: &str,
+    task_id: &str,
+    out: &mut impl Write,
+) -> Result<()> {
+    let download = client
+        .download_report_task(advertiser, task_id)
+        .await
+        .map_err(|e| {
+            let not_ready = e.code() == Some(40201);
+            let error = anyhow::Error::new(e);
+            if not_ready {
+                error.context(format!(
+                    "task {task_id} has not finished: check `tiktok-ads report task status --advertiser {advertiser} {task_id}`"
+                ))
+            } else {
+                error
+            }
+        })?;
+    let mut stream = match download {
+        TaskDownload::Csv(stream) => stream,
+        TaskDownload::Url { url, file_name } => {
+            let parsed = crate::config::parse_base_url(url.split('?').next().unwrap_or(&url))
+                .map_err(|e| {
+                    anyhow::anyhow!("the download URL of {file_name} is not usable: {e}")
+                })?;
+            tracing::debug!("GET {} (pre-signed download of {file_name})", parsed.path());
+            // The URL is pre-signed: no token goes with it.
+            let response = client
+                .http()
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("downloading {file_name}: {}", e.without_url()))?;
+            if !response.status().is_success() {
+                return Err(anyhow::anyhow!(
+                    "downloading {file_name}: HTTP {} (download URLs are valid for an hour: run the download again)",
+                    response.status()
+                ));
+            }
+            crate::api::client::FileStream::new(response, "download URL")
+        }
+    };
+    while let Some(chunk) = stream.next_chunk().await? {
+        out.write_all(&chunk).context("writing the report")?;
+    }
+    Ok(())
+}
+
+async fn cancel(ctx: &Context, args: TaskArgs) -> Result<()> {
+    let advertiser = advertiser(ctx)?;
+    let (client, _) = ctx.authed_client().await?;
+    let status = client
+        .cancel_report_task(&advertiser, &args.task_id)
+        .await?;
+    let mut out = ctx.destination()?;
+    writeln!(
+        out,
+        "{}",
+        if status.status.is_empty() {
+            "CANCELED"
+        } else {
+            &status.status
+        }
+    )?;
+    out.commit()
+}
+
+/// `report run --async`: one task per advertiser, then the same output as the sync path.
+pub async fn run_async(
+    ctx: &Context,
+    plan: &Plan,
+    advertisers: Vec<String>,
+    accounts: &BTreeMap<String, Account>,
+    options: &AsyncOptions,
+) -> Result<()> {
+    let (client, _) = ctx.authed_client().await?;
+    let mut tasks = Vec::new();
+    let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
+    for (i, advertiser) in advertisers.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(CREATE_SPACING.min(options.poll_first)).await;
+        }
+        let created = match task_window(ctx, plan, advertiser, accounts) {
+            Ok(window) => create_task(&client, plan, advertiser, window).await,
+            Err(e) => Err(e),
+        };
+        match created {
+            Ok(task_id) => {
+                tracing::info!("advertiser {advertiser}: report task {task_id} created");
+                tasks.push((advertiser.clone(), task_id));
+            }
+            Err(e) if advertisers.len() == 1 => return Err(e),
+            Err(e) => failures.push((advertiser.clone(), e)),
+        }
+    }
+
+    let multi = advertisers.len() > 1;
+    let mut prefix: Vec<String> = Vec::new();
+    if (multi || options.with_account_info)
+        && !plan.data_columns.iter().any(|c| c == "advertiser_id")
+    {
+        prefix.push("advertiser_id".into());
+    }
+    if options.with_account_info {
+        prefix.extend(["currency".to_string(), "timezone".to_string()]);
+    }
+    let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
+    let mut writer = ctx.record_writer(columns)?;
+    let spinner = spinner(ctx);
+    for (advertiser, task_id) in &tasks {
+        let result = async {
+            wait_for(ctx, &client, advertiser, task_id, options, &spinner).await?;
+            // Spool to a temp file: memory stays flat whatever the report's size.
+            let mut spool = tempfile::tempfile().context("creating a temporary file")?;
+            {
+                let mut buffered = std::io::BufWriter::new(&mut spool);
+                fetch_csv(&client, advertiser, task_id, &mut buffered).await?;
+                buffered.flush()?;
+            }
+            spool.rewind()?;
+            let account = accounts.get(advertiser);
+            let lead: Vec<Option<String>> = prefix
+                .iter()
+                .map(|c| match c.as_str() {
+                    "advertiser_id" => Some(advertiser.clone()),
+                    "currency" => account.and_then(|a| a.currency.clone()),
+                    _ => account.and_then(|a| a.timezone.clone()),
+                })
+                .collect();
+            copy_normalized(
+                spool,
+                &plan.data_columns,
+                &lead,
+                options.dash_as_empty,
+                &mut writer,
+            )
+        }
+        .await;
+        if let Err(e) = result {
+            if advertisers.len() == 1 {
+                return Err(e);
+            }
+            failures.push((advertiser.clone(), e));
+        }
+    }
+    spinner.finish_and_clear();
+    if failures.is_empty() {
+        writer.finish()?;
+        return Ok(());
+    }
+    for (advertiser, error) in &failures {
+        ctx.notice(&format!("error: advertiser {advertiser}: {error:#}"));
+    }
+    if failures.len() < advertisers.len() {
+        writer.finish()?;
+        return Err(CliError::Partial(format!(
+            "{} of {} advertisers failed; the output holds the others",
+            failures.len(),
+            advertisers.len()
+        ))
+        .into());
+    }
+    Err(failures
+        .into_iter()
+        .next()
+        .map(|(_, e)| e)
+        .unwrap_or_else(|| anyhow::anyhow!("the report failed")))
+}
+
+fn spinner(ctx: &Context) -> indicatif::ProgressBar {
+    if std::io::stderr().is_terminal() && !ctx.global.quiet {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+/// Polls until the task is done, waiting `poll_first`, then twice as long each time (at most a
+/// minute between checks), for at most `wait_timeout`.
+async fn wait_for(
+    ctx: &Context,
+    client: &Client,
+    advertiser: &str,
+    task_id: &str,
+    options: &AsyncOptions,
+    spinner: &indicatif::ProgressBar,
+) -> Result<()> {
+    let started = Instant::now();
+    let mut wait = options.poll_first;
+    loop {
+        let status = client.report_task_status(advertiser, task_id).await?;
+        spinner.set_message(format!(
+            "report task {task_id} (advertiser {advertiser}): {} · {} s",
+            status.status,
+            started.elapsed().as_secs()
+        ));
+        match status.status.as_str() {
+            "SUCCESS" => return Ok(()),
+            "FAILED" | "CANCELED" => return check_final(task_id, &status.status, &status.message),
+            _ => {}
+        }
+        if started.elapsed() + wait > options.wait_timeout {
+            let _ = ctx;
+            return Err(ApiError::Timeout {
+                endpoint: format!(
+                    "report task {task_id}, still {} (it keeps running at TikTok: fetch it later with \
+                     `tiktok-ads report task download --advertiser {advertiser} {task_id}`)",
+                    status.status
+                ),
+                timeout: options.wait_timeout,
+            }
+            .into());
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MAX_POLL);
+    }
+}
+
+/// Copies an async CSV into the writer with the sync path's columns, order and values: columns
+/// are matched by name (extra ones dropped, missing ones empty), dates written as the sync
+/// endpoint writes them.
+fn copy_normalized(
+    csv_file: std::fs::File,
+    data_columns: &[String],
+    lead: &[Option<String>],
+    dash_as_empty: bool,
+    writer: &mut crate::output::RecordWriter,
+) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(csv_file));
+    let headers = reader
+        .headers()
+        .context("reading the report's header row")?
+        .clone();
+    let positions: Vec<Option<usize>> = data_columns
+        .iter()
+        .map(|c| {
+            headers
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
+        })
+        .collect();
+    let mut record = csv::StringRecord::new();
+    let mut normalized: Vec<Option<String>> = Vec::with_capacity(data_columns.len());
+    while reader
+        .read_record(&mut record)
+        .context("reading the report")?
+    {
+        normalized.clear();
+        for (column, position) in data_columns.iter().zip(&positions) {
+            let value = position.and_then(|p| record.get(p));
+            normalized.push(value.map(|v| normalize(column, v, dash_as_empty)));
+        }
+        let cells = lead
+            .iter()
+            .map(|c| c.as_deref())
+            .chain(normalized.iter().map(|c| c.as_deref()));
+        writer.write_cells(cells)?;
+    }
+    Ok(())
+}
+
+/// The async CSV writes `2025-01-31` where the sync JSON writes `2025-01-31 00:00:00`.
+fn normalize(column: &str, value: &str, dash_as_empty: bool) -> String {
+    match (column, value.len()) {
+        (crate::api::report::DAY, 10) => format!("{value} 00:00:00"),
+        (crate::api::report::HOUR, 13) => format!("{value}:00:00"),
+        (_, _) if dash_as_empty && value == "-" => String::new(),
+        _ => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_spelled_like_the_sync_endpoint() {
+        assert_eq!(
+            normalize("stat_time_day", "2025-01-31", false),
+            "2025-01-31 00:00:00"
+        );
+        assert_eq!(
+            normalize("stat_time_day", "2025-01-31 00:00:00", false),
+            "2025-01-31 00:00:00"
+        );
+        assert_eq!(
+            normalize("stat_time_hour", "2025-01-31 13", false),
+            "2025-01-31 13:00:00"
+        );
+        assert_eq!(normalize("ctr", "-", false), "-");
+        assert_eq!(normalize("ctr", "-", true), "");
+        assert_eq!(normalize("spend", "98.410", false), "98.410");
+    }
+}
