@@ -7,5 +7,6 @@ mod config;
 mod core;
 mod entities;
 mod login;
+mod reports;
 mod support;
 mod token_store;
