@@ -98,6 +98,8 @@ struct Measurement {
 fn run_export(base_url: &str, rows: usize, page_kib: f64, work: &std::path::Path) -> Measurement {
     let out = work.join(format!("export-{rows}.csv"));
     let started = Instant::now();
+    // Reaped by `wait4` below, which also returns the child's own peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_tiktok-ads"))
         .args(["--advertiser", ADVERTISER, "--rate", "1000", "-q", "-o"])
         .arg(&out)
