@@ -444,6 +444,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn failed_and_canceled_tasks_are_failures() {
+        assert!(check_final("1", "SUCCESS", "").is_ok());
+        assert!(check_final("1", "PROCESSING", "").is_ok());
+        let failed = check_final("1", "FAILED", "bad combination").unwrap_err();
+        assert!(failed.to_string().contains("FAILED: bad combination"));
+        assert_eq!(crate::exit::code_for(&failed), crate::exit::API_REJECTED);
+        assert!(check_final("1", "CANCELED", "").is_err());
+    }
+
+    #[test]
     fn dates_are_spelled_like_the_sync_endpoint() {
         assert_eq!(
             normalize("stat_time_day", "2025-01-31", false),
