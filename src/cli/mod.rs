@@ -7,6 +7,7 @@ pub mod advertiser;
 pub mod auth;
 pub mod body;
 pub mod campaign;
+pub mod completions;
 pub mod config;
 pub mod context;
 pub mod entity;
@@ -167,9 +168,22 @@ pub enum Command {
     /// Read and change profile settings.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Generated help needs no settings, no config file and no keyring.
+    match cli.command {
+        Command::Completions { shell } => return completions::completions(shell),
+        Command::Man => return completions::man(),
+        _ => {}
+    }
     let ctx = context::Context::new(cli.global)?;
     match cli.command {
         Command::Auth(cmd) => auth::run(&ctx, cmd).await,
@@ -180,6 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Region(cmd) => region::run(&ctx, cmd).await,
         Command::Report(cmd) => report::run(&ctx, cmd).await,
         Command::Config(cmd) => config::run(&ctx, cmd).await,
+        Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
 
