@@ -4,6 +4,7 @@
 pub mod ad;
 pub mod adgroup;
 pub mod advertiser;
+pub mod bc;
 pub mod campaign;
 pub mod client;
 pub mod entity;

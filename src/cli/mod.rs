@@ -4,7 +4,9 @@
 pub mod ad;
 pub mod adgroup;
 pub mod advertiser;
+pub mod api;
 pub mod auth;
+pub mod bc;
 pub mod body;
 pub mod campaign;
 pub mod completions;
@@ -162,6 +164,11 @@ pub enum Command {
     /// Reports: run (streamed, split into allowed date windows, many advertisers) and async tasks.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Business Centers and their ad accounts.
+    #[command(subcommand)]
+    Bc(bc::BcCommand),
+    /// Call any endpoint: `api GET /bc/get/ -f page_size=50` (token, retries and paging included).
+    Api(api::ApiArgs),
     /// Location IDs for targeting.
     #[command(subcommand)]
     Region(region::RegionCommand),
@@ -192,6 +199,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Adgroup(cmd) => entity::run::<adgroup::Adgroups>(&ctx, cmd).await,
         Command::Ad(cmd) => entity::run::<ad::Ads>(&ctx, cmd).await,
         Command::Region(cmd) => region::run(&ctx, cmd).await,
+        Command::Bc(cmd) => bc::run(&ctx, cmd).await,
+        Command::Api(args) => api::run(&ctx, args).await,
         Command::Report(cmd) => report::run(&ctx, cmd).await,
         Command::Config(cmd) => config::run(&ctx, cmd).await,
         Command::Completions { .. } | Command::Man => Ok(()),

@@ -6,6 +6,7 @@ mod auth;
 mod config;
 mod core;
 mod entities;
+mod escape;
 mod login;
 mod reports;
 mod support;

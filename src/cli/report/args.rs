@@ -102,4 +102,7 @@ pub struct ReportArgs {
     /// Every ad account the token reaches.
     #[arg(long)]
     pub all_advertisers: bool,
+    /// Every ad account of this Business Center.
+    #[arg(long, value_name = "BC_ID", conflicts_with = "all_advertisers")]
+    pub bc: Option<String>,
 }

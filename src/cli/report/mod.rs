@@ -64,14 +64,17 @@ async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
     if args.explain {
         return explain(ctx, &plan, &args);
     }
-    let advertisers = run::advertisers(ctx, args.report.all_advertisers).await?;
+    let advertisers =
+        run::advertisers(ctx, args.report.all_advertisers, args.report.bc.as_deref()).await?;
     let accounts = if matches!(plan.dates, Dates::Lifetime) && !args.with_account_info {
         BTreeMap::new()
     } else {
         account_facts(ctx, &advertisers).await
     };
+    let many_accounts = args.report.all_advertisers || args.report.bc.is_some();
     if args.use_async {
         let options = task::AsyncOptions {
+            many_accounts,
             wait_timeout: std::time::Duration::from_secs(args.wait_timeout),
             poll_first: std::time::Duration::from_millis(args.poll_ms),
             dash_as_empty: args.dash_as_empty,
@@ -80,6 +83,7 @@ async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
         return task::run_async(ctx, &plan, advertisers, &accounts, &options).await;
     }
     let options = run::RunOptions {
+        many_accounts,
         concurrency: args.concurrency as usize,
         dash_as_empty: args.dash_as_empty,
         with_account_info: args.with_account_info,
@@ -113,7 +117,7 @@ async fn account_facts(ctx: &Context, advertisers: &[String]) -> BTreeMap<String
 
 /// `--explain`: what would be asked, without asking.
 fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
-    let advertisers: Vec<String> = if args.report.all_advertisers {
+    let advertisers: Vec<String> = if args.report.all_advertisers || args.report.bc.is_some() {
         Vec::new()
     } else if ctx.global.advertiser.is_empty() {
         ctx.profile.advertiser_id.clone().into_iter().collect()
@@ -155,7 +159,9 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
             spec.order_type.as_deref().unwrap_or("DESC")
         )?;
     }
-    let accounts = if args.report.all_advertisers {
+    let accounts = if let Some(bc) = &args.report.bc {
+        format!("every ad account of Business Center {bc} (listed at run time)")
+    } else if args.report.all_advertisers {
         "every ad account the token reaches (listed at run time)".to_string()
     } else if advertisers.is_empty() {
         "none given (--advertiser)".to_string()
@@ -214,7 +220,10 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
         ctx.global.rate, args.concurrency
     )?;
     let mut columns = Vec::new();
-    if (advertisers.len() > 1 || args.report.all_advertisers || args.with_account_info)
+    if (advertisers.len() > 1
+        || args.report.all_advertisers
+        || args.report.bc.is_some()
+        || args.with_account_info)
         && !plan.data_columns.iter().any(|c| c == "advertiser_id")
     {
         columns.push("advertiser_id".to_string());

@@ -29,6 +29,9 @@ pub struct Unit {
 
 pub struct RunOptions {
     pub concurrency: usize,
+    /// Several accounts may be asked for (`--all-advertisers`, `--bc`): an `advertiser_id`
+    /// column even when the list turns out to hold one, so scripts see stable columns.
+    pub many_accounts: bool,
     pub dash_as_empty: bool,
     pub with_account_info: bool,
 }
@@ -151,7 +154,7 @@ pub async fn run(
         }
     }
 
-    let multi = advertisers.len() > 1;
+    let multi = advertisers.len() > 1 || options.many_accounts;
     let mut prefix: Vec<String> = Vec::new();
     if (multi || options.with_account_info)
         && !plan.data_columns.iter().any(|c| c == "advertiser_id")
@@ -352,10 +355,21 @@ impl Progress {
     }
 }
 
-/// The IDs a run covers: `--all-advertisers`, else `--advertiser` (repeatable, comma list),
+/// The IDs a run covers: `--bc`, `--all-advertisers`, else `--advertiser` (repeatable, comma list),
 /// else the profile's default.
-pub async fn advertisers(ctx: &Context, all: bool) -> Result<Vec<String>> {
-    let mut ids: Vec<String> = if all {
+pub async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = if let Some(bc_id) = bc {
+        let (client, _) = ctx.authed_client().await?;
+        crate::cli::bc::bc_advertisers(&client, bc_id)
+            .await?
+            .iter()
+            .filter_map(|a| {
+                a.get("advertiser_id")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect()
+    } else if all {
         match ctx.app_credentials(false).await {
             Ok(app) => {
                 let (client, _) = ctx.authed_client().await?;

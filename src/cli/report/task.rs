@@ -42,6 +42,7 @@ pub struct TaskArgs {
 }
 
 pub struct AsyncOptions {
+    pub many_accounts: bool,
     pub wait_timeout: Duration,
     pub poll_first: Duration,
     pub dash_as_empty: bool,
@@ -63,7 +64,9 @@ pub async fn run(ctx: &Context, command: TaskCommand) -> Result<()> {
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let plan = plan::build(&args.report)?;
-    let advertisers = super::run::advertisers(ctx, args.report.all_advertisers).await?;
+    let advertisers =
+        super::run::advertisers(ctx, args.report.all_advertisers, args.report.bc.as_deref())
+            .await?;
     let [advertiser] = advertisers.as_slice() else {
         return Err(usage(
             "report task create takes one --advertiser (use `report run --async` for several)",
@@ -260,7 +263,7 @@ pub async fn run_async(
         }
     }
 
-    let multi = advertisers.len() > 1;
+    let multi = advertisers.len() > 1 || options.many_accounts;
     let mut prefix: Vec<String> = Vec::new();
     if (multi || options.with_account_info)
         && !plan.data_columns.iter().any(|c| c == "advertiser_id")
