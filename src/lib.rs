@@ -9,5 +9,6 @@ pub mod config;
 pub mod exit;
 mod fsutil;
 pub mod logging;
+pub mod mock;
 pub mod output;
 pub mod redact;

@@ -158,6 +158,11 @@ impl CallbackListener {
         })
     }
 
+    /// The address actually bound (useful when the redirect URI asked for port 0).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
     /// Serves until the first callback on the redirect path, then shuts down.
     pub async fn wait(self, expected_state: &str) -> Outcome {
         let (tx, rx) = oneshot::channel();
@@ -228,11 +233,12 @@ fn page(title: &str, body: &str) -> Html<String> {
 
 /// Waits for whichever comes first: the callback, or a pasted URL/code on `input` (when given).
 pub async fn wait_for_code<R: AsyncBufRead + Unpin>(
-    listener: Option<CallbackListener>,
+    listener: impl Into<Option<CallbackListener>>,
     paste: Option<R>,
     expected_state: &str,
     timeout: Duration,
 ) -> Outcome {
+    let listener = listener.into();
     let from_callback = async {
         match listener {
             Some(listener) => listener.wait(expected_state).await,

@@ -27,6 +27,8 @@ pub const APP_SECRET_ENV: &str = "TIKTOK_APP_SECRET";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenSource {
     Env,
+    /// Held in memory for this run only (the demo).
+    Memory,
     Store(Location),
 }
 
@@ -34,6 +36,7 @@ impl std::fmt::Display for TokenSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TokenSource::Env => write!(f, "environment ({ACCESS_TOKEN_ENV})"),
+            TokenSource::Memory => write!(f, "memory (this run only)"),
             TokenSource::Store(location) => write!(f, "{location}"),
         }
     }
@@ -53,6 +56,8 @@ pub struct Context {
     pub base_url: Url,
     pub stdout_is_terminal: bool,
     pub stdin_is_terminal: bool,
+    /// A token that wins over every store (the demo's, never written anywhere).
+    pub token_override: Option<SecretString>,
 }
 
 impl Context {
@@ -79,6 +84,7 @@ impl Context {
             base_url,
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            token_override: None,
         };
         if ctx.environment == Environment::Sandbox {
             ctx.notice(&format!(
@@ -139,6 +145,13 @@ impl Context {
 
     /// The token for this profile and environment: `TIKTOK_ACCESS_TOKEN`, else the store.
     pub async fn token(&self) -> Result<ResolvedToken> {
+        if let Some(token) = &self.token_override {
+            return Ok(ResolvedToken {
+                token: token.clone(),
+                source: TokenSource::Memory,
+                stored: None,
+            });
+        }
         if let Some(token) = env_nonempty(ACCESS_TOKEN_ENV) {
             crate::redact::register(&token);
             return Ok(ResolvedToken {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod context;
 pub mod entity;
 pub mod errors;
+pub mod mock;
 pub mod region;
 pub mod report;
 
@@ -182,6 +183,10 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Serve a local simulator of the TikTok API (for scripts and tests without credentials).
+    Mock(mock::MockArgs),
+    /// Try the tool end to end against an in-process simulator: login, campaigns, a report.
+    Demo(mock::DemoArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -189,6 +194,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Completions { shell } => return completions::completions(shell),
         Command::Man => return completions::man(),
+        Command::Mock(args) => return mock::serve(args).await,
+        Command::Demo(args) => return mock::demo(cli.global, args).await,
         _ => {}
     }
     let ctx = context::Context::new(cli.global)?;
@@ -203,7 +210,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Report(cmd) => report::run(&ctx, cmd).await,
         Command::Config(cmd) => config::run(&ctx, cmd).await,
-        Command::Completions { .. } | Command::Man => Ok(()),
+        Command::Completions { .. } | Command::Man | Command::Mock(_) | Command::Demo(_) => Ok(()),
     }
 }
 

@@ -59,7 +59,7 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
     }
 }
 
-async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
+pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
     let plan = plan::build(&args.report)?;
     if args.explain {
         return explain(ctx, &plan, &args);

@@ -1,0 +1,169 @@
+//! `mock` (the local simulator as a server) and `demo` (the simulator in-process, driven through
+//! login, a campaign list and a report export).
+
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::context::Context;
+use super::report::RunArgs;
+use super::{GlobalArgs, entity};
+use crate::api::oauth::AppCredentials;
+use crate::auth::login::{self, CallbackListener};
+use crate::mock::{Mock, MockOptions};
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Make every report exactly N synthetic rows (ad × day), for big-report tests.
+    #[arg(long, value_name = "N")]
+    pub rows: Option<u64>,
+    /// Answer every Nth request with the 40100 rate limit.
+    #[arg(long, value_name = "N")]
+    pub rate_limit_every: Option<u64>,
+    /// Answer every Nth request with the 50000 system error.
+    #[arg(long, value_name = "N")]
+    pub fail_every: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo report goes.
+    #[arg(long, default_value = "demo.csv", value_name = "FILE")]
+    pub report_file: std::path::PathBuf,
+}
+
+/// The demo's stand-ins for an app's credentials; the simulator accepts any.
+const DEMO_APP_ID: &str = "7100000000000000001";
+const DEMO_APP_SECRET: &str = "demo-secret-for-the-local-simulator";
+
+pub async fn serve(args: MockArgs) -> Result<()> {
+    let options = MockOptions {
+        rows: args.rows,
+        rate_limit_every: args.rate_limit_every,
+        fail_every: args.fail_every,
+    };
+    let (listener, addr) = Mock::bind(args.port)
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{} (try --port 0)", args.port))?;
+    println!("http://{addr}");
+    eprintln!(
+        "tiktok-ads mock: a local TikTok API simulator on http://{addr} (Ctrl-C stops it)\n\
+         Point the tool at it:  export TIKTOK_ADS_BASE_URL=http://{addr}\n\
+         Any token works:       export TIKTOK_ACCESS_TOKEN=mock-token\n\
+         Ad accounts:           {}\n\
+         Business Center:       {}",
+        crate::mock::state_accounts().join(", "),
+        crate::mock::BC_ID
+    );
+    Mock::new(options)
+        .serve(listener)
+        .await
+        .context("the simulator stopped")
+}
+
+pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
+    let (listener, addr) = Mock::bind(0)
+        .await
+        .context("starting the local simulator")?;
+    let server = tokio::spawn(Mock::new(MockOptions::default()).serve(listener));
+    let base = Url::parse(&format!("http://{addr}"))?;
+    eprintln!("1/4  Started the local TikTok simulator on {base}");
+
+    let mut demo_global = global;
+    demo_global.base_url = Some(base.clone());
+    demo_global.sandbox = false;
+    demo_global.output = None;
+    demo_global.advertiser = vec![crate::mock::state_accounts()[0].to_string()];
+    let mut ctx = Context::new(demo_global.clone())?;
+
+    let token = login(&ctx, &base).await?;
+    ctx.token_override = Some(token);
+    eprintln!(
+        "2/4  Logged in through the consent page and the loopback callback (token kept in memory only)"
+    );
+
+    eprintln!("3/4  Campaigns of ad account {}:", ctx.advertiser_id()?);
+    let list = DemoList::parse_from([
+        "list",
+        "--fields",
+        "campaign_id,campaign_name,operation_status,budget,currency",
+    ]);
+    entity::list(&ctx, &super::campaign::ENTITY, list.args).await?;
+
+    demo_global.output = Some(args.report_file.clone());
+    let mut report_ctx = Context::new(demo_global)?;
+    report_ctx.token_override = ctx.token_override.clone();
+    let run = DemoReport::parse_from([
+        "report",
+        "--last",
+        "7",
+        "--level",
+        "campaign",
+        "--metrics",
+        "campaign_name,spend,impressions,clicks,ctr,cpc",
+    ]);
+    super::report::run_report(&report_ctx, run.args).await?;
+    eprintln!(
+        "4/4  Exported last week's campaign report to {}",
+        args.report_file.display()
+    );
+    eprintln!(
+        "\nNext: log in for real with `tiktok-ads auth login` (production) or store a sandbox token with \
+         `tiktok-ads --sandbox auth login --with-token`, then run\n  tiktok-ads report run --advertiser ID --last 7 > report.csv\n\
+         or keep a simulator running for your scripts with `tiktok-ads mock`."
+    );
+    server.abort();
+    Ok(())
+}
+
+#[derive(Parser)]
+struct DemoList {
+    #[command(flatten)]
+    args: entity::ListArgs,
+}
+
+#[derive(Parser)]
+struct DemoReport {
+    #[command(flatten)]
+    args: RunArgs,
+}
+
+/// The browser-less login: an HTTP client plays the browser, the real loopback listener
+/// catches the redirect and checks `state`, and the code is exchanged.
+async fn login(ctx: &Context, base: &Url) -> Result<SecretString> {
+    let listener = CallbackListener::bind(&Url::parse("http://127.0.0.1:0/callback")?).await?;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+    let redirect = Url::parse(&format!("http://127.0.0.1:{port}/callback"))?;
+    let state = login::new_state();
+    let consent = login::consent_url(base, DEMO_APP_ID, &state, &redirect);
+    let expected = state.clone();
+    let waiting = tokio::spawn(async move {
+        login::wait_for_code(
+            listener,
+            None::<tokio::io::BufReader<tokio::io::Stdin>>,
+            &expected,
+            Duration::from_secs(30),
+        )
+        .await
+    });
+    let browser = reqwest::Client::new();
+    browser
+        .get(consent.as_str())
+        .send()
+        .await
+        .context("opening the consent page")?;
+    let code = waiting.await.context("the callback listener stopped")??;
+    let app = AppCredentials {
+        app_id: DEMO_APP_ID.into(),
+        secret: SecretString::from(DEMO_APP_SECRET),
+    };
+    let grant = ctx.client(None)?.exchange_auth_code(&app, &code).await?;
+    crate::redact::register(grant.access_token.expose_secret());
+    Ok(grant.access_token)
+}
