@@ -15,6 +15,9 @@ use serde_json::{Map, Value, json};
 use super::state::{Task, account};
 use super::{Mock, body_json, error, json_param, ok};
 
+/// Field name and value pairs of one row.
+type Pairs = Vec<(String, String)>;
+
 /// A report's rows, computed on demand (a million synthetic rows take no memory).
 struct Rows {
     dimensions: Vec<String>,
@@ -35,11 +38,7 @@ impl Rows {
     }
 
     /// Row `i` as (dimension pairs, metric pairs).
-    fn row(
-        &self,
-        i: u64,
-        day_spelling_async: bool,
-    ) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn row(&self, i: u64, day_spelling_async: bool) -> (Pairs, Pairs) {
         let (id, name, entity, time) = match self.synthetic {
             Some(_) => {
                 let day = self.start + Days::days((i % 30) as i64);
@@ -85,7 +84,7 @@ impl Rows {
                         .and_then(Value::as_str)
                         .map(str::to_string)
                         .unwrap_or_else(|| id.clone()),
-                    "country_code" => if seed % 2 == 0 { "US" } else { "DE" }.to_string(),
+                    "country_code" => if seed.is_multiple_of(2) { "US" } else { "DE" }.to_string(),
                     _ => "-".to_string(),
                 };
                 (d.clone(), value)
