@@ -96,11 +96,9 @@ impl Rows {
         let conversions = clicks / (20 + seed % 30);
         let money = |cents: u64| format!("{}.{:02}", cents / 100, cents % 100);
         let ratio = |num: u64, den: u64, scale: u64| {
-            if den == 0 {
-                "0.00".to_string()
-            } else {
-                money(num * scale * 100 / den)
-            }
+            (num * scale * 100)
+                .checked_div(den)
+                .map_or_else(|| "0.00".to_string(), money)
         };
         let metrics = self
             .metrics
@@ -412,7 +410,7 @@ pub async fn task_create(State(mock): State<Mock>, body: Bytes) -> Response {
     ok(json!({"task_id": task_id}))
 }
 
-fn task_param<'a>(q: &'a HashMap<String, String>) -> (&'a str, &'a str) {
+fn task_param(q: &HashMap<String, String>) -> (&str, &str) {
     (
         q.get("advertiser_id")
             .map(String::as_str)
