@@ -9,5 +9,7 @@ mod entities;
 mod escape;
 mod login;
 mod reports;
+mod scenarios;
+mod simulator;
 mod support;
 mod token_store;

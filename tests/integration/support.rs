@@ -147,3 +147,40 @@ pub fn on_get(endpoint: &str) -> wiremock::MockBuilder {
 pub fn on_post(endpoint: &str) -> wiremock::MockBuilder {
     Mock::given(method("POST")).and(path(api_path(endpoint)))
 }
+
+/// A `tiktok-ads mock` child process on a free port; killed when dropped.
+pub struct Simulator {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Simulator {
+    pub fn start(env: &TestEnv, extra: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = env
+            .std_cmd()
+            .args(["mock", "--port", "0"])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("tiktok-ads mock starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the simulator prints its URL");
+        assert!(line.starts_with("http://127.0.0.1:"), "{line}");
+        Self {
+            child,
+            url: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

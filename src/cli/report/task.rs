@@ -243,23 +243,34 @@ pub async fn run_async(
     options: &AsyncOptions,
 ) -> Result<()> {
     let (client, _) = ctx.authed_client().await?;
-    let mut tasks = Vec::new();
+    let mut tasks: Vec<(String, String, Vec<Window>)> = Vec::new();
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
-    for (i, advertiser) in advertisers.iter().enumerate() {
-        if i > 0 {
-            tokio::time::sleep(CREATE_SPACING.min(options.poll_first)).await;
-        }
-        let created = match task_window(ctx, plan, advertiser, accounts) {
-            Ok(window) => create_task(&client, plan, advertiser, window).await,
-            Err(e) => Err(e),
-        };
-        match created {
-            Ok(task_id) => {
-                tracing::info!("advertiser {advertiser}: report task {task_id} created");
-                tasks.push((advertiser.clone(), task_id));
-            }
+    let mut created_any = false;
+    for advertiser in &advertisers {
+        let jobs = match async_jobs(ctx, plan, advertiser, accounts) {
+            Ok(jobs) => jobs,
             Err(e) if advertisers.len() == 1 => return Err(e),
-            Err(e) => failures.push((advertiser.clone(), e)),
+            Err(e) => {
+                failures.push((advertiser.clone(), e));
+                continue;
+            }
+        };
+        for (window, partitions) in jobs {
+            if created_any {
+                tokio::time::sleep(CREATE_SPACING.min(options.poll_first)).await;
+            }
+            created_any = true;
+            match create_task(&client, plan, advertiser, window).await {
+                Ok(task_id) => {
+                    tracing::info!("advertiser {advertiser}: report task {task_id} created");
+                    tasks.push((advertiser.clone(), task_id, partitions));
+                }
+                Err(e) if advertisers.len() == 1 => return Err(e),
+                Err(e) => {
+                    failures.push((advertiser.clone(), e));
+                    break;
+                }
+            }
         }
     }
 
@@ -276,7 +287,10 @@ pub async fn run_async(
     let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
     let mut writer = ctx.record_writer(columns)?;
     let spinner = spinner(ctx);
-    for (advertiser, task_id) in &tasks {
+    for (advertiser, task_id, partitions) in &tasks {
+        if failures.iter().any(|(failed, _)| failed == advertiser) {
+            continue;
+        }
         let result = async {
             wait_for(ctx, &client, advertiser, task_id, options, &spinner).await?;
             // Spool to a temp file: memory stays flat whatever the report's size.
@@ -296,13 +310,21 @@ pub async fn run_async(
                     _ => account.and_then(|a| a.timezone.clone()),
                 })
                 .collect();
-            copy_normalized(
-                spool,
-                &plan.data_columns,
-                &lead,
-                options.dash_as_empty,
-                &mut writer,
-            )
+            let copy = Copy {
+                data_columns: &plan.data_columns,
+                lead: &lead,
+                dash_as_empty: options.dash_as_empty,
+            };
+            if partitions.len() > 1 {
+                // The synchronous path writes window after window; so does this.
+                for window in partitions {
+                    spool.rewind()?;
+                    copy.rows(spool.try_clone()?, Some(*window), &mut writer)?;
+                }
+                Ok(())
+            } else {
+                copy.rows(spool, None, &mut writer)
+            }
         }
         .await;
         if let Err(e) = result {
@@ -389,47 +411,103 @@ async fn wait_for(
 
 /// Copies an async CSV into the writer with the sync path's columns, order and values: columns
 /// are matched by name (extra ones dropped, missing ones empty), dates written as the sync
-/// endpoint writes them.
-fn copy_normalized(
-    csv_file: std::fs::File,
-    data_columns: &[String],
-    lead: &[Option<String>],
+/// endpoint writes them; with `window`, only the rows of that date range.
+struct Copy<'a> {
+    data_columns: &'a [String],
+    lead: &'a [Option<String>],
     dash_as_empty: bool,
-    writer: &mut crate::output::RecordWriter,
-) -> Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(csv_file));
-    let headers = reader
-        .headers()
-        .context("reading the report's header row")?
-        .clone();
-    let positions: Vec<Option<usize>> = data_columns
-        .iter()
-        .map(|c| {
-            headers
-                .iter()
-                .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
-        })
-        .collect();
-    let mut record = csv::StringRecord::new();
-    let mut normalized: Vec<Option<String>> = Vec::with_capacity(data_columns.len());
-    while reader
-        .read_record(&mut record)
-        .context("reading the report")?
-    {
-        normalized.clear();
-        for (column, position) in data_columns.iter().zip(&positions) {
-            let value = position.and_then(|p| record.get(p));
-            normalized.push(value.map(|v| normalize(column, v, dash_as_empty)));
-        }
-        let cells = lead
+}
+
+impl Copy<'_> {
+    fn rows(
+        &self,
+        csv_file: std::fs::File,
+        window: Option<Window>,
+        writer: &mut crate::output::RecordWriter,
+    ) -> Result<()> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(std::io::BufReader::new(csv_file));
+        let headers = reader
+            .headers()
+            .context("reading the report's header row")?
+            .clone();
+        let positions: Vec<Option<usize>> = self
+            .data_columns
             .iter()
-            .map(|c| c.as_deref())
-            .chain(normalized.iter().map(|c| c.as_deref()));
-        writer.write_cells(cells)?;
+            .map(|c| {
+                headers
+                    .iter()
+                    .position(|h| h.trim().trim_start_matches('\u{feff}') == c)
+            })
+            .collect();
+        let time_column = self
+            .data_columns
+            .iter()
+            .position(|c| c == crate::api::report::DAY || c == crate::api::report::HOUR);
+        let mut record = csv::StringRecord::new();
+        let mut normalized: Vec<Option<String>> = Vec::with_capacity(self.data_columns.len());
+        while reader
+            .read_record(&mut record)
+            .context("reading the report")?
+        {
+            normalized.clear();
+            for (column, position) in self.data_columns.iter().zip(&positions) {
+                let value = position.and_then(|p| record.get(p));
+                normalized.push(value.map(|v| normalize(column, v, self.dash_as_empty)));
+            }
+            if let (Some(window), Some(t)) = (window, time_column) {
+                let day = normalized[t]
+                    .as_deref()
+                    .and_then(|v| v.get(..10))
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                if day.is_some_and(|d| d < window.start || d > window.end) {
+                    continue;
+                }
+            }
+            let cells = self
+                .lead
+                .iter()
+                .map(|c| c.as_deref())
+                .chain(normalized.iter().map(|c| c.as_deref()));
+            writer.write_cells(cells)?;
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// The tasks of one account: with a time breakdown, one task for the whole range whose rows
+/// are then written window by window like the synchronous path; without one, a task per
+/// synchronous window, so the totals cover the same days.
+fn async_jobs(
+    ctx: &Context,
+    plan: &Plan,
+    advertiser: &str,
+    accounts: &BTreeMap<String, Account>,
+) -> Result<Vec<(Option<Window>, Vec<Window>)>> {
+    let account = accounts.get(advertiser).cloned().unwrap_or_default();
+    let (today, _) = plan::today_in(account.timezone.as_deref());
+    let dates = plan::account_windows(plan, today).map_err(usage)?;
+    for note in &dates.notes {
+        ctx.notice(&format!("advertiser {advertiser}: {note}"));
+    }
+    let windows: Vec<Window> = dates.windows.iter().flatten().copied().collect();
+    let timed = plan
+        .spec
+        .dimensions
+        .iter()
+        .any(|d| d == crate::api::report::DAY || d == crate::api::report::HOUR);
+    Ok(match (windows.first(), windows.last()) {
+        (None, _) | (_, None) => vec![(None, Vec::new())],
+        (Some(first), Some(last)) if timed => vec![(
+            Some(Window {
+                start: first.start,
+                end: last.end,
+            }),
+            windows.clone(),
+        )],
+        _ => windows.iter().map(|w| (Some(*w), Vec::new())).collect(),
+    })
 }
 
 /// The async CSV writes `2025-01-31` where the sync JSON writes `2025-01-31 00:00:00`.
