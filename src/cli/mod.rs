@@ -12,6 +12,7 @@ pub mod campaign;
 pub mod completions;
 pub mod config;
 pub mod context;
+pub mod doctor;
 pub mod entity;
 pub mod errors;
 pub mod mock;
@@ -176,6 +177,8 @@ pub enum Command {
     /// Read and change profile settings.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Check the setup: config, host, app credentials, keyring, TLS, token, accounts, clock.
+    Doctor,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -210,6 +213,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Api(args) => api::run(&ctx, args).await,
         Command::Report(cmd) => report::run(&ctx, cmd).await,
         Command::Config(cmd) => config::run(&ctx, cmd).await,
+        Command::Doctor => doctor::run(&ctx).await,
         Command::Completions { .. } | Command::Man | Command::Mock(_) | Command::Demo(_) => Ok(()),
     }
 }

@@ -1,91 +1,19 @@
-//! Report export benchmark: a local mock of `/report/integrated/get/` serving pre-rendered
-//! pages (ad × day rows, 12 metrics as strings, 1000 rows a page), and the optimized
-//! `tiktok-ads` binary exporting them to CSV. Measures wall time, rows/s and the child's peak
-//! RSS, and writes them to `target/bench/report_export.json`.
+//! Report export benchmark: the simulator (`tiktok-ads mock --rows N`, in its own process)
+//! serves `/report/integrated/get/` (ad × day rows, 12 metrics as strings, 1000 rows a page,
+//! each page rendered once and then served from memory), and the optimized `tiktok-ads`
+//! binary exports them to CSV. Measures wall time, rows/s and the exporting process's peak RSS,
+//! and writes them to `target/bench/report_export.json`.
 //!
 //!   cargo bench --bench report_export                 # 100,000 and 1,000,000 rows
 //!   BENCH_ROWS=250000 cargo bench --bench report_export
 
-use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::io::{BufRead, Write};
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use bytes::Bytes;
-
-const ADVERTISER: &str = "7301234567890123456";
-const PAGE_SIZE: usize = 1000;
-const DAYS: usize = 30;
-const METRICS: [&str; 12] = [
-    "spend",
-    "impressions",
-    "clicks",
-    "ctr",
-    "cpc",
-    "cpm",
-    "reach",
-    "frequency",
-    "conversion",
-    "cost_per_conversion",
-    "conversion_rate",
-    "video_play_actions",
-];
-
-/// Every page of an `rows`-row report, rendered once up front.
-fn render_pages(rows: usize) -> Vec<Bytes> {
-    let total_pages = rows.div_ceil(PAGE_SIZE);
-    (0..total_pages)
-        .map(|p| {
-            let mut body = String::with_capacity(PAGE_SIZE * 360);
-            body.push_str(r#"{"code":0,"message":"OK","request_id":"bench","data":{"list":["#);
-            let first = p * PAGE_SIZE;
-            for i in first..(first + PAGE_SIZE).min(rows) {
-                if i > first {
-                    body.push(',');
-                }
-                let ad = 1_800_000_000_000_000_000u64 + (i / DAYS) as u64;
-                let day = i % DAYS + 1;
-                let x = (i as u64).wrapping_mul(2_654_435_761) % 100_000;
-                body.push_str(&format!(
-                    r#"{{"dimensions":{{"ad_id":"{ad}","stat_time_day":"2025-01-{day:02} 00:00:00"}},"metrics":{{"spend":"{}.{:02}","impressions":"{}","clicks":"{}","ctr":"{}.{:02}","cpc":"0.{:02}","cpm":"{}.{:02}","reach":"{}","frequency":"1.{:02}","conversion":"{}","cost_per_conversion":"{}.{:02}","conversion_rate":"{}.{:02}","video_play_actions":"{}"}}}}"#,
-                    x / 100, x % 100, x * 7, x / 13, x % 9, x % 100, x % 97, x % 50, x % 100,
-                    x * 5, x % 100, x / 1000, x % 400, x % 100, x % 30, x % 100, x * 3
-                ));
-            }
-            body.push_str(&format!(
-                r#"],"page_info":{{"page":{},"page_size":{PAGE_SIZE},"total_number":{rows},"total_page":{total_pages}}}}}}}"#,
-                p + 1
-            ));
-            Bytes::from(body)
-        })
-        .collect()
-}
-
-type Pages = Arc<Vec<Bytes>>;
-
-async fn report(
-    State(pages): State<Pages>,
-    Query(q): Query<HashMap<String, String>>,
-) -> impl IntoResponse {
-    let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-    let body = pages.get(page - 1).cloned().unwrap_or_default();
-    ([(header::CONTENT_TYPE, "application/json")], body)
-}
-
-async fn advertiser_info() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        format!(
-            r#"{{"code":0,"message":"OK","request_id":"bench","data":{{"list":[{{"advertiser_id":"{ADVERTISER}","currency":"USD","timezone":"Etc/GMT","display_timezone":"Etc/GMT"}}]}}}}"#
-        ),
-    )
-}
+const BIN: &str = env!("CARGO_BIN_EXE_tiktok-ads");
+const ADVERTISER: &str = "7300000000000000001";
+const METRICS: &str = "spend,impressions,clicks,ctr,cpc,cpm,reach,frequency,conversion,cost_per_conversion,conversion_rate,video_play_actions";
 
 struct Measurement {
     rows: usize,
@@ -95,13 +23,74 @@ struct Measurement {
     page_kib: f64,
 }
 
-fn run_export(base_url: &str, rows: usize, page_kib: f64, work: &std::path::Path) -> Measurement {
+/// Starts the simulator; its pages live in that process, not in the measured one.
+fn simulator(rows: usize) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["mock", "--port", "0", "--rows", &rows.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tiktok-ads mock starts");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    (child, url.trim().to_string())
+}
+
+fn export(base_url: &str, work: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--advertiser", ADVERTISER, "--rate", "1000", "-q"])
+        .env("TIKTOK_ACCESS_TOKEN", "bench-token-not-secret")
+        .env("TIKTOK_ADS_BASE_URL", base_url)
+        .env("TIKTOK_ADS_CONFIG_DIR", work)
+        .env("TIKTOK_ADS_TOKEN_STORE", "file");
+    cmd
+}
+
+/// The size of one page as served, read with the tool's own `api --raw`.
+fn page_kib(base_url: &str, work: &std::path::Path) -> f64 {
+    let out = export(base_url, work)
+        .args([
+            "api",
+            "GET",
+            "/report/integrated/get/",
+            "--raw",
+            "-f",
+            &format!("advertiser_id={ADVERTISER}"),
+            "-f",
+            "report_type=BASIC",
+            "-f",
+            "data_level=AUCTION_AD",
+            "-F",
+            r#"dimensions=["ad_id","stat_time_day"]"#,
+            "-F",
+            &format!(
+                r#"metrics={}"#,
+                serde_json::to_string(&METRICS.split(',').collect::<Vec<_>>()).unwrap()
+            ),
+            "-f",
+            "start_date=2025-01-01",
+            "-f",
+            "end_date=2025-01-30",
+            "-f",
+            "page=1",
+            "-f",
+            "page_size=1000",
+        ])
+        .output()
+        .expect("api --raw runs");
+    out.stdout.len() as f64 / 1024.0
+}
+
+fn run_export(base_url: &str, rows: usize, work: &std::path::Path) -> (f64, f64) {
     let out = work.join(format!("export-{rows}.csv"));
     let started = Instant::now();
     // Reaped by `wait4` below, which also returns the child's own peak RSS.
     #[allow(clippy::zombie_processes)]
-    let child = Command::new(env!("CARGO_BIN_EXE_tiktok-ads"))
-        .args(["--advertiser", ADVERTISER, "--rate", "1000", "-q", "-o"])
+    let child = export(base_url, work)
+        .arg("-o")
         .arg(&out)
         .args([
             "report",
@@ -113,31 +102,21 @@ fn run_export(base_url: &str, rows: usize, page_kib: f64, work: &std::path::Path
             "--level",
             "ad",
             "--metrics",
-            &METRICS.join(","),
+            METRICS,
         ])
-        .env("TIKTOK_ACCESS_TOKEN", "bench-token-not-secret")
-        .env("TIKTOK_ADS_BASE_URL", base_url)
-        .env("TIKTOK_ADS_CONFIG_DIR", work)
-        .env("TIKTOK_ADS_TOKEN_STORE", "file")
         .stdout(Stdio::null())
         .spawn()
         .expect("the tiktok-ads binary runs");
     let (status, rusage) = wait_with_rusage(child.id() as libc::pid_t);
     let wall = started.elapsed().as_secs_f64();
     assert!(status == 0, "tiktok-ads exited with status {status}");
-    let lines =
-        std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(&out).unwrap()))
-            .count();
+    let lines = std::io::BufReader::new(std::fs::File::open(&out).unwrap())
+        .lines()
+        .count();
     assert_eq!(lines, rows + 1, "every row exported once, plus the header");
     let _ = std::fs::remove_file(&out);
-    Measurement {
-        rows,
-        wall_s: wall,
-        rows_per_s: rows as f64 / wall,
-        // Linux reports ru_maxrss in KiB.
-        peak_rss_mib: rusage.ru_maxrss as f64 / 1024.0,
-        page_kib,
-    }
+    // Linux reports ru_maxrss in KiB.
+    (wall, rusage.ru_maxrss as f64 / 1024.0)
 }
 
 /// Waits for the child and returns its exit status and its own resource usage (peak RSS).
@@ -150,40 +129,7 @@ fn wait_with_rusage(pid: libc::pid_t) -> (i32, libc::rusage) {
     (libc::WEXITSTATUS(status), rusage)
 }
 
-/// Serve mode: the mock runs in its own process, so the pages it holds do not count in the
-/// measured process (Linux carries a parent's RSS high-water mark into a forked child's
-/// `ru_maxrss`).
-fn serve(rows: usize) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let app = Router::new()
-            .route("/open_api/v1.3/report/integrated/get/", get(report))
-            .route("/open_api/v1.3/advertiser/info/", get(advertiser_info))
-            .with_state(Arc::new(render_pages(rows)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        println!("{}", listener.local_addr().unwrap());
-        std::io::stdout().flush().unwrap();
-        // Stop when the bench closes our stdin (or dies).
-        tokio::spawn(async {
-            let mut sink = Vec::new();
-            let _ = tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await;
-            std::process::exit(0);
-        });
-        axum::serve(listener, app).await.unwrap();
-    });
-}
-
 fn main() {
-    if let Some(rows) = std::env::var("BENCH_SERVE_ROWS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-    {
-        return serve(rows);
-    }
     let sizes: Vec<usize> = match std::env::var("BENCH_ROWS") {
         Ok(list) => list
             .split(',')
@@ -194,38 +140,29 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
     let mut results = Vec::new();
     for rows in sizes {
-        let mut server = Command::new(std::env::current_exe().unwrap())
-            .env("BENCH_SERVE_ROWS", rows.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut addr = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(server.stdout.take().unwrap()),
-            &mut addr,
-        )
-        .unwrap();
-        let base_url = format!("http://{}", addr.trim());
-        let page_kib = render_pages(PAGE_SIZE.min(rows))
-            .first()
-            .map_or(0.0, |p| p.len() as f64 / 1024.0);
-        // A warm-up run (page cache, connection setup), then the measured one.
-        run_export(&base_url, rows, page_kib, work.path());
-        let m = run_export(&base_url, rows, page_kib, work.path());
+        let (mut server, base_url) = simulator(rows);
+        // A warm-up run renders every page once on the simulator's side.
+        run_export(&base_url, rows, work.path());
+        let (wall_s, peak_rss_mib) = run_export(&base_url, rows, work.path());
+        let m = Measurement {
+            rows,
+            wall_s,
+            rows_per_s: rows as f64 / wall_s,
+            peak_rss_mib,
+            page_kib: page_kib(&base_url, work.path()),
+        };
         println!(
             "report_export: {:>9} rows  {:>6.3} s  {:>10.0} rows/s  peak RSS {:>5.1} MiB  (page {:.0} KiB)",
             m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib, m.page_kib
         );
         results.push(m);
-        drop(server.stdin.take());
+        let _ = server.kill();
         let _ = server.wait();
     }
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
     let dir = std::path::Path::new(&target).join("bench");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("report_export.json");
-    let mut file = std::fs::File::create(&path).unwrap();
     let entries: Vec<String> = results
         .iter()
         .map(|m| {
@@ -235,6 +172,7 @@ fn main() {
             )
         })
         .collect();
+    let mut file = std::fs::File::create(&path).unwrap();
     writeln!(file, "[\n{}\n]", entries.join(",\n")).unwrap();
     println!("report_export: results written to {}", path.display());
 }

@@ -5,6 +5,7 @@ mod advertiser;
 mod auth;
 mod config;
 mod core;
+mod doctor;
 mod entities;
 mod escape;
 mod login;

@@ -1,0 +1,310 @@
+//! `doctor`: each piece of the setup checked on its own line with what to do about it.
+//! Never prints a secret.
+
+use std::io::Write;
+
+use anyhow::Result;
+use reqwest::Method;
+
+use super::context::{Context, TokenSource};
+use super::errors::CliError;
+use crate::api::{Auth, Query, Replay};
+use crate::auth::token::app_secret_key;
+use crate::config::{ConfigFile, Environment, TokenStoreKind};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    Warn,
+    Problem,
+}
+
+struct Report {
+    lines: Vec<(Level, &'static str, String, Option<String>)>,
+}
+
+impl Report {
+    fn add(
+        &mut self,
+        level: Level,
+        check: &'static str,
+        detail: impl Into<String>,
+        fix: Option<String>,
+    ) {
+        self.lines.push((level, check, detail.into(), fix));
+    }
+}
+
+pub async fn run(ctx: &Context) -> Result<()> {
+    let mut r = Report { lines: Vec::new() };
+
+    let path = ConfigFile::path(&ctx.config_dir);
+    match ConfigFile::load(&ctx.config_dir) {
+        Ok(config) if config.profiles.contains_key(ctx.profile_name()) => r.add(
+            Level::Ok,
+            "config",
+            format!("{} (profile {:?})", path.display(), ctx.profile_name()),
+            None,
+        ),
+        Ok(_) => r.add(
+            Level::Ok,
+            "config",
+            format!(
+                "profile {:?} not in {} (defaults apply)",
+                ctx.profile_name(),
+                path.display()
+            ),
+            None,
+        ),
+        Err(e) => r.add(
+            Level::Problem,
+            "config",
+            format!("{e:#}"),
+            Some(format!("fix or remove {}", path.display())),
+        ),
+    }
+
+    let host_note = if ctx.global.base_url.is_some() {
+        " (--base-url / TIKTOK_ADS_BASE_URL)"
+    } else {
+        ""
+    };
+    r.add(
+        Level::Ok,
+        "environment",
+        format!("{}, {}{host_note}", ctx.environment, ctx.base_url),
+        None,
+    );
+
+    let secret = ctx.app_secret(false).await;
+    match (ctx.app_id(), secret) {
+        (Some(app_id), Ok(Some(_))) => r.add(Level::Ok, "app", format!("app ID {app_id}, app secret present"), None),
+        (app_id, _) => r.add(
+            Level::Warn,
+            "app",
+            format!(
+                "{} (needed by auth login, advertiser list and logout, not by reports)",
+                match app_id {
+                    Some(id) => format!("app ID {id}, no app secret"),
+                    None => "no app ID".to_string(),
+                }
+            ),
+            Some("set TIKTOK_APP_ID and TIKTOK_APP_SECRET (or a .env file), or `tiktok-ads config set app_id ID`".into()),
+        ),
+    }
+
+    // The keyring is probed with a read of an entry that does not exist.
+    let store = ctx.secret_store();
+    if ctx.store_kind() == TokenStoreKind::File {
+        r.add(Level::Ok, "keyring", "not used (token store: file)", None);
+    } else {
+        let probe = crate::auth::SecretStore::new(
+            TokenStoreKind::Keyring,
+            crate::auth::file::FileStore::in_dir(&ctx.config_dir),
+        );
+        match probe.get(&app_secret_key("doctor-probe")).await {
+            Ok(_) => r.add(Level::Ok, "keyring", "the OS keyring answers", None),
+            Err(e) if ctx.store_kind() == TokenStoreKind::Keyring => r.add(
+                Level::Problem,
+                "keyring",
+                e.to_string(),
+                Some(
+                    "start a desktop session with an unlocked keyring, or use --token-store file"
+                        .into(),
+                ),
+            ),
+            Err(e) => r.add(
+                Level::Warn,
+                "keyring",
+                format!("{e} — tokens go to {}", store.file_path().display()),
+                None,
+            ),
+        }
+    }
+
+    let client = match ctx.client(None) {
+        Ok(_) => {
+            r.add(Level::Ok, "tls", "CA certificates loaded", None);
+            true
+        }
+        Err(e) => {
+            r.add(
+                Level::Problem,
+                "tls",
+                format!("{e:#}"),
+                Some(
+                    "install CA certificates (Debian/Ubuntu: apt-get install ca-certificates)"
+                        .into(),
+                ),
+            );
+            false
+        }
+    };
+
+    let token = ctx.token().await;
+    match &token {
+        Ok(t) => {
+            let detail = match &t.source {
+                TokenSource::Env => "from TIKTOK_ACCESS_TOKEN".to_string(),
+                other => format!("in the {other}"),
+            };
+            r.add(Level::Ok, "token", format!("found {detail}"), None);
+        }
+        Err(e) => r.add(
+            Level::Problem,
+            "token",
+            format!("{e:#}"),
+            Some(format!(
+                "tiktok-ads{} auth login",
+                if ctx.environment == Environment::Sandbox {
+                    " --sandbox"
+                } else {
+                    ""
+                }
+            )),
+        ),
+    }
+
+    if let (Ok(t), true) = (&token, client) {
+        let client = ctx.client(Some(t.token.clone()))?;
+        let live = client
+            .call(
+                Method::GET,
+                crate::api::user::USER_INFO_PATH,
+                Some(&Query::new()),
+                None,
+                Auth::Token,
+                Replay::Safe,
+            )
+            .await;
+        match live {
+            Ok(response) => {
+                r.add(
+                    Level::Ok,
+                    "token check",
+                    format!("accepted by TikTok (request_id {})", response.request_id),
+                    None,
+                );
+                clock(&mut r, &response.headers);
+            }
+            Err(e) => r.add(
+                Level::Problem,
+                "token check",
+                e.to_string(),
+                Some(if e.is_auth() {
+                    "tiktok-ads auth login".into()
+                } else {
+                    "check the network and try again".into()
+                }),
+            ),
+        }
+        let mut accounts = ctx.global.advertiser.clone();
+        if accounts.is_empty() {
+            accounts.extend(ctx.profile.advertiser_id.clone());
+        }
+        if accounts.is_empty() {
+            accounts.extend(
+                t.stored
+                    .as_ref()
+                    .map(|s| s.advertiser_ids.clone())
+                    .unwrap_or_default(),
+            );
+        }
+        if accounts.is_empty() {
+            r.add(
+                Level::Warn,
+                "advertisers",
+                "none known to check",
+                Some("pass --advertiser ID".into()),
+            );
+        } else {
+            match client
+                .advertiser_info(&accounts, &["advertiser_id", "name"])
+                .await
+            {
+                Ok(found) => {
+                    let reachable = accounts
+                        .iter()
+                        .filter(|a| {
+                            found.iter().any(|f| {
+                                f.get("advertiser_id").and_then(|v| v.as_str()) == Some(a.as_str())
+                            })
+                        })
+                        .count();
+                    let all = reachable == accounts.len();
+                    r.add(
+                        if all { Level::Ok } else { Level::Problem },
+                        "advertisers",
+                        format!("{reachable} of {} reachable", accounts.len()),
+                        (!all).then(|| "log in again and grant the missing ad accounts".into()),
+                    )
+                }
+                Err(e) => r.add(
+                    Level::Problem,
+                    "advertisers",
+                    e.to_string(),
+                    Some("log in again and grant these ad accounts, or check --advertiser".into()),
+                ),
+            }
+        }
+    }
+
+    let mut out = std::io::stdout().lock();
+    for (level, check, detail, fix) in &r.lines {
+        let tag = match level {
+            Level::Ok => "ok",
+            Level::Warn => "warn",
+            Level::Problem => "problem",
+        };
+        writeln!(
+            out,
+            "{tag:<8} {check:<12} {}",
+            crate::redact::redact(detail)
+        )?;
+        if let Some(fix) = fix {
+            writeln!(out, "{:<8} {:<12} fix: {fix}", "", "")?;
+        }
+    }
+    let problems = r.lines.iter().filter(|l| l.0 == Level::Problem).count();
+    if problems > 0 {
+        return Err(CliError::Partial(format!("doctor found {problems} problem(s)")).into());
+    }
+    Ok(())
+}
+
+/// The local clock against the server's `Date` header (TikTok signs nothing with time, but a
+/// wrong clock breaks "yesterday" and "today").
+fn clock(r: &mut Report, headers: &reqwest::header::HeaderMap) {
+    let server = headers
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok());
+    match server {
+        Some(server) => {
+            let skew = (chrono::Utc::now() - server.with_timezone(&chrono::Utc))
+                .num_seconds()
+                .abs();
+            if skew > 300 {
+                r.add(
+                    Level::Problem,
+                    "clock",
+                    format!("{skew} s away from the server's clock"),
+                    Some("synchronise the system clock (NTP)".into()),
+                );
+            } else {
+                r.add(
+                    Level::Ok,
+                    "clock",
+                    format!("within {skew} s of the server"),
+                    None,
+                );
+            }
+        }
+        None => r.add(
+            Level::Warn,
+            "clock",
+            "the server sent no Date header to compare with",
+            None,
+        ),
+    }
+}
