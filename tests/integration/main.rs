@@ -8,6 +8,7 @@ mod core;
 mod doctor;
 mod entities;
 mod escape;
+mod generated;
 mod login;
 mod reports;
 mod scenarios;
