@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::body::{self, BodyArgs, Flags};
 use super::context::Context;
-use super::entity::{self, Entity, EntityCommand, EntityCommands, Update};
+use super::entity::{self, Entity, EntityCommand, Update};
 use crate::api::ad::{self as rules, AD, PATCHABLE, READ_ONLY};
 
 pub type AdCommand = EntityCommand<CreateArgs, UpdateArgs>;
@@ -102,25 +102,7 @@ pub struct UpdateArgs {
     pub body: BodyArgs,
 }
 
-/// The ad commands.
-pub struct Ads;
-
-impl EntityCommands for Ads {
-    type Create = CreateArgs;
-    type Update = UpdateArgs;
-
-    fn entity() -> &'static Entity {
-        &ENTITY
-    }
-
-    async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-        create(ctx, args).await
-    }
-
-    async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
-        update(ctx, args).await
-    }
-}
+entity::entity_commands!(Ads, &ENTITY);
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let mut body = args.body.load()?;

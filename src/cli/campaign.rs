@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::body::{self, BodyArgs, Flags};
 use super::context::Context;
-use super::entity::{self, BudgetMode, Entity, EntityCommand, EntityCommands};
+use super::entity::{self, BudgetMode, Entity, EntityCommand};
 use crate::api::campaign::{self as rules, CAMPAIGN};
 
 pub type CampaignCommand = EntityCommand<CreateArgs, UpdateArgs>;
@@ -75,25 +75,7 @@ pub struct UpdateArgs {
     pub body: BodyArgs,
 }
 
-/// The campaign commands.
-pub struct Campaigns;
-
-impl EntityCommands for Campaigns {
-    type Create = CreateArgs;
-    type Update = UpdateArgs;
-
-    fn entity() -> &'static Entity {
-        &ENTITY
-    }
-
-    async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-        create(ctx, args).await
-    }
-
-    async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
-        update(ctx, args).await
-    }
-}
+entity::entity_commands!(Campaigns, &ENTITY);
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let mut body = args.body.load()?;

@@ -731,6 +731,32 @@ pub trait EntityCommands {
     fn update(ctx: &Context, args: Self::Update) -> impl Future<Output = Result<()>>;
 }
 
+/// Declares `$name` as the commands of an entity module whose `create` and `update`
+/// functions take the module's `CreateArgs` and `UpdateArgs`.
+macro_rules! entity_commands {
+    ($name:ident, $entity:expr) => {
+        pub struct $name;
+
+        impl $crate::cli::entity::EntityCommands for $name {
+            type Create = CreateArgs;
+            type Update = UpdateArgs;
+
+            fn entity() -> &'static $crate::cli::entity::Entity {
+                $entity
+            }
+
+            async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+                create(ctx, args).await
+            }
+
+            async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
+                update(ctx, args).await
+            }
+        }
+    };
+}
+pub(crate) use entity_commands;
+
 /// Runs any entity subcommand.
 pub async fn run<E: EntityCommands>(
     ctx: &Context,

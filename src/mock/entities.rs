@@ -61,6 +61,17 @@ fn known_advertiser(id: Option<&str>) -> Result<String, Response> {
     }
 }
 
+/// What every write handler starts with: the entity kind, the JSON body, a known advertiser.
+fn write_prologue(
+    kind_name: &str,
+    body: &Bytes,
+) -> Result<(&'static Kind, Map<String, Value>, String), Response> {
+    let kind = kind(kind_name)?;
+    let body = body_json(body)?;
+    let advertiser = known_advertiser(body.get("advertiser_id").and_then(Value::as_str))?;
+    Ok((kind, body, advertiser))
+}
+
 fn text<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
     map.get(key).and_then(Value::as_str).unwrap_or_default()
 }
@@ -185,16 +196,8 @@ pub async fn create(
     Path(kind_name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let kind = match kind(&kind_name) {
-        Ok(k) => k,
-        Err(e) => return e,
-    };
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    let advertiser = match known_advertiser(body.get("advertiser_id").and_then(Value::as_str)) {
-        Ok(a) => a,
+    let (kind, body, advertiser) = match write_prologue(&kind_name, &body) {
+        Ok(parts) => parts,
         Err(e) => return e,
     };
     let mut state = mock.state();
@@ -316,17 +319,10 @@ pub async fn update(
     Path(kind_name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let kind = match kind(&kind_name) {
-        Ok(k) => k,
+    let (kind, body, _) = match write_prologue(&kind_name, &body) {
+        Ok(parts) => parts,
         Err(e) => return e,
     };
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    if let Err(e) = known_advertiser(body.get("advertiser_id").and_then(Value::as_str)) {
-        return e;
-    }
     let changes: Vec<Map<String, Value>> = if kind.name == "ad" {
         body.get("creatives")
             .and_then(Value::as_array)
@@ -370,17 +366,10 @@ pub async fn set_status(
     Path(kind_name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let kind = match kind(&kind_name) {
-        Ok(k) => k,
+    let (kind, body, _) = match write_prologue(&kind_name, &body) {
+        Ok(parts) => parts,
         Err(e) => return e,
     };
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    if let Err(e) = known_advertiser(body.get("advertiser_id").and_then(Value::as_str)) {
-        return e;
-    }
     let ids = ids_of(body.get(kind.ids_key));
     if ids.is_empty() || ids.len() > 20 {
         return error(40002, &format!("{}: 1 to 20 IDs.", kind.ids_key));

@@ -219,18 +219,8 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
         "  pace         {} requests/s per endpoint, {} in flight",
         ctx.global.rate, args.concurrency
     )?;
-    let mut columns = Vec::new();
-    if (advertisers.len() > 1
-        || args.report.all_advertisers
-        || args.report.bc.is_some()
-        || args.with_account_info)
-        && !plan.data_columns.iter().any(|c| c == "advertiser_id")
-    {
-        columns.push("advertiser_id".to_string());
-    }
-    if args.with_account_info {
-        columns.extend(["currency".to_string(), "timezone".to_string()]);
-    }
+    let many = advertisers.len() > 1 || args.report.all_advertisers || args.report.bc.is_some();
+    let mut columns = plan::prefix_columns(plan, many, args.with_account_info);
     columns.extend(plan.data_columns.iter().cloned());
     writeln!(out, "  columns      {}", columns.join(","))?;
     Ok(())

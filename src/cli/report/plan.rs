@@ -286,6 +286,37 @@ pub fn account_windows(plan: &Plan, today: NaiveDate) -> Result<AccountDates, St
     Ok(AccountDates { windows, notes })
 }
 
+/// Columns written before the report's own: `advertiser_id` when several accounts may be in
+/// one output (unless it is already a dimension), `currency,timezone` with account info.
+pub fn prefix_columns(plan: &Plan, many_accounts: bool, with_account_info: bool) -> Vec<String> {
+    let mut prefix = Vec::new();
+    if (many_accounts || with_account_info)
+        && !plan.data_columns.iter().any(|c| c == "advertiser_id")
+    {
+        prefix.push("advertiser_id".to_string());
+    }
+    if with_account_info {
+        prefix.extend(["currency".to_string(), "timezone".to_string()]);
+    }
+    prefix
+}
+
+/// The values of the prefix columns for one account.
+pub fn lead_cells(
+    prefix: &[String],
+    advertiser: &str,
+    account: Option<&Account>,
+) -> Vec<Option<String>> {
+    prefix
+        .iter()
+        .map(|c| match c.as_str() {
+            "advertiser_id" => Some(advertiser.to_string()),
+            "currency" => account.and_then(|a| a.currency.clone()),
+            _ => account.and_then(|a| a.timezone.clone()),
+        })
+        .collect()
+}
+
 /// The account facts a run needs: time zone for dates, currency for `--with-account-info`.
 #[derive(Debug, Clone, Default)]
 pub struct Account {

@@ -154,17 +154,11 @@ pub async fn run(
         }
     }
 
-    let multi = advertisers.len() > 1 || options.many_accounts;
-    let mut prefix: Vec<String> = Vec::new();
-    if (multi || options.with_account_info)
-        && !plan.data_columns.iter().any(|c| c == "advertiser_id")
-    {
-        prefix.push("advertiser_id".into());
-    }
-    if options.with_account_info {
-        prefix.push("currency".into());
-        prefix.push("timezone".into());
-    }
+    let prefix = plan::prefix_columns(
+        plan,
+        advertisers.len() > 1 || options.many_accounts,
+        options.with_account_info,
+    );
     let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
     let mut writer = ctx.record_writer(columns)?;
 
@@ -225,20 +219,16 @@ pub async fn run(
             fail(&mut failures, unit, error.into());
             continue;
         }
-        let account = accounts.get(&advertisers[unit.advertiser]);
-        let lead: Vec<Option<&str>> = prefix
-            .iter()
-            .map(|c| match c.as_str() {
-                "advertiser_id" => Some(advertisers[unit.advertiser].as_str()),
-                "currency" => account.and_then(|a| a.currency.as_deref()),
-                _ => account.and_then(|a| a.timezone.as_deref()),
-            })
-            .collect();
+        let advertiser = &advertisers[unit.advertiser];
+        let lead = plan::lead_cells(&prefix, advertiser, accounts.get(advertiser));
         for i in 0..page.rows() {
-            let cells = lead.iter().copied().chain(page.row(i).map(|c| match c {
-                Some("-") if options.dash_as_empty => Some(""),
-                other => other,
-            }));
+            let cells = lead
+                .iter()
+                .map(|c| c.as_deref())
+                .chain(page.row(i).map(|c| match c {
+                    Some("-") if options.dash_as_empty => Some(""),
+                    other => other,
+                }));
             writer.write_cells(cells)?;
         }
         state.received += page.rows() as u64;

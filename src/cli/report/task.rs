@@ -274,16 +274,11 @@ pub async fn run_async(
         }
     }
 
-    let multi = advertisers.len() > 1 || options.many_accounts;
-    let mut prefix: Vec<String> = Vec::new();
-    if (multi || options.with_account_info)
-        && !plan.data_columns.iter().any(|c| c == "advertiser_id")
-    {
-        prefix.push("advertiser_id".into());
-    }
-    if options.with_account_info {
-        prefix.extend(["currency".to_string(), "timezone".to_string()]);
-    }
+    let prefix = plan::prefix_columns(
+        plan,
+        advertisers.len() > 1 || options.many_accounts,
+        options.with_account_info,
+    );
     let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
     let mut writer = ctx.record_writer(columns)?;
     let spinner = spinner(ctx);
@@ -301,15 +296,7 @@ pub async fn run_async(
                 buffered.flush()?;
             }
             spool.rewind()?;
-            let account = accounts.get(advertiser);
-            let lead: Vec<Option<String>> = prefix
-                .iter()
-                .map(|c| match c.as_str() {
-                    "advertiser_id" => Some(advertiser.clone()),
-                    "currency" => account.and_then(|a| a.currency.clone()),
-                    _ => account.and_then(|a| a.timezone.clone()),
-                })
-                .collect();
+            let lead = plan::lead_cells(&prefix, advertiser, accounts.get(advertiser));
             let copy = Copy {
                 data_columns: &plan.data_columns,
                 lead: &lead,
