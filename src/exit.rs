@@ -88,6 +88,28 @@ fn api_hint(error: &ApiError) -> Option<String> {
                 .into(),
         );
     }
+    let network = match error {
+        ApiError::Transport { .. } | ApiError::Timeout { .. } => true,
+        ApiError::RetriesExhausted { last, .. } => {
+            matches!(
+                **last,
+                ApiError::Transport { .. } | ApiError::Timeout { .. }
+            )
+        }
+        _ => false,
+    };
+    if network {
+        return Some(
+            "TikTok could not be reached: check the network and any proxy (HTTPS_PROXY / NO_PROXY), \
+             then run the command again; for slow links raise --timeout"
+                .into(),
+        );
+    }
+    if let ApiError::Uncertain { .. } = error {
+        return Some(
+            "look at the current state (the matching `list` or `get` command) before sending it again".into(),
+        );
+    }
     match error.code()? {
         40001 => Some(
             "the token has no permission here: check --advertiser is one of the accounts the token \

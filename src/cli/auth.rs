@@ -64,7 +64,7 @@ async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
     if args.with_token {
         return login_with_token(ctx).await;
     }
-    if ctx.environment == Environment::Sandbox && ctx.global.base_url.is_none() {
+    if ctx.environment == Environment::Sandbox && ctx.base_override.is_none() {
         ctx.notice(
             "note: sandbox tokens are created in the developer portal (app page → sandbox ad \
              account); store one with `tiktok-ads --sandbox auth login --with-token`",

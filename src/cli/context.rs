@@ -54,6 +54,8 @@ pub struct Context {
     pub profile: Profile,
     pub environment: Environment,
     pub base_url: Url,
+    /// `--base-url` / `TIKTOK_ADS_BASE_URL`, checked; `None` when not set (or set empty).
+    pub base_override: Option<Url>,
     pub stdout_is_terminal: bool,
     pub stdin_is_terminal: bool,
     /// A token that wins over every store (the demo's, never written anywhere).
@@ -69,7 +71,11 @@ impl Context {
         } else {
             profile.environment.unwrap_or(Environment::Production)
         };
-        let base_url = match &global.base_url {
+        let base_override = match global.base_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(config::parse_base_url(text).map_err(usage)?),
+        };
+        let base_url = match &base_override {
             Some(url) => url.clone(),
             None => Url::parse(environment.default_host()).context("built-in host is not a URL")?,
         };
@@ -82,6 +88,7 @@ impl Context {
             profile,
             environment,
             base_url,
+            base_override,
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
             token_override: None,
@@ -108,7 +115,7 @@ impl Context {
 
     /// The consent page host: the base-URL override, else production (the sandbox has none).
     pub fn consent_base(&self) -> Url {
-        match &self.global.base_url {
+        match &self.base_override {
             Some(url) => url.clone(),
             None => Url::parse(Environment::Production.default_host())
                 .unwrap_or_else(|_| self.base_url.clone()),

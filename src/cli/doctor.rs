@@ -64,7 +64,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
         ),
     }
 
-    let host_note = if ctx.global.base_url.is_some() {
+    let host_note = if ctx.base_override.is_some() {
         " (--base-url / TIKTOK_ADS_BASE_URL)"
     } else {
         ""

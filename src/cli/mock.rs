@@ -76,7 +76,7 @@ pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
     eprintln!("1/4  Started the local TikTok simulator on {base}");
 
     let mut demo_global = global;
-    demo_global.base_url = Some(base.clone());
+    demo_global.base_url = Some(base.to_string());
     demo_global.sandbox = false;
     demo_global.output = None;
     demo_global.advertiser = vec![crate::mock::state_accounts()[0].to_string()];

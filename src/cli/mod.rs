@@ -22,7 +22,6 @@ pub mod report;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use url::Url;
 
 use crate::config::TokenStoreKind;
 use crate::output::FormatChoice;
@@ -51,9 +50,9 @@ pub struct GlobalArgs {
     pub sandbox: bool,
 
     /// Replace the API host (and the consent page host); http only for loopback addresses.
-    #[arg(long, global = true, env = "TIKTOK_ADS_BASE_URL", value_name = "URL",
-          value_parser = parse_base_url_arg)]
-    pub base_url: Option<Url>,
+    /// An empty value means "not set".
+    #[arg(long, global = true, env = "TIKTOK_ADS_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
 
     /// Named profile from the config file.
     #[arg(
@@ -140,10 +139,6 @@ pub struct GlobalArgs {
         hide = true
     )]
     pub retry_base_ms: u64,
-}
-
-fn parse_base_url_arg(text: &str) -> Result<Url, String> {
-    crate::config::parse_base_url(text)
 }
 
 #[derive(Debug, Subcommand)]

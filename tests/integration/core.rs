@@ -145,7 +145,12 @@ async fn a_refused_connection_is_transient_exit_5() {
         .args(["--max-retries", "1", "advertiser", "info", ADV_US])
         .assert()
         .code(5);
-    assert!(stderr_of(out.get_output()).contains("network error"));
+    let stderr = stderr_of(out.get_output());
+    assert!(stderr.contains("network error"), "{stderr}");
+    assert!(
+        stderr.contains("hint:") && stderr.contains("proxy"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -337,4 +342,20 @@ async fn ctrl_c_exits_130() {
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_base_url_variable_means_not_set() {
+    let env = TestEnv::new().await;
+    let out = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", "")
+        .args(["--sandbox", "auth", "status"])
+        .assert()
+        .code(3);
+    let stderr = stderr_of(out.get_output());
+    assert!(
+        stderr.contains("SANDBOX: calls go to https://sandbox-ads.tiktok.com"),
+        "{stderr}"
+    );
 }
