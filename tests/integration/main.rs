@@ -14,4 +14,5 @@ mod reports;
 mod scenarios;
 mod simulator;
 mod support;
+mod terminal;
 mod token_store;

@@ -58,7 +58,7 @@ impl TestEnv {
         Command::from_std(self.std_cmd())
     }
 
-    fn isolate(&self, cmd: &mut std::process::Command) {
+    pub fn isolate(&self, cmd: &mut std::process::Command) {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path().join("home"))

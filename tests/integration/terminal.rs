@@ -1,0 +1,126 @@
+//! What only happens on a terminal, run under `script` (util-linux), which gives the binary a
+//! real pseudo-terminal: the delete confirmation and the progress line.
+
+#![cfg(unix)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+use wiremock::matchers::query_param;
+
+use crate::support::*;
+
+/// Runs `tiktok-ads ARGS` on a pseudo-terminal, typing `input`; returns everything the terminal
+/// showed (stdout and stderr together).
+fn on_terminal(env: &TestEnv, args: &[&str], input: &str) -> String {
+    let command_line = std::iter::once(
+        assert_cmd::cargo::cargo_bin!("tiktok-ads")
+            .display()
+            .to_string(),
+    )
+    .chain(args.iter().map(|a| a.to_string()))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut cmd = Command::new("script");
+    env.isolate(&mut cmd);
+    // A terminal session has a TERM; progress bars stay quiet without one.
+    cmd.env("TERM", "xterm");
+    let mut child = cmd
+        .args(["-qec", &command_line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    // Let the prompt appear before answering, as a person would.
+    std::thread::sleep(Duration::from_millis(300));
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_asks_on_a_terminal_and_only_yes_deletes() {
+    let env = TestEnv::new().await;
+    env.login_with_token(TOKEN).await;
+    on_post("/ad/status/update/")
+        .respond_with(ok(
+            json!({"ad_ids": ["1812360987654321"], "status": "DELETE"}),
+        ))
+        .mount(&env.server)
+        .await;
+    let args = ["--advertiser", ADV_US, "ad", "delete", "1812360987654321"];
+    let screen = on_terminal(&env, &args, "n\n");
+    assert!(
+        screen.contains("Delete 1 ad(s) (1812360987654321)") && screen.contains("cannot be undone"),
+        "{screen}"
+    );
+    assert!(screen.contains("not deleted"), "{screen}");
+    let status_calls = || async {
+        env.server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path().ends_with("/ad/status/update/"))
+            .count()
+    };
+    assert_eq!(status_calls().await, 0);
+    let screen = on_terminal(&env, &args, "y\n");
+    assert!(screen.contains("ok"), "{screen}");
+    assert_eq!(status_calls().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_shows_progress_on_a_terminal_only() {
+    let env = TestEnv::new().await;
+    env.login_with_token(TOKEN).await;
+    on_get("/advertiser/info/")
+        .respond_with(fixture_response("advertiser_info.json"))
+        .mount(&env.server)
+        .await;
+    for page in 1..=2u64 {
+        on_get("/report/integrated/get/")
+            .and(query_param("page", page.to_string()))
+            .respond_with(
+                ok(json!({"list": [{"dimensions": {"campaign_id": "1", "stat_time_day": "2025-01-01 00:00:00"},
+                                    "metrics": {"spend": "1"}}],
+                          "page_info": {"page": page, "page_size": 1, "total_number": 2, "total_page": 2}}))
+                .set_delay(Duration::from_millis(if page == 2 { 600 } else { 0 })),
+            )
+            .mount(&env.server)
+            .await;
+    }
+    let args = [
+        "--advertiser",
+        ADV_US,
+        "-o",
+        "r.csv",
+        "report",
+        "run",
+        "--start",
+        "2025-01-01",
+        "--end",
+        "2025-01-01",
+        "--metrics",
+        "spend",
+        "--page-size",
+        "1",
+    ];
+    let screen = on_terminal(&env, &args, "");
+    assert!(
+        screen.contains("rows 1") && screen.contains("requests"),
+        "{screen}"
+    );
+    // The same run in a pipe (cron) prints nothing on stderr.
+    let out = env.cmd().args(args).assert().success();
+    assert!(
+        stderr_of(out.get_output()).is_empty(),
+        "{}",
+        stderr_of(out.get_output())
+    );
+}
