@@ -876,3 +876,71 @@ async fn failed_tasks_and_missing_allowlist_are_explained() {
         .code(4);
     assert!(stderr_of(out.get_output()).contains("report task status"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_that_fails_midway_leaves_none_of_its_rows() {
+    let env = env_with_account().await;
+    on_get("/report/integrated/get/")
+        .and(query_param("advertiser_id", ADV_EU))
+        .and(query_param("start_date", "2025-01-31"))
+        .respond_with(fixture_response("error_permission.json"))
+        .with_priority(1)
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .respond_with(|r: &Request| {
+            let q = |k: &str| {
+                r.url
+                    .query_pairs()
+                    .find(|(key, _)| key == k)
+                    .unwrap()
+                    .1
+                    .into_owned()
+            };
+            let campaign = if q("advertiser_id") == ADV_EU {
+                "1812345678905678"
+            } else {
+                CAMPAIGN_A
+            };
+            report_page(
+                vec![row(campaign, &q("start_date"), "2.50", "7")],
+                1,
+                1000,
+                1,
+            )
+        })
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args([
+            "--advertiser",
+            &format!("{ADV_EU},{ADV_US}"),
+            "-o",
+            "both.csv",
+            "report",
+            "run",
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-01-31",
+            "--metrics",
+            "spend",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    assert_eq!(
+        std::fs::read_to_string(env.work_dir().join("both.csv")).unwrap(),
+        format!(
+            "advertiser_id,campaign_id,stat_time_day,spend\n\
+                 {ADV_US},{CAMPAIGN_A},2025-01-01 00:00:00,2.50\n\
+                 {ADV_US},{CAMPAIGN_A},2025-01-31 00:00:00,2.50\n"
+        )
+    );
+    assert!(
+        stderr_of(&out).contains("nothing of the failed ones"),
+        "{}",
+        stderr_of(&out)
+    );
+}

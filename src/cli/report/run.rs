@@ -3,7 +3,7 @@
 //! completeness, and one advertiser's failure kept from stopping the others.
 
 use std::collections::HashSet;
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal, Seek, Write};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -110,6 +110,52 @@ impl Fetcher {
     }
 }
 
+/// With several accounts, each account's rows wait in a temp file (JSON lines, so a missing
+/// value stays distinct from an empty one) until the account is complete: a failed account
+/// leaves nothing behind in the output, and memory stays flat.
+struct AccountSpool {
+    current: Option<(usize, std::io::BufWriter<std::fs::File>)>,
+}
+
+impl AccountSpool {
+    fn write<'a>(
+        &mut self,
+        advertiser: usize,
+        cells: impl Iterator<Item = Option<&'a str>>,
+    ) -> Result<()> {
+        if self.current.as_ref().is_none_or(|(a, _)| *a != advertiser) {
+            let file = tempfile::tempfile().context("creating a temporary file")?;
+            self.current = Some((advertiser, std::io::BufWriter::new(file)));
+        }
+        if let Some((_, out)) = self.current.as_mut() {
+            serde_json::to_writer(&mut *out, &cells.collect::<Vec<_>>())?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Copies the spooled account into the output, or drops it when the account failed.
+    fn settle(&mut self, writer: &mut RecordWriter, failed: impl Fn(usize) -> bool) -> Result<()> {
+        let Some((advertiser, out)) = self.current.take() else {
+            return Ok(());
+        };
+        if failed(advertiser) {
+            return Ok(());
+        }
+        let mut file = out.into_inner().map_err(|e| e.into_error())?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        for line in std::io::BufReader::new(file).lines() {
+            let cells: Vec<Option<String>> = serde_json::from_str(&line?)?;
+            writer.write_cells(cells.iter().map(|c| c.as_deref()))?;
+        }
+        writer.flush()
+    }
+
+    fn holds_other_than(&self, advertiser: usize) -> bool {
+        self.current.as_ref().is_some_and(|(a, _)| *a != advertiser)
+    }
+}
+
 /// Rows expected and received for the unit being written.
 struct UnitCount {
     unit: usize,
@@ -172,6 +218,7 @@ pub async fn run(
         failed: Arc::new(Mutex::new(HashSet::new())),
     };
     let progress = Progress::new(ctx, fetcher.units.len());
+    let mut spool = (advertisers.len() > 1).then_some(AccountSpool { current: None });
     let mut pages = fetcher.pages(options.concurrency);
     let mut count: Option<UnitCount> = None;
     let mut rows_written = 0u64;
@@ -221,6 +268,11 @@ pub async fn run(
         }
         let advertiser = &advertisers[unit.advertiser];
         let lead = plan::lead_cells(&prefix, advertiser, accounts.get(advertiser));
+        if let Some(spool) = spool.as_mut()
+            && spool.holds_other_than(unit.advertiser)
+        {
+            spool.settle(&mut writer, is_failed)?;
+        }
         for i in 0..page.rows() {
             let cells = lead
                 .iter()
@@ -229,7 +281,10 @@ pub async fn run(
                     Some("-") if options.dash_as_empty => Some(""),
                     other => other,
                 }));
-            writer.write_cells(cells)?;
+            match spool.as_mut() {
+                Some(spool) => spool.write(unit.advertiser, cells)?,
+                None => writer.write_cells(cells)?,
+            }
         }
         state.received += page.rows() as u64;
         rows_written += page.rows() as u64;
@@ -239,6 +294,9 @@ pub async fn run(
     if let Some(done) = count.take() {
         finish_unit(&fetcher, &done, &mut failures, &fail, &is_failed);
         progress.unit_done();
+    }
+    if let Some(spool) = spool.as_mut() {
+        spool.settle(&mut writer, is_failed)?;
     }
     progress.finish();
     conclude(ctx, writer, failures, advertisers.len())
@@ -289,8 +347,8 @@ fn conclude(
         // The other accounts are complete: keep their rows, but never exit 0.
         writer.finish()?;
         return Err(CliError::Partial(format!(
-            "{} of {advertisers} advertisers failed ({}); the output holds the others completely and \
-             the failed ones incompletely or not at all",
+            "{} of {advertisers} advertisers failed ({}); the output holds the others, complete, and \
+             nothing of the failed ones",
             failed_accounts.len(),
             failed_accounts.iter().copied().collect::<Vec<_>>().join(", ")
         ))

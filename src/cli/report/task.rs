@@ -282,43 +282,58 @@ pub async fn run_async(
     let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
     let mut writer = ctx.record_writer(columns)?;
     let spinner = spinner(ctx);
-    for (advertiser, task_id, partitions) in &tasks {
-        if failures.iter().any(|(failed, _)| failed == advertiser) {
+    // Every task of an account is downloaded (spooled to temp files: memory stays flat) before
+    // any of its rows is written, so a failed account leaves nothing behind.
+    let mut index = 0;
+    while index < tasks.len() {
+        let advertiser = tasks[index].0.clone();
+        let count = tasks[index..]
+            .iter()
+            .take_while(|t| t.0 == advertiser)
+            .count();
+        let own = &tasks[index..index + count];
+        index += count;
+        if failures.iter().any(|(failed, _)| *failed == advertiser) {
             continue;
         }
         let result = async {
-            wait_for(ctx, &client, advertiser, task_id, options, &spinner).await?;
-            // Spool to a temp file: memory stays flat whatever the report's size.
-            let mut spool = tempfile::tempfile().context("creating a temporary file")?;
-            {
-                let mut buffered = std::io::BufWriter::new(&mut spool);
-                fetch_csv(&client, advertiser, task_id, &mut buffered).await?;
-                buffered.flush()?;
+            let mut spools = Vec::with_capacity(own.len());
+            for (_, task_id, partitions) in own {
+                wait_for(ctx, &client, &advertiser, task_id, options, &spinner).await?;
+                let mut spool = tempfile::tempfile().context("creating a temporary file")?;
+                {
+                    let mut buffered = std::io::BufWriter::new(&mut spool);
+                    fetch_csv(&client, &advertiser, task_id, &mut buffered).await?;
+                    buffered.flush()?;
+                }
+                spools.push((spool, partitions));
             }
-            spool.rewind()?;
-            let lead = plan::lead_cells(&prefix, advertiser, accounts.get(advertiser));
+            let lead = plan::lead_cells(&prefix, &advertiser, accounts.get(&advertiser));
             let copy = Copy {
                 data_columns: &plan.data_columns,
                 lead: &lead,
                 dash_as_empty: options.dash_as_empty,
             };
-            if partitions.len() > 1 {
-                // The synchronous path writes window after window; so does this.
-                for window in partitions {
+            for (mut spool, partitions) in spools {
+                if partitions.len() > 1 {
+                    // The synchronous path writes window after window; so does this.
+                    for window in partitions {
+                        spool.rewind()?;
+                        copy.rows(spool.try_clone()?, Some(*window), &mut writer)?;
+                    }
+                } else {
                     spool.rewind()?;
-                    copy.rows(spool.try_clone()?, Some(*window), &mut writer)?;
+                    copy.rows(spool, None, &mut writer)?;
                 }
-                Ok(())
-            } else {
-                copy.rows(spool, None, &mut writer)
             }
+            anyhow::Ok(())
         }
         .await;
         if let Err(e) = result {
             if advertisers.len() == 1 {
                 return Err(e);
             }
-            failures.push((advertiser.clone(), e));
+            failures.push((advertiser, e));
         }
     }
     spinner.finish_and_clear();
