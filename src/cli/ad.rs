@@ -146,7 +146,10 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
 async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
     let mut wanted = args.body.load()?;
     body::overlay(&mut wanted, args.creative.flags().into_map());
-    wanted.remove("advertiser_id");
+    // The IDs say which ad; they are not changes (`adgroup_id` cannot change at all).
+    for key in ["advertiser_id", "ad_id"] {
+        wanted.remove(key);
+    }
     entity::update(
         ctx,
         &ENTITY,
