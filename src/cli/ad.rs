@@ -144,12 +144,6 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
 }
 
 async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
-    let mut wanted = args.body.load()?;
-    body::overlay(&mut wanted, args.creative.flags().into_map());
-    // The IDs say which ad; they are not changes (`adgroup_id` cannot change at all).
-    for key in ["advertiser_id", "ad_id"] {
-        wanted.remove(key);
-    }
     entity::update(
         ctx,
         &ENTITY,
@@ -157,7 +151,7 @@ async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
             id: &args.id,
             body: &args.body,
             diff: args.diff,
-            wanted,
+            flags: args.creative.flags().into_map(),
         },
         rules::validate_update,
         update_body,

@@ -206,11 +206,6 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
 }
 
 async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
-    let mut wanted = args.body.load()?;
-    body::overlay(&mut wanted, args.delivery.flags().into_map());
-    for key in ["advertiser_id", "adgroup_id"] {
-        wanted.remove(key);
-    }
     entity::update(
         ctx,
         &ENTITY,
@@ -218,7 +213,7 @@ async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
             id: &args.id,
             body: &args.body,
             diff: args.diff,
-            wanted,
+            flags: args.delivery.flags().into_map(),
         },
         rules::validate_update,
         entity::plain_update_body(&ENTITY),

@@ -96,15 +96,6 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
 }
 
 async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
-    let mut wanted = args.body.load()?;
-    let flags = Flags::default()
-        .text("campaign_name", &args.name)
-        .number("budget", &args.budget)
-        .text("po_number", &args.po_number);
-    body::overlay(&mut wanted, flags.into_map());
-    for key in ["advertiser_id", "campaign_id"] {
-        wanted.remove(key);
-    }
     entity::update(
         ctx,
         &ENTITY,
@@ -112,7 +103,11 @@ async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
             id: &args.id,
             body: &args.body,
             diff: args.diff,
-            wanted,
+            flags: Flags::default()
+                .text("campaign_name", &args.name)
+                .number("budget", &args.budget)
+                .text("po_number", &args.po_number)
+                .into_map(),
         },
         rules::validate_update,
         entity::plain_update_body(&ENTITY),

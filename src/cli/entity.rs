@@ -536,8 +536,8 @@ pub struct UpdateRequest<'a> {
     pub body: &'a BodyArgs,
     /// `--diff`: show before → after.
     pub diff: bool,
-    /// The fields and values asked for (from the file and flags).
-    pub wanted: Map<String, Value>,
+    /// The fields and values given as flags (they win over `--from-file`).
+    pub flags: Map<String, Value>,
 }
 
 /// Shared update flow: read, diff, validate, show or send, print the ID or object.
@@ -552,8 +552,14 @@ pub async fn update(
         id,
         body: args,
         diff,
-        wanted,
+        flags,
     } = request;
+    let mut wanted = args.load()?;
+    body::overlay(&mut wanted, flags);
+    // The IDs say which object; they are not changes.
+    for key in ["advertiser_id", entity.resource.id_field] {
+        wanted.remove(key);
+    }
     check_ids(&[id.to_string()])?;
     let advertiser_id = ctx.advertiser_id()?;
     let what = format!("{} update {id}", entity.command);
