@@ -57,14 +57,15 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
 fn api_code(error: &ApiError) -> u8 {
     match error {
         e if e.is_auth() => AUTH,
-        ApiError::Api { .. } | ApiError::NotFound { .. } => API_REJECTED,
-        ApiError::Http { status, .. } if *status == 429 || *status >= 500 => TRANSIENT,
-        ApiError::Http { .. } => API_REJECTED,
+        // Whatever the API layer would retry (rate limits, 5xx, network) is transient, whether
+        // the retries ran out or none were allowed (`--max-retries 0`).
+        e if e.is_transient() => TRANSIENT,
+        ApiError::Uncertain { .. } => TRANSIENT,
+        ApiError::Api { .. } | ApiError::NotFound { .. } | ApiError::Http { .. } => API_REJECTED,
+        ApiError::Decode { .. } | ApiError::Setup(_) => UNEXPECTED,
         ApiError::Transport { .. }
         | ApiError::Timeout { .. }
-        | ApiError::RetriesExhausted { .. }
-        | ApiError::Uncertain { .. } => TRANSIENT,
-        ApiError::Decode { .. } | ApiError::Setup(_) => UNEXPECTED,
+        | ApiError::RetriesExhausted { .. } => TRANSIENT,
     }
 }
 
@@ -183,6 +184,9 @@ mod tests {
             }),
         });
         assert_eq!(code_for(&exhausted), TRANSIENT);
+        // A rate limit with no retries allowed is still "try again later", not "rejected".
+        assert_eq!(code_for(&api(40100)), TRANSIENT);
+        assert_eq!(code_for(&api(50000)), TRANSIENT);
         assert_eq!(code_for(&crate::cli::errors::usage("bad")), USAGE);
         assert_eq!(code_for(&anyhow::anyhow!("boom")), UNEXPECTED);
         let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));

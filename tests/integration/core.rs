@@ -359,3 +359,14 @@ async fn an_empty_base_url_variable_means_not_set() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limit_without_retries_is_transient_exit_5() {
+    let env = env_with_token().await;
+    on_get("/advertiser/info/")
+        .respond_with(fixture_response("error_rate_limit.json"))
+        .mount(&env.server)
+        .await;
+    let out = info_cmd(&env).args(["--max-retries", "0"]).assert().code(5);
+    assert!(stderr_of(out.get_output()).contains("40100"));
+}
