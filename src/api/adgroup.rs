@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
 use super::entity::Resource;
-use super::rules::{BUDGET_MODES, OPERATION_STATUSES, Problems};
+use super::rules::{Amount, BUDGET_MODES, OPERATION_STATUSES, Problems};
 
 pub static ADGROUP: Resource = Resource {
     noun: "ad group",
@@ -150,7 +150,7 @@ pub fn validate_create(body: &Map<String, Value>, currency: Option<&str>) -> Vec
             _ => {}
         }
     }
-    let budget = p.number(body, "budget");
+    let budget = p.amount(body, "budget");
     check_budget(&mut p, mode, budget, start, end, currency);
     for field in ["bid_price", "conversion_bid_price"] {
         if let Some(v) = p.number(body, field)
@@ -203,14 +203,14 @@ pub fn validate_update(
             p.push(format!("{field} must be positive, not {v}"));
         }
     }
-    if let Some(budget) = p.number(body, "budget") {
+    if let Amount::Given(budget) = p.amount(body, "budget") {
         let mode = current
             .and_then(|c| c.get("budget_mode"))
             .and_then(Value::as_str);
         if mode == Some("BUDGET_MODE_INFINITE") {
             p.push("this ad group has no budget of its own (its campaign optimizes the budget); change the campaign budget instead");
         } else {
-            check_budget(&mut p, mode, Some(budget), start, end, currency);
+            check_budget(&mut p, mode, Amount::Given(budget), start, end, currency);
         }
     }
     p.into_vec()
@@ -229,25 +229,23 @@ fn check_delivery_enums(p: &mut Problems, body: &Map<String, Value>) {
 fn check_budget(
     p: &mut Problems,
     mode: Option<&str>,
-    budget: Option<f64>,
+    budget: Amount,
     start: Option<NaiveDateTime>,
     end: Option<NaiveDateTime>,
     currency: Option<&str>,
 ) {
     match (mode, budget) {
         (Some("BUDGET_MODE_INFINITE"), _) => {}
-        (Some(_), None) if !p.mentions("budget must be a number") => {
-            p.push("budget is required (--budget)")
-        }
-        (_, Some(b)) if b <= 0.0 => p.push(format!("budget must be positive, not {b}")),
-        (Some("BUDGET_MODE_DAY" | "BUDGET_MODE_DYNAMIC_DAILY_BUDGET"), Some(b)) => p
+        (Some(_), Amount::Missing) => p.push("budget is required (--budget)"),
+        (_, Amount::Given(b)) if b <= 0.0 => p.push(format!("budget must be positive, not {b}")),
+        (Some("BUDGET_MODE_DAY" | "BUDGET_MODE_DYNAMIC_DAILY_BUDGET"), Amount::Given(b)) => p
             .minimum_budget(
                 "the ad group daily budget",
                 b,
                 MIN_DAILY_BUDGET_USD,
                 currency,
             ),
-        (Some("BUDGET_MODE_TOTAL"), Some(b)) => {
+        (Some("BUDGET_MODE_TOTAL"), Amount::Given(b)) => {
             if let (Some(s), Some(e)) = (start, end) {
                 let seconds = (e - s).num_seconds().max(1);
                 let days = seconds.div_euclid(86_400) + i64::from(seconds % 86_400 != 0);

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::entity::Resource;
-use super::rules::{BUDGET_MODES, OPERATION_STATUSES, Problems};
+use super::rules::{Amount, BUDGET_MODES, OPERATION_STATUSES, Problems};
 
 pub static CAMPAIGN: Resource = Resource {
     noun: "campaign",
@@ -63,7 +63,7 @@ pub fn validate_create(body: &Map<String, Value>, currency: Option<&str>) -> Vec
     p.all_of(body, "special_industries", SPECIAL_INDUSTRIES);
     let mode = p.string(body, "budget_mode");
     p.one_of(body, "budget_mode", BUDGET_MODES);
-    let budget = p.number(body, "budget");
+    let budget = p.amount(body, "budget");
     match (objective, mode) {
         (Some("RF_REACH"), Some(m)) if m != "BUDGET_MODE_INFINITE" => {
             p.push("an RF_REACH campaign takes only --budget-mode infinite")
@@ -103,34 +103,29 @@ pub fn validate_update(
         p.name(body, "campaign_name", "--name");
     }
     p.all_of(body, "special_industries", SPECIAL_INDUSTRIES);
-    if let Some(budget) = p.number(body, "budget") {
+    if let Amount::Given(budget) = p.amount(body, "budget") {
         let mode = current
             .and_then(|c| c.get("budget_mode"))
             .and_then(Value::as_str);
         if mode == Some("BUDGET_MODE_INFINITE") {
             p.push("this campaign has no budget limit (BUDGET_MODE_INFINITE); its budget cannot be set");
         } else {
-            check_budget(&mut p, mode, Some(budget), currency);
+            check_budget(&mut p, mode, Amount::Given(budget), currency);
         }
     }
     p.into_vec()
 }
 
-fn check_budget(p: &mut Problems, mode: Option<&str>, budget: Option<f64>, currency: Option<&str>) {
+fn check_budget(p: &mut Problems, mode: Option<&str>, budget: Amount, currency: Option<&str>) {
     match (mode, budget) {
-        (Some("BUDGET_MODE_INFINITE"), Some(_)) => {
+        (Some("BUDGET_MODE_INFINITE"), Amount::Given(_)) => {
             p.push("--budget does not go with --budget-mode infinite")
         }
-        // A budget that is there but not a number has been reported already.
-        (Some(m), None)
-            if m != "BUDGET_MODE_INFINITE"
-                && BUDGET_MODES.contains(&m)
-                && !p.mentions("budget must be a number") =>
-        {
+        (Some(m), Amount::Missing) if m != "BUDGET_MODE_INFINITE" && BUDGET_MODES.contains(&m) => {
             p.push("budget is required with this budget mode (--budget)")
         }
-        (_, Some(b)) if b <= 0.0 => p.push(format!("budget must be positive, not {b}")),
-        (Some("BUDGET_MODE_DAY" | "BUDGET_MODE_TOTAL"), Some(b)) => {
+        (_, Amount::Given(b)) if b <= 0.0 => p.push(format!("budget must be positive, not {b}")),
+        (Some("BUDGET_MODE_DAY" | "BUDGET_MODE_TOTAL"), Amount::Given(b)) => {
             p.minimum_budget("the campaign budget", b, MIN_BUDGET_USD, currency)
         }
         _ => {}

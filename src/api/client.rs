@@ -139,10 +139,6 @@ impl Client {
         &self.inner.http
     }
 
-    pub fn has_token(&self) -> bool {
-        self.inner.token.is_some()
-    }
-
     /// `GET path?query` and decode `data` into `T`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &Query) -> Result<T, ApiError> {
         self.call(

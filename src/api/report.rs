@@ -65,12 +65,6 @@ pub struct Window {
     pub end: NaiveDate,
 }
 
-impl Window {
-    pub fn days(&self) -> i64 {
-        (self.end - self.start).num_days() + 1
-    }
-}
-
 impl std::fmt::Display for Window {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}..{}", self.start, self.end)
@@ -320,7 +314,7 @@ mod tests {
         // 2024 is a leap year: 366 days need two windows.
         let w = split_windows(date("2024-01-01"), date("2025-06-30"), 365);
         assert_eq!(w.len(), 2);
-        assert_eq!(w[0].days(), 365);
+        assert_eq!((w[0].end - w[0].start).num_days() + 1, 365);
         assert_eq!(w[1].start, date("2024-12-31"));
         assert_eq!(w[1].end, date("2025-06-30"));
         assert!(split_windows(date("2025-01-02"), date("2025-01-01"), 30).is_empty());

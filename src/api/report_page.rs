@@ -29,10 +29,6 @@ impl Columns {
         Self { names }
     }
 
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-
     pub fn len(&self) -> usize {
         self.names.len()
     }

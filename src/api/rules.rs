@@ -20,15 +20,6 @@ impl Problems {
         self.0
     }
 
-    /// Whether a problem containing `text` was already reported.
-    pub fn mentions(&self, text: &str) -> bool {
-        self.0.iter().any(|p| p.contains(text))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// A string field, or a problem if it is there but not a string.
     pub fn string<'a>(&mut self, body: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
         match body.get(field) {
@@ -57,6 +48,16 @@ impl Problems {
                 self.push(format!("{field} must be a string, not {other}"));
                 None
             }
+        }
+    }
+
+    /// A money field: missing, given but not a number (reported here), or its value.
+    pub fn amount(&mut self, body: &Map<String, Value>, field: &str) -> Amount {
+        match body.get(field) {
+            None | Some(Value::Null) => Amount::Missing,
+            Some(_) => self
+                .number(body, field)
+                .map_or(Amount::Invalid, Amount::Given),
         }
     }
 
@@ -162,6 +163,15 @@ fn is_emoji(c: char) -> bool {
     matches!(c as u32, 0x1F300..=0x1FAFF | 0x2600..=0x27BF | 0x1F000..=0x1F2FF | 0xFE0F)
 }
 
+/// What a body says about an amount such as `budget`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    Missing,
+    /// Present but not a number: already reported, nothing more to say about it.
+    Invalid,
+    Given(f64),
+}
+
 /// Budget modes shared by campaigns and ad groups.
 pub const BUDGET_MODES: &[&str] = &[
     "BUDGET_MODE_INFINITE",
@@ -200,7 +210,8 @@ mod tests {
         let mut p = Problems::default();
         p.minimum_budget("budget", 10.0, 50.0, Some("EUR"));
         p.minimum_budget("budget", 50.0, 50.0, Some("USD"));
-        assert!(p.is_empty());
+        assert!(p.into_vec().is_empty());
+        let mut p = Problems::default();
         p.minimum_budget("budget", 49.0, 50.0, Some("USD"));
         assert!(p.into_vec()[0].contains("minimum of 50 USD"));
     }

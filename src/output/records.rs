@@ -41,10 +41,6 @@ impl RecordWriter {
         })
     }
 
-    pub fn columns(&self) -> &[String] {
-        &self.columns
-    }
-
     pub fn write(&mut self, record: &Map<String, Value>) -> Result<()> {
         let selected = || select(&self.columns, record);
         match (&mut self.sink, self.format) {
