@@ -72,6 +72,11 @@ impl std::fmt::Display for Window {
 }
 
 impl ReportSpec {
+    /// Whether rows are broken down by day or hour.
+    pub fn has_time_breakdown(&self) -> bool {
+        self.dimensions.iter().any(|d| d == DAY || d == HOUR)
+    }
+
     /// Longest span one synchronous request may cover (REFERENCE 9.1).
     pub fn max_span_days(&self) -> i64 {
         if self.dimensions.iter().any(|d| d == HOUR) {

@@ -177,17 +177,12 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
                 .unwrap_or_else(|| "lifetime".into())
         })
         .collect();
-    let timed = spec
-        .dimensions
-        .iter()
-        .any(|d| d == crate::api::report::DAY || d == crate::api::report::HOUR);
     // Async: one task for a time breakdown (rows then written window by window), one task per
     // window for totals (so they cover the same days as the synchronous path).
-    let windows = match (args.use_async, dates.windows.first(), dates.windows.last()) {
-        (true, Some(Some(first)), Some(Some(last))) if timed => vec![format!(
-            "{}..{} (one task, no span limit)",
-            first.start, last.end
-        )],
+    let windows = match (args.use_async, plan::whole_range(&dates.windows)) {
+        (true, Some(range)) if spec.has_time_breakdown() => {
+            vec![format!("{range} (one task, no span limit)")]
+        }
         (true, ..) => windows
             .into_iter()
             .map(|w| format!("{w} (one task)"))

@@ -245,6 +245,27 @@ pub fn today_in(timezone: Option<&str>) -> (NaiveDate, Option<String>) {
     }
 }
 
+/// An account's windows judged in its own time zone (UTC, with a note, when unknown).
+pub fn dates_for(plan: &Plan, account: Option<&Account>) -> Result<AccountDates, String> {
+    let (today, zone_note) = today_in(account.and_then(|a| a.timezone.as_deref()));
+    let mut dates = account_windows(plan, today)?;
+    if let Some(note) = zone_note.filter(|_| !matches!(plan.dates, Dates::Lifetime)) {
+        dates.notes.insert(0, note);
+    }
+    Ok(dates)
+}
+
+/// The single range covering all windows (an async task has no span limit).
+pub fn whole_range(windows: &[Option<Window>]) -> Option<Window> {
+    match (windows.first(), windows.last()) {
+        (Some(Some(first)), Some(Some(last))) => Some(Window {
+            start: first.start,
+            end: last.end,
+        }),
+        _ => None,
+    }
+}
+
 /// An account's windows, or why there are none; notes say what was adjusted.
 pub struct AccountDates {
     pub windows: Vec<Option<Window>>,

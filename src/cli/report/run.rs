@@ -174,12 +174,7 @@ pub async fn run(
     let mut failures: Vec<Failure> = Vec::new();
     let mut units = Vec::new();
     for (index, advertiser) in advertisers.iter().enumerate() {
-        let account = accounts.get(advertiser).cloned().unwrap_or_default();
-        let (today, note) = plan::today_in(account.timezone.as_deref());
-        if let (Some(note), false) = (note, matches!(plan.dates, plan::Dates::Lifetime)) {
-            ctx.notice(&format!("advertiser {advertiser}: {note}"));
-        }
-        match plan::account_windows(plan, today) {
+        match plan::dates_for(plan, accounts.get(advertiser)) {
             Ok(dates) => {
                 for note in dates.notes {
                     ctx.notice(&format!("advertiser {advertiser}: {note}"));

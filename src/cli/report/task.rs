@@ -88,19 +88,22 @@ fn task_window(
     advertiser: &str,
     accounts: &BTreeMap<String, Account>,
 ) -> Result<Option<Window>> {
-    let account = accounts.get(advertiser).cloned().unwrap_or_default();
-    let (today, _) = plan::today_in(account.timezone.as_deref());
-    let dates = plan::account_windows(plan, today).map_err(usage)?;
+    let dates = announced_dates(ctx, plan, advertiser, accounts)?;
+    Ok(plan::whole_range(&dates.windows))
+}
+
+/// The account's dates, with what was adjusted said on stderr.
+fn announced_dates(
+    ctx: &Context,
+    plan: &Plan,
+    advertiser: &str,
+    accounts: &BTreeMap<String, Account>,
+) -> Result<plan::AccountDates> {
+    let dates = plan::dates_for(plan, accounts.get(advertiser)).map_err(usage)?;
     for note in &dates.notes {
         ctx.notice(&format!("advertiser {advertiser}: {note}"));
     }
-    Ok(match (dates.windows.first(), dates.windows.last()) {
-        (Some(Some(first)), Some(Some(last))) => Some(Window {
-            start: first.start,
-            end: last.end,
-        }),
-        _ => None,
-    })
+    Ok(dates)
 }
 
 async fn create_task(
@@ -487,28 +490,14 @@ fn async_jobs(
     advertiser: &str,
     accounts: &BTreeMap<String, Account>,
 ) -> Result<Vec<(Option<Window>, Vec<Window>)>> {
-    let account = accounts.get(advertiser).cloned().unwrap_or_default();
-    let (today, _) = plan::today_in(account.timezone.as_deref());
-    let dates = plan::account_windows(plan, today).map_err(usage)?;
-    for note in &dates.notes {
-        ctx.notice(&format!("advertiser {advertiser}: {note}"));
-    }
+    let dates = announced_dates(ctx, plan, advertiser, accounts)?;
     let windows: Vec<Window> = dates.windows.iter().flatten().copied().collect();
-    let timed = plan
-        .spec
-        .dimensions
-        .iter()
-        .any(|d| d == crate::api::report::DAY || d == crate::api::report::HOUR);
-    Ok(match (windows.first(), windows.last()) {
-        (None, _) | (_, None) => vec![(None, Vec::new())],
-        (Some(first), Some(last)) if timed => vec![(
-            Some(Window {
-                start: first.start,
-                end: last.end,
-            }),
-            windows.clone(),
-        )],
-        _ => windows.iter().map(|w| (Some(*w), Vec::new())).collect(),
+    Ok(if windows.is_empty() {
+        vec![(None, Vec::new())]
+    } else if plan.spec.has_time_breakdown() {
+        vec![(plan::whole_range(&dates.windows), windows)]
+    } else {
+        windows.iter().map(|w| (Some(*w), Vec::new())).collect()
     })
 }
 
