@@ -5,12 +5,6 @@ use wiremock::ResponseTemplate;
 
 use crate::support::*;
 
-async fn env_with_token() -> TestEnv {
-    let env = TestEnv::new().await;
-    env.login_with_token(TOKEN).await;
-    env
-}
-
 async fn mount_info_success(env: &TestEnv) {
     on_get("/advertiser/info/")
         .respond_with(fixture_response("advertiser_info.json"))
@@ -31,19 +25,9 @@ fn info_cmd(env: &TestEnv) -> assert_cmd::Command {
     cmd
 }
 
-async fn info_calls(env: &TestEnv) -> usize {
-    env.server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().ends_with("/advertiser/info/"))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_code_in_http_200_is_retried_then_succeeds() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(fixture_response("error_rate_limit.json"))
         .up_to_n_times(2)
@@ -55,7 +39,7 @@ async fn rate_limit_code_in_http_200_is_retried_then_succeeds() {
         stdout_of(out.get_output()),
         format!("advertiser_id,currency\n{ADV_US},USD\n{ADV_EU},EUR\n")
     );
-    assert_eq!(info_calls(&env).await, 3);
+    assert_eq!(env.requests_to("/advertiser/info/").await.len(), 3);
     let stderr = stderr_of(out.get_output());
     assert_eq!(
         stderr.matches("retrying GET /advertiser/info/").count(),
@@ -66,7 +50,7 @@ async fn rate_limit_code_in_http_200_is_retried_then_succeeds() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn http_503_is_retried_then_succeeds() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(ResponseTemplate::new(503).set_body_string("upstream busy"))
         .up_to_n_times(1)
@@ -74,12 +58,12 @@ async fn http_503_is_retried_then_succeeds() {
         .await;
     mount_info_success(&env).await;
     info_cmd(&env).assert().success();
-    assert_eq!(info_calls(&env).await, 2);
+    assert_eq!(env.requests_to("/advertiser/info/").await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_exhausted_exit_5_after_the_configured_attempts() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(fixture_response("error_system.json"))
         .mount(&env.server)
@@ -90,12 +74,12 @@ async fn retries_exhausted_exit_5_after_the_configured_attempts() {
         stderr.contains("gave up after 3 attempts") && stderr.contains("50000"),
         "{stderr}"
     );
-    assert_eq!(info_calls(&env).await, 3);
+    assert_eq!(env.requests_to("/advertiser/info/").await.len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn permission_error_exits_4_with_code_request_id_and_scope_hint() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(fixture_response("error_permission.json"))
         .expect(1)
@@ -116,7 +100,7 @@ async fn permission_error_exits_4_with_code_request_id_and_scope_hint() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn parameter_error_exits_4_without_retry() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(fixture_response("error_param.json"))
         .expect(1)
@@ -127,7 +111,7 @@ async fn parameter_error_exits_4_without_retry() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn revoked_token_exits_3_and_names_auth_login() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(fixture_response("error_access_token_invalid.json"))
         .mount(&env.server)
@@ -138,7 +122,7 @@ async fn revoked_token_exits_3_and_names_auth_login() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_connection_is_transient_exit_5() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     let out = env
         .cmd()
         .env("TIKTOK_ADS_BASE_URL", "http://127.0.0.1:9")
@@ -202,7 +186,7 @@ async fn verbose_logs_calls_but_never_secrets() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn output_file_is_written_on_success_and_absent_on_failure() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(fixture_response("error_permission.json"))
         .up_to_n_times(1)
@@ -242,7 +226,7 @@ async fn output_file_is_written_on_success_and_absent_on_failure() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plain_http_to_a_remote_host_is_refused() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     let out = env
         .cmd()
         .env("TIKTOK_ADS_BASE_URL", "http://ads.example.com")
@@ -263,7 +247,7 @@ async fn unknown_format_is_a_usage_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn numeric_ids_in_responses_are_kept_as_sent() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(ResponseTemplate::new(200).set_body_string(format!(
             r#"{{"code":0,"message":"OK","request_id":"r","data":{{"list":[{{"advertiser_id":"{ADV_US}","name":"A","balance":10}}]}}}}"#
@@ -291,7 +275,7 @@ async fn numeric_ids_in_responses_are_kept_as_sent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_ca_certificates_give_an_install_hint() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     let empty = env.dir.path().join("no-certs");
     std::fs::create_dir_all(&empty).unwrap();
     let out = env
@@ -362,7 +346,7 @@ async fn an_empty_base_url_variable_means_not_set() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rate_limit_without_retries_is_transient_exit_5() {
-    let env = env_with_token().await;
+    let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(fixture_response("error_rate_limit.json"))
         .mount(&env.server)

@@ -6,35 +6,19 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use wiremock::Request;
 use wiremock::matchers::query_param;
-use wiremock::{Request, ResponseTemplate};
 
 use crate::support::*;
 
 const CAMPAIGN_A: &str = "1812345678901234";
 const BIG_ID: &str = "7301234567890123456";
 
-async fn env_with_account() -> TestEnv {
-    let env = TestEnv::new().await;
-    env.login_with_token(TOKEN).await;
-    on_get("/advertiser/info/")
-        .respond_with(fixture_response("advertiser_info.json"))
-        .mount(&env.server)
-        .await;
-    env
-}
-
 fn campaign(id: u64, name: &str) -> Value {
     json!({"advertiser_id": ADV_US, "campaign_id": id.to_string(), "campaign_name": name,
            "objective_type": "TRAFFIC", "budget_mode": "BUDGET_MODE_DAY", "budget": 100.0,
            "operation_status": if id.is_multiple_of(2) { "ENABLE" } else { "DISABLE" },
            "secondary_status": "CAMPAIGN_STATUS_ENABLE", "create_time": "2025-01-10 14:02:11"})
-}
-
-fn page(list: Vec<Value>, page: u64, page_size: u64, total: u64) -> ResponseTemplate {
-    ok(json!({"list": list, "page_info": {
-        "page": page, "page_size": page_size, "total_number": total,
-        "total_page": total.div_ceil(page_size)}}))
 }
 
 /// Mounts `/campaign/get/` serving campaigns 1..=total in pages of `page_size`.
@@ -45,41 +29,15 @@ async fn mount_campaign_pages(env: &TestEnv, total: u64, page_size: u64) {
             .collect();
         on_get("/campaign/get/")
             .and(query_param("page", p.to_string()))
-            .respond_with(page(list, p, page_size, total))
+            .respond_with(page_of(list, p, page_size, total))
             .mount(&env.server)
             .await;
     }
 }
 
-async fn requests_to(env: &TestEnv, endpoint: &str) -> Vec<Request> {
-    env.server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.url.path() == api_path(endpoint))
-        .collect()
-}
-
-fn query(request: &Request, key: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-}
-
-fn query_json(request: &Request, key: &str) -> Value {
-    serde_json::from_str(&query(request, key).unwrap_or_else(|| panic!("no {key}"))).unwrap()
-}
-
-fn body_of(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn campaign_list_walks_every_page_with_json_encoded_parameters() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_campaign_pages(&env, 5, 2).await;
     let out = env
         .cmd()
@@ -106,7 +64,7 @@ async fn campaign_list_walks_every_page_with_json_encoded_parameters() {
     );
     assert!(lines[5].starts_with("5,Campaign 5,"));
 
-    let requests = requests_to(&env, "/campaign/get/").await;
+    let requests = env.requests_to("/campaign/get/").await;
     let pages: Vec<String> = requests.iter().map(|r| query(r, "page").unwrap()).collect();
     assert_eq!(pages, ["1", "2", "3"]);
     let first = &requests[0];
@@ -130,15 +88,17 @@ async fn campaign_list_walks_every_page_with_json_encoded_parameters() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rows_reach_the_pipe_before_the_last_page_is_fetched() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/campaign/get/")
         .and(query_param("page", "1"))
-        .respond_with(page(vec![campaign(1, "first")], 1, 1, 2))
+        .respond_with(page_of(vec![campaign(1, "first")], 1, 1, 2))
         .mount(&env.server)
         .await;
     on_get("/campaign/get/")
         .and(query_param("page", "2"))
-        .respond_with(page(vec![campaign(2, "second")], 2, 1, 2).set_delay(Duration::from_secs(30)))
+        .respond_with(
+            page_of(vec![campaign(2, "second")], 2, 1, 2).set_delay(Duration::from_secs(30)),
+        )
         .mount(&env.server)
         .await;
     let mut child = env
@@ -174,7 +134,7 @@ async fn rows_reach_the_pipe_before_the_last_page_is_fetched() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn limit_stops_fetching_early() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_campaign_pages(&env, 10, 2).await;
     let out = env
         .cmd()
@@ -193,12 +153,12 @@ async fn limit_stops_fetching_early() {
         .assert()
         .success();
     assert_eq!(stdout_of(out.get_output()), "campaign_id\n1\n2\n3\n");
-    assert_eq!(requests_to(&env, "/campaign/get/").await.len(), 2);
+    assert_eq!(env.requests_to("/campaign/get/").await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_filter_maps_to_tiktoks_filtering_object() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_campaign_pages(&env, 1, 10).await;
     env.cmd()
         .args([
@@ -221,7 +181,7 @@ async fn every_filter_maps_to_tiktoks_filtering_object() {
         ])
         .assert()
         .success();
-    let request = &requests_to(&env, "/campaign/get/").await[0];
+    let request = &env.requests_to("/campaign/get/").await[0];
     assert_eq!(
         query_json(request, "filtering"),
         json!({"campaign_name": "spring", "primary_status": "STATUS_ALL", "objective_type": "TRAFFIC",
@@ -250,7 +210,7 @@ async fn every_filter_maps_to_tiktoks_filtering_object() {
             ])
             .assert()
             .success();
-        let request = &requests_to(&env, "/campaign/get/").await[0];
+        let request = &env.requests_to("/campaign/get/").await[0];
         assert_eq!(
             query_json(request, "filtering")["primary_status"],
             json!(expected)
@@ -260,7 +220,7 @@ async fn every_filter_maps_to_tiktoks_filtering_object() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn enabled_is_filtered_on_operation_status() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_campaign_pages(&env, 4, 10).await;
     let out = env
         .cmd()
@@ -277,7 +237,7 @@ async fn enabled_is_filtered_on_operation_status() {
         .assert()
         .success();
     assert_eq!(stdout_of(out.get_output()), "campaign_id\n2\n4\n");
-    let request = &requests_to(&env, "/campaign/get/").await[0];
+    let request = &env.requests_to("/campaign/get/").await[0];
     assert_eq!(
         query_json(request, "fields"),
         json!(["campaign_id", "operation_status"])
@@ -286,7 +246,7 @@ async fn enabled_is_filtered_on_operation_status() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn more_than_100_ids_are_sent_in_chunks() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_campaign_pages(&env, 1, 10).await;
     let ids: Vec<String> = (1..=150).map(|i| (1_000_000 + i).to_string()).collect();
     env.cmd()
@@ -300,7 +260,7 @@ async fn more_than_100_ids_are_sent_in_chunks() {
         ])
         .assert()
         .success();
-    let requests = requests_to(&env, "/campaign/get/").await;
+    let requests = env.requests_to("/campaign/get/").await;
     let sizes: Vec<usize> = requests
         .iter()
         .map(|r| {
@@ -315,7 +275,7 @@ async fn more_than_100_ids_are_sent_in_chunks() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn adgroup_and_ad_lists_filter_by_parents() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/adgroup/get/")
         .respond_with(fixture_response("adgroup_get.json"))
         .mount(&env.server)
@@ -335,7 +295,7 @@ async fn adgroup_and_ad_lists_filter_by_parents() {
         ])
         .assert()
         .success();
-    let request = &requests_to(&env, "/adgroup/get/").await[0];
+    let request = &env.requests_to("/adgroup/get/").await[0];
     assert_eq!(
         query_json(request, "filtering"),
         json!({"campaign_ids": [CAMPAIGN_A]})
@@ -356,7 +316,7 @@ async fn adgroup_and_ad_lists_filter_by_parents() {
         ])
         .assert()
         .success();
-    let request = &requests_to(&env, "/ad/get/").await[0];
+    let request = &env.requests_to("/ad/get/").await[0];
     assert_eq!(
         query_json(request, "filtering"),
         json!({"campaign_ids": [CAMPAIGN_A], "adgroup_ids": ["1812350123456789"]})
@@ -375,13 +335,13 @@ async fn adgroup_and_ad_lists_filter_by_parents() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_prints_one_object_and_missing_ids_exit_4() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/campaign/get/")
         .and(query_param(
             "filtering",
             format!(r#"{{"campaign_ids":["{BIG_ID}"]}}"#),
         ))
-        .respond_with(page(
+        .respond_with(page_of(
             vec![
                 campaign(0, "big")
                     .as_object()
@@ -437,7 +397,7 @@ async fn get_prints_one_object_and_missing_ids_exit_4() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn object_not_found_code_exits_4_with_tiktoks_message() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/ad/get/")
         .respond_with(fixture_response("error_not_exist.json"))
         .mount(&env.server)
@@ -452,7 +412,7 @@ async fn object_not_found_code_exits_4_with_tiktoks_message() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn campaign_create_sends_the_checked_body_and_prints_only_the_id() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/campaign/create/")
         .respond_with(fixture_response("campaign_create.json"))
         .mount(&env.server)
@@ -475,7 +435,7 @@ async fn campaign_create_sends_the_checked_body_and_prints_only_the_id() {
         .assert()
         .success();
     assert_eq!(stdout_of(out.get_output()), "1812345678909012\n");
-    let request = &requests_to(&env, "/campaign/create/").await[0];
+    let request = &env.requests_to("/campaign/create/").await[0];
     let mut body = body_of(request);
     let key = body.as_object_mut().unwrap().remove("request_id").unwrap();
     assert!(
@@ -541,7 +501,7 @@ async fn dry_run_prints_the_body_and_touches_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_lists_every_problem_and_sends_nothing() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     let before = env.server.received_requests().await.unwrap().len();
     let out = env
         .cmd()
@@ -620,7 +580,7 @@ async fn bad_input_lists_every_problem_and_sends_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_budget_below_the_usd_minimum_is_refused_before_the_create() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/campaign/create/")
         .respond_with(fixture_response("campaign_create.json"))
         .expect(0)
@@ -647,7 +607,7 @@ async fn a_budget_below_the_usd_minimum_is_refused_before_the_create() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn from_file_values_are_kept_unless_a_flag_overrides_them() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     let file = env.work_dir().join("campaign.json");
     std::fs::write(
         &file,
@@ -738,7 +698,7 @@ async fn empty_or_invalid_files_are_refused_with_position() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tiktoks_parameter_error_on_create_exits_4_with_its_message() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/campaign/create/")
         .respond_with(fixture_response("error_param.json"))
         .mount(&env.server)
@@ -762,7 +722,7 @@ async fn tiktoks_parameter_error_on_create_exits_4_with_its_message() {
     let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("40002"), "{stderr}");
     assert_eq!(
-        requests_to(&env, "/campaign/create/").await.len(),
+        env.requests_to("/campaign/create/").await.len(),
         1,
         "not retried"
     );
@@ -770,7 +730,7 @@ async fn tiktoks_parameter_error_on_create_exits_4_with_its_message() {
 
 async fn mount_current_campaign(env: &TestEnv) {
     on_get("/campaign/get/")
-        .respond_with(page(
+        .respond_with(page_of(
             vec![{
                 let mut c = campaign(0, "Spring sale - traffic");
                 c["campaign_id"] = json!(CAMPAIGN_A);
@@ -786,7 +746,7 @@ async fn mount_current_campaign(env: &TestEnv) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_sends_only_what_changes_and_shows_the_budget_in_the_account_currency() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_current_campaign(&env).await;
     on_post("/campaign/update/")
         .respond_with(fixture_response("campaign_update.json"))
@@ -813,7 +773,7 @@ async fn update_sends_only_what_changes_and_shows_the_budget_in_the_account_curr
         "{}",
         stderr_of(out.get_output())
     );
-    let request = &requests_to(&env, "/campaign/update/").await[0];
+    let request = &env.requests_to("/campaign/update/").await[0];
     assert_eq!(
         body_of(request),
         json!({"advertiser_id": ADV_US, "campaign_id": CAMPAIGN_A, "budget": 500.0})
@@ -822,7 +782,7 @@ async fn update_sends_only_what_changes_and_shows_the_budget_in_the_account_curr
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_dry_run_and_no_op_send_nothing() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_current_campaign(&env).await;
     on_post("/campaign/update/")
         .respond_with(fixture_response("campaign_update.json"))
@@ -887,7 +847,7 @@ async fn update_dry_run_and_no_op_send_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_changes_go_in_batches_of_20() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/campaign/status/update/")
         .respond_with(|request: &Request| {
             let body: Value = serde_json::from_slice(&request.body).unwrap();
@@ -905,7 +865,7 @@ async fn status_changes_go_in_batches_of_20() {
     let csv = stdout_of(out.get_output());
     assert_eq!(csv.lines().count(), 26);
     assert!(csv.contains(&format!("{},ok,DISABLE", ids[24])));
-    let requests = requests_to(&env, "/campaign/status/update/").await;
+    let requests = env.requests_to("/campaign/status/update/").await;
     let bodies: Vec<Value> = requests.iter().map(body_of).collect();
     assert_eq!(bodies[0]["campaign_ids"].as_array().unwrap().len(), 20);
     assert_eq!(bodies[1]["campaign_ids"], json!(ids[20..]));
@@ -915,7 +875,7 @@ async fn status_changes_go_in_batches_of_20() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn partial_success_names_the_failed_ids_and_exits_6() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/adgroup/status/update/")
         .respond_with(fixture_response("adgroup_status_update.json"))
         .mount(&env.server)
@@ -938,13 +898,13 @@ async fn partial_success_names_the_failed_ids_and_exits_6() {
         csv.contains("1812350123457123,failed,The ad group has been deleted"),
         "{csv}"
     );
-    let request = &requests_to(&env, "/adgroup/status/update/").await[0];
+    let request = &env.requests_to("/adgroup/status/update/").await[0];
     assert_eq!(body_of(request)["allow_partial_success"], json!(true));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_needs_yes_off_a_terminal() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/ad/status/update/")
         .respond_with(ok(
             json!({"ad_ids": ["1812360987654321"], "status": "DELETE"}),
@@ -957,7 +917,7 @@ async fn delete_needs_yes_off_a_terminal() {
         .assert()
         .code(2);
     assert!(stderr_of(out.get_output()).contains("--yes"));
-    assert!(requests_to(&env, "/ad/status/update/").await.is_empty());
+    assert!(env.requests_to("/ad/status/update/").await.is_empty());
     env.cmd()
         .args([
             "--advertiser",
@@ -969,7 +929,7 @@ async fn delete_needs_yes_off_a_terminal() {
         ])
         .assert()
         .success();
-    let request = &requests_to(&env, "/ad/status/update/").await[0];
+    let request = &env.requests_to("/ad/status/update/").await[0];
     assert_eq!(
         body_of(request),
         json!({"advertiser_id": ADV_US, "ad_ids": ["1812360987654321"], "operation_status": "DELETE"})
@@ -978,7 +938,7 @@ async fn delete_needs_yes_off_a_terminal() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn adgroup_create_fills_defaults_and_checks_the_lifetime_minimum() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/adgroup/create/")
         .respond_with(fixture_response("adgroup_create.json"))
         .mount(&env.server)
@@ -1016,7 +976,7 @@ async fn adgroup_create_fills_defaults_and_checks_the_lifetime_minimum() {
         id.trim().chars().all(|c| c.is_ascii_digit()) && !id.trim().is_empty(),
         "{id}"
     );
-    let body = body_of(&requests_to(&env, "/adgroup/create/").await[0]);
+    let body = body_of(&env.requests_to("/adgroup/create/").await[0]);
     for (key, value) in [
         ("placement_type", "PLACEMENT_TYPE_NORMAL"),
         ("schedule_type", "SCHEDULE_FROM_NOW"),
@@ -1062,12 +1022,12 @@ async fn adgroup_create_fills_defaults_and_checks_the_lifetime_minimum() {
         "{}",
         stderr_of(out.get_output())
     );
-    assert_eq!(requests_to(&env, "/adgroup/create/").await.len(), 1);
+    assert_eq!(env.requests_to("/adgroup/create/").await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ad_create_builds_a_creative_and_a_lost_answer_is_not_resent() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/ad/create/")
         .respond_with(fixture_response("ad_create.json").set_delay(Duration::from_secs(5)))
         .mount(&env.server)
@@ -1101,7 +1061,7 @@ async fn ad_create_builds_a_creative_and_a_lost_answer_is_not_resent() {
         stderr.contains("may have been created") && stderr.contains("ad list"),
         "{stderr}"
     );
-    let requests = requests_to(&env, "/ad/create/").await;
+    let requests = env.requests_to("/ad/create/").await;
     assert_eq!(
         requests.len(),
         1,
@@ -1118,7 +1078,7 @@ async fn ad_create_builds_a_creative_and_a_lost_answer_is_not_resent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ad_update_patches_only_the_changed_creative_fields() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     let mut ad = fixture("ad_update.json")["data"]["creatives"][0].clone();
     ad["ad_text"] = json!("old text");
     on_get("/ad/get/")
@@ -1143,7 +1103,7 @@ async fn ad_update_patches_only_the_changed_creative_fields() {
         ])
         .assert()
         .success();
-    let body = body_of(&requests_to(&env, "/ad/update/").await[0]);
+    let body = body_of(&env.requests_to("/ad/update/").await[0]);
     assert_eq!(
         body,
         json!({"advertiser_id": ADV_US, "adgroup_id": "1812350123456789", "patch_update": true,
@@ -1153,7 +1113,7 @@ async fn ad_update_patches_only_the_changed_creative_fields() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn region_list_sends_placements_as_json_and_filters_by_country() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/tool/region/")
         .respond_with(fixture_response("tool_region.json"))
         .mount(&env.server)
@@ -1181,7 +1141,7 @@ async fn region_list_sends_placements_as_json_and_filters_by_country() {
         "location_id,name,level,region_code,country_code,parent_id\n\
          6252001,United States,COUNTRY,US,US,0\n5332921,California,PROVINCE,US-CA,US,6252001\n"
     );
-    let request = &requests_to(&env, "/tool/region/").await[0];
+    let request = &env.requests_to("/tool/region/").await[0];
     assert_eq!(
         query_json(request, "placements"),
         json!(["PLACEMENT_TIKTOK"])
@@ -1206,7 +1166,7 @@ async fn region_list_sends_placements_as_json_and_filters_by_country() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_timed_out_campaign_create_is_retried_with_the_same_idempotency_key() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_post("/campaign/create/")
         .respond_with(fixture_response("campaign_create.json").set_delay(Duration::from_secs(5)))
         .up_to_n_times(1)
@@ -1235,7 +1195,8 @@ async fn a_timed_out_campaign_create_is_retried_with_the_same_idempotency_key() 
         .assert()
         .success();
     assert_eq!(stdout_of(out.get_output()), "1812345678909012\n");
-    let keys: Vec<Value> = requests_to(&env, "/campaign/create/")
+    let keys: Vec<Value> = env
+        .requests_to("/campaign/create/")
         .await
         .iter()
         .map(|r| body_of(r)["request_id"].clone())

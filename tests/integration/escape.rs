@@ -1,39 +1,15 @@
 //! `api` (any endpoint) and `bc` (Business Center) against wiremock.
 
 use serde_json::{Value, json};
-use wiremock::Request;
 use wiremock::matchers::{body_json, query_param};
 
 use crate::support::*;
 
 const BC: &str = "7000000000000000001";
 
-async fn env() -> TestEnv {
-    let env = TestEnv::new().await;
-    env.login_with_token(TOKEN).await;
-    env
-}
-
-fn q(r: &Request, key: &str) -> Option<String> {
-    r.url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-}
-
-async fn requests_to(env: &TestEnv, endpoint: &str) -> Vec<Request> {
-    env.server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.url.path() == api_path(endpoint))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn api_get_sends_string_and_typed_fields_json_encoded() {
-    let env = env().await;
+    let env = TestEnv::logged_in().await;
     on_get("/bc/get/")
         .respond_with(fixture_response("bc_get.json"))
         .mount(&env.server)
@@ -64,17 +40,20 @@ async fn api_get_sends_string_and_typed_fields_json_encoded() {
         .success();
     let data: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(data, fixture("bc_get.json")["data"]);
-    let r = &requests_to(&env, "/bc/get/").await[0];
-    assert_eq!(q(r, "page_size").as_deref(), Some("50"));
+    let r = &env.requests_to("/bc/get/").await[0];
+    assert_eq!(query(r, "page_size").as_deref(), Some("50"));
     assert_eq!(
-        q(r, "bc_id").as_deref(),
+        query(r, "bc_id").as_deref(),
         Some("0042"),
         "-f keeps strings as they are"
     );
-    assert_eq!(q(r, "page").as_deref(), Some("2"));
-    assert_eq!(q(r, "filtering").as_deref(), Some(r#"{"keyword":"acme"}"#));
+    assert_eq!(query(r, "page").as_deref(), Some("2"));
     assert_eq!(
-        q(r, "advertiser_ids").as_deref(),
+        query(r, "filtering").as_deref(),
+        Some(r#"{"keyword":"acme"}"#)
+    );
+    assert_eq!(
+        query(r, "advertiser_ids").as_deref(),
         Some(r#"["7301234567890123456"]"#)
     );
     assert_eq!(r.headers.get("access-token").unwrap(), TOKEN);
@@ -82,7 +61,7 @@ async fn api_get_sends_string_and_typed_fields_json_encoded() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_post_merges_fields_over_the_input_file() {
-    let env = env().await;
+    let env = TestEnv::logged_in().await;
     on_post("/campaign/update/")
         .and(body_json(
             json!({"advertiser_id": ADV_US, "campaign_id": "1812345678901234",
@@ -121,7 +100,7 @@ async fn api_post_merges_fields_over_the_input_file() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_paginate_emits_every_item() {
-    let env = env().await;
+    let env = TestEnv::logged_in().await;
     for page in 1..=2u64 {
         on_get("/bc/asset/get/")
             .and(query_param("page", page.to_string()))
@@ -175,7 +154,7 @@ async fn api_paginate_emits_every_item() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_errors_exit_4_and_bad_paths_send_nothing() {
-    let env = env().await;
+    let env = TestEnv::logged_in().await;
     on_get("/campaign/get/")
         .respond_with(fixture_response("error_param.json"))
         .mount(&env.server)
@@ -204,7 +183,7 @@ async fn api_errors_exit_4_and_bad_paths_send_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bc_list_and_advertisers_page_at_50() {
-    let env = env().await;
+    let env = TestEnv::logged_in().await;
     on_get("/bc/get/")
         .respond_with(fixture_response("bc_get.json"))
         .mount(&env.server)
@@ -221,7 +200,7 @@ async fn bc_list_and_advertisers_page_at_50() {
     );
     assert!(csv.lines().count() >= 2, "{csv}");
     assert_eq!(
-        q(&requests_to(&env, "/bc/get/").await[0], "page_size").as_deref(),
+        query(&env.requests_to("/bc/get/").await[0], "page_size").as_deref(),
         Some("50")
     );
 
@@ -233,10 +212,10 @@ async fn bc_list_and_advertisers_page_at_50() {
         .unwrap()
         .to_string();
     assert!(csv.contains(&first_asset), "{csv}");
-    let r = &requests_to(&env, "/bc/asset/get/").await[0];
-    assert_eq!(q(r, "asset_type").as_deref(), Some("ADVERTISER"));
-    assert_eq!(q(r, "bc_id").as_deref(), Some(BC));
-    assert_eq!(q(r, "page_size").as_deref(), Some("50"));
+    let r = &env.requests_to("/bc/asset/get/").await[0];
+    assert_eq!(query(r, "asset_type").as_deref(), Some("ADVERTISER"));
+    assert_eq!(query(r, "bc_id").as_deref(), Some(BC));
+    assert_eq!(query(r, "page_size").as_deref(), Some("50"));
     env.cmd()
         .args(["bc", "advertisers", "not-a-bc"])
         .assert()
@@ -245,7 +224,7 @@ async fn bc_list_and_advertisers_page_at_50() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn report_run_over_a_business_center() {
-    let env = env().await;
+    let env = TestEnv::logged_in().await;
     on_get("/bc/asset/get/")
         .respond_with(fixture_response("bc_asset_get.json"))
         .mount(&env.server)
@@ -286,10 +265,11 @@ async fn report_run_over_a_business_center() {
         .iter()
         .map(|a| a["asset_id"].as_str().unwrap().to_string())
         .collect();
-    let mut asked: Vec<String> = requests_to(&env, "/report/integrated/get/")
+    let mut asked: Vec<String> = env
+        .requests_to("/report/integrated/get/")
         .await
         .iter()
-        .map(|r| q(r, "advertiser_id").unwrap())
+        .map(|r| query(r, "advertiser_id").unwrap())
         .collect();
     asked.sort();
     let mut expected = assets.clone();

@@ -11,51 +11,21 @@ use crate::support::*;
 
 const CAMPAIGN_A: &str = "1812345678901234";
 
-async fn env_with_account() -> TestEnv {
-    let env = TestEnv::new().await;
-    env.login_with_token(TOKEN).await;
-    on_get("/advertiser/info/")
-        .respond_with(fixture_response("advertiser_info.json"))
-        .mount(&env.server)
-        .await;
-    env
-}
-
 fn row(campaign: &str, day: &str, spend: &str, clicks: &str) -> Value {
     json!({"dimensions": {"stat_time_day": format!("{day} 00:00:00"), "campaign_id": campaign},
            "metrics": {"clicks": clicks, "spend": spend, "ctr": "-", "impressions": "100"}})
 }
 
-fn report_page(rows: Vec<Value>, page: u64, page_size: u64, total: u64) -> ResponseTemplate {
-    ok(
-        json!({"list": rows, "page_info": {"page": page, "page_size": page_size,
-        "total_number": total, "total_page": total.div_ceil(page_size)}}),
-    )
-}
-
-async fn report_requests(env: &TestEnv) -> Vec<Request> {
-    env.server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.url.path() == api_path("/report/integrated/get/"))
-        .collect()
-}
-
-fn q(request: &Request, key: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-}
-
 fn windows(requests: &[Request]) -> Vec<(String, String)> {
     let mut w: Vec<(String, String)> = requests
         .iter()
-        .filter(|r| q(r, "page").as_deref() == Some("1"))
-        .map(|r| (q(r, "start_date").unwrap(), q(r, "end_date").unwrap()))
+        .filter(|r| query(r, "page").as_deref() == Some("1"))
+        .map(|r| {
+            (
+                query(r, "start_date").unwrap(),
+                query(r, "end_date").unwrap(),
+            )
+        })
         .collect();
     w.sort();
     w
@@ -71,14 +41,14 @@ fn run(env: &TestEnv, args: &[&str]) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn january_daily_is_two_windows_with_json_encoded_parameters() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
-        .respond_with(report_page(vec![], 1, 1000, 0))
+        .respond_with(page_of(vec![], 1, 1000, 0))
         .mount(&env.server)
         .await;
     let out = run(&env, &["--start", "2025-01-01", "--end", "2025-01-31"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let requests = report_requests(&env).await;
+    let requests = env.requests_to("/report/integrated/get/").await;
     assert_eq!(
         windows(&requests),
         [
@@ -87,22 +57,22 @@ async fn january_daily_is_two_windows_with_json_encoded_parameters() {
         ]
     );
     let r = &requests[0];
-    assert_eq!(q(r, "advertiser_id").as_deref(), Some(ADV_US));
-    assert_eq!(q(r, "report_type").as_deref(), Some("BASIC"));
-    assert_eq!(q(r, "service_type").as_deref(), Some("AUCTION"));
-    assert_eq!(q(r, "data_level").as_deref(), Some("AUCTION_CAMPAIGN"));
+    assert_eq!(query(r, "advertiser_id").as_deref(), Some(ADV_US));
+    assert_eq!(query(r, "report_type").as_deref(), Some("BASIC"));
+    assert_eq!(query(r, "service_type").as_deref(), Some("AUCTION"));
+    assert_eq!(query(r, "data_level").as_deref(), Some("AUCTION_CAMPAIGN"));
     assert_eq!(
-        q(r, "dimensions").as_deref(),
+        query(r, "dimensions").as_deref(),
         Some(r#"["campaign_id","stat_time_day"]"#)
     );
     assert_eq!(
-        q(r, "metrics").as_deref(),
+        query(r, "metrics").as_deref(),
         Some(
             r#"["spend","impressions","clicks","ctr","cpc","cpm","conversion","cost_per_conversion"]"#
         )
     );
-    assert_eq!(q(r, "page_size").as_deref(), Some("1000"));
-    assert!(q(r, "filtering").is_none());
+    assert_eq!(query(r, "page_size").as_deref(), Some("1000"));
+    assert!(query(r, "filtering").is_none());
     // An empty report still has its header row.
     assert_eq!(
         stdout_of(&out),
@@ -112,9 +82,9 @@ async fn january_daily_is_two_windows_with_json_encoded_parameters() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hourly_windows_are_single_days_and_totals_span_365_days() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
-        .respond_with(report_page(vec![], 1, 1000, 0))
+        .respond_with(page_of(vec![], 1, 1000, 0))
         .mount(&env.server)
         .await;
     assert!(
@@ -132,11 +102,11 @@ async fn hourly_windows_are_single_days_and_totals_span_365_days() {
         .status
         .success()
     );
-    let requests = report_requests(&env).await;
+    let requests = env.requests_to("/report/integrated/get/").await;
     assert_eq!(windows(&requests).len(), 3);
     assert!(windows(&requests).iter().all(|(s, e)| s == e));
     assert_eq!(
-        q(&requests[0], "dimensions").as_deref(),
+        query(&requests[0], "dimensions").as_deref(),
         Some(r#"["campaign_id","stat_time_hour"]"#)
     );
 
@@ -146,7 +116,7 @@ async fn hourly_windows_are_single_days_and_totals_span_365_days() {
         .mount(&env.server)
         .await;
     on_get("/report/integrated/get/")
-        .respond_with(report_page(vec![], 1, 1000, 0))
+        .respond_with(page_of(vec![], 1, 1000, 0))
         .mount(&env.server)
         .await;
     assert!(
@@ -166,7 +136,7 @@ async fn hourly_windows_are_single_days_and_totals_span_365_days() {
         .status
         .success()
     );
-    let requests = report_requests(&env).await;
+    let requests = env.requests_to("/report/integrated/get/").await;
     assert_eq!(
         windows(&requests),
         [
@@ -174,18 +144,21 @@ async fn hourly_windows_are_single_days_and_totals_span_365_days() {
             ("2024-12-31".into(), "2025-02-03".into())
         ]
     );
-    assert_eq!(q(&requests[0], "data_level").as_deref(), Some("AUCTION_AD"));
     assert_eq!(
-        q(&requests[0], "dimensions").as_deref(),
+        query(&requests[0], "data_level").as_deref(),
+        Some("AUCTION_AD")
+    );
+    assert_eq!(
+        query(&requests[0], "dimensions").as_deref(),
         Some(r#"["ad_id"]"#)
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn filters_are_double_encoded_and_deleted_objects_can_be_included() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
-        .respond_with(report_page(vec![], 1, 1000, 0))
+        .respond_with(page_of(vec![], 1, 1000, 0))
         .mount(&env.server)
         .await;
     let out = run(
@@ -210,8 +183,8 @@ async fn filters_are_double_encoded_and_deleted_objects_can_be_included() {
         ],
     );
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let r = &report_requests(&env).await[0];
-    let filtering: Value = serde_json::from_str(&q(r, "filtering").unwrap()).unwrap();
+    let r = &env.requests_to("/report/integrated/get/").await[0];
+    let filtering: Value = serde_json::from_str(&query(r, "filtering").unwrap()).unwrap();
     assert_eq!(
         filtering,
         json!([
@@ -222,12 +195,12 @@ async fn filters_are_double_encoded_and_deleted_objects_can_be_included() {
         ])
     );
     assert_eq!(
-        q(r, "dimensions").as_deref(),
+        query(r, "dimensions").as_deref(),
         Some(r#"["campaign_id","stat_time_day","country_code"]"#)
     );
-    assert_eq!(q(r, "order_field").as_deref(), Some("spend"));
-    assert_eq!(q(r, "order_type").as_deref(), Some("DESC"));
-    assert_eq!(q(r, "page_size").as_deref(), Some("500"));
+    assert_eq!(query(r, "order_field").as_deref(), Some("spend"));
+    assert_eq!(query(r, "order_type").as_deref(), Some("DESC"));
+    assert_eq!(query(r, "page_size").as_deref(), Some("500"));
 }
 
 async fn mount_five_rows_in_three_pages(env: &TestEnv) {
@@ -249,7 +222,7 @@ async fn mount_five_rows_in_three_pages(env: &TestEnv) {
         let delay = Duration::from_millis(if page == 1 { 300 } else { 0 });
         on_get("/report/integrated/get/")
             .and(query_param("page", page.to_string()))
-            .respond_with(report_page(list, page, 2, 5).set_delay(delay))
+            .respond_with(page_of(list, page, 2, 5).set_delay(delay))
             .mount(&env.server)
             .await;
     }
@@ -264,7 +237,7 @@ const FIVE_ROWS: &str = "campaign_id,stat_time_day,clicks,spend,ctr\n\
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pages_are_written_in_order_with_values_exactly_as_sent() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_five_rows_in_three_pages(&env).await;
     let out = run(
         &env,
@@ -281,7 +254,7 @@ async fn pages_are_written_in_order_with_values_exactly_as_sent() {
     );
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(stdout_of(&out), FIVE_ROWS);
-    assert_eq!(report_requests(&env).await.len(), 3);
+    assert_eq!(env.requests_to("/report/integrated/get/").await.len(), 3);
 
     let out = run(
         &env,
@@ -313,7 +286,7 @@ async fn pages_are_written_in_order_with_values_exactly_as_sent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reruns_are_byte_identical_and_output_files_are_atomic() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_five_rows_in_three_pages(&env).await;
     let args = [
         "--start",
@@ -375,7 +348,7 @@ async fn reruns_are_byte_identical_and_output_files_are_atomic() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rate_limit_mid_report_is_retried_without_losing_or_doubling_rows() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
         .and(query_param("page", "2"))
         .respond_with(fixture_response("error_rate_limit.json"))
@@ -399,14 +372,14 @@ async fn a_rate_limit_mid_report_is_retried_without_losing_or_doubling_rows() {
     );
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(stdout_of(&out), FIVE_ROWS);
-    assert_eq!(report_requests(&env).await.len(), 5);
+    assert_eq!(env.requests_to("/report/integrated/get/").await.len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_short_window_fails_loudly_and_leaves_no_file() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
-        .respond_with(report_page(
+        .respond_with(page_of(
             vec![row(CAMPAIGN_A, "2025-01-01", "1", "1")],
             1,
             1000,
@@ -441,10 +414,10 @@ async fn a_short_window_fails_loudly_and_leaves_no_file() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_truncation_header_fails_loudly() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
         .respond_with(
-            report_page(vec![row(CAMPAIGN_A, "2025-01-01", "1", "1")], 1, 1000, 1)
+            page_of(vec![row(CAMPAIGN_A, "2025-01-01", "1", "1")], 1, 1000, 1)
                 .insert_header("X-Tt-Ads-Throttle", "20000"),
         )
         .mount(&env.server)
@@ -460,7 +433,7 @@ async fn the_truncation_header_fails_loudly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_failing_advertiser_does_not_stop_the_others_but_exits_6() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
         .and(query_param("advertiser_id", ADV_EU))
         .respond_with(fixture_response("error_permission.json"))
@@ -468,7 +441,7 @@ async fn one_failing_advertiser_does_not_stop_the_others_but_exits_6() {
         .await;
     on_get("/report/integrated/get/")
         .and(query_param("advertiser_id", ADV_US))
-        .respond_with(report_page(
+        .respond_with(page_of(
             vec![row(CAMPAIGN_A, "2025-01-01", "9.99", "3")],
             1,
             1000,
@@ -514,7 +487,7 @@ async fn one_failing_advertiser_does_not_stop_the_others_but_exits_6() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn all_advertisers_come_from_the_tokens_list() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/oauth2/advertiser/get/")
         .respond_with(fixture_response("oauth_advertiser_get.json"))
         .mount(&env.server)
@@ -528,7 +501,7 @@ async fn all_advertisers_come_from_the_tokens_list() {
                 .unwrap()
                 .1
                 .into_owned();
-            report_page(vec![row(&adv[..16], "2025-01-01", "1", "2")], 1, 1000, 1)
+            page_of(vec![row(&adv[..16], "2025-01-01", "1", "2")], 1, 1000, 1)
         })
         .mount(&env.server)
         .await;
@@ -586,9 +559,9 @@ async fn explain_prints_the_plan_and_calls_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_dates_are_refused_and_a_future_end_is_clamped() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
-        .respond_with(report_page(vec![], 1, 1000, 0))
+        .respond_with(page_of(vec![], 1, 1000, 0))
         .mount(&env.server)
         .await;
     let out = run(&env, &["--start", "2025-02-01", "--end", "2025-01-01"]);
@@ -610,7 +583,7 @@ async fn bad_dates_are_refused_and_a_future_end_is_clamped() {
     let out = run(&env, &["--start", &future, "--end", &far]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("no data yet"));
-    assert!(report_requests(&env).await.is_empty());
+    assert!(env.requests_to("/report/integrated/get/").await.is_empty());
     let start = (chrono::Utc::now() - chrono::Duration::days(3))
         .date_naive()
         .to_string();
@@ -658,7 +631,7 @@ fn csv_fixture() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn async_run_matches_the_synchronous_output() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_task_flow(&env).await;
     // The async CSV spells days without a time; the sync JSON with one.
     let csv = csv_fixture().replace(" 00:00:00", "");
@@ -717,7 +690,7 @@ async fn async_run_matches_the_synchronous_output() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn task_commands_create_status_download_by_url_and_cancel() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     mount_task_flow(&env).await;
     let csv = csv_fixture();
     on_get("/report/task/download/")
@@ -814,7 +787,7 @@ async fn task_commands_create_status_download_by_url_and_cancel() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_tasks_and_missing_allowlist_are_explained() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/task/check/")
         .respond_with(fixture_response("report_task_check_failed.json"))
         .mount(&env.server)
@@ -879,7 +852,7 @@ async fn failed_tasks_and_missing_allowlist_are_explained() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_account_that_fails_midway_leaves_none_of_its_rows() {
-    let env = env_with_account().await;
+    let env = TestEnv::with_account().await;
     on_get("/report/integrated/get/")
         .and(query_param("advertiser_id", ADV_EU))
         .and(query_param("start_date", "2025-01-31"))
@@ -889,20 +862,13 @@ async fn an_account_that_fails_midway_leaves_none_of_its_rows() {
         .await;
     on_get("/report/integrated/get/")
         .respond_with(|r: &Request| {
-            let q = |k: &str| {
-                r.url
-                    .query_pairs()
-                    .find(|(key, _)| key == k)
-                    .unwrap()
-                    .1
-                    .into_owned()
-            };
+            let q = |k: &str| query(r, k).unwrap_or_default();
             let campaign = if q("advertiser_id") == ADV_EU {
                 "1812345678905678"
             } else {
                 CAMPAIGN_A
             };
-            report_page(
+            page_of(
                 vec![row(campaign, &q("start_date"), "2.50", "7")],
                 1,
                 1000,

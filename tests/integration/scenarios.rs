@@ -44,7 +44,7 @@ impl Harness {
         // Reports: one row per day of the window, and TikTok's span limits.
         on_get("/report/integrated/get/")
             .respond_with(|r: &Request| {
-                let q = |k: &str| r.url.query_pairs().find(|(key, _)| key == k).map(|(_, v)| v.into_owned()).unwrap_or_default();
+                let q = |k: &str| query(r, k).unwrap_or_default();
                 let start: NaiveDate = q("start_date").parse().unwrap();
                 let end: NaiveDate = q("end_date").parse().unwrap();
                 let limit = if q("dimensions").contains("stat_time_hour") { 1 } else { 30 };

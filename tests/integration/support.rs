@@ -184,3 +184,60 @@ impl Drop for Simulator {
         let _ = self.child.wait();
     }
 }
+
+impl TestEnv {
+    /// A test home with a stored token.
+    pub async fn logged_in() -> Self {
+        let env = Self::new().await;
+        env.login_with_token(TOKEN).await;
+        env
+    }
+
+    /// A test home with a stored token, and `/advertiser/info/` answering with the fixture
+    /// accounts (USD / New York and EUR / Berlin).
+    pub async fn with_account() -> Self {
+        let env = Self::logged_in().await;
+        on_get("/advertiser/info/")
+            .respond_with(fixture_response("advertiser_info.json"))
+            .mount(&env.server)
+            .await;
+        env
+    }
+
+    /// The requests the server received for one endpoint, in order.
+    pub async fn requests_to(&self, endpoint: &str) -> Vec<wiremock::Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path() == api_path(endpoint))
+            .collect()
+    }
+}
+
+/// A query parameter of a received request.
+pub fn query(request: &wiremock::Request, key: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A JSON-encoded query parameter of a received request, decoded.
+pub fn query_json(request: &wiremock::Request, key: &str) -> Value {
+    serde_json::from_str(&query(request, key).unwrap_or_else(|| panic!("no {key}"))).unwrap()
+}
+
+/// The JSON body of a received request.
+pub fn body_of(request: &wiremock::Request) -> Value {
+    serde_json::from_slice(&request.body).unwrap()
+}
+
+/// A page of a list endpoint, with its `page_info`.
+pub fn page_of(list: Vec<Value>, page: u64, page_size: u64, total: u64) -> ResponseTemplate {
+    ok(json!({"list": list, "page_info": {
+        "page": page, "page_size": page_size, "total_number": total,
+        "total_page": total.div_ceil(page_size)}}))
+}
