@@ -146,45 +146,50 @@ async fn the_simulator_enforces_tiktoks_span_limit() {
 async fn async_reports_match_sync_ones_end_to_end() {
     let env = TestEnv::new().await;
     let sim = Simulator::start(&env, &[]);
-    let args = [
-        "report",
-        "run",
-        "--start",
-        "2025-01-01",
-        "--end",
-        "2025-02-15",
-        "--level",
-        "adgroup",
-        "--metrics",
-        "adgroup_name,spend,clicks,cost_per_conversion",
-    ];
-    let sync = sim_cmd(&env, &sim).args(args).assert().success();
-    let asynchronous = sim_cmd(&env, &sim)
-        .args(args)
-        .args(["--async", "--poll-ms", "5"])
-        .assert()
-        .success();
-    assert_eq!(
-        stdout_of(asynchronous.get_output()),
-        stdout_of(sync.get_output())
+    // Daily rows over two synchronous windows.
+    let csv = same_sync_and_async(
+        &env,
+        &sim,
+        &[
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-02-15",
+            "--level",
+            "adgroup",
+            "--metrics",
+            "adgroup_name,spend,clicks,cost_per_conversion",
+        ],
     );
-    assert_eq!(stdout_of(sync.get_output()).lines().count(), 1 + 6 * 46);
-
+    assert_eq!(csv.lines().count(), 1 + 6 * 46);
     // Totals over more than 365 days: one total per synchronous window either way.
-    let args = [
-        "report",
-        "run",
-        "--by",
-        "none",
-        "--start",
-        "2024-01-01",
-        "--end",
-        "2025-02-15",
-        "--metrics",
-        "spend",
-    ];
-    let sync = sim_cmd(&env, &sim).args(args).assert().success();
-    let asynchronous = sim_cmd(&env, &sim)
+    let csv = same_sync_and_async(
+        &env,
+        &sim,
+        &[
+            "--by",
+            "none",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2025-02-15",
+            "--metrics",
+            "spend",
+        ],
+    );
+    assert_eq!(csv.lines().count(), 1 + 3 * 2);
+}
+
+/// Runs `report run ARGS` synchronously and with `--async`, asserts both outputs are the same
+/// bytes, and returns them.
+fn same_sync_and_async(env: &TestEnv, sim: &Simulator, args: &[&str]) -> String {
+    let sync = sim_cmd(env, sim)
+        .args(["report", "run"])
+        .args(args)
+        .assert()
+        .success();
+    let asynchronous = sim_cmd(env, sim)
+        .args(["report", "run"])
         .args(args)
         .args(["--async", "--poll-ms", "5"])
         .assert()
@@ -193,7 +198,7 @@ async fn async_reports_match_sync_ones_end_to_end() {
         stdout_of(asynchronous.get_output()),
         stdout_of(sync.get_output())
     );
-    assert_eq!(stdout_of(sync.get_output()).lines().count(), 1 + 3 * 2);
+    stdout_of(sync.get_output())
 }
 
 #[tokio::test(flavor = "multi_thread")]
