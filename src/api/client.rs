@@ -114,7 +114,7 @@ impl Client {
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(30)))
             .build()
-            .map_err(|e| ApiError::Setup(describe_chain(&e)))?;
+            .map_err(|e| ApiError::Setup(super::error::describe_chain(&e)))?;
         let api_base = api_base(&options.base_url)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -304,10 +304,7 @@ impl Client {
             }
         } else {
             // The URL may carry the app secret in its query string: never show it.
-            ApiError::Transport {
-                endpoint: path.to_string(),
-                source: error.without_url(),
-            }
+            ApiError::transport(path, error)
         };
         Attempt { error, sent }
     }
@@ -352,10 +349,7 @@ impl FileStream {
         self.response
             .chunk()
             .await
-            .map_err(|e| ApiError::Transport {
-                endpoint: self.endpoint.clone(),
-                source: e.without_url(),
-            })
+            .map_err(|e| ApiError::transport(&self.endpoint, e))
     }
 }
 
@@ -532,18 +526,6 @@ pub(crate) fn http_error(
         body: String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned(),
         retry_after,
     }
-}
-
-/// The full cause chain of an error on one line (reqwest hides the useful part in sources).
-fn describe_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -27,13 +27,10 @@ pub enum ApiError {
         retry_after: Option<Duration>,
     },
 
-    /// The request could not be sent or its answer not received.
-    #[error("network error on {endpoint}: {source}")]
-    Transport {
-        endpoint: String,
-        #[source]
-        source: reqwest::Error,
-    },
+    /// The request could not be sent or its answer not received. `detail` is the whole cause
+    /// chain (reqwest keeps the useful part, e.g. "Connection refused", in its sources).
+    #[error("network error on {endpoint}: {detail}")]
+    Transport { endpoint: String, detail: String },
 
     /// No answer within the per-request timeout.
     #[error("no answer from {endpoint} within {}s", timeout.as_secs())]
@@ -58,16 +55,28 @@ pub enum ApiError {
     Decode { endpoint: String, detail: String },
 
     /// Every attempt failed with a retryable error.
+    /// (`last` is in the message, so it is not also a `source`: error chains print it once.)
     #[error("gave up after {attempts} attempts: {last}")]
-    RetriesExhausted {
-        attempts: u32,
-        #[source]
-        last: Box<ApiError>,
-    },
+    RetriesExhausted { attempts: u32, last: Box<ApiError> },
 
     /// The HTTP client could not be built (most often: no CA certificates on the machine).
     #[error("could not set up HTTPS: {0}")]
     Setup(String),
+}
+
+/// An error and all its causes on one line.
+pub fn describe_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause = cause.to_string();
+        if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = source.and_then(std::error::Error::source);
+    }
+    text
 }
 
 fn snippet_suffix(body: &str) -> String {
@@ -80,6 +89,14 @@ fn snippet_suffix(body: &str) -> String {
 }
 
 impl ApiError {
+    /// A network failure, without the URL (its query may carry the app secret).
+    pub fn transport(endpoint: &str, error: reqwest::Error) -> Self {
+        ApiError::Transport {
+            endpoint: endpoint.to_string(),
+            detail: describe_chain(&error.without_url()),
+        }
+    }
+
     /// The TikTok return code, when TikTok answered with one.
     pub fn code(&self) -> Option<i64> {
         match self {

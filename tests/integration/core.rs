@@ -131,6 +131,9 @@ async fn a_refused_connection_is_transient_exit_5() {
         .code(5);
     let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("network error"), "{stderr}");
+    // The cause is said once, down to the socket error.
+    assert_eq!(stderr.matches("network error on").count(), 1, "{stderr}");
+    assert!(stderr.contains("Connection refused"), "{stderr}");
     assert!(
         stderr.contains("hint:") && stderr.contains("proxy"),
         "{stderr}"

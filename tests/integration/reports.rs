@@ -573,6 +573,12 @@ async fn bad_dates_are_refused_and_a_future_end_is_clamped() {
             .code(),
         Some(2)
     );
+    let out = run(&env, &["--start", "2025-13-01", "--end", "2025-03-01"]);
+    assert!(
+        stderr_of(&out).contains("expected YYYY-MM-DD"),
+        "{}",
+        stderr_of(&out)
+    );
     assert_eq!(run(&env, &[]).status.code(), Some(2));
     let future = (chrono::Utc::now() + chrono::Duration::days(40))
         .date_naive()

@@ -3,6 +3,12 @@
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
+/// A calendar date as the API takes it.
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date: expected YYYY-MM-DD, e.g. 2025-01-31"))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Level {
     Advertiser,
@@ -53,10 +59,11 @@ pub enum Breakdown {
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     /// First day, YYYY-MM-DD, in the ad account's time zone.
-    #[arg(long, value_name = "DATE", requires = "end", conflicts_with_all = ["last", "yesterday", "lifetime"])]
+    #[arg(long, value_name = "DATE", requires = "end", value_parser = parse_date,
+          conflicts_with_all = ["last", "yesterday", "lifetime"])]
     pub start: Option<NaiveDate>,
     /// Last day (inclusive), YYYY-MM-DD.
-    #[arg(long, value_name = "DATE", requires = "start")]
+    #[arg(long, value_name = "DATE", requires = "start", value_parser = parse_date)]
     pub end: Option<NaiveDate>,
     /// The N days ending yesterday.
     #[arg(long, value_name = "N", conflicts_with_all = ["yesterday", "lifetime"],

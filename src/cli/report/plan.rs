@@ -245,11 +245,15 @@ pub fn today_in(timezone: Option<&str>) -> (NaiveDate, Option<String>) {
     }
 }
 
-/// An account's windows judged in its own time zone (UTC, with a note, when unknown).
+/// An account's windows judged in its own time zone (UTC when unknown).
 pub fn dates_for(plan: &Plan, account: Option<&Account>) -> Result<AccountDates, String> {
     let (today, zone_note) = today_in(account.and_then(|a| a.timezone.as_deref()));
     let mut dates = account_windows(plan, today)?;
-    if let Some(note) = zone_note.filter(|_| !matches!(plan.dates, Dates::Lifetime)) {
+    // Without account facts at all the caller has said so once; here only an account whose
+    // own zone is unusable gets a note.
+    let zone_note =
+        zone_note.filter(|_| account.is_some() && !matches!(plan.dates, Dates::Lifetime));
+    if let Some(note) = zone_note {
         dates.notes.insert(0, note);
     }
     Ok(dates)

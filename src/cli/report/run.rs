@@ -328,30 +328,41 @@ fn conclude(
         return Ok(());
     }
     let failed_accounts: HashSet<&str> = failures.iter().map(|f| f.advertiser.as_str()).collect();
-    for failure in &failures {
+    let with_where = |failure: Failure| {
         let window = failure
             .window
             .map(|w| format!(" ({w})"))
             .unwrap_or_default();
-        ctx.notice(&format!(
-            "error: advertiser {}{window}: {:#}",
-            failure.advertiser, failure.error
-        ));
-    }
+        failure
+            .error
+            .context(format!("advertiser {}{window}", failure.advertiser))
+    };
     if failed_accounts.len() < advertisers {
+        let count = failed_accounts.len();
+        let names = failed_accounts
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        for failure in failures {
+            ctx.notice(&format!("error: {:#}", with_where(failure)));
+        }
         // The other accounts are complete: keep their rows, but never exit 0.
         writer.finish()?;
         return Err(CliError::Partial(format!(
-            "{} of {advertisers} advertisers failed ({}); the output holds the others, complete, and \
-             nothing of the failed ones",
-            failed_accounts.len(),
-            failed_accounts.iter().copied().collect::<Vec<_>>().join(", ")
+            "{count} of {advertisers} advertisers failed ({names}); the output holds the others, \
+             complete, and nothing of the failed ones"
         ))
         .into());
     }
-    // Nothing complete: no output file is left behind.
+    // Nothing complete: no output file is left behind. The first failure is the error; any
+    // others are said before it.
     drop(writer);
-    let first = failures.into_iter().next().map(|f| f.error);
+    let mut failures = failures.into_iter();
+    let first = failures.next().map(with_where);
+    for other in failures {
+        ctx.notice(&format!("error: {:#}", with_where(other)));
+    }
     Err(first.unwrap_or_else(|| anyhow::anyhow!("the report failed")))
 }
 
