@@ -42,6 +42,7 @@ impl std::fmt::Display for TokenSource {
     }
 }
 
+#[derive(Clone)]
 pub struct ResolvedToken {
     pub token: SecretString,
     pub source: TokenSource,
@@ -60,6 +61,9 @@ pub struct Context {
     pub stdin_is_terminal: bool,
     /// A token that wins over every store (the demo's, never written anywhere).
     pub token_override: Option<SecretString>,
+    /// The authenticated client, made once per run: one token lookup, one TLS setup, and one
+    /// pacer shared by every call of the run.
+    authed: tokio::sync::OnceCell<(Client, ResolvedToken)>,
 }
 
 impl Context {
@@ -92,6 +96,7 @@ impl Context {
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
             token_override: None,
+            authed: tokio::sync::OnceCell::new(),
         };
         if ctx.environment == Environment::Sandbox {
             ctx.notice(&format!(
@@ -200,9 +205,15 @@ impl Context {
     }
 
     pub async fn authed_client(&self) -> Result<(Client, ResolvedToken)> {
-        let token = self.token().await?;
-        let client = self.client(Some(token.token.clone()))?;
-        Ok((client, token))
+        let (client, token) = self
+            .authed
+            .get_or_try_init(|| async {
+                let token = self.token().await?;
+                let client = self.client(Some(token.token.clone()))?;
+                anyhow::Ok((client, token))
+            })
+            .await?;
+        Ok((client.clone(), token.clone()))
     }
 
     pub fn app_id(&self) -> Option<String> {
