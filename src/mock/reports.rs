@@ -310,18 +310,10 @@ pub async fn integrated(
     State(mock): State<Mock>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let page = q
-        .get("page")
-        .and_then(|p| p.parse::<u64>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let size = q
-        .get("page_size")
-        .and_then(|p| p.parse::<u64>().ok())
-        .unwrap_or(10);
-    if size == 0 || size > 1000 {
-        return error(40002, "page_size must be between 1 and 1000.");
-    }
+    let (page, size) = match super::state::page_params(&q, 1000) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
     // Big synthetic reports: each page is rendered once and then served from memory.
     let mut key: Vec<(&String, &String)> = q.iter().collect();
     key.sort();

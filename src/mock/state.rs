@@ -217,7 +217,8 @@ pub async fn advertiser_info(Query(q): Query<HashMap<String, String>>) -> Respon
     ok(json!({"list": list}))
 }
 
-fn page_of(items: Vec<Value>, q: &HashMap<String, String>, max: u64) -> Response {
+/// `page` (from 1) and `page_size` (1 to `max`) of a list request, or TikTok's 40002.
+pub(crate) fn page_params(q: &HashMap<String, String>, max: u64) -> Result<(u64, u64), Response> {
     let page = q
         .get("page")
         .and_then(|p| p.parse::<u64>().ok())
@@ -228,8 +229,20 @@ fn page_of(items: Vec<Value>, q: &HashMap<String, String>, max: u64) -> Response
         .and_then(|p| p.parse::<u64>().ok())
         .unwrap_or(10);
     if size == 0 || size > max {
-        return error(40002, &format!("page_size must be between 1 and {max}."));
+        return Err(error(
+            40002,
+            &format!("page_size must be between 1 and {max}."),
+        ));
     }
+    Ok((page, size))
+}
+
+/// One page of `items` with its `page_info`.
+pub(crate) fn paged(items: Vec<Value>, q: &HashMap<String, String>, max: u64) -> Response {
+    let (page, size) = match page_params(q, max) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
     let total = items.len() as u64;
     let list: Vec<Value> = items
         .into_iter()
@@ -242,15 +255,11 @@ fn page_of(items: Vec<Value>, q: &HashMap<String, String>, max: u64) -> Response
     )
 }
 
-pub(crate) fn paged(items: Vec<Value>, q: &HashMap<String, String>, max: u64) -> Response {
-    page_of(items, q, max)
-}
-
 pub async fn bc_get(Query(q): Query<HashMap<String, String>>) -> Response {
     let bc = json!({"bc_info": {"bc_id": BC_ID, "name": "Demo Agency BC", "company": "Demo Agency",
         "currency": "USD", "timezone": "Etc/GMT", "status": "ENABLE", "type": "AGENCY"},
         "user_role": "ADMIN"});
-    page_of(vec![bc], &q, 50)
+    paged(vec![bc], &q, 50)
 }
 
 pub async fn bc_assets(Query(q): Query<HashMap<String, String>>) -> Response {
@@ -258,7 +267,7 @@ pub async fn bc_assets(Query(q): Query<HashMap<String, String>>) -> Response {
         return error(40001, "No permission for this Business Center.");
     }
     if q.get("asset_type").map(String::as_str) != Some("ADVERTISER") {
-        return page_of(Vec::new(), &q, 50);
+        return paged(Vec::new(), &q, 50);
     }
     let items = APP_ADVERTISERS
         .iter()
@@ -266,7 +275,7 @@ pub async fn bc_assets(Query(q): Query<HashMap<String, String>>) -> Response {
             "advertiser_status": "STATUS_ENABLE", "advertiser_role": "ADMIN", "relation_type": "OWNER_BC",
             "relation_status": "BOUND"}))
         .collect();
-    page_of(items, &q, 50)
+    paged(items, &q, 50)
 }
 
 pub async fn regions(Query(q): Query<HashMap<String, String>>) -> Response {

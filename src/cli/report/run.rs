@@ -394,6 +394,10 @@ impl Progress {
     }
 
     fn page(&self, rows: u64, client: &Client) {
+        if self.bar.is_hidden() {
+            // Cron: nothing is drawn, so nothing is formatted per page either.
+            return;
+        }
         let stats = client.stats();
         self.bar.set_message(format!(
             "windows {}/{} · rows {rows} · requests {} · retries {}",
