@@ -7,6 +7,7 @@ use std::fmt;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::client::Reported;
@@ -373,39 +374,22 @@ impl CellSeed<'_> {
 
 impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
     type Value = (u32, u32);
+    /// The value's JSON text is taken as it is: a number keeps every digit it was sent with
+    /// (no trip through `f64` or `u64`), a string is unescaped only when it has escapes.
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(u32, u32), D::Error> {
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for CellSeed<'_> {
-    type Value = (u32, u32);
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string, number or null")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(u32, u32), E> {
-        Ok(self.push(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<(u32, u32), E> {
-        Ok(self.push(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<(u32, u32), E> {
-        Ok(self.push(&v.to_string()))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<(u32, u32), E> {
-        Ok(self.push(&v.to_string()))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<(u32, u32), E> {
-        Ok(self.push(&v.to_string()))
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<(u32, u32), E> {
-        Ok(self.push(if v { "true" } else { "false" }))
-    }
-    fn visit_unit<E>(self) -> Result<(u32, u32), E> {
-        Ok((MISSING, MISSING))
-    }
-    fn visit_none<E>(self) -> Result<(u32, u32), E> {
-        Ok((MISSING, MISSING))
+        let raw = <&'de serde_json::value::RawValue>::deserialize(de)?.get();
+        match raw.as_bytes().first() {
+            Some(b'"') => match raw.get(1..raw.len() - 1) {
+                Some(inner) if !inner.contains('\\') => Ok(self.push(inner)),
+                _ => {
+                    let text: String =
+                        serde_json::from_str(raw).map_err(serde::de::Error::custom)?;
+                    Ok(self.push(&text))
+                }
+            },
+            Some(b'n') => Ok((MISSING, MISSING)),
+            _ => Ok(self.push(raw)),
+        }
     }
 }
 
@@ -474,6 +458,32 @@ mod tests {
                 ],
                 vec![s("181"), s("2025-01-02 00:00:00"), s("3"), None, None],
             ]
+        );
+    }
+
+    #[test]
+    fn numbers_keep_every_digit_and_escapes_are_undone() {
+        let body = br#"{"code":0,"message":"OK","request_id":"r","data":{"page_info":{"page":1,"page_size":10,"total_number":1,"total_page":1},
+            "list":[{"dimensions":{"campaign_id":1812345678901234567},"metrics":{"spend":123456789012345678901234567890,"ctr":0.10000000000000000555,"name":"a\"b\u00e9","x":true}}]}}"#;
+        let cols = columns(&["campaign_id", "spend", "ctr", "name", "x"]);
+        let page = decode(
+            "/report/integrated/get/",
+            StatusCode::OK,
+            HeaderMap::new(),
+            body,
+            &cols,
+        )
+        .unwrap();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            rows(&page),
+            vec![vec![
+                s("1812345678901234567"),
+                s("123456789012345678901234567890"),
+                s("0.10000000000000000555"),
+                s("a\"b\u{e9}"),
+                s("true"),
+            ]]
         );
     }
 

@@ -6,6 +6,7 @@ mod auth;
 mod config;
 mod core;
 mod doctor;
+mod edges;
 mod entities;
 mod escape;
 mod generated;

@@ -3,10 +3,38 @@
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
-/// A calendar date as the API takes it.
+/// Earliest date a report may ask for: TikTok's ad platform has no data before it, and a date
+/// before it is almost always a typo (`24-03-01` read as the year 24).
+const FIRST_YEAR: i32 = 2010;
+
+/// A calendar date as the API takes it: `YYYY-MM-DD`, four-digit year, from 2010 to a year
+/// from today. Anything else is refused before a request is planned.
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{text:?} is not a date: expected YYYY-MM-DD, e.g. 2025-01-31"))
+    parse_date_on(text, chrono::Utc::now().date_naive())
+}
+
+fn parse_date_on(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let text = text.trim();
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let date = shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("{text:?} is not a date: expected YYYY-MM-DD, e.g. 2025-01-31"))?;
+    let latest = today + chrono::Duration::days(366);
+    let earliest = NaiveDate::from_ymd_opt(FIRST_YEAR, 1, 1).unwrap_or(NaiveDate::MIN);
+    if date < earliest || date > latest {
+        return Err(format!(
+            "{text} is out of range: dates run from {earliest} to {latest} (a year from today)"
+        ));
+    }
+    Ok(date)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -112,4 +140,46 @@ pub struct ReportArgs {
     /// Every ad account of this Business Center.
     #[arg(long, value_name = "BC_ID", conflicts_with = "all_advertisers")]
     pub bc: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_have_four_digit_years_in_a_sane_range() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert_eq!(
+            parse_date_on("2025-01-31", today),
+            Ok(NaiveDate::from_ymd_opt(2025, 1, 31).unwrap())
+        );
+        assert_eq!(
+            parse_date_on(" 2027-11-30 ", today),
+            Ok(NaiveDate::from_ymd_opt(2027, 11, 30).unwrap())
+        );
+        for bad in [
+            "24-03-01",
+            "0024-03-01",
+            "2009-12-31",
+            "2027-12-02",
+            "2025-1-31",
+            "2025/01/31",
+            "+2025-01-31",
+            "20250-01-31",
+            "2025-02-30",
+            "",
+        ] {
+            assert!(parse_date_on(bad, today).is_err(), "{bad}");
+        }
+        assert!(
+            parse_date_on("24-03-01", today)
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
+        assert!(
+            parse_date_on("2009-12-31", today)
+                .unwrap_err()
+                .contains("out of range")
+        );
+    }
 }
