@@ -14,6 +14,7 @@ use url::Url;
 use crate::api::{PRODUCTION_HOST, SANDBOX_HOST};
 
 pub const CONFIG_DIR_ENV: &str = "TIKTOK_ADS_CONFIG_DIR";
+pub const STATE_DIR_ENV: &str = "TIKTOK_ADS_STATE_DIR";
 const CONFIG_FILE: &str = "config.toml";
 
 /// The default redirect URI of `auth login` (it must be registered on the app).
@@ -212,6 +213,22 @@ pub fn config_dir() -> Result<PathBuf> {
     let strategy = etcetera::choose_base_strategy()
         .context("cannot find the home directory: set TIKTOK_ADS_CONFIG_DIR")?;
     Ok(strategy.config_dir().join("tiktok-ads"))
+}
+
+/// `TIKTOK_ADS_STATE_DIR`, else the XDG state directory (`~/.local/state/tiktok-ads`): what
+/// the tool remembers between runs that is neither configuration nor secret (async tasks it
+/// created, shared pacing).
+pub fn state_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    use etcetera::BaseStrategy;
+    let strategy = etcetera::choose_base_strategy()
+        .context("cannot find the home directory: set TIKTOK_ADS_STATE_DIR")?;
+    Ok(strategy
+        .state_dir()
+        .unwrap_or_else(|| strategy.data_dir())
+        .join("tiktok-ads"))
 }
 
 /// Checks a `--base-url`: https anywhere, plain http only to this machine.

@@ -61,10 +61,14 @@ fn api_code(error: &ApiError) -> u8 {
         // the retries ran out or none were allowed (`--max-retries 0`).
         e if e.is_transient() => TRANSIENT,
         ApiError::Uncertain { .. } => TRANSIENT,
-        ApiError::Api { .. } | ApiError::NotFound { .. } | ApiError::Http { .. } => API_REJECTED,
+        ApiError::Api { .. }
+        | ApiError::NotFound { .. }
+        | ApiError::Http { .. }
+        | ApiError::Redirect { .. } => API_REJECTED,
         ApiError::Decode { .. } | ApiError::Setup(_) => UNEXPECTED,
         ApiError::Transport { .. }
         | ApiError::Timeout { .. }
+        | ApiError::Inconsistent { .. }
         | ApiError::RetriesExhausted { .. } => TRANSIENT,
     }
 }
@@ -176,6 +180,7 @@ mod tests {
         assert_eq!(code_for(&api(40001)), API_REJECTED);
         let exhausted = anyhow::Error::new(ApiError::RetriesExhausted {
             attempts: 5,
+            elapsed: std::time::Duration::from_secs(3),
             last: Box::new(ApiError::Api {
                 code: 40100,
                 message: String::new(),

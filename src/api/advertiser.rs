@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::client::Client;
+use super::client::{Client, Request};
 use super::error::ApiError;
 use super::query::Query;
 
@@ -42,7 +42,6 @@ pub const INFO_FIELDS: &[&str] = &[
 
 #[derive(Deserialize)]
 struct InfoList {
-    #[serde(default)]
     list: Vec<Map<String, Value>>,
 }
 
@@ -60,7 +59,10 @@ impl Client {
             if !fields.is_empty() {
                 query = query.json("fields", &fields);
             }
-            let info: InfoList = self.get(INFO_PATH, &query).await?;
+            let info: InfoList = self
+                .call(&Request::get(INFO_PATH, &query))
+                .await?
+                .list_data(INFO_PATH)?;
             all.extend(info.list);
         }
         Ok(all)

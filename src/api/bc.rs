@@ -18,7 +18,7 @@ impl Client {
     pub fn business_centers(
         &self,
     ) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + '_ {
-        self.pages(BC_GET_PATH, Query::new(), PAGE_SIZE)
+        self.pages(BC_GET_PATH, Query::new(), Some(PAGE_SIZE))
     }
 
     /// Every ad account under a Business Center, page by page.
@@ -29,6 +29,6 @@ impl Client {
         let query = Query::new()
             .param("bc_id", bc_id)
             .param("asset_type", "ADVERTISER");
-        self.pages(BC_ASSET_PATH, query, PAGE_SIZE)
+        self.pages(BC_ASSET_PATH, query, Some(PAGE_SIZE))
     }
 }

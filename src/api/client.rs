@@ -1,20 +1,23 @@
-//! The one HTTP core every call goes through: base URL, `Access-Token`, pacing, retries,
-//! envelope decoding and typed errors.
+//! The one HTTP core: every request — JSON calls, report pages, paged lists, downloads, the
+//! pre-signed download URL — goes through [`Client::exchange`], which checks where it goes,
+//! paces, sends (with the token only to the API host), reads the body, hands it to a decoder
+//! and retries on the policy's time budget.
 
+use std::io::{Seek, Write};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
+use tokio::time::Instant;
 use url::Url;
 
+use super::envelope::{self, RawData};
 use super::error::ApiError;
+use super::http::{self, Answer, Headers};
 use super::pacing::Pacer;
 use super::query::Query;
 use super::retry::{Replay, RetryPolicy};
@@ -44,12 +47,79 @@ impl ClientOptions {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        })
+    }
+}
+
 /// Whether a call carries the `Access-Token` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     Token,
     /// The OAuth code exchange is made without a token.
     None,
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// A path under the API prefix of the configured host, e.g. `/campaign/get/`.
+    Endpoint(&'a str),
+    /// A pre-signed download URL (REFERENCE 9.5): fetched without the token.
+    Presigned(&'a Url),
+}
+
+/// The parts of one request.
+#[derive(Clone, Copy)]
+pub struct Request<'a> {
+    pub method: Method,
+    pub target: Target<'a>,
+    pub query: Option<&'a Query>,
+    pub body: Option<&'a serde_json::Value>,
+    pub auth: Auth,
+    pub replay: Replay,
+}
+
+impl<'a> Request<'a> {
+    pub fn get(path: &'a str, query: &'a Query) -> Self {
+        Self {
+            method: Method::Get,
+            target: Target::Endpoint(path),
+            query: Some(query),
+            body: None,
+            auth: Auth::Token,
+            replay: Replay::Safe,
+        }
+    }
+
+    pub fn post(path: &'a str, body: &'a serde_json::Value, auth: Auth, replay: Replay) -> Self {
+        Self {
+            method: Method::Post,
+            target: Target::Endpoint(path),
+            query: None,
+            body: Some(body),
+            auth,
+            replay,
+        }
+    }
+
+    /// What the request is called in logs, errors and the pacer.
+    fn label(&self) -> &'a str {
+        match self.target {
+            Target::Endpoint(path) => path,
+            Target::Presigned(_) => "download URL",
+        }
+    }
 }
 
 /// A decoded envelope whose `code` was 0 or 20001 (partial success).
@@ -60,35 +130,89 @@ pub struct ApiResponse {
     pub message: String,
     pub request_id: String,
     pub data: Option<Box<RawValue>>,
-    pub headers: HeaderMap,
+    pub headers: Headers,
 }
 
 impl ApiResponse {
-    /// Decodes `data` into `T`; a missing `data` decodes like `{}`.
+    /// Decodes `data` into `T`; a missing or null `data` decodes like `{}` (write endpoints
+    /// often answer with nothing to say).
     pub fn data<T: DeserializeOwned>(&self, endpoint: &str) -> Result<T, ApiError> {
-        let raw = self.data.as_deref().map_or("{}", RawValue::get);
+        let raw = match self.data.as_deref().map(RawValue::get) {
+            None | Some("null") => "{}",
+            Some(raw) => raw,
+        };
         serde_json::from_str(raw).map_err(|e| ApiError::Decode {
             endpoint: endpoint.to_string(),
             detail: format!("{e} (request_id {})", self.request_id),
         })
     }
+
+    /// Decodes `data` where a list is expected: a missing or null `data` is an error, never
+    /// an empty list.
+    pub fn list_data<T: DeserializeOwned>(&self, endpoint: &str) -> Result<T, ApiError> {
+        match self.data.as_deref().map(RawValue::get) {
+            None | Some("null") => Err(ApiError::Inconsistent {
+                endpoint: endpoint.to_string(),
+                detail: format!(
+                    "a success without data where a list was expected (request_id {})",
+                    self.request_id
+                ),
+            }),
+            Some(_) => self.data(endpoint),
+        }
+    }
+
+    /// Reads an answer as an envelope with its `data` kept raw.
+    pub fn decode(endpoint: &str, answer: &Answer<'_>) -> Result<Self, ApiError> {
+        let read = envelope::read(answer.body, RawData);
+        let envelope = envelope::judge(endpoint, answer, read)?;
+        Ok(Self {
+            status: answer.status,
+            code: envelope.code,
+            message: envelope.message,
+            request_id: envelope.request_id,
+            data: envelope.data,
+            headers: answer.headers.clone(),
+        })
+    }
 }
 
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(deserialize_with = "code_from_any")]
-    code: i64,
-    #[serde(default)]
-    message: String,
-    #[serde(default, deserialize_with = "super::ids::string_or_number")]
-    request_id: String,
-    #[serde(default)]
-    data: Option<Box<RawValue>>,
+/// An envelope together with the body it came in (`api --raw`).
+pub struct RawResponse {
+    pub envelope: ApiResponse,
+    pub body: Vec<u8>,
 }
 
-fn code_from_any<'de, D: serde::Deserializer<'de>>(de: D) -> Result<i64, D::Error> {
-    let text = super::ids::string_or_number(de)?;
-    text.trim().parse().map_err(serde::de::Error::custom)
+impl Reported for RawResponse {
+    fn summary(&self) -> String {
+        self.envelope.summary()
+    }
+}
+
+/// Where the body of an answer goes while it is read.
+pub enum BodyTo<'f> {
+    /// Into memory, for the decoder.
+    Memory,
+    /// Into this file (truncated before each attempt), unless the answer is JSON: for files
+    /// that may be large. A JSON answer (an envelope) is read into memory as usual.
+    File(&'f mut std::fs::File),
+}
+
+/// What a download endpoint answered.
+pub enum Downloaded {
+    /// The body went to the file: this many bytes.
+    File(u64),
+    /// A JSON envelope (e.g. with a download URL).
+    Envelope(ApiResponse),
+}
+
+impl Reported for Downloaded {
+    fn summary(&self) -> String {
+        match self {
+            Downloaded::File(bytes) => format!("file of {bytes} bytes"),
+            Downloaded::Envelope(envelope) => envelope.summary(),
+        }
+    }
 }
 
 /// A typed client for the Marketing API. Cheap to clone; clones share pacing.
@@ -109,13 +233,8 @@ struct Inner {
 
 impl Client {
     pub fn new(options: ClientOptions) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("tiktok-ads/", env!("CARGO_PKG_VERSION")))
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(30)))
-            .build()
-            .map_err(|e| ApiError::Setup(super::error::describe_chain(&e)))?;
         let api_base = api_base(&options.base_url)?;
+        let http = http::build(&api_base, options.timeout)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -134,23 +253,13 @@ impl Client {
         &self.inner.stats
     }
 
-    /// The HTTP client itself, for fetching pre-signed download URLs (no token, no envelope).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.inner.http
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// `GET path?query` and decode `data` into `T`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &Query) -> Result<T, ApiError> {
-        self.call(
-            Method::GET,
-            path,
-            Some(query),
-            None,
-            Auth::Token,
-            Replay::Safe,
-        )
-        .await?
-        .data(path)
+        self.call(&Request::get(path, query)).await?.data(path)
     }
 
     /// `POST path` with a JSON body and decode `data` into `T`.
@@ -161,91 +270,113 @@ impl Client {
         auth: Auth,
         replay: Replay,
     ) -> Result<T, ApiError> {
-        self.call(Method::POST, path, None, Some(body), auth, replay)
+        self.call(&Request::post(path, body, auth, replay))
             .await?
             .data(path)
     }
 
-    /// The request path every call takes: pacing, retries, envelope and error mapping.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        query: Option<&Query>,
-        body: Option<&serde_json::Value>,
-        auth: Auth,
-        replay: Replay,
-    ) -> Result<ApiResponse, ApiError> {
-        let request = Request {
-            method: &method,
-            path,
-            query,
-            body,
-            auth,
-            replay,
-        };
-        self.call_with(&request, |status, headers, bytes| {
-            decode(path, status, headers, bytes)
+    /// A request whose answer is an envelope.
+    pub async fn call(&self, request: &Request<'_>) -> Result<ApiResponse, ApiError> {
+        let label = request.label();
+        self.call_with(request, |answer| ApiResponse::decode(label, answer))
+            .await
+    }
+
+    /// A request whose envelope is wanted together with the body exactly as received.
+    pub async fn call_raw(&self, request: &Request<'_>) -> Result<RawResponse, ApiError> {
+        let label = request.label();
+        self.call_with(request, |answer| {
+            ApiResponse::decode(label, answer).map(|envelope| RawResponse {
+                envelope,
+                body: answer.body.to_vec(),
+            })
         })
         .await
     }
 
-    /// Like [`Client::call`] with a decoder of its own for the answer (e.g. a streaming report
-    /// page decoder); the decoder's errors are retried like any other.
+    /// A request with a decoder of its own (a streaming report page decoder, a checked page);
+    /// the decoder's retryable errors are retried like any other.
     pub async fn call_with<T: Reported>(
         &self,
         request: &Request<'_>,
-        decoder: impl Fn(StatusCode, HeaderMap, &[u8]) -> Result<T, ApiError>,
+        decode: impl FnMut(&Answer<'_>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let Request {
-            method,
-            path,
-            query,
-            body,
-            auth,
-            replay,
-        } = *request;
-        let url = self.endpoint_url(path)?;
-        let attempts_allowed = self.inner.retry.max_retries + 1;
+        self.exchange(request, BodyTo::Memory, decode).await
+    }
+
+    /// A request whose answer may be a file: a non-JSON body is streamed into `file` (memory
+    /// stays flat), an envelope is decoded. Cut bodies are retried.
+    pub async fn download(
+        &self,
+        request: &Request<'_>,
+        file: &mut std::fs::File,
+    ) -> Result<Downloaded, ApiError> {
+        let label = request.label();
+        self.exchange(request, BodyTo::File(file), |answer| {
+            match answer.streamed {
+                Some(bytes) if answer.is_success() => Ok(Downloaded::File(bytes)),
+                _ => ApiResponse::decode(label, answer).map(Downloaded::Envelope),
+            }
+        })
+        .await
+    }
+
+    /// The request path every call takes: where it may go, pacing, sending, reading, decoding,
+    /// and retries on the policy's count and time budget.
+    pub async fn exchange<T: Reported>(
+        &self,
+        request: &Request<'_>,
+        mut body_to: BodyTo<'_>,
+        mut decode: impl FnMut(&Answer<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let label = request.label();
+        let url = match request.target {
+            Target::Endpoint(path) => self.endpoint_url(path)?,
+            Target::Presigned(url) => presigned_url(url)?,
+        };
+        let started = Instant::now();
         let mut retry = 0;
         loop {
-            self.inner.pacer.ready(path).await;
-            let started = Instant::now();
+            self.inner.pacer.ready(label).await;
+            let attempt_started = Instant::now();
             self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self
-                .attempt(method.clone(), &url, path, query, body, auth, &decoder)
-                .await;
-            let elapsed = started.elapsed().as_millis();
-            let error = match result {
-                Ok(response) => {
-                    tracing::debug!("{method} {path} -> {} ({elapsed} ms)", response.summary());
-                    return Ok(response);
+            let result = self.attempt(request, &url, &mut body_to, &mut decode).await;
+            let millis = attempt_started.elapsed().as_millis();
+            let Attempt { error, sent } = match result {
+                Ok(value) => {
+                    tracing::debug!(
+                        "{} {label} -> {} ({millis} ms)",
+                        request.method,
+                        value.summary()
+                    );
+                    return Ok(value);
                 }
-                Err(Attempt { error, sent }) => {
-                    tracing::debug!("{method} {path} -> {error} ({elapsed} ms)");
-                    if sent && replay == Replay::Unsafe && !matches!(error, ApiError::Api { .. }) {
-                        return Err(ApiError::Uncertain {
-                            endpoint: path.to_string(),
-                            cause: error.to_string(),
-                        });
-                    }
-                    error
-                }
+                Err(attempt) => attempt,
             };
-            match self.inner.retry.delay_for(retry, &error) {
+            tracing::debug!("{} {label} -> {error} ({millis} ms)", request.method);
+            if sent && request.replay == Replay::Unsafe && !matches!(error, ApiError::Api { .. }) {
+                return Err(ApiError::Uncertain {
+                    endpoint: label.to_string(),
+                    cause: error.to_string(),
+                });
+            }
+            let elapsed = started.elapsed();
+            match self.inner.retry.delay_for(retry, &error, elapsed) {
                 Some(wait) => {
                     retry += 1;
                     self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(
-                        "retrying {method} {path} in {} ms (retry {retry} of {}): {error}",
+                        "retrying {} {label} in {} ms (retry {retry}, {} s spent): {error}",
+                        request.method,
                         wait.as_millis(),
-                        self.inner.retry.max_retries
+                        elapsed.as_secs()
                     );
                     tokio::time::sleep(wait).await;
                 }
                 None if retry > 0 && error.is_retryable() => {
                     return Err(ApiError::RetriesExhausted {
-                        attempts: attempts_allowed,
+                        attempts: retry + 1,
+                        elapsed,
                         last: Box::new(error),
                     });
                 }
@@ -254,186 +385,148 @@ impl Client {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn attempt<T>(
         &self,
-        method: Method,
+        request: &Request<'_>,
         url: &Url,
-        path: &str,
-        query: Option<&Query>,
-        body: Option<&serde_json::Value>,
-        auth: Auth,
-        decoder: &impl Fn(StatusCode, HeaderMap, &[u8]) -> Result<T, ApiError>,
+        body_to: &mut BodyTo<'_>,
+        decode: &mut impl FnMut(&Answer<'_>) -> Result<T, ApiError>,
     ) -> Result<T, Attempt> {
-        let mut request = self.inner.http.request(method, url.clone());
-        if let Some(query) = query {
-            request = request.query(query.pairs());
+        let label = request.label();
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let mut builder = self.inner.http.request(method, url.clone());
+        if let Some(query) = request.query {
+            builder = builder.query(query.pairs());
         }
-        if let Some(body) = body {
-            request = request.json(body);
+        if let Some(body) = request.body {
+            builder = builder.json(body);
         }
-        if auth == Auth::Token
+        // The token goes to the API host only, never to a pre-signed URL.
+        if request.auth == Auth::Token
+            && matches!(request.target, Target::Endpoint(_))
             && let Some(token) = &self.inner.token
         {
-            request = request.header("Access-Token", token.expose_secret());
+            builder = builder.header("Access-Token", token.expose_secret());
         }
-        let response = request
+        let mut response = builder
             .send()
             .await
-            .map_err(|e| self.transport_error(path, e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(path, e))
-            .map_err(|mut a| {
-                a.sent = true;
-                a
-            })?;
-        decoder(status, headers, &bytes).map_err(|error| Attempt { error, sent: true })
+            .map_err(|e| self.transport_error(label, e))?;
+        let status = response.status().as_u16();
+        let headers = Headers::new(response.headers().clone());
+        let sent = |error: ApiError| Attempt { error, sent: true };
+        let mut body = Vec::new();
+        let mut streamed = None;
+        let json = headers
+            .get("content-type")
+            .is_some_and(|t| t.contains("json"));
+        match body_to {
+            BodyTo::File(file) if (200..300).contains(&status) && !json => {
+                let mut first = true;
+                let mut written = 0u64;
+                file.set_len(0)
+                    .and_then(|()| file.rewind())
+                    .map_err(|e| sent(local_error(label, &e)))?;
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|e| self.transport_error(label, e))
+                    .map_err(|a| sent(a.error))?
+                {
+                    // A CSV never starts with `{`; an envelope sent without a JSON type does.
+                    if first && chunk.trim_ascii_start().starts_with(b"{") {
+                        body.extend_from_slice(&chunk);
+                        streamed = None;
+                        break;
+                    }
+                    first = false;
+                    file.write_all(&chunk)
+                        .map_err(|e| sent(local_error(label, &e)))?;
+                    written += chunk.len() as u64;
+                    streamed = Some(written);
+                }
+                if streamed.is_none() && !body.is_empty() {
+                    let rest = response
+                        .bytes()
+                        .await
+                        .map_err(|e| sent(self.transport_error(label, e).error))?;
+                    body.extend_from_slice(&rest);
+                } else {
+                    streamed = Some(written);
+                    file.flush().map_err(|e| sent(local_error(label, &e)))?;
+                }
+            }
+            _ => {
+                body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| sent(self.transport_error(label, e).error))?
+                    .to_vec();
+            }
+        }
+        let answer = Answer {
+            status,
+            headers: &headers,
+            body: &body,
+            streamed,
+        };
+        decode(&answer).map_err(sent)
     }
 
-    fn transport_error(&self, path: &str, error: reqwest::Error) -> Attempt {
+    fn transport_error(&self, label: &str, error: reqwest::Error) -> Attempt {
         // A failed connect means nothing reached the server, so even a create may be re-sent.
         let sent = !error.is_connect();
         let error = if error.is_timeout() {
             ApiError::Timeout {
-                endpoint: path.to_string(),
+                endpoint: label.to_string(),
                 timeout: self.inner.timeout,
             }
         } else {
             // The URL may carry the app secret in its query string: never show it.
-            ApiError::transport(path, error)
+            ApiError::transport(label, error)
         };
         Attempt { error, sent }
     }
 
+    /// The URL of an endpoint path: only letters, digits, `_`, `-` and single slashes, and the
+    /// result checked to stay under the API prefix of the configured host.
     fn endpoint_url(&self, path: &str) -> Result<Url, ApiError> {
-        let relative = path.trim_start_matches('/');
-        self.inner
+        let bad = |why: &str| ApiError::Setup(format!("bad endpoint path {path:?}: {why}"));
+        let relative = path.strip_prefix('/').unwrap_or(path);
+        let plain = relative
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/'));
+        if relative.is_empty() || !plain || relative.contains("//") || relative.starts_with('/') {
+            return Err(bad("only letters, digits, _ and - between single slashes"));
+        }
+        let url = self
+            .inner
             .api_base
             .join(relative)
-            .map_err(|e| ApiError::Setup(format!("bad endpoint path {path}: {e}")))
-    }
-}
-
-/// A `GET` whose answer is either a body to stream or a JSON envelope.
-pub enum Streamed {
-    Body(FileStream),
-    Envelope(ApiResponse),
-}
-
-/// A response body read chunk by chunk (the first chunk may already have been read to tell
-/// a file from an envelope).
-pub struct FileStream {
-    first: Option<bytes::Bytes>,
-    response: reqwest::Response,
-    endpoint: String,
-}
-
-impl FileStream {
-    pub fn new(response: reqwest::Response, endpoint: &str) -> Self {
-        Self {
-            first: None,
-            response,
-            endpoint: endpoint.to_string(),
+            .map_err(|e| bad(&e.to_string()))?;
+        let base = &self.inner.api_base;
+        if http::origin(&url) != http::origin(base) || !url.path().starts_with(base.path()) {
+            return Err(bad("it leaves the API host"));
         }
-    }
-
-    /// The next piece of the body; `None` at the end.
-    pub async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, ApiError> {
-        if let Some(first) = self.first.take() {
-            return Ok(Some(first));
-        }
-        self.response
-            .chunk()
-            .await
-            .map_err(|e| ApiError::transport(&self.endpoint, e))
+        Ok(url)
     }
 }
 
-impl Client {
-    /// `GET` an endpoint that may answer with a file: the body is handed back unread when it
-    /// is not JSON. Failures before the body starts are retried like any call.
-    pub async fn get_stream(&self, path: &str, query: &Query) -> Result<Streamed, ApiError> {
-        let url = self.endpoint_url(path)?;
-        let mut retry = 0;
-        loop {
-            self.inner.pacer.ready(path).await;
-            self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let mut request = self.inner.http.get(url.clone()).query(query.pairs());
-            if let Some(token) = &self.inner.token {
-                request = request.header("Access-Token", token.expose_secret());
-            }
-            let error = match request.send().await {
-                Ok(mut response) => {
-                    let status = response.status();
-                    let json = response
-                        .headers()
-                        .get(reqwest::header::CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .is_some_and(|v| v.contains("json"));
-                    if status.is_success() && !json {
-                        // A CSV never starts with `{`; an envelope sent as text does.
-                        match response.chunk().await {
-                            Ok(Some(first)) if first.trim_ascii_start().starts_with(b"{") => {
-                                let mut bytes = first.to_vec();
-                                match response.bytes().await {
-                                    Ok(rest) => bytes.extend_from_slice(&rest),
-                                    Err(e) => return Err(self.transport_error(path, e).error),
-                                }
-                                decode(path, status, HeaderMap::new(), &bytes)
-                                    .map(Streamed::Envelope)
-                            }
-                            Ok(first) => {
-                                tracing::debug!("GET {path} -> {status} (file)");
-                                return Ok(Streamed::Body(FileStream {
-                                    first,
-                                    response,
-                                    endpoint: path.to_string(),
-                                }));
-                            }
-                            Err(e) => Err(self.transport_error(path, e).error),
-                        }
-                    } else {
-                        let headers = response.headers().clone();
-                        match response.bytes().await {
-                            Ok(bytes) => {
-                                decode(path, status, headers, &bytes).map(Streamed::Envelope)
-                            }
-                            Err(e) => Err(self.transport_error(path, e).error),
-                        }
-                    }
-                }
-                Err(e) => Err(self.transport_error(path, e).error),
-            };
-            let error = match error {
-                Ok(envelope) => return Ok(envelope),
-                Err(e) => e,
-            };
-            match self.inner.retry.delay_for(retry, &error) {
-                Some(wait) => {
-                    retry += 1;
-                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!("retrying GET {path} in {} ms: {error}", wait.as_millis());
-                    tokio::time::sleep(wait).await;
-                }
-                None => return Err(error),
-            }
-        }
-    }
+/// A pre-signed URL may be on any host, but over https (or plain http to this machine).
+fn presigned_url(url: &Url) -> Result<Url, ApiError> {
+    crate::config::parse_base_url(url.as_str().split('?').next().unwrap_or_default())
+        .map_err(|e| ApiError::Setup(format!("the download URL is not usable: {e}")))?;
+    Ok(url.clone())
 }
 
-/// The parts of one request, for [`Client::call_with`].
-#[derive(Clone, Copy)]
-pub struct Request<'a> {
-    pub method: &'a Method,
-    pub path: &'a str,
-    pub query: Option<&'a Query>,
-    pub body: Option<&'a serde_json::Value>,
-    pub auth: Auth,
-    pub replay: Replay,
+/// Writing a download to its local spool failed: not TikTok's fault, and not worth a retry.
+fn local_error(label: &str, error: &std::io::Error) -> ApiError {
+    ApiError::Setup(format!(
+        "writing the answer of {label} to a temporary file: {error}"
+    ))
 }
 
 /// What a decoded answer says about itself in the `-v` log.
@@ -473,64 +566,18 @@ fn api_base(base: &Url) -> Result<Url, ApiError> {
         .map_err(|e| ApiError::Setup(format!("bad base URL {base}: {e}")))
 }
 
-pub(crate) fn decode(
-    path: &str,
-    status: StatusCode,
-    headers: HeaderMap,
-    bytes: &[u8],
-) -> Result<ApiResponse, ApiError> {
-    let envelope = serde_json::from_slice::<Envelope>(bytes);
-    match envelope {
-        Ok(envelope) if envelope.code == 0 || envelope.code == 20001 => {
-            if status.is_success() {
-                Ok(ApiResponse {
-                    status: status.as_u16(),
-                    code: envelope.code,
-                    message: envelope.message,
-                    request_id: envelope.request_id,
-                    data: envelope.data,
-                    headers,
-                })
-            } else {
-                Err(http_error(path, status, &headers, bytes))
-            }
-        }
-        Ok(envelope) => Err(ApiError::Api {
-            code: envelope.code,
-            message: envelope.message,
-            request_id: envelope.request_id,
-            endpoint: path.to_string(),
-        }),
-        Err(_) if !status.is_success() => Err(http_error(path, status, &headers, bytes)),
-        Err(e) => Err(ApiError::Decode {
-            endpoint: path.to_string(),
-            detail: format!("not a TikTok JSON envelope ({e})"),
-        }),
-    }
-}
-
-pub(crate) fn http_error(
-    path: &str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    bytes: &[u8],
-) -> ApiError {
-    let retry_after = headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    ApiError::Http {
-        status: status.as_u16(),
-        endpoint: path.to_string(),
-        body: String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned(),
-        retry_after,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer<'a>(status: u16, headers: &'a Headers, body: &'a [u8]) -> Answer<'a> {
+        Answer {
+            status,
+            headers,
+            body,
+            streamed: None,
+        }
+    }
 
     #[test]
     fn api_base_keeps_any_path_prefix() {
@@ -547,31 +594,71 @@ mod tests {
     }
 
     #[test]
+    fn endpoint_paths_cannot_leave_the_api_prefix() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = Client::new(ClientOptions::new(
+            Url::parse("http://127.0.0.1:9000").unwrap(),
+        ))
+        .unwrap();
+        assert_eq!(
+            client.endpoint_url("/bc/asset/get/").unwrap().as_str(),
+            "http://127.0.0.1:9000/open_api/v1.3/bc/asset/get/"
+        );
+        for bad in [
+            "/\\/127.0.0.2:9/steal/",
+            "//127.0.0.2/steal/",
+            "/../../steal/",
+            "/bc/%2e%2e/x/",
+            "/http://evil/",
+            "/a/@evil/",
+            "",
+        ] {
+            assert!(client.endpoint_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn non_zero_code_in_http_200_is_an_error() {
+        let headers = Headers::default();
         let body = br#"{"code":40105,"message":"bad token","request_id":"r1","data":{}}"#;
-        let err = decode("/user/info/", StatusCode::OK, HeaderMap::new(), body).unwrap_err();
+        let err = ApiResponse::decode("/user/info/", &answer(200, &headers, body)).unwrap_err();
         assert_eq!(err.code(), Some(40105));
         assert_eq!(err.request_id(), Some("r1"));
     }
 
     #[test]
     fn partial_success_is_returned_for_inspection() {
+        let headers = Headers::default();
         let body = br#"{"code":20001,"message":"partial","request_id":"r","data":{"a":1}}"#;
-        let ok = decode("/x/", StatusCode::OK, HeaderMap::new(), body).unwrap();
+        let ok = ApiResponse::decode("/x/", &answer(200, &headers, body)).unwrap();
         assert_eq!(ok.code, 20001);
     }
 
     #[test]
-    fn plain_text_404_is_an_http_error() {
-        let err = decode(
-            "/x",
-            StatusCode::NOT_FOUND,
-            HeaderMap::new(),
-            b"404 page not found",
-        )
-        .unwrap_err();
+    fn plain_text_404_is_an_http_error_and_a_cut_body_is_retryable() {
+        let headers = Headers::default();
+        let err =
+            ApiResponse::decode("/x/", &answer(404, &headers, b"404 page not found")).unwrap_err();
         assert!(matches!(err, ApiError::Http { status: 404, .. }));
         assert!(err.to_string().contains("404 page not found"));
+        let cut = br#"{"code":0,"message":"OK","request_id":"r","data":{"list":[{"a"#;
+        let err = ApiResponse::decode("/x/", &answer(200, &headers, cut)).unwrap_err();
+        assert!(matches!(err, ApiError::Inconsistent { .. }), "{err}");
+        assert!(err.is_retryable());
+    }
+
+    #[test]
+    fn a_list_without_data_is_an_error() {
+        let headers = Headers::default();
+        for body in [
+            &br#"{"code":0,"message":"OK","request_id":"r"}"#[..],
+            br#"{"code":0,"message":"OK","request_id":"r","data":null}"#,
+        ] {
+            let response = ApiResponse::decode("/x/", &answer(200, &headers, body)).unwrap();
+            let err = response.list_data::<serde_json::Value>("/x/").unwrap_err();
+            assert!(matches!(err, ApiError::Inconsistent { .. }), "{err}");
+            assert!(response.data::<serde_json::Value>("/x/").is_ok());
+        }
     }
 }
 
@@ -579,9 +666,8 @@ mod tests {
 mod http_tests {
     use std::time::Duration;
 
-    use futures_util::TryStreamExt;
     use serde_json::json;
-    use wiremock::matchers::{method, path, query_param};
+    use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     use super::*;
@@ -591,7 +677,7 @@ mod http_tests {
         let mut options = ClientOptions::new(Url::parse(&server.uri()).unwrap());
         options.token = Some(SecretString::from("t".repeat(20)));
         options.timeout = Duration::from_millis(timeout_ms);
-        options.retry.base_delay = Duration::from_millis(1);
+        options.retry.base_delay = Duration::from_millis(2);
         Client::new(options).unwrap()
     }
 
@@ -633,38 +719,26 @@ mod http_tests {
     }
 
     #[tokio::test]
-    async fn pages_are_fetched_lazily_until_the_last_one() {
+    async fn a_cut_body_is_retried_until_whole() {
         let server = MockServer::start().await;
-        for page in 1..=3u64 {
-            Mock::given(method("GET"))
-                .and(path("/open_api/v1.3/campaign/get/"))
-                .and(query_param("page", page.to_string()))
-                .and(query_param("page_size", "2"))
-                .and(query_param("advertiser_id", "7301234567890123456"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                    "code": 0, "message": "OK", "request_id": "r",
-                    "data": {
-                        "list": [{"n": page * 10 + 1}, {"n": page * 10 + 2}],
-                        "page_info": {"page": page, "page_size": 2, "total_number": 6, "total_page": 3}
-                    }
-                })))
-                .expect(1)
-                .mount(&server)
-                .await;
-        }
-        let client = client(&server, 1000);
-        let query = Query::new().param("advertiser_id", "7301234567890123456");
-        let stream = client.pages::<serde_json::Value>("/campaign/get/", query, 2);
-        futures_util::pin_mut!(stream);
-        let first = stream.try_next().await.unwrap().unwrap();
-        assert_eq!(first.list.len(), 2);
-        // Only the first page has been asked for so far.
-        assert_eq!(server.received_requests().await.unwrap().len(), 1);
-        let rest: Vec<_> = stream.try_collect().await.unwrap();
-        let numbers: Vec<u64> = rest
-            .iter()
-            .flat_map(|p| p.list.iter().map(|v| v["n"].as_u64().unwrap()))
-            .collect();
-        assert_eq!(numbers, [21, 22, 31, 32]);
+        Mock::given(method("GET"))
+            .and(path("/open_api/v1.3/user/info/"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(
+                r#"{"code":0,"message":"OK","data":{"disp"#,
+                "application/json",
+            ))
+            .up_to_n_times(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/open_api/v1.3/user/info/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"code": 0, "message": "OK", "request_id": "r", "data": {"display_name": "x"}}),
+            ))
+            .mount(&server)
+            .await;
+        let user = client(&server, 1000).user_info().await.unwrap();
+        assert_eq!(user.display_name, "x");
+        assert_eq!(server.received_requests().await.unwrap().len(), 3);
     }
 }

@@ -2,10 +2,10 @@
 //! status endpoints with different names. Each resource module describes itself with a
 //! [`Resource`]; the calls here are written once.
 
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::client::{Auth, Client};
+use super::client::{Auth, Client, Request};
 use super::error::ApiError;
 use super::paging::Page;
 use super::query::Query;
@@ -63,7 +63,11 @@ impl Client {
         if let Some(fields) = fields {
             query = query.json("fields", &fields);
         }
-        self.pages(resource.get_path, query, page_size.clamp(1, PAGE_SIZE_MAX))
+        self.pages(
+            resource.get_path,
+            query,
+            Some(page_size.clamp(1, PAGE_SIZE_MAX)),
+        )
     }
 
     /// One entity by ID; [`ApiError::NotFound`] when TikTok returns none.
@@ -77,12 +81,13 @@ impl Client {
         filtering.insert(resource.ids_key.into(), json!([id]));
         let query = Query::new()
             .param("advertiser_id", advertiser_id)
-            .json("filtering", &filtering)
-            .param("page", 1)
-            .param("page_size", 1);
-        let page: Page<Map<String, Value>> = self.get(resource.get_path, &query).await?;
-        page.list
+            .json("filtering", &filtering);
+        let pages = self.pages::<Map<String, Value>>(resource.get_path, query, Some(1));
+        futures_util::pin_mut!(pages);
+        let first = pages.try_next().await?;
+        first
             .into_iter()
+            .flat_map(|page| page.list)
             .find(|e| e.get(resource.id_field).and_then(Value::as_str) == Some(id))
             .ok_or_else(|| ApiError::NotFound {
                 endpoint: resource.get_path.to_string(),
@@ -133,14 +138,12 @@ impl Client {
             body["allow_partial_success"] = json!(true);
         }
         let response = self
-            .call(
-                reqwest::Method::POST,
+            .call(&Request::post(
                 resource.status_path,
-                None,
-                Some(&body),
+                &body,
                 Auth::Token,
                 Replay::Safe,
-            )
+            ))
             .await?;
         let data: Value = response.data(resource.status_path)?;
         Ok(status_outcome(resource, &data))

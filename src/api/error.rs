@@ -54,10 +54,31 @@ pub enum ApiError {
     #[error("unexpected response from {endpoint}: {detail}")]
     Decode { endpoint: String, detail: String },
 
+    /// An answer that cannot be the whole truth: cut short, a page other than the one asked
+    /// for, a page repeated, a list without its data. Asking again may give a sound answer.
+    #[error("TikTok's answer from {endpoint} does not add up: {detail}")]
+    Inconsistent { endpoint: String, detail: String },
+
+    /// The server answered with a redirect off the API host; it was not followed, because the
+    /// request carried the token.
+    #[error(
+        "{endpoint} answered HTTP {status} redirecting to {location}: not followed (the token only \
+         goes to the API host); check --base-url and any proxy"
+    )]
+    Redirect {
+        endpoint: String,
+        status: u16,
+        location: String,
+    },
+
     /// Every attempt failed with a retryable error.
     /// (`last` is in the message, so it is not also a `source`: error chains print it once.)
-    #[error("gave up after {attempts} attempts: {last}")]
-    RetriesExhausted { attempts: u32, last: Box<ApiError> },
+    #[error("gave up after {attempts} attempts over {} s: {last}", elapsed.as_secs())]
+    RetriesExhausted {
+        attempts: u32,
+        elapsed: Duration,
+        last: Box<ApiError>,
+    },
 
     /// The HTTP client could not be built (most often: no CA certificates on the machine).
     #[error("could not set up HTTPS: {0}")]
@@ -79,6 +100,24 @@ pub fn describe_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Text that came from a server (or a browser callback), made safe to print: control
+/// characters, which could drive the terminal (escape sequences) or fake extra lines, are
+/// shown escaped.
+pub fn clean(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn snippet_suffix(body: &str) -> String {
     let trimmed = body.trim();
     if trimmed.is_empty() {
@@ -90,7 +129,7 @@ fn snippet_suffix(body: &str) -> String {
 
 impl ApiError {
     /// A network failure, without the URL (its query may carry the app secret).
-    pub fn transport(endpoint: &str, error: reqwest::Error) -> Self {
+    pub(crate) fn transport(endpoint: &str, error: reqwest::Error) -> Self {
         ApiError::Transport {
             endpoint: endpoint.to_string(),
             detail: describe_chain(&error.without_url()),
@@ -117,6 +156,7 @@ impl ApiError {
             ApiError::Api { code, .. } => is_retryable_code(*code),
             ApiError::Http { status, .. } => *status == 429 || *status >= 500,
             ApiError::Transport { .. } | ApiError::Timeout { .. } => true,
+            ApiError::Inconsistent { .. } => true,
             _ => false,
         }
     }
@@ -186,10 +226,20 @@ mod tests {
         assert!(!api(40001).is_auth());
         let wrapped = ApiError::RetriesExhausted {
             attempts: 3,
+            elapsed: Duration::from_secs(2),
             last: Box::new(api(40100)),
         };
         assert_eq!(wrapped.code(), Some(40100));
         assert!(wrapped.is_transient());
+    }
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        assert_eq!(clean("plain text"), "plain text");
+        assert_eq!(
+            clean("red\u{1b}[31m\nfake line\r"),
+            "red\\u{1b}[31m\\nfake line\\r"
+        );
     }
 
     #[test]

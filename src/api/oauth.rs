@@ -4,7 +4,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client::{Auth, Client};
+use super::client::{Auth, Client, Request};
 use super::error::ApiError;
 use super::query::Query;
 use super::retry::Replay;
@@ -39,7 +39,6 @@ pub struct AuthorizedAdvertiser {
 
 #[derive(Deserialize)]
 struct AdvertiserList {
-    #[serde(default)]
     list: Vec<AuthorizedAdvertiser>,
 }
 
@@ -75,7 +74,10 @@ impl Client {
         let query = Query::new()
             .param("app_id", &app.app_id)
             .param("secret", app.secret.expose_secret());
-        let list: AdvertiserList = self.get(ADVERTISER_GET_PATH, &query).await?;
+        let list: AdvertiserList = self
+            .call(&Request::get(ADVERTISER_GET_PATH, &query))
+            .await?
+            .list_data(ADVERTISER_GET_PATH)?;
         Ok(list.list)
     }
 

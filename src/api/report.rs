@@ -2,13 +2,15 @@
 //! asynchronous `/report/task/*` endpoints (REFERENCE 9).
 
 use chrono::{Duration as Days, NaiveDate};
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use url::Url;
 
-use super::client::{Auth, Client, Request};
+use super::client::{Auth, Client, Downloaded, Method, Request, Target};
 use super::error::ApiError;
+use super::paging::PageCheck;
 use super::query::Query;
+use super::report_csv::{self, CsvShape};
 use super::report_page::{self, Columns, ReportPage};
 use super::retry::Replay;
 
@@ -25,7 +27,7 @@ pub const HOUR: &str = "stat_time_hour";
 pub const DAY: &str = "stat_time_day";
 
 /// One `filtering` entry of a report: `filter_value` is itself a JSON string (REFERENCE 9.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filter {
     pub field_name: String,
     pub filter_type: String,
@@ -44,7 +46,7 @@ impl Filter {
 }
 
 /// What a report asks for, independent of account, dates and page.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReportSpec {
     pub report_type: String,
     pub data_level: Option<String>,
@@ -59,7 +61,7 @@ pub struct ReportSpec {
 }
 
 /// An inclusive date range in the ad account's time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub start: NaiveDate,
     pub end: NaiveDate,
@@ -179,16 +181,22 @@ pub struct TaskStatus {
     pub message: String,
 }
 
-/// What `/report/task/download/` answered.
-pub enum TaskDownload {
-    /// The CSV itself (output format `CSV_STRING`), to be streamed.
-    Csv(super::client::FileStream),
-    /// A pre-signed URL (output formats `CSV_DOWNLOAD` / `XLSX_DOWNLOAD`), valid for an hour.
-    Url { url: String, file_name: String },
+/// How often a task's download is fetched again when it does not prove whole.
+pub const DOWNLOAD_ATTEMPTS: u32 = 3;
+
+/// What a task was asked for, kept by whoever created it, so that its download can later be
+/// checked against TikTok's own row count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub advertiser_id: String,
+    pub spec: ReportSpec,
+    pub window: Option<Window>,
 }
 
 impl Client {
-    /// One page of a synchronous report, decoded into `columns` order.
+    /// One page of a synchronous report, decoded into `columns` order and claimed in
+    /// `check` (the page asked for, the same total as the first page, not a repeat) as it is
+    /// decoded, so a page that fails the check is asked for again.
     pub async fn report_page(
         &self,
         spec: &ReportSpec,
@@ -196,20 +204,67 @@ impl Client {
         advertiser_id: &str,
         window: Option<Window>,
         page: u64,
+        check: &std::sync::Mutex<PageCheck>,
     ) -> Result<ReportPage, ApiError> {
         let query = spec.page_query(advertiser_id, window, page);
-        let request = Request {
-            method: &Method::GET,
-            path: INTEGRATED_PATH,
-            query: Some(&query),
-            body: None,
-            auth: Auth::Token,
-            replay: Replay::Safe,
-        };
-        self.call_with(&request, |status, headers, bytes| {
-            report_page::decode(INTEGRATED_PATH, status, headers, bytes, columns)
+        self.call_with(&Request::get(INTEGRATED_PATH, &query), |answer| {
+            let decoded = report_page::decode(INTEGRATED_PATH, answer, columns)?;
+            let mut check = check.lock().unwrap_or_else(|p| p.into_inner());
+            check
+                .claim(
+                    page,
+                    &decoded.page_info,
+                    decoded.rows(),
+                    decoded.fingerprint(),
+                )
+                .map_err(|detail| ApiError::Inconsistent {
+                    endpoint: INTEGRATED_PATH.to_string(),
+                    detail: format!("{detail} (request_id {})", decoded.request_id),
+                })?;
+            Ok(decoded)
         })
         .await
+    }
+
+    /// TikTok's own count of a report's rows over `window`: the synchronous endpoint's
+    /// `total_number`, from one single-row request per window it allows. `None` when it cannot
+    /// be known: TikTok truncated the synchronous report (20,000+ ads), or refuses there a
+    /// combination that only asynchronous reports take.
+    pub async fn report_row_count(
+        &self,
+        spec: &ReportSpec,
+        advertiser_id: &str,
+        window: Option<Window>,
+    ) -> Result<Option<u64>, ApiError> {
+        let windows: Vec<Option<Window>> = match window {
+            Some(w) if !spec.lifetime => split_windows(w.start, w.end, spec.max_span_days())
+                .into_iter()
+                .map(Some)
+                .collect(),
+            _ => vec![None],
+        };
+        let no_columns = Columns::new(Vec::new());
+        let mut total = 0u64;
+        for window in windows {
+            let query = spec
+                .page_query(advertiser_id, window, 1)
+                .set("page_size", 1);
+            let probe = self
+                .call_with(&Request::get(INTEGRATED_PATH, &query), |answer| {
+                    report_page::decode(INTEGRATED_PATH, answer, &no_columns)
+                })
+                .await;
+            match probe {
+                Ok(page) if page.truncated.is_some() => return Ok(None),
+                Ok(page) => total += page.page_info.total_number,
+                Err(e) if !e.is_transient() && !e.is_auth() => {
+                    tracing::info!("the row count of the report cannot be known: {e}");
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Some(total))
     }
 
     pub async fn create_report_task(&self, body: &Value) -> Result<String, ApiError> {
@@ -246,40 +301,99 @@ impl Client {
             .await
     }
 
-    /// Starts the download of a finished task: the CSV stream itself, or its URL.
-    pub async fn download_report_task(
+    /// A finished task's CSV, downloaded into `file` (from the answer itself or from the
+    /// pre-signed URL it gives) and proven whole before it is handed back: strict CSV ending
+    /// with a line break and, when `expected` is known, exactly that many rows. A download
+    /// that fails the proof is fetched again; after [`DOWNLOAD_ATTEMPTS`] the error is
+    /// [`ApiError::Inconsistent`] (a transient failure) and `file` holds nothing of use.
+    pub async fn fetch_task_csv(
         &self,
         advertiser_id: &str,
         task_id: &str,
-    ) -> Result<TaskDownload, ApiError> {
+        expected: Option<u64>,
+        file: &mut std::fs::File,
+    ) -> Result<CsvShape, ApiError> {
+        let mut attempt = 1;
+        loop {
+            self.download_task(advertiser_id, task_id, file).await?;
+            let problem = match report_csv::check(file) {
+                Ok(shape) if expected.is_none_or(|n| n == shape.rows) => return Ok(shape),
+                Ok(shape) => format!(
+                    "the download of task {task_id} holds {} rows where TikTok counts {}",
+                    shape.rows,
+                    expected.unwrap_or_default()
+                ),
+                Err(problem) => format!("task {task_id}: {problem}"),
+            };
+            let error = ApiError::Inconsistent {
+                endpoint: TASK_DOWNLOAD_PATH.to_string(),
+                detail: problem,
+            };
+            if attempt >= DOWNLOAD_ATTEMPTS {
+                return Err(ApiError::RetriesExhausted {
+                    attempts: attempt,
+                    elapsed: std::time::Duration::ZERO,
+                    last: Box::new(error),
+                });
+            }
+            let wait = self.retry_policy().base_delay * attempt;
+            tracing::info!(
+                "downloading task {task_id} again in {} ms: {error}",
+                wait.as_millis()
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// One download of a task's output into `file`, following the pre-signed URL when the
+    /// answer is one (fetched without the token).
+    async fn download_task(
+        &self,
+        advertiser_id: &str,
+        task_id: &str,
+        file: &mut std::fs::File,
+    ) -> Result<(), ApiError> {
         let query = Query::new()
             .param("advertiser_id", advertiser_id)
             .param("task_id", task_id);
-        match self.get_stream(TASK_DOWNLOAD_PATH, &query).await? {
-            super::client::Streamed::Body(response) => Ok(TaskDownload::Csv(response)),
-            super::client::Streamed::Envelope(envelope) => {
-                #[derive(Deserialize)]
-                struct Link {
-                    #[serde(default)]
-                    download_url: String,
-                    #[serde(default)]
-                    file_name: String,
-                }
-                let link: Link = envelope.data(TASK_DOWNLOAD_PATH)?;
-                if link.download_url.is_empty() {
-                    return Err(ApiError::Decode {
-                        endpoint: TASK_DOWNLOAD_PATH.into(),
-                        detail: format!(
-                            "neither a CSV nor a download URL (request_id {})",
-                            envelope.request_id
-                        ),
-                    });
-                }
-                Ok(TaskDownload::Url {
-                    url: link.download_url,
-                    file_name: link.file_name,
-                })
-            }
+        let envelope = match self
+            .download(&Request::get(TASK_DOWNLOAD_PATH, &query), file)
+            .await?
+        {
+            Downloaded::File(_) => return Ok(()),
+            Downloaded::Envelope(envelope) => envelope,
+        };
+        #[derive(Deserialize)]
+        struct Link {
+            #[serde(default)]
+            download_url: String,
+        }
+        let link: Link = envelope.data(TASK_DOWNLOAD_PATH)?;
+        let url = Url::parse(&link.download_url).map_err(|e| ApiError::Decode {
+            endpoint: TASK_DOWNLOAD_PATH.into(),
+            detail: format!(
+                "neither a CSV nor a usable download URL ({e}; request_id {})",
+                envelope.request_id
+            ),
+        })?;
+        let presigned = Request {
+            method: Method::Get,
+            target: Target::Presigned(&url),
+            query: None,
+            body: None,
+            auth: Auth::None,
+            replay: Replay::Safe,
+        };
+        match self.download(&presigned, file).await? {
+            Downloaded::File(_) => Ok(()),
+            Downloaded::Envelope(envelope) => Err(ApiError::Decode {
+                endpoint: "download URL".into(),
+                detail: format!(
+                    "an envelope instead of the report (request_id {})",
+                    envelope.request_id
+                ),
+            }),
         }
     }
 }

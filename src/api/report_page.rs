@@ -5,13 +5,13 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::client::Reported;
-use super::error::ApiError;
+use super::envelope;
+use super::error::{ApiError, clean};
+use super::http::Answer;
 use super::paging::PageInfo;
 
 /// The response header TikTok sets when it truncated a report to the newest 20,000 ads.
@@ -60,6 +60,23 @@ impl ReportPage {
         self.cells.len().checked_div(self.width).unwrap_or(0)
     }
 
+    /// What tells this page from any other page of the same report: its first and last rows
+    /// (rows are unique by their dimensions, so two different pages never share both).
+    pub fn fingerprint(&self) -> u64 {
+        let rows = self.rows();
+        if rows == 0 {
+            return 0;
+        }
+        let text = |i: usize| {
+            self.row(i)
+                .map(|c| c.unwrap_or("\u{0}"))
+                .collect::<Vec<_>>()
+                .join("\u{1f}")
+        };
+        let (first, last) = (text(0), text(rows - 1));
+        super::paging::fingerprint(&[&rows.to_le_bytes(), first.as_bytes(), last.as_bytes()])
+    }
+
     /// The cells of row `i` in column order; `None` where TikTok sent no value.
     pub fn row(&self, i: usize) -> impl Iterator<Item = Option<&str>> + '_ {
         self.cells[i * self.width..(i + 1) * self.width]
@@ -83,116 +100,51 @@ impl Reported for ReportPage {
     }
 }
 
-/// Decodes one answer of the report endpoint into `columns` order.
-pub fn decode(
-    path: &str,
-    status: StatusCode,
-    headers: HeaderMap,
-    bytes: &[u8],
-    columns: &Columns,
-) -> Result<ReportPage, ApiError> {
-    if !status.is_success() {
-        return Err(
-            match super::client::decode(path, status, headers.clone(), bytes) {
-                Err(e) => e,
-                Ok(_) => super::client::http_error(path, status, &headers, bytes),
-            },
-        );
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let envelope = EnvelopeSeed { columns }
-        .deserialize(&mut de)
-        .map_err(|e| ApiError::Decode {
+/// Decodes one answer of the report endpoint into `columns` order. A success must carry
+/// `data` with its `list` and `page_info`: anything less is an inconsistent answer, never an
+/// empty page.
+pub fn decode(path: &str, answer: &Answer<'_>, columns: &Columns) -> Result<ReportPage, ApiError> {
+    let mut page = ReportPage {
+        width: columns.len(),
+        ..ReportPage::default()
+    };
+    let read = envelope::read(
+        answer.body,
+        DataSeed {
+            columns,
+            page: &mut page,
+        },
+    );
+    let envelope = envelope::judge(path, answer, read)?;
+    let missing = match envelope.data {
+        None => Some("no data"),
+        Some(Shape { data: false, .. }) => Some("data: null"),
+        Some(Shape { list: false, .. }) => Some("no list in data"),
+        Some(Shape {
+            page_info: false, ..
+        }) => Some("no page_info in data"),
+        Some(_) => None,
+    };
+    if let Some(missing) = missing {
+        return Err(ApiError::Inconsistent {
             endpoint: path.to_string(),
-            detail: format!("not a report page ({e})"),
-        })?;
-    if envelope.code != 0 && envelope.code != 20001 {
-        return Err(ApiError::Api {
-            code: envelope.code,
-            message: envelope.message,
-            request_id: envelope.request_id,
-            endpoint: path.to_string(),
+            detail: format!(
+                "a success with {missing} (request_id {})",
+                envelope.request_id
+            ),
         });
     }
-    let mut page = envelope.page;
-    page.width = columns.len();
     page.request_id = envelope.request_id;
-    page.truncated = headers
-        .get(THROTTLE_HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    page.truncated = answer.headers.get(THROTTLE_HEADER).map(clean);
     Ok(page)
 }
 
-struct Envelope {
-    code: i64,
-    message: String,
-    request_id: String,
-    page: ReportPage,
-}
-
-struct EnvelopeSeed<'c> {
-    columns: &'c Columns,
-}
-
-impl<'de> DeserializeSeed<'de> for EnvelopeSeed<'_> {
-    type Value = Envelope;
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Envelope, D::Error> {
-        de.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
-    type Value = Envelope;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a TikTok envelope")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
-        let mut envelope = Envelope {
-            code: -1,
-            message: String::new(),
-            request_id: String::new(),
-            page: ReportPage {
-                width: self.columns.len(),
-                ..ReportPage::default()
-            },
-        };
-        let mut seen_code = false;
-        while let Some(key) = map.next_key::<Key>()? {
-            match key.0.as_ref() {
-                "code" => {
-                    let value: serde_json::Value = map.next_value()?;
-                    envelope.code = match &value {
-                        serde_json::Value::Number(n) => n.as_i64().unwrap_or(-1),
-                        serde_json::Value::String(s) => s.trim().parse().unwrap_or(-1),
-                        _ => -1,
-                    };
-                    seen_code = true;
-                }
-                "message" => {
-                    envelope.message = map.next_value::<Option<String>>()?.unwrap_or_default()
-                }
-                "request_id" => {
-                    let value: serde_json::Value = map.next_value()?;
-                    envelope.request_id = match value {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Null => String::new(),
-                        other => other.to_string(),
-                    };
-                }
-                "data" => map.next_value_seed(DataSeed {
-                    columns: self.columns,
-                    page: &mut envelope.page,
-                })?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        if !seen_code {
-            return Err(serde::de::Error::missing_field("code"));
-        }
-        Ok(envelope)
-    }
+/// Which parts of `data` were there.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shape {
+    data: bool,
+    list: bool,
+    page_info: bool,
 }
 
 struct DataSeed<'a> {
@@ -201,40 +153,51 @@ struct DataSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for DataSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+    type Value = Shape;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Shape, D::Error> {
         de.deserialize_option(self)
     }
 }
 
 impl<'de> Visitor<'de> for DataSeed<'_> {
-    type Value = ();
+    type Value = Shape;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("report data")
     }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_none<E>(self) -> Result<Shape, E> {
+        Ok(Shape::default())
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_unit<E>(self) -> Result<Shape, E> {
+        Ok(Shape::default())
     }
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Shape, D::Error> {
         de.deserialize_map(self)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let mut shape = Shape {
+            data: true,
+            ..Shape::default()
+        };
         while let Some(key) = map.next_key::<Key>()? {
             match key.0.as_ref() {
-                "list" => map.next_value_seed(ListSeed {
-                    columns: self.columns,
-                    page: self.page,
-                })?,
-                "page_info" => self.page.page_info = map.next_value()?,
+                "list" if !shape.list => {
+                    map.next_value_seed(ListSeed {
+                        columns: self.columns,
+                        page: &mut *self.page,
+                    })?;
+                    shape.list = true;
+                }
+                "page_info" => {
+                    self.page.page_info = map.next_value()?;
+                    shape.page_info = true;
+                }
+                "list" => return Err(serde::de::Error::duplicate_field("list")),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(())
+        Ok(shape)
     }
 }
 
@@ -418,9 +381,28 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::http::Headers;
 
     fn columns(names: &[&str]) -> Columns {
         Columns::new(names.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn ok(body: &[u8], cols: &Columns) -> Result<ReportPage, ApiError> {
+        with_headers(body, cols, &Headers::default())
+    }
+
+    fn with_headers(
+        body: &[u8],
+        cols: &Columns,
+        headers: &Headers,
+    ) -> Result<ReportPage, ApiError> {
+        let answer = Answer {
+            status: 200,
+            headers,
+            body,
+            streamed: None,
+        };
+        decode("/report/integrated/get/", &answer, cols)
     }
 
     fn rows(page: &ReportPage) -> Vec<Vec<Option<String>>> {
@@ -435,14 +417,7 @@ mod tests {
             "list":[{"metrics":{"spend":"14.680","ctr":"-","x":"ignored"},"dimensions":{"stat_time_day":"2025-01-01 00:00:00","campaign_id":"1812345678901234"}},
                     {"dimensions":{"campaign_id":"18\u0031","stat_time_day":"2025-01-02 00:00:00"},"metrics":{"spend":3,"ctr":null}}]}}"#;
         let cols = columns(&["campaign_id", "stat_time_day", "spend", "ctr", "clicks"]);
-        let page = decode(
-            "/report/integrated/get/",
-            StatusCode::OK,
-            HeaderMap::new(),
-            body,
-            &cols,
-        )
-        .unwrap();
+        let page = ok(body, &cols).unwrap();
         assert_eq!(page.request_id, "r1");
         assert_eq!(page.page_info.total_number, 2);
         let s = |v: &str| Some(v.to_string());
@@ -466,14 +441,7 @@ mod tests {
         let body = br#"{"code":0,"message":"OK","request_id":"r","data":{"page_info":{"page":1,"page_size":10,"total_number":1,"total_page":1},
             "list":[{"dimensions":{"campaign_id":1812345678901234567},"metrics":{"spend":123456789012345678901234567890,"ctr":0.10000000000000000555,"name":"a\"b\u00e9","x":true}}]}}"#;
         let cols = columns(&["campaign_id", "spend", "ctr", "name", "x"]);
-        let page = decode(
-            "/report/integrated/get/",
-            StatusCode::OK,
-            HeaderMap::new(),
-            body,
-            &cols,
-        )
-        .unwrap();
+        let page = ok(body, &cols).unwrap();
         let s = |v: &str| Some(v.to_string());
         assert_eq!(
             rows(&page),
@@ -490,26 +458,56 @@ mod tests {
     #[test]
     fn error_envelopes_and_throttle_header() {
         let cols = columns(&["spend"]);
-        let err = decode(
-            "/report/integrated/get/",
-            StatusCode::OK,
-            HeaderMap::new(),
+        let err = ok(
             br#"{"code":40100,"message":"slow down","request_id":"r2","data":{}}"#,
             &cols,
         )
         .unwrap_err();
         assert_eq!(err.code(), Some(40100));
-        let mut headers = HeaderMap::new();
-        headers.insert(THROTTLE_HEADER, "20000".parse().unwrap());
-        let page = decode(
-            "/report/integrated/get/",
-            StatusCode::OK,
-            headers,
+        let mut map = reqwest::header::HeaderMap::new();
+        map.insert(THROTTLE_HEADER, "20000".parse().unwrap());
+        let page = with_headers(
             br#"{"code":0,"message":"OK","request_id":"r","data":{"list":[],"page_info":{}}}"#,
             &cols,
+            &Headers::new(map),
         )
         .unwrap();
         assert_eq!(page.truncated.as_deref(), Some("20000"));
         assert_eq!(page.rows(), 0);
+    }
+
+    #[test]
+    fn a_success_without_its_list_is_not_an_empty_page() {
+        let cols = columns(&["spend"]);
+        for body in [
+            &br#"{"code":0,"message":"OK","request_id":"r"}"#[..],
+            br#"{"code":0,"message":"OK","request_id":"r","data":null}"#,
+            br#"{"code":0,"message":"OK","request_id":"r","data":{"page_info":{"page":1}}}"#,
+            br#"{"code":0,"message":"OK","request_id":"r","data":{"list":[]}}"#,
+            br#"{"code":0,"message":"OK","request_id":"r","data":{"list":[{"metrics":{"spend":"1"}}"#,
+        ] {
+            let err = ok(body, &cols).unwrap_err();
+            assert!(matches!(err, ApiError::Inconsistent { .. }), "{err}");
+            assert!(err.is_retryable());
+        }
+    }
+
+    #[test]
+    fn fingerprints_tell_pages_apart() {
+        let cols = columns(&["id"]);
+        let page = |ids: &str| {
+            let list: Vec<String> = ids
+                .split(',')
+                .map(|id| format!(r#"{{"dimensions":{{"id":"{id}"}}}}"#))
+                .collect();
+            let body = format!(
+                r#"{{"code":0,"message":"OK","request_id":"r","data":{{"page_info":{{}},"list":[{}]}}}}"#,
+                list.join(",")
+            );
+            ok(body.as_bytes(), &cols).unwrap().fingerprint()
+        };
+        assert_eq!(page("1,2,3"), page("1,2,3"));
+        assert_ne!(page("1,2,3"), page("4,5,6"));
+        assert_ne!(page("1,2,3"), page("1,2"));
     }
 }

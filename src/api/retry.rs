@@ -1,6 +1,8 @@
-//! When and how long to wait before trying a failed call again: exponential backoff with full
-//! jitter (a random wait between zero and the exponential ceiling), bounded, and the server's
-//! `Retry-After` honoured when it sends one.
+//! When and how long to wait before trying a failed call again. Retries run on a time budget
+//! as well as a count, because outages come in minutes, not in attempts: exponential backoff
+//! whose waits are never below half their ceiling (so a burst of failures cannot be retried
+//! in a near-zero loop), capped, the server's `Retry-After` honoured, and no new attempt once
+//! the budget is spent.
 
 use std::time::Duration;
 
@@ -8,20 +10,24 @@ use super::error::ApiError;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
-    /// Retries after the first attempt (so `max_retries + 1` attempts in all).
+    /// Retries after the first attempt, at most.
     pub max_retries: u32,
-    /// Ceiling of the first wait; doubles on each retry.
+    /// No retry starts after this long since the first attempt of a request.
+    pub retry_for: Duration,
+    /// Ceiling of the first wait; doubles on each retry. Each wait is between half the
+    /// ceiling and the ceiling.
     pub base_delay: Duration,
-    /// No single wait is longer than this.
+    /// Highest ceiling of a computed wait.
     pub max_delay: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_retries: 4,
+            max_retries: 10,
+            retry_for: Duration::from_secs(120),
             base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(60),
+            max_delay: Duration::from_secs(30),
         }
     }
 }
@@ -36,20 +42,25 @@ pub enum Replay {
 }
 
 impl RetryPolicy {
-    /// The wait before retry number `retry` (0-based), or `None` when the error is final.
-    pub fn delay_for(&self, retry: u32, error: &ApiError) -> Option<Duration> {
+    /// The wait before retry number `retry` (0-based) of a request that started `elapsed` ago,
+    /// or `None` when the error is final or the budget is spent.
+    pub fn delay_for(&self, retry: u32, error: &ApiError, elapsed: Duration) -> Option<Duration> {
         if retry >= self.max_retries || !error.is_retryable() {
             return None;
         }
-        if let Some(hint) = error.retry_after() {
-            return Some(hint.min(self.max_delay));
-        }
-        let ceiling = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(retry))
-            .min(self.max_delay);
-        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Some(Duration::from_millis(rand::random_range(0..=millis)))
+        let wait = match error.retry_after() {
+            Some(hint) => hint,
+            None => {
+                let ceiling = self
+                    .base_delay
+                    .saturating_mul(2u32.saturating_pow(retry))
+                    .min(self.max_delay);
+                let half = ceiling / 2;
+                let spread = u64::try_from((ceiling - half).as_millis()).unwrap_or(u64::MAX);
+                half + Duration::from_millis(rand::random_range(0..=spread))
+            }
+        };
+        (elapsed + wait <= self.retry_for).then_some(wait)
     }
 }
 
@@ -59,7 +70,7 @@ mod tests {
 
     fn throttled() -> ApiError {
         ApiError::Api {
-            code: 40100,
+            code: 50000,
             message: String::new(),
             request_id: String::new(),
             endpoint: "/x/".into(),
@@ -67,36 +78,54 @@ mod tests {
     }
 
     #[test]
-    fn waits_stay_under_the_exponential_ceiling() {
+    fn waits_stay_between_half_the_ceiling_and_the_ceiling() {
         let policy = RetryPolicy {
             max_retries: 10,
+            retry_for: Duration::from_secs(3600),
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
         };
         for retry in 0..10 {
-            let ceiling = (100u64 << retry).min(1000);
+            let ceiling = Duration::from_millis((100u64 << retry).min(1000));
             for _ in 0..50 {
-                let wait = policy.delay_for(retry, &throttled()).unwrap();
-                assert!(wait <= Duration::from_millis(ceiling), "{retry}: {wait:?}");
+                let wait = policy
+                    .delay_for(retry, &throttled(), Duration::ZERO)
+                    .unwrap();
+                assert!(wait <= ceiling && wait >= ceiling / 2, "{retry}: {wait:?}");
             }
         }
     }
 
     #[test]
-    fn stops_after_the_budget_and_on_final_errors() {
+    fn the_default_first_wait_is_at_least_half_a_second() {
         let policy = RetryPolicy::default();
-        assert!(policy.delay_for(4, &throttled()).is_none());
+        for _ in 0..50 {
+            let wait = policy.delay_for(0, &throttled(), Duration::ZERO).unwrap();
+            assert!(wait >= Duration::from_millis(500), "{wait:?}");
+        }
+    }
+
+    #[test]
+    fn stops_after_the_count_the_time_budget_and_on_final_errors() {
+        let policy = RetryPolicy::default();
+        assert!(policy.delay_for(10, &throttled(), Duration::ZERO).is_none());
+        assert!(
+            policy
+                .delay_for(3, &throttled(), Duration::from_secs(119))
+                .is_none(),
+            "no retry may start after the budget"
+        );
         let final_error = ApiError::Api {
             code: 40002,
             message: String::new(),
             request_id: String::new(),
             endpoint: "/x/".into(),
         };
-        assert!(policy.delay_for(0, &final_error).is_none());
+        assert!(policy.delay_for(0, &final_error, Duration::ZERO).is_none());
     }
 
     #[test]
-    fn retry_after_is_honoured_and_capped() {
+    fn retry_after_is_honoured() {
         let policy = RetryPolicy::default();
         let busy = |secs| ApiError::Http {
             status: 503,
@@ -104,10 +133,13 @@ mod tests {
             body: String::new(),
             retry_after: Some(Duration::from_secs(secs)),
         };
-        assert_eq!(policy.delay_for(0, &busy(7)), Some(Duration::from_secs(7)));
         assert_eq!(
-            policy.delay_for(0, &busy(600)),
-            Some(Duration::from_secs(60))
+            policy.delay_for(0, &busy(7), Duration::ZERO),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            policy.delay_for(0, &busy(119), Duration::from_secs(5)),
+            None
         );
     }
 }

@@ -5,15 +5,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::body;
 use super::context::Context;
 use super::errors::usage;
-use crate::api::client::{Auth, Reported, Request};
-use crate::api::{ApiError, Query, Replay};
+use crate::api::client::{Auth, Method, Request, Target};
+use crate::api::{Query, Replay};
 use crate::output::{Format, FormatChoice};
+use futures_util::TryStreamExt;
 
 #[derive(Debug, Args)]
 pub struct ApiArgs {
@@ -40,8 +40,8 @@ pub struct ApiArgs {
 
 pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
     let method = match args.method.to_ascii_uppercase().as_str() {
-        "GET" => Method::GET,
-        "POST" => Method::POST,
+        "GET" => Method::Get,
+        "POST" => Method::Post,
         other => {
             return Err(usage(format!(
                 "method {other:?} is not supported: use GET or POST"
@@ -54,7 +54,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
         dry_run: false,
     }
     .load()?;
-    if args.input.is_some() && method == Method::GET {
+    if args.input.is_some() && method == Method::Get {
         return Err(usage(
             "--input is for POST bodies; give GET parameters with -f/-F",
         ));
@@ -69,40 +69,33 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
     }
     let (client, _) = ctx.authed_client().await?;
     if args.paginate {
-        if method != Method::GET {
+        if method != Method::Get {
             return Err(usage("--paginate walks GET list endpoints"));
         }
         return paginate(ctx, &client, &path, params).await;
     }
-    let (query, post_body) = if method == Method::GET {
+    let (query, post_body) = if method == Method::Get {
         (Some(to_query(&params)), None)
     } else {
         (None, Some(Value::Object(params)))
     };
     let request = Request {
-        method: &method,
-        path: &path,
+        method,
+        target: Target::Endpoint(&path),
         query: query.as_ref(),
         body: post_body.as_ref(),
         auth: Auth::Token,
         // A POST may create something: it is not re-sent blindly after a lost answer.
-        replay: if method == Method::GET {
+        replay: if method == Method::Get {
             Replay::Safe
         } else {
             Replay::Unsafe
         },
     };
-    let response = client
-        .call_with(&request, |status, headers, bytes| {
-            crate::api::client::decode(&path, status, headers, bytes).map(|envelope| Raw {
-                bytes: bytes.to_vec(),
-                envelope,
-            })
-        })
-        .await?;
+    let response = client.call_raw(&request).await?;
     let mut out = ctx.destination()?;
     if args.raw {
-        out.write_all(&response.bytes)?;
+        out.write_all(&response.body)?;
     } else {
         let data: Value = response.envelope.data(&path)?;
         serde_json::to_writer_pretty(&mut out, &data)?;
@@ -111,36 +104,32 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
     out.commit()
 }
 
-struct Raw {
-    bytes: Vec<u8>,
-    envelope: crate::api::client::ApiResponse,
-}
-
-impl Reported for Raw {
-    fn summary(&self) -> String {
-        self.envelope.summary()
-    }
-}
-
-/// Paths are relative to the API prefix and keep TikTok's slashes; no host.
+/// Paths are relative to the API prefix and keep TikTok's slashes: segments of letters,
+/// digits, `_` and `-` only, so nothing can turn the path into another host, scheme or a `..`
+/// escape (the token goes with the request).
 fn check_path(path: &str) -> Result<String> {
     let path = path.trim();
-    if path.contains("://") || path.contains('?') || path.contains('#') {
+    let path = path.strip_prefix("/open_api/v1.3").unwrap_or(path);
+    let segments_ok = path
+        .strip_prefix('/')
+        .and_then(|p| p.strip_suffix('/'))
+        .is_some_and(|inner| {
+            !inner.is_empty()
+                && inner.split('/').all(|segment| {
+                    !segment.is_empty()
+                        && segment
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                })
+        });
+    if !segments_ok {
         return Err(usage(format!(
-            "{path:?} is not an endpoint path: give the path alone (e.g. /bc/get/); the host comes from \
-             --base-url / --sandbox and parameters from -f/-F"
+            "{path:?} is not an endpoint path: give the path alone, starting and ending with a slash, \
+             made of letters, digits, _ and - (e.g. /campaign/get/); the host comes from --base-url / \
+             --sandbox and parameters from -f/-F"
         )));
     }
-    let path = path
-        .strip_prefix("/open_api/v1.3")
-        .unwrap_or(path)
-        .to_string();
-    if !path.starts_with('/') || !path.ends_with('/') || path.len() < 3 || path.contains("//") {
-        return Err(usage(format!(
-            "{path:?} is not an endpoint path: TikTok paths start and end with a slash, e.g. /campaign/get/"
-        )));
-    }
-    Ok(path)
+    Ok(path.to_string())
 }
 
 fn split_field(text: &str) -> Result<(String, &str)> {
@@ -190,34 +179,30 @@ async fn paginate(
     ctx: &Context,
     client: &crate::api::Client,
     path: &str,
-    params: Map<String, Value>,
+    mut params: Map<String, Value>,
 ) -> Result<()> {
     let format = match ctx.global.format {
         FormatChoice::Auto if ctx.global.output.is_none() => Format::Ndjson,
         _ => ctx.format(),
     };
+    // Paging is the pager's: from page 1, at the size asked for (else the server's default).
+    params.remove("page");
+    let page_size = params
+        .remove("page_size")
+        .and_then(|v| match v {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+        .and_then(|n| u32::try_from(n).ok());
+    let pages = client.pages::<Value>(path, to_query(&params), page_size);
+    futures_util::pin_mut!(pages);
     let mut writer: Option<crate::output::RecordWriter> = None;
-    let mut page = params.get("page").and_then(Value::as_u64).unwrap_or(1);
-    loop {
-        let query = to_query(&params).set("page", page);
-        let data: Value = client
-            .get(path, &query)
-            .await
-            .map_err(|e: ApiError| anyhow::Error::new(e))?;
-        let items = data
-            .get("list")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let total_page = data
-            .get("page_info")
-            .and_then(|p| p.get("total_page"))
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        for item in &items {
+    while let Some(page) = pages.try_next().await? {
+        for item in page.list {
             let record = match item {
-                Value::Object(map) => map.clone(),
-                other => Map::from_iter([("value".to_string(), other.clone())]),
+                Value::Object(map) => map,
+                other => Map::from_iter([("value".to_string(), other)]),
             };
             if writer.is_none() {
                 let columns = match format {
@@ -237,10 +222,6 @@ async fn paginate(
         if let Some(w) = writer.as_mut() {
             w.flush()?;
         }
-        if items.is_empty() || page >= total_page {
-            break;
-        }
-        page += 1;
     }
     match writer {
         Some(w) => {
@@ -266,6 +247,21 @@ mod tests {
         assert!(check_path("/bc/get").is_err());
         assert!(check_path("https://business-api.tiktok.com/open_api/v1.3/bc/get/").is_err());
         assert!(check_path("/bc/get/?page=2").is_err());
+        for hostile in [
+            "/\\/127.0.0.2:9/steal/",
+            "//127.0.0.2:9/steal/",
+            "/bc/../../steal/",
+            "/bc/%2e%2e/get/",
+            "/bc/get/#x/",
+            "/a@b/",
+            "/ /",
+        ] {
+            assert!(check_path(hostile).is_err(), "{hostile}");
+        }
+        assert_eq!(
+            check_path("/tt_user/oauth2/token/").unwrap(),
+            "/tt_user/oauth2/token/"
+        );
     }
 
     #[test]

@@ -148,6 +148,7 @@ impl Context {
         options.timeout = Duration::from_secs(self.global.timeout);
         options.retry = RetryPolicy {
             max_retries: self.global.max_retries,
+            retry_for: Duration::from_secs(self.global.retry_for),
             base_delay: Duration::from_millis(self.global.retry_base_ms),
             ..RetryPolicy::default()
         };

@@ -4,11 +4,11 @@
 use std::io::Write;
 
 use anyhow::Result;
-use reqwest::Method;
 
 use super::context::{Context, TokenSource};
 use super::errors::CliError;
-use crate::api::{Auth, Query, Replay};
+use crate::api::http::Headers;
+use crate::api::{Query, Request};
 use crate::auth::token::app_secret_key;
 use crate::config::{ConfigFile, Environment, TokenStoreKind};
 
@@ -167,15 +167,12 @@ pub async fn run(ctx: &Context) -> Result<()> {
 
     if let (Ok(t), true) = (&token, client) {
         let client = ctx.client(Some(t.token.clone()))?;
+        let no_parameters = Query::new();
         let live = client
-            .call(
-                Method::GET,
+            .call(&Request::get(
                 crate::api::user::USER_INFO_PATH,
-                Some(&Query::new()),
-                None,
-                Auth::Token,
-                Replay::Safe,
-            )
+                &no_parameters,
+            ))
             .await;
         match live {
             Ok(response) => {
@@ -274,10 +271,9 @@ pub async fn run(ctx: &Context) -> Result<()> {
 
 /// The local clock against the server's `Date` header (TikTok signs nothing with time, but a
 /// wrong clock breaks "yesterday" and "today").
-fn clock(r: &mut Report, headers: &reqwest::header::HeaderMap) {
+fn clock(r: &mut Report, headers: &Headers) {
     let server = headers
-        .get(reqwest::header::DATE)
-        .and_then(|v| v.to_str().ok())
+        .get("date")
         .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok());
     match server {
         Some(server) => {

@@ -100,15 +100,27 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Retries after a failed attempt (rate limits, 5xx, network).
+    /// Retries of one request after a transient failure (rate limits, 5xx, network, an
+    /// answer cut short), at most.
     #[arg(
         long,
         global = true,
         env = "TIKTOK_ADS_MAX_RETRIES",
-        default_value_t = 4,
+        default_value_t = 10,
         value_name = "N"
     )]
     pub max_retries: u32,
+
+    /// Keep retrying one request for at most this many seconds (waits grow from 0.5-1 s to
+    /// 15-30 s; a server's Retry-After is honoured).
+    #[arg(
+        long,
+        global = true,
+        env = "TIKTOK_ADS_RETRY_FOR",
+        default_value_t = 120,
+        value_name = "SECS"
+    )]
+    pub retry_for: u64,
 
     /// Per-request timeout in seconds.
     #[arg(long, global = true, env = "TIKTOK_ADS_TIMEOUT", default_value_t = 60,

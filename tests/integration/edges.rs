@@ -66,3 +66,526 @@ async fn numbers_above_2_to_the_64_keep_every_digit() {
          1812345678901234,2025-01-01 00:00:00,123456789012345678901234567890,18446744073709551617,59140\n"
     );
 }
+
+// ---- the token goes to TikTok and nowhere else ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_off_the_api_host_is_not_followed() {
+    let env = TestEnv::logged_in().await;
+    let recorder = Recorder::start();
+    for (endpoint, status) in [("/campaign/get/", 302), ("/oauth2/advertiser/get/", 307)] {
+        on_get(endpoint)
+            .respond_with(
+                wiremock::ResponseTemplate::new(status)
+                    .insert_header("Location", format!("{}/steal/", recorder.url)),
+            )
+            .mount(&env.server)
+            .await;
+    }
+    let out = env
+        .cmd()
+        .args(["--advertiser", ADV_US, "campaign", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("not followed"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = env
+        .cmd()
+        .env("TIKTOK_APP_ID", APP_ID)
+        .env("TIKTOK_APP_SECRET", APP_SECRET)
+        .args(["advertiser", "list"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(!stderr_of(&out).contains(APP_SECRET), "{}", stderr_of(&out));
+    assert!(recorder.received().is_empty(), "{:?}", recorder.received());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_within_the_host_is_followed_without_a_referer() {
+    let env = TestEnv::logged_in().await;
+    on_get("/campaign/get/")
+        .respond_with(wiremock::ResponseTemplate::new(302).insert_header(
+            "Location",
+            format!("{}/open_api/v1.3/ad/get/?moved=1", env.server.uri()),
+        ))
+        .mount(&env.server)
+        .await;
+    on_get("/ad/get/")
+        .respond_with(page_of(vec![], 1, 1000, 0))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args(["--advertiser", ADV_US, "campaign", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let moved = env.requests_to("/ad/get/").await;
+    assert_eq!(moved.len(), 1);
+    assert!(moved[0].headers.get("referer").is_none());
+    assert!(moved[0].headers.get("access-token").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_paths_cannot_reach_another_host() {
+    let env = TestEnv::logged_in().await;
+    let recorder = Recorder::start();
+    let port = recorder.url.rsplit(':').next().unwrap().to_string();
+    for path in [
+        format!("/\\/127.0.0.2:{port}/steal/"),
+        format!("//127.0.0.2:{port}/steal/"),
+        "/../../steal/".to_string(),
+        format!("/%2f%2f127.0.0.2:{port}/steal/"),
+        format!("/@127.0.0.2:{port}/steal/"),
+    ] {
+        let out = env.cmd().args(["api", "GET", &path]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr_of(&out));
+    }
+    assert!(recorder.received().is_empty(), "{:?}", recorder.received());
+    assert_eq!(
+        env.server.received_requests().await.unwrap().len(),
+        1,
+        "only the login check"
+    );
+}
+
+// ---- paging that trusts the server too much ----
+
+fn report_row(campaign: &str) -> serde_json::Value {
+    serde_json::json!({"dimensions": {"campaign_id": campaign, "stat_time_day": "2025-01-01 00:00:00"},
+                       "metrics": {"spend": "1.00"}})
+}
+
+fn report_page(
+    list: Vec<serde_json::Value>,
+    page: u64,
+    total_number: u64,
+    total_page: u64,
+) -> wiremock::ResponseTemplate {
+    ok(serde_json::json!({"list": list, "page_info": {
+        "page": page, "page_size": 2, "total_number": total_number, "total_page": total_page}}))
+}
+
+const ONE_DAY: [&str; 8] = [
+    "--start",
+    "2025-01-01",
+    "--end",
+    "2025-01-01",
+    "--metrics",
+    "spend",
+    "--page-size",
+    "2",
+];
+
+fn report_to_file(env: &TestEnv) -> std::process::Output {
+    let mut args = vec!["-o", "out.csv"];
+    args.extend(ONE_DAY);
+    report(env, &args)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_billion_empty_pages_end_at_the_first_one() {
+    let env = TestEnv::with_account().await;
+    let lie = 1_000_000_000u64;
+    on_get("/report/integrated/get/")
+        .and(wiremock::matchers::query_param("page", "1"))
+        .respond_with(report_page(
+            vec![report_row("1"), report_row("2")],
+            1,
+            lie,
+            lie,
+        ))
+        .mount(&env.server)
+        .await;
+    for page in 2..200u64 {
+        on_get("/report/integrated/get/")
+            .and(wiremock::matchers::query_param("page", page.to_string()))
+            .respond_with(report_page(vec![], page, lie, lie))
+            .mount(&env.server)
+            .await;
+    }
+    let out = report_to_file(&env);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("announced 1000000000 rows but sent 2"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!env.work_dir().join("out.csv").exists());
+    let asked = env.requests_to("/report/integrated/get/").await.len();
+    assert!(
+        asked <= 6,
+        "{asked} requests: paging went on after an empty page"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_page_number_or_a_repeated_page_fails_after_retries() {
+    for (second, why) in [
+        (
+            report_page(vec![report_row("3"), report_row("4")], 1, 4, 2),
+            "page 2 was asked for and page 1 came back",
+        ),
+        (
+            report_page(vec![report_row("1"), report_row("2")], 2, 4, 2),
+            "page 2 repeats page 1",
+        ),
+        (ok(serde_json::Value::Null), "without data"),
+        (
+            ok(
+                serde_json::json!({"page_info": {"page": 2, "page_size": 2, "total_number": 4, "total_page": 2}}),
+            ),
+            "no list",
+        ),
+    ] {
+        let env = TestEnv::with_account().await;
+        on_get("/report/integrated/get/")
+            .and(wiremock::matchers::query_param("page", "1"))
+            .respond_with(report_page(vec![report_row("1"), report_row("2")], 1, 4, 2))
+            .mount(&env.server)
+            .await;
+        on_get("/report/integrated/get/")
+            .and(wiremock::matchers::query_param("page", "2"))
+            .respond_with(second)
+            .mount(&env.server)
+            .await;
+        let out = report_to_file(&env);
+        assert_eq!(out.status.code(), Some(5), "{why}: {}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains(why)
+                || why == "without data" && stderr_of(&out).contains("data: null"),
+            "{why}: {}",
+            stderr_of(&out)
+        );
+        assert!(!env.work_dir().join("out.csv").exists(), "{why}");
+        let second_asks = env
+            .requests_to("/report/integrated/get/")
+            .await
+            .iter()
+            .filter(|r| query(r, "page").as_deref() == Some("2"))
+            .count();
+        assert!(second_asks > 1, "{why}: the bad page is asked for again");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_list_without_data_is_not_an_empty_report() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(
+            r#"{"code":0,"message":"OK","request_id":"r"}"#,
+            "application/json",
+        ))
+        .mount(&env.server)
+        .await;
+    let out = report_to_file(&env);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(!env.work_dir().join("out.csv").exists());
+    // Entity lists too.
+    on_get("/campaign/get/")
+        .respond_with(ok(serde_json::Value::Null))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args(["--advertiser", ADV_US, "campaign", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entity_lists_check_their_pages_too() {
+    let env = TestEnv::logged_in().await;
+    let campaign = |id: &str| serde_json::json!({"campaign_id": id, "campaign_name": "c"});
+    on_get("/campaign/get/")
+        .and(wiremock::matchers::query_param("page", "1"))
+        .respond_with(page_of(vec![campaign("1"), campaign("2")], 1, 2, 6))
+        .mount(&env.server)
+        .await;
+    on_get("/campaign/get/")
+        .and(wiremock::matchers::query_param("page", "2"))
+        .respond_with(page_of(vec![campaign("1"), campaign("2")], 1, 2, 6))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "-o",
+            "c.csv",
+            "campaign",
+            "list",
+            "--page-size",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("page 2 was asked for and page 1 came back"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!env.work_dir().join("c.csv").exists());
+}
+
+// ---- retries that outlast real outages ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_ten_503s_and_cut_bodies_is_outlasted() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(wiremock::ResponseTemplate::new(503).set_body_string("upstream busy"))
+        .up_to_n_times(6)
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(
+            r#"{"code":0,"message":"OK","request_id":"r","data":{"list":[{"dimensions":{"campaign_id":"1","#,
+            "application/json",
+        ))
+        .up_to_n_times(4)
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .respond_with(report_page(vec![report_row("1")], 1, 1, 1))
+        .mount(&env.server)
+        .await;
+    let out = report(&env, &ONE_DAY);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out),
+        "campaign_id,stat_time_day,spend\n1,2025-01-01 00:00:00,1.00\n"
+    );
+    assert_eq!(env.requests_to("/report/integrated/get/").await.len(), 11);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_stays_cut_exits_5_not_1() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(
+            r#"{"code":0,"message":"OK","request_id":"r","data":{"list":[{"dimens"#,
+            "application/json",
+        ))
+        .mount(&env.server)
+        .await;
+    let out = report_to_file(&env);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("cut short"), "{}", stderr_of(&out));
+    assert!(!env.work_dir().join("out.csv").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_stop_when_the_time_budget_is_spent() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(wiremock::ResponseTemplate::new(503).insert_header("Retry-After", "1"))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args(["--retry-for", "2", "--advertiser", ADV_US, "report", "run"])
+        .args(ONE_DAY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    let asked = env.requests_to("/report/integrated/get/").await.len();
+    assert!(
+        (2..=3).contains(&asked),
+        "{asked} attempts within a 2 s budget of 1 s waits"
+    );
+}
+
+// ---- async downloads proven whole ----
+
+const TASK: &str = "7467012345678901234";
+
+fn csv_fixture() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/report_task_download_csv_string.csv"),
+    )
+    .unwrap()
+}
+
+/// A task that is created and done at once, and a synchronous endpoint whose count is the
+/// fixture's four rows.
+async fn mount_finished_task(env: &TestEnv) {
+    on_post("/report/task/create/")
+        .respond_with(fixture_response("report_task_create.json"))
+        .mount(&env.server)
+        .await;
+    on_get("/report/task/check/")
+        .respond_with(fixture_response("report_task_check_success.json"))
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .respond_with(fixture_response("report_integrated_get.json"))
+        .mount(&env.server)
+        .await;
+}
+
+const ASYNC_JAN: [&str; 9] = [
+    "--start",
+    "2025-01-01",
+    "--end",
+    "2025-01-02",
+    "--metrics",
+    "campaign_name,spend,impressions,clicks",
+    "--async",
+    "--poll-ms",
+    "5",
+];
+
+fn run_async_to_file(env: &TestEnv) -> std::process::Output {
+    let mut args = vec!["-o", "jan.csv"];
+    args.extend(ASYNC_JAN);
+    report(env, &args)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_cut_in_its_last_field_is_retried_then_refused() {
+    let env = TestEnv::with_account().await;
+    mount_finished_task(&env).await;
+    let whole = csv_fixture();
+    // 841 cut to 84, with a Content-Length that agrees: only the content can tell.
+    let cut = whole.trim_end().strip_suffix('1').unwrap().to_string();
+    on_get("/report/task/download/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(cut, "text/csv"))
+        .mount(&env.server)
+        .await;
+    let out = run_async_to_file(&env);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("cut short"), "{}", stderr_of(&out));
+    assert!(!env.work_dir().join("jan.csv").exists());
+    assert_eq!(env.requests_to("/report/task/download/").await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_missing_whole_rows_is_caught_by_tiktoks_count() {
+    let env = TestEnv::with_account().await;
+    mount_finished_task(&env).await;
+    let whole = csv_fixture();
+    let three_rows: String = whole.lines().take(4).map(|l| format!("{l}\n")).collect();
+    on_get("/report/task/download/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(three_rows, "text/csv"))
+        .mount(&env.server)
+        .await;
+    let out = run_async_to_file(&env);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("holds 3 rows where TikTok counts 4"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!env.work_dir().join("jan.csv").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_cut_once_is_fetched_again_and_comes_out_whole() {
+    let env = TestEnv::with_account().await;
+    mount_finished_task(&env).await;
+    let whole = csv_fixture();
+    let cut = whole[..whole.len() / 2].to_string();
+    on_get("/report/task/download/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(cut, "text/csv"))
+        .up_to_n_times(1)
+        .mount(&env.server)
+        .await;
+    on_get("/report/task/download/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(whole.clone(), "text/csv"))
+        .mount(&env.server)
+        .await;
+    let out = run_async_to_file(&env);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let written = std::fs::read_to_string(env.work_dir().join("jan.csv")).unwrap();
+    assert_eq!(written.lines().count(), 5);
+    assert!(written.contains("187.05,58102,841"), "{written}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn task_download_proves_the_file_before_writing_it() {
+    let env = TestEnv::with_account().await;
+    mount_finished_task(&env).await;
+    let whole = csv_fixture();
+    let three_rows: String = whole.lines().take(4).map(|l| format!("{l}\n")).collect();
+    on_get("/report/task/download/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(three_rows, "text/csv"))
+        .mount(&env.server)
+        .await;
+    let created = env
+        .cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "report",
+            "task",
+            "create",
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-01-02",
+            "--metrics",
+            "campaign_name,spend,impressions,clicks",
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", stderr_of(&created));
+    let out = env
+        .cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "-o",
+            "task.csv",
+            "report",
+            "task",
+            "download",
+            TASK,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("where TikTok counts 4"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!env.work_dir().join("task.csv").exists());
+    // Straight to stdout, nothing of it is printed either.
+    let out = env
+        .cmd()
+        .args(["--advertiser", ADV_US, "report", "task", "download", TASK])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stdout_of(&out).is_empty(), "{}", stdout_of(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_url_that_cannot_be_reached_exits_5() {
+    let env = TestEnv::with_account().await;
+    mount_finished_task(&env).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    on_get("/report/task/download/")
+        .respond_with(ok(
+            serde_json::json!({"output_format": "CSV_DOWNLOAD", "file_name": "jan.csv",
+            "download_url": format!("http://{closed}/report.csv?sign=x")}),
+        ))
+        .mount(&env.server)
+        .await;
+    let out = run_async_to_file(&env);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(!env.work_dir().join("jan.csv").exists());
+}

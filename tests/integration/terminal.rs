@@ -87,7 +87,7 @@ async fn a_report_shows_progress_on_a_terminal_only() {
         on_get("/report/integrated/get/")
             .and(query_param("page", page.to_string()))
             .respond_with(
-                ok(json!({"list": [{"dimensions": {"campaign_id": "1", "stat_time_day": "2025-01-01 00:00:00"},
+                ok(json!({"list": [{"dimensions": {"campaign_id": page.to_string(), "stat_time_day": "2025-01-01 00:00:00"},
                                     "metrics": {"spend": "1"}}],
                           "page_info": {"page": page, "page_size": 1, "total_number": 2, "total_page": 2}}))
                 .set_delay(Duration::from_millis(if page == 2 { 600 } else { 0 })),

@@ -4,6 +4,7 @@ pub mod args;
 pub mod plan;
 pub mod run;
 pub mod task;
+pub mod task_record;
 
 use std::collections::BTreeMap;
 use std::io::Write;

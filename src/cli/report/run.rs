@@ -9,10 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use futures_util::future;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::Semaphore;
 
 use super::plan::{self, Account, Plan};
+use crate::api::paging::{Next, PageCheck};
 use crate::api::report::{ReportSpec, Window};
 use crate::api::report_page::{Columns, ReportPage};
 use crate::api::{ApiError, Client};
@@ -53,16 +55,29 @@ struct Fetcher {
     advertisers: Arc<Vec<String>>,
     permits: Arc<Semaphore>,
     failed: Arc<Mutex<HashSet<usize>>>,
+    /// One page check per unit: pages are claimed there as they are decoded (on worker
+    /// threads) and counted there in order.
+    checks: Arc<Vec<Mutex<PageCheck>>>,
 }
 
 type Fetched = (usize, u64, Result<ReportPage, ApiError>);
+
+/// A spawned page fetch that is cancelled when nobody waits for it any more (paging stopped
+/// early: an empty or short page, a failed advertiser, an interrupted run).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 impl Fetcher {
     /// Starts fetching page `page` of unit `unit` on a worker thread (so pages decode in
     /// parallel) and resolves to it.
     fn fetch(&self, unit: usize, page: u64) -> impl Future<Output = Fetched> + Send + use<> {
         let this = self.clone();
-        let handle = tokio::spawn(async move {
+        let mut task = AbortOnDrop(tokio::spawn(async move {
             let _permit = this.permits.acquire_owned().await;
             let u = &this.units[unit];
             if this.failed.lock().is_ok_and(|f| f.contains(&u.advertiser)) {
@@ -71,11 +86,18 @@ impl Fetcher {
             }
             let advertiser = &this.advertisers[u.advertiser];
             this.client
-                .report_page(&this.spec, &this.columns, advertiser, u.window, page)
+                .report_page(
+                    &this.spec,
+                    &this.columns,
+                    advertiser,
+                    u.window,
+                    page,
+                    &this.checks[unit],
+                )
                 .await
-        });
+        }));
         async move {
-            let result = handle.await.unwrap_or_else(|e| {
+            let result = (&mut task.0).await.unwrap_or_else(|e| {
                 Err(ApiError::Decode {
                     endpoint: crate::api::report::INTEGRATED_PATH.into(),
                     detail: format!("page task failed: {e}"),
@@ -85,7 +107,20 @@ impl Fetcher {
         }
     }
 
-    /// Every page of every unit, in unit then page order.
+    /// Counts a page of a unit (in page order) and says whether to ask for the next.
+    fn record(&self, unit: usize, page: u64, fetched: &ReportPage) -> Next {
+        let mut check = self.checks[unit].lock().unwrap_or_else(|p| p.into_inner());
+        check.record(
+            page,
+            &fetched.page_info,
+            fetched.rows(),
+            u64::from(self.spec.page_size),
+        )
+    }
+
+    /// Every page of every unit, in unit then page order. A unit's pages stop at the first
+    /// empty or short page, once its announced rows have come, or at its last page — whatever
+    /// `total_page` claims.
     fn pages(&self, concurrency: usize) -> BoxStream<'static, Fetched> {
         let first_pages = {
             let this = self.clone();
@@ -96,15 +131,34 @@ impl Fetcher {
         let this = self.clone();
         first_pages
             .flat_map(move |(unit, page, result)| {
-                let more = match &result {
-                    Ok(first) => first.page_info.total_page.max(1),
-                    Err(_) => 1,
+                let (next, last) = match &result {
+                    Ok(first) => (
+                        this.record(unit, page, first),
+                        PageCheck::last_page(&first.page_info, u64::from(this.spec.page_size)),
+                    ),
+                    Err(_) => (Next::Done, 1),
                 };
-                let this = this.clone();
-                let rest = stream::iter(2..=more)
-                    .map(move |p| this.fetch(unit, p))
-                    .buffered(concurrency);
-                stream::once(async move { (unit, page, result) }).chain(rest)
+                let rest = if next == Next::More {
+                    let fetcher = this.clone();
+                    let counter = this.clone();
+                    stream::iter(2..=last)
+                        .map(move |p| fetcher.fetch(unit, p))
+                        .buffered(concurrency)
+                        .scan(false, move |done, item: Fetched| {
+                            if *done {
+                                return future::ready(None);
+                            }
+                            *done = match &item.2 {
+                                Ok(page) => counter.record(unit, item.1, page) == Next::Done,
+                                Err(_) => true,
+                            };
+                            future::ready(Some(item))
+                        })
+                        .boxed()
+                } else {
+                    stream::empty().boxed()
+                };
+                stream::once(future::ready((unit, page, result))).chain(rest)
             })
             .boxed()
     }
@@ -156,13 +210,6 @@ impl AccountSpool {
     }
 }
 
-/// Rows expected and received for the unit being written.
-struct UnitCount {
-    unit: usize,
-    expected: u64,
-    received: u64,
-}
-
 pub async fn run(
     ctx: &Context,
     plan: &Plan,
@@ -203,6 +250,7 @@ pub async fn run(
     let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
     let mut writer = ctx.record_writer(columns)?;
 
+    let units_len = units.len();
     let fetcher = Fetcher {
         client: client.clone(),
         spec: Arc::new(plan.spec.clone()),
@@ -211,11 +259,12 @@ pub async fn run(
         advertisers: Arc::new(advertisers.clone()),
         permits: Arc::new(Semaphore::new(options.concurrency)),
         failed: Arc::new(Mutex::new(HashSet::new())),
+        checks: Arc::new((0..units_len).map(|_| Mutex::default()).collect()),
     };
     let progress = Progress::new(ctx, fetcher.units.len());
     let mut spool = (advertisers.len() > 1).then_some(AccountSpool { current: None });
     let mut pages = fetcher.pages(options.concurrency);
-    let mut count: Option<UnitCount> = None;
+    let mut current: Option<usize> = None;
     let mut rows_written = 0u64;
     let fail = |failures: &mut Vec<Failure>, unit: &Unit, error: anyhow::Error| {
         if let Ok(mut failed) = fetcher.failed.lock() {
@@ -232,12 +281,13 @@ pub async fn run(
 
     while let Some((unit_index, _page, result)) = pages.next().await {
         let unit = &fetcher.units[unit_index];
-        if count.as_ref().is_some_and(|c| c.unit != unit_index)
-            && let Some(done) = count.take()
+        if current.is_some_and(|c| c != unit_index)
+            && let Some(done) = current.take()
         {
-            finish_unit(&fetcher, &done, &mut failures, &fail, &is_failed);
+            finish_unit(&fetcher, done, &mut failures, &fail, &is_failed);
             progress.unit_done();
         }
+        current = Some(unit_index);
         if is_failed(unit.advertiser) {
             continue;
         }
@@ -248,11 +298,6 @@ pub async fn run(
                 continue;
             }
         };
-        let state = count.get_or_insert(UnitCount {
-            unit: unit_index,
-            expected: page.page_info.total_number,
-            received: 0,
-        });
         if let Some(header) = &page.truncated {
             let error = CliError::Partial(format!(
                 "TikTok truncated this report (X-Tt-Ads-Throttle: {header}): accounts with 20,000+ ads \
@@ -281,13 +326,12 @@ pub async fn run(
                 None => writer.write_cells(cells)?,
             }
         }
-        state.received += page.rows() as u64;
         rows_written += page.rows() as u64;
         writer.flush()?;
         progress.page(rows_written, &client);
     }
-    if let Some(done) = count.take() {
-        finish_unit(&fetcher, &done, &mut failures, &fail, &is_failed);
+    if let Some(done) = current.take() {
+        finish_unit(&fetcher, done, &mut failures, &fail, &is_failed);
         progress.unit_done();
     }
     if let Some(spool) = spool.as_mut() {
@@ -300,20 +344,26 @@ pub async fn run(
 /// A unit whose rows do not add up to what TikTok announced fails its advertiser.
 fn finish_unit(
     fetcher: &Fetcher,
-    count: &UnitCount,
+    unit_index: usize,
     failures: &mut Vec<Failure>,
     fail: &impl Fn(&mut Vec<Failure>, &Unit, anyhow::Error),
     is_failed: &impl Fn(usize) -> bool,
 ) {
-    let unit = &fetcher.units[count.unit];
-    if is_failed(unit.advertiser) || count.received == count.expected {
+    let unit = &fetcher.units[unit_index];
+    if is_failed(unit.advertiser) {
         return;
     }
-    let error = CliError::Partial(format!(
-        "TikTok announced {} rows but sent {}: the data is incomplete",
-        count.expected, count.received
-    ));
-    fail(failures, unit, error.into());
+    let outcome = fetcher.checks[unit_index]
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .finish();
+    if let Err(shortfall) = outcome {
+        let error = CliError::Partial(format!(
+            "TikTok announced {} rows but sent {}: the data is incomplete",
+            shortfall.announced, shortfall.received
+        ));
+        fail(failures, unit, error.into());
+    }
 }
 
 /// Commits or discards the output and turns failures into the right exit.

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 
 use super::args::ReportArgs;
 use super::plan::{self, Account, Plan};
-use crate::api::report::{TaskDownload, Window};
+use crate::api::report::{TaskRecord, Window};
 use crate::api::{ApiError, Client};
 use crate::cli::context::Context;
 use crate::cli::errors::{CliError, usage};
@@ -76,6 +76,17 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let window = task_window(ctx, &plan, advertiser, &accounts)?;
     let (client, _) = ctx.authed_client().await?;
     let task_id = create_task(&client, &plan, advertiser, window).await?;
+    let record = TaskRecord {
+        advertiser_id: advertiser.clone(),
+        spec: plan.spec.clone(),
+        window,
+    };
+    if let Err(e) = super::task_record::save(&task_id, &record) {
+        ctx.notice(&format!(
+            "note: could not remember task {task_id} ({e:#}): its download will be checked as CSV \
+             but not against TikTok's row count"
+        ));
+    }
     let mut out = ctx.destination()?;
     writeln!(out, "{task_id}")?;
     out.commit()
@@ -159,23 +170,43 @@ fn check_final(task_id: &str, status: &str, message: &str) -> Result<()> {
     }
 }
 
+/// `report task download`: the CSV exactly as TikTok made it, but only once it is proven
+/// whole (strict CSV, and TikTok's row count when this machine created the task).
 async fn download(ctx: &Context, args: TaskArgs) -> Result<()> {
     let advertiser = advertiser(ctx)?;
     let (client, _) = ctx.authed_client().await?;
+    let expected = match super::task_record::load(&args.task_id) {
+        Some(record) if record.advertiser_id == advertiser => {
+            client
+                .report_row_count(&record.spec, &advertiser, record.window)
+                .await?
+        }
+        _ => {
+            ctx.notice(&format!(
+                "note: task {} was not created on this machine: its download is checked as CSV, \
+                 not against TikTok's row count",
+                args.task_id
+            ));
+            None
+        }
+    };
+    let mut spool = tempfile::tempfile().context("creating a temporary file")?;
+    fetch_csv(&client, &advertiser, &args.task_id, expected, &mut spool).await?;
     let mut out = ctx.destination()?;
-    fetch_csv(&client, &advertiser, &args.task_id, &mut out).await?;
+    std::io::copy(&mut spool, &mut out).context("writing the report")?;
     out.commit()
 }
 
-/// Streams a finished task's CSV into `out`, from the body or from the download URL.
+/// A finished task's CSV into `spool`, proven whole (rewound, ready to read).
 async fn fetch_csv(
     client: &Client,
     advertiser: &str,
     task_id: &str,
-    out: &mut impl Write,
+    expected: Option<u64>,
+    spool: &mut std::fs::File,
 ) -> Result<()> {
-    let download = client
-        .download_report_task(advertiser, task_id)
+    client
+        .fetch_task_csv(advertiser, task_id, expected, spool)
         .await
         .map_err(|e| {
             let not_ready = e.code() == Some(40201);
@@ -188,33 +219,6 @@ async fn fetch_csv(
                 error
             }
         })?;
-    let mut stream = match download {
-        TaskDownload::Csv(stream) => stream,
-        TaskDownload::Url { url, file_name } => {
-            let parsed = crate::config::parse_base_url(url.split('?').next().unwrap_or(&url))
-                .map_err(|e| {
-                    anyhow::anyhow!("the download URL of {file_name} is not usable: {e}")
-                })?;
-            tracing::debug!("GET {} (pre-signed download of {file_name})", parsed.path());
-            // The URL is pre-signed: no token goes with it.
-            let response = client
-                .http()
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("downloading {file_name}: {}", e.without_url()))?;
-            if !response.status().is_success() {
-                return Err(anyhow::anyhow!(
-                    "downloading {file_name}: HTTP {} (download URLs are valid for an hour: run the download again)",
-                    response.status()
-                ));
-            }
-            crate::api::client::FileStream::new(response, "download URL")
-        }
-    };
-    while let Some(chunk) = stream.next_chunk().await? {
-        out.write_all(&chunk).context("writing the report")?;
-    }
     Ok(())
 }
 
@@ -246,7 +250,7 @@ pub async fn run_async(
     options: &AsyncOptions,
 ) -> Result<()> {
     let (client, _) = ctx.authed_client().await?;
-    let mut tasks: Vec<(String, String, Vec<Window>)> = Vec::new();
+    let mut tasks: Vec<(String, String, Option<Window>, Vec<Window>)> = Vec::new();
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
     let mut created_any = false;
     for advertiser in &advertisers {
@@ -266,7 +270,7 @@ pub async fn run_async(
             match create_task(&client, plan, advertiser, window).await {
                 Ok(task_id) => {
                     tracing::info!("advertiser {advertiser}: report task {task_id} created");
-                    tasks.push((advertiser.clone(), task_id, partitions));
+                    tasks.push((advertiser.clone(), task_id, window, partitions));
                 }
                 Err(e) if advertisers.len() == 1 => return Err(e),
                 Err(e) => {
@@ -301,14 +305,13 @@ pub async fn run_async(
         }
         let result = async {
             let mut spools = Vec::with_capacity(own.len());
-            for (_, task_id, partitions) in own {
+            for (_, task_id, window, partitions) in own {
                 wait_for(ctx, &client, &advertiser, task_id, options, &spinner).await?;
+                let expected = client
+                    .report_row_count(&plan.spec, &advertiser, *window)
+                    .await?;
                 let mut spool = tempfile::tempfile().context("creating a temporary file")?;
-                {
-                    let mut buffered = std::io::BufWriter::new(&mut spool);
-                    fetch_csv(&client, &advertiser, task_id, &mut buffered).await?;
-                    buffered.flush()?;
-                }
+                fetch_csv(&client, &advertiser, task_id, expected, &mut spool).await?;
                 spools.push((spool, partitions));
             }
             let lead = plan::lead_cells(&prefix, &advertiser, accounts.get(&advertiser));
@@ -431,7 +434,7 @@ impl Copy<'_> {
         writer: &mut crate::output::RecordWriter,
     ) -> Result<()> {
         let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
+            .flexible(false)
             .from_reader(std::io::BufReader::new(csv_file));
         let headers = reader
             .headers()
