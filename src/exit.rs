@@ -24,6 +24,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 CliError::Usage(_) => USAGE,
                 CliError::NotLoggedIn { .. } | CliError::MissingAppCredentials(_) => AUTH,
                 CliError::Partial(_) => PARTIAL,
+                CliError::AccountFacts(_) => TRANSIENT,
                 CliError::TaskFailed(_) => API_REJECTED,
                 CliError::Interrupted => INTERRUPTED,
             };

@@ -26,6 +26,11 @@ pub enum CliError {
     #[error("{0}")]
     Partial(String),
 
+    /// What a command needs to know about an ad account (its time zone, its currency) could
+    /// not be learnt from TikTok.
+    #[error("{0}")]
+    AccountFacts(String),
+
     /// An asynchronous report task ended FAILED or CANCELED.
     #[error("{0}")]
     TaskFailed(String),

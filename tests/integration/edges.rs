@@ -589,3 +589,148 @@ async fn a_download_url_that_cannot_be_reached_exits_5() {
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
     assert!(!env.work_dir().join("jan.csv").exists());
 }
+
+// ---- the right day, or no answer ----
+
+fn info_list(accounts: Vec<serde_json::Value>) -> wiremock::ResponseTemplate {
+    ok(serde_json::json!({ "list": accounts }))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn relative_dates_without_the_accounts_time_zone_fail_and_ask_nothing() {
+    let env = TestEnv::logged_in().await;
+    on_get("/advertiser/info/")
+        .respond_with(fixture_response("error_system.json"))
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .respond_with(page_of(vec![], 1, 1000, 0))
+        .mount(&env.server)
+        .await;
+    for dates in [&["--yesterday"][..], &["--last", "7"]] {
+        let out = env
+            .cmd()
+            .args(["-q", "--advertiser", ADV_US, "-o", "y.csv", "report", "run"])
+            .args(dates)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(5), "{dates:?}: {}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains("time zones"),
+            "{}",
+            stderr_of(&out)
+        );
+        assert!(!env.work_dir().join("y.csv").exists());
+    }
+    assert!(env.requests_to("/report/integrated/get/").await.is_empty());
+    assert!(
+        env.requests_to("/advertiser/info/").await.len() > 2,
+        "the info call is retried"
+    );
+    // Explicit dates before yesterday are the same days in every zone: they go on.
+    let out = report(&env, &["--start", "2025-01-01", "--end", "2025-01-02"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn yesterday_is_the_accounts_yesterday_after_a_transient_info_failure() {
+    let env = TestEnv::logged_in().await;
+    on_get("/advertiser/info/")
+        .respond_with(wiremock::ResponseTemplate::new(502))
+        .up_to_n_times(2)
+        .mount(&env.server)
+        .await;
+    on_get("/advertiser/info/")
+        .respond_with(info_list(vec![serde_json::json!({
+            "advertiser_id": ADV_US, "currency": "JPY", "timezone": "Asia/Tokyo", "display_timezone": "Asia/Tokyo"})]))
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .respond_with(page_of(vec![], 1, 1000, 0))
+        .mount(&env.server)
+        .await;
+    let tokyo_yesterday = || {
+        (chrono::Utc::now() + chrono::Duration::hours(9) - chrono::Duration::days(1))
+            .date_naive()
+            .to_string()
+    };
+    let before = tokyo_yesterday();
+    let out = report(&env, &["--yesterday"]);
+    let after = tokyo_yesterday();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let asked = query(
+        &env.requests_to("/report/integrated/get/").await[0],
+        "start_date",
+    )
+    .unwrap();
+    assert!(
+        asked == before || asked == after,
+        "asked {asked}, Tokyo's yesterday is {before}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_account_info_never_writes_empty_currency_or_time_zone() {
+    let env = TestEnv::logged_in().await;
+    on_get("/advertiser/info/")
+        .respond_with(info_list(vec![
+            serde_json::json!({"advertiser_id": ADV_US, "currency": "USD", "timezone": "America/New_York"}),
+            serde_json::json!({"advertiser_id": ADV_EU, "timezone": "Europe/Berlin"}),
+        ]))
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .respond_with(report_page(vec![report_row("1")], 1, 1, 1))
+        .mount(&env.server)
+        .await;
+    let args = [
+        "report",
+        "run",
+        "--with-account-info",
+        "--start",
+        "2025-01-01",
+        "--end",
+        "2025-01-01",
+        "--metrics",
+        "spend",
+    ];
+    let out = env
+        .cmd()
+        .args(["--advertiser", ADV_EU])
+        .args(args)
+        .args(["-o", "eu.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("currency of advertiser"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!env.work_dir().join("eu.csv").exists());
+    let out = env
+        .cmd()
+        .args(["--advertiser", &format!("{ADV_US},{ADV_EU}")])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    let csv = stdout_of(&out);
+    assert!(
+        csv.contains(&format!("{ADV_US},USD,America/New_York,1,")),
+        "{csv}"
+    );
+    assert!(!csv.contains(ADV_EU), "{csv}");
+    for async_flags in [["--async", "--poll-ms"]] {
+        let out = env
+            .cmd()
+            .args(["--advertiser", ADV_EU])
+            .args(args)
+            .args(async_flags)
+            .arg("5")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    }
+    assert!(env.requests_to("/report/task/create/").await.is_empty());
+}

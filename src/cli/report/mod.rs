@@ -9,7 +9,7 @@ pub mod task_record;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 
 use self::args::ReportArgs;
@@ -67,11 +67,7 @@ pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
     }
     let advertisers =
         run::advertisers(ctx, args.report.all_advertisers, args.report.bc.as_deref()).await?;
-    let accounts = if matches!(plan.dates, Dates::Lifetime) && !args.with_account_info {
-        BTreeMap::new()
-    } else {
-        account_facts(ctx, &advertisers).await
-    };
+    let accounts = account_facts(ctx, &plan, &advertisers, args.with_account_info).await?;
     let many_accounts = args.report.all_advertisers || args.report.bc.is_some();
     if args.use_async {
         let options = task::AsyncOptions {
@@ -92,28 +88,31 @@ pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
     run::run(ctx, &plan, advertisers, &accounts, &options).await
 }
 
-/// Time zone and currency of each account (one call per 100 accounts). Without them dates are
-/// judged in UTC, which the notes say.
-async fn account_facts(ctx: &Context, advertisers: &[String]) -> BTreeMap<String, Account> {
-    let client = match ctx.authed_client().await {
-        Ok((client, _)) => client,
-        Err(_) => return BTreeMap::new(),
-    };
-    match client
+/// Time zone and currency of each account (one call per 100 accounts, retried like any
+/// call), when the dates or `--with-account-info` need them; a failure is the run's failure
+/// then, never a guess.
+async fn account_facts(
+    ctx: &Context,
+    plan: &Plan,
+    advertisers: &[String],
+    with_account_info: bool,
+) -> Result<BTreeMap<String, Account>> {
+    let needed = with_account_info || plan::needs_time_zone(plan, chrono::Utc::now().date_naive());
+    if !needed {
+        return Ok(BTreeMap::new());
+    }
+    let (client, _) = ctx.authed_client().await?;
+    let info = client
         .advertiser_info(
             advertisers,
             &["advertiser_id", "currency", "timezone", "display_timezone"],
         )
         .await
-    {
-        Ok(info) => plan::accounts_from_info(&info),
-        Err(e) => {
-            ctx.notice(&format!(
-                "note: could not read the accounts' time zones ({e}); dates are judged in UTC"
-            ));
-            BTreeMap::new()
-        }
-    }
+        .context(
+            "reading the accounts' time zones and currencies from /advertiser/info/ (relative \
+             dates are days in each account's own zone)",
+        )?;
+    Ok(plan::accounts_from_info(&info))
 }
 
 /// `--explain`: what would be asked, without asking.

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::args::{Breakdown, ReportArgs};
 use crate::api::report::{DAY, Filter, HOUR, PAGE_SIZE_MAX, ReportSpec, Window, split_windows};
-use crate::cli::errors::usage;
+use crate::cli::errors::{CliError, usage};
 
 pub const DEFAULT_METRICS: &[&str] = &[
     "spend",
@@ -231,32 +231,102 @@ pub fn parse_filter(text: &str) -> Result<Filter, String> {
     Ok(Filter::list(field, filter_type, &values))
 }
 
-/// Today in an account's time zone (IANA names, including TikTok's `Etc/GMT±N`).
-pub fn today_in(timezone: Option<&str>) -> (NaiveDate, Option<String>) {
-    match timezone.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok()) {
-        Some(tz) => (Utc::now().with_timezone(&tz).date_naive(), None),
-        None => (
-            Utc::now().date_naive(),
-            Some(format!(
-                "time zone {} unknown: dates are judged in UTC",
-                timezone.unwrap_or("(none)")
-            )),
-        ),
+/// Whether the dates asked for depend on the accounts' time zones: relative dates do, and so
+/// does a range that may reach today somewhere on Earth (its end would be clamped there).
+/// A range that ended before yesterday in UTC is the same range in every zone.
+pub fn needs_time_zone(plan: &Plan, utc_today: NaiveDate) -> bool {
+    match plan.dates {
+        Dates::Lifetime => false,
+        Dates::Yesterday | Dates::Last(_) => true,
+        Dates::Range(_, end) => end >= utc_today - Days::days(1),
     }
 }
 
-/// An account's windows judged in its own time zone (UTC when unknown).
-pub fn dates_for(plan: &Plan, account: Option<&Account>) -> Result<AccountDates, String> {
-    let (today, zone_note) = today_in(account.and_then(|a| a.timezone.as_deref()));
-    let mut dates = account_windows(plan, today)?;
-    // Without account facts at all the caller has said so once; here only an account whose
-    // own zone is unusable gets a note.
-    let zone_note =
-        zone_note.filter(|_| account.is_some() && !matches!(plan.dates, Dates::Lifetime));
-    if let Some(note) = zone_note {
-        dates.notes.insert(0, note);
+/// Today in a time zone as TikTok names it: an IANA name (`America/New_York`, `Etc/GMT-8`)
+/// or an offset (`UTC+08:00`, `GMT-5`, `+05:30`). `None` when the name means nothing.
+pub fn today_in(timezone: &str) -> Option<NaiveDate> {
+    let now = Utc::now();
+    if let Ok(tz) = timezone.trim().parse::<chrono_tz::Tz>() {
+        return Some(now.with_timezone(&tz).date_naive());
     }
-    Ok(dates)
+    utc_offset(timezone).map(|offset| now.with_timezone(&offset).date_naive())
+}
+
+/// `UTC+08:00`, `GMT-5`, `UTC`, `+05:30` as a fixed offset.
+fn utc_offset(name: &str) -> Option<chrono::FixedOffset> {
+    let name = name.trim();
+    let rest = name
+        .strip_prefix("UTC")
+        .or_else(|| name.strip_prefix("GMT"))
+        .unwrap_or(name);
+    if rest.is_empty() {
+        return chrono::FixedOffset::east_opt(0);
+    }
+    let (sign, digits) = match rest.as_bytes().first()? {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = match digits.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if digits.len() == 4 => digits.split_at(2),
+        None => (digits, "0"),
+    };
+    let hours: i32 = hours.parse().ok().filter(|h| (0..=14).contains(h))?;
+    let minutes: i32 = minutes.parse().ok().filter(|m| (0..60).contains(m))?;
+    chrono::FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+}
+
+/// An account's windows judged in its own time zone. When the dates depend on the zone and
+/// it is not known, this fails (a transient failure: TikTok did not say), rather than guess
+/// the day in UTC; dates that do not depend on it go on.
+pub fn dates_for(
+    plan: &Plan,
+    advertiser: &str,
+    account: Option<&Account>,
+    utc_today: NaiveDate,
+) -> anyhow::Result<AccountDates> {
+    let zone = account.and_then(|a| a.timezone.as_deref());
+    let today = match zone.and_then(today_in) {
+        Some(today) => today,
+        None if needs_time_zone(plan, utc_today) => {
+            let why = match zone {
+                Some(zone) => format!("TikTok names it {zone:?}, which is no time zone known here"),
+                None => "TikTok's /advertiser/info/ did not give it".to_string(),
+            };
+            return Err(CliError::AccountFacts(format!(
+                "the time zone of advertiser {advertiser} is unknown ({why}): --yesterday, --last and \
+                 a range reaching today are days in the account's own zone, so nothing was asked for \
+                 rather than the wrong days; try again, or give --start/--end dates before yesterday"
+            ))
+            .into());
+        }
+        None => utc_today,
+    };
+    account_windows(plan, today).map_err(usage)
+}
+
+/// The values of the prefix columns for one account; with `--with-account-info`, an account
+/// whose currency or time zone TikTok did not give fails rather than print empty cells.
+pub fn checked_lead_cells(
+    prefix: &[String],
+    advertiser: &str,
+    account: Option<&Account>,
+) -> anyhow::Result<Vec<Option<String>>> {
+    let cells = lead_cells(prefix, advertiser, account);
+    if let Some(missing) = prefix
+        .iter()
+        .zip(&cells)
+        .find(|(_, cell)| cell.is_none())
+        .map(|(column, _)| column)
+    {
+        return Err(CliError::AccountFacts(format!(
+            "the {missing} of advertiser {advertiser} is unknown (TikTok's /advertiser/info/ did not \
+             give it), so --with-account-info cannot fill its column: try again"
+        ))
+        .into());
+    }
+    Ok(cells)
 }
 
 /// The single range covering all windows (an async task has no span limit).
@@ -450,9 +520,39 @@ mod tests {
 
     #[test]
     fn time_zones_decide_today() {
-        let (_, note) = today_in(Some("Etc/GMT-1"));
-        assert!(note.is_none());
-        let (_, note) = today_in(Some("Mars/Olympus"));
-        assert!(note.is_some());
+        assert!(today_in("Etc/GMT-1").is_some());
+        assert!(today_in("Asia/Tokyo").is_some());
+        assert!(today_in("Mars/Olympus").is_none());
+        assert_eq!(
+            utc_offset("UTC+08:00"),
+            chrono::FixedOffset::east_opt(8 * 3600)
+        );
+        assert_eq!(utc_offset("GMT-5"), chrono::FixedOffset::west_opt(5 * 3600));
+        assert_eq!(
+            utc_offset("+0530"),
+            chrono::FixedOffset::east_opt(5 * 3600 + 1800)
+        );
+        assert_eq!(utc_offset("UTC"), chrono::FixedOffset::east_opt(0));
+        assert_eq!(utc_offset("UTC+15"), None);
+        assert_eq!(utc_offset("Tokyo"), None);
+    }
+
+    #[test]
+    fn only_dates_that_may_reach_today_need_the_zone() {
+        let today = date("2025-03-10");
+        assert!(needs_time_zone(&plan(Dates::Yesterday, DAY), today));
+        assert!(needs_time_zone(&plan(Dates::Last(7), DAY), today));
+        assert!(!needs_time_zone(&plan(Dates::Lifetime, DAY), today));
+        let range = |end| plan(Dates::Range(date("2025-01-01"), date(end)), DAY);
+        assert!(!needs_time_zone(&range("2025-03-08"), today));
+        assert!(needs_time_zone(&range("2025-03-09"), today));
+        let unknown = Account::default();
+        assert!(dates_for(&plan(Dates::Yesterday, DAY), "1", Some(&unknown), today).is_err());
+        assert!(dates_for(&range("2025-03-08"), "1", Some(&unknown), today).is_ok());
+        let tokyo = Account {
+            currency: None,
+            timezone: Some("Asia/Tokyo".into()),
+        };
+        assert!(dates_for(&plan(Dates::Yesterday, DAY), "1", Some(&tokyo), today).is_ok());
     }
 }

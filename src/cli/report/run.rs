@@ -220,8 +220,18 @@ pub async fn run(
     let (client, _) = ctx.authed_client().await?;
     let mut failures: Vec<Failure> = Vec::new();
     let mut units = Vec::new();
+    let prefix = plan::prefix_columns(
+        plan,
+        advertisers.len() > 1 || options.many_accounts,
+        options.with_account_info,
+    );
+    let utc_today = chrono::Utc::now().date_naive();
     for (index, advertiser) in advertisers.iter().enumerate() {
-        match plan::dates_for(plan, accounts.get(advertiser)) {
+        let account = accounts.get(advertiser);
+        let planned = plan::dates_for(plan, advertiser, account, utc_today).and_then(|dates| {
+            plan::checked_lead_cells(&prefix, advertiser, account).map(|_| dates)
+        });
+        match planned {
             Ok(dates) => {
                 for note in dates.notes {
                     ctx.notice(&format!("advertiser {advertiser}: {note}"));
@@ -231,22 +241,15 @@ pub async fn run(
                     window,
                 }));
             }
-            Err(problem) if advertisers.len() == 1 => {
-                return Err(crate::cli::errors::usage(problem));
-            }
-            Err(problem) => failures.push(Failure {
+            Err(error) if advertisers.len() == 1 => return Err(error),
+            Err(error) => failures.push(Failure {
                 advertiser: advertiser.clone(),
                 window: None,
-                error: anyhow::anyhow!(problem),
+                error,
             }),
         }
     }
 
-    let prefix = plan::prefix_columns(
-        plan,
-        advertisers.len() > 1 || options.many_accounts,
-        options.with_account_info,
-    );
     let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
     let mut writer = ctx.record_writer(columns)?;
 

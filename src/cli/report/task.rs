@@ -72,7 +72,7 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
             "report task create takes one --advertiser (use `report run --async` for several)",
         ));
     };
-    let accounts = super::account_facts(ctx, &advertisers).await;
+    let accounts = super::account_facts(ctx, &plan, &advertisers, false).await?;
     let window = task_window(ctx, &plan, advertiser, &accounts)?;
     let (client, _) = ctx.authed_client().await?;
     let task_id = create_task(&client, &plan, advertiser, window).await?;
@@ -110,7 +110,8 @@ fn announced_dates(
     advertiser: &str,
     accounts: &BTreeMap<String, Account>,
 ) -> Result<plan::AccountDates> {
-    let dates = plan::dates_for(plan, accounts.get(advertiser)).map_err(usage)?;
+    let utc_today = chrono::Utc::now().date_naive();
+    let dates = plan::dates_for(plan, advertiser, accounts.get(advertiser), utc_today)?;
     for note in &dates.notes {
         ctx.notice(&format!("advertiser {advertiser}: {note}"));
     }
@@ -250,11 +251,18 @@ pub async fn run_async(
     options: &AsyncOptions,
 ) -> Result<()> {
     let (client, _) = ctx.authed_client().await?;
+    let prefix = plan::prefix_columns(
+        plan,
+        advertisers.len() > 1 || options.many_accounts,
+        options.with_account_info,
+    );
     let mut tasks: Vec<(String, String, Option<Window>, Vec<Window>)> = Vec::new();
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
     let mut created_any = false;
     for advertiser in &advertisers {
-        let jobs = match async_jobs(ctx, plan, advertiser, accounts) {
+        let planned = plan::checked_lead_cells(&prefix, advertiser, accounts.get(advertiser))
+            .and_then(|_| async_jobs(ctx, plan, advertiser, accounts));
+        let jobs = match planned {
             Ok(jobs) => jobs,
             Err(e) if advertisers.len() == 1 => return Err(e),
             Err(e) => {
@@ -281,11 +289,6 @@ pub async fn run_async(
         }
     }
 
-    let prefix = plan::prefix_columns(
-        plan,
-        advertisers.len() > 1 || options.many_accounts,
-        options.with_account_info,
-    );
     let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
     let mut writer = ctx.record_writer(columns)?;
     let spinner = spinner(ctx);
