@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod env_file;
 pub mod exit;
 mod fsutil;
 pub mod logging;

@@ -1,7 +1,6 @@
 //! Diagnostics on stderr: warnings by default, every API call and retry with `-v`, errors only
-//! with `-q`. Secrets are masked on the way out.
-
-use std::io::IsTerminal;
+//! with `-q`. Secrets are masked on the way out, and no colour codes are written: a log line
+//! may carry a server's text, whose control characters are shown escaped.
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -15,12 +14,11 @@ pub fn init(verbose: u8, quiet: bool) {
         (false, 1) => LevelFilter::DEBUG,
         (false, _) => LevelFilter::TRACE,
     };
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(|| crate::redact::RedactingStderr)
         .with_target(false)
         .without_time()
-        .with_ansi(colour);
+        .with_ansi(false);
     let _ = tracing_subscriber::registry()
         .with(fmt)
         .with(Targets::new().with_target("tiktok_ads", level))

@@ -1,22 +1,29 @@
 //! Entry point: parse, run, map the outcome to an exit code. Nothing else.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 use tiktok_ads::cli::{self, Cli, errors::CliError};
-use tiktok_ads::{exit, logging};
+use tiktok_ads::{env_file, exit, logging};
 
 fn main() -> ExitCode {
     // rustls needs its crypto provider chosen once per process (ring: smaller, faster to build).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    // A `.env` in the working directory fills variables that are not already set.
-    let dotenv = dotenvy::from_path(".env");
+    // A `.env` in the working directory fills the tool's variables that are not already set,
+    // except those that would change where requests go.
+    let env_file = env_file::read(Path::new(".env"), |key| std::env::var_os(key).is_some());
+    for (key, value) in &env_file.apply {
+        // SAFETY: no other thread exists yet (the runtime is built below), so nothing can be
+        // reading the environment while it changes.
+        unsafe { std::env::set_var(key, value) };
+    }
     let cli = Cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
-    if let Err(e) = dotenv
-        && !e.not_found()
+    if let Some(notice) = env_file.notice()
+        && !cli.global.quiet
     {
-        tracing::warn!("ignoring .env: {e}");
+        eprintln!("{notice}");
     }
     // Worker threads decode report pages in parallel while the writer streams rows out.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));

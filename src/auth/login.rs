@@ -79,7 +79,8 @@ pub fn code_from_params(
             .get("error_description")
             .map(|d| format!("{error}: {d}"))
             .unwrap_or_else(|| error.clone());
-        return Err(LoginError::Denied(detail));
+        // The browser's callback is anyone's text: it is shown, never obeyed by the terminal.
+        return Err(LoginError::Denied(crate::api::error::clean(&detail)));
     }
     params
         .get("auth_code")

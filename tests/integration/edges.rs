@@ -731,3 +731,112 @@ async fn with_account_info_never_writes_empty_currency_or_time_zone() {
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
     assert!(env.requests_to("/report/task/create/").await.is_empty());
 }
+
+// ---- .env, redaction, server text ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dotenv_cannot_send_the_token_elsewhere() {
+    let env = TestEnv::logged_in().await;
+    let recorder = Recorder::start();
+    std::fs::write(
+        env.work_dir().join(".env"),
+        format!(
+            "TIKTOK_ADS_BASE_URL={}\nHTTPS_PROXY={}\nTIKTOK_APP_ID=7100000000000000009\n",
+            recorder.url, recorder.url
+        ),
+    )
+    .unwrap();
+    // The real environment's base URL wins anyway; without one, the .env's is still refused.
+    let out = env
+        .cmd()
+        .env_remove("TIKTOK_ADS_BASE_URL")
+        .args([
+            "--max-retries",
+            "0",
+            "--timeout",
+            "3",
+            "--format",
+            "json",
+            "auth",
+            "status",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("ignoring TIKTOK_ADS_BASE_URL, HTTPS_PROXY in ./.env"),
+        "{stderr}"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(stdout_of(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(status["api_host"], "https://business-api.tiktok.com/");
+    assert_eq!(
+        status["app_id"], "7100000000000000009",
+        "the .env's app ID applies"
+    );
+    assert!(recorder.received().is_empty(), "{:?}", recorder.received());
+    // From the real environment, the base URL works as documented.
+    let out = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", &recorder.url)
+        .args(["--max-retries", "0", "--timeout", "3", "auth", "status"])
+        .output()
+        .unwrap();
+    assert!(
+        !stderr_of(&out).contains("TIKTOK_ADS_BASE_URL in"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(recorder.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn encoded_secrets_and_server_control_characters_never_reach_the_terminal() {
+    let env = TestEnv::logged_in().await;
+    let secret = "Secret+With/Odd=chars-0123456789";
+    let encoded_upper = "Secret%2BWith%2FOdd%3Dchars-0123456789";
+    let encoded_lower = "Secret%2bWith%2fOdd%3dchars-0123456789";
+    on_get("/oauth2/advertiser/get/")
+        .respond_with(wiremock::ResponseTemplate::new(404).set_body_string(format!(
+            "no route for /open_api/v1.3/oauth2/advertiser/get/?app_id={APP_ID}&secret={encoded_upper} ({encoded_lower})"
+        )))
+        .mount(&env.server)
+        .await;
+    on_get("/campaign/get/")
+        .respond_with(api_error(
+            40002,
+            "bad \u{1b}[2J\u{1b}]0;owned\u{7} value\r\nhint: run rm -rf ~",
+            "r-esc",
+        ))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .env("TIKTOK_APP_ID", APP_ID)
+        .env("TIKTOK_APP_SECRET", secret)
+        .args(["-vv", "advertiser", "list"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr.contains("no route for"), "{stderr}");
+    for shown in [secret, encoded_upper, encoded_lower, "Secret+With/Odd"] {
+        assert!(!stderr.contains(shown), "{shown} in {stderr}");
+    }
+    let out = env
+        .cmd()
+        .args(["-v", "--advertiser", ADV_US, "campaign", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = stderr_of(&out);
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}') && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("\\u{1b}[2J"), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("hint: run rm")),
+        "{stderr}"
+    );
+}
