@@ -14,7 +14,6 @@ pub const AUTH: u8 = 3;
 pub const API_REJECTED: u8 = 4;
 pub const TRANSIENT: u8 = 5;
 pub const PARTIAL: u8 = 6;
-pub const INTERRUPTED: u8 = 130;
 
 /// The exit code for an error, from the most specific cause in its chain.
 pub fn code_for(error: &anyhow::Error) -> u8 {
@@ -26,7 +25,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 CliError::Partial(_) => PARTIAL,
                 CliError::AccountFacts(_) => TRANSIENT,
                 CliError::TaskFailed(_) => API_REJECTED,
-                CliError::Interrupted => INTERRUPTED,
+                CliError::Stopped(stop) => stop.exit_code(),
             };
         }
         if let Some(e) = cause.downcast_ref::<ApiError>() {

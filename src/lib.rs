@@ -13,3 +13,4 @@ pub mod logging;
 pub mod mock;
 pub mod output;
 pub mod redact;
+pub mod signals;

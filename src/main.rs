@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tiktok_ads::cli::{self, Cli, errors::CliError};
-use tiktok_ads::{env_file, exit, logging};
+use tiktok_ads::{env_file, exit, logging, signals};
 
 fn main() -> ExitCode {
     // rustls needs its crypto provider chosen once per process (ring: smaller, faster to build).
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         tokio::select! {
             result = cli::run(cli) => result,
-            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted.into()),
+            stop = signals::first() => Err(CliError::Stopped(stop).into()),
         }
     });
     exit::report(result)

@@ -182,7 +182,7 @@ async fn paginate(
     mut params: Map<String, Value>,
 ) -> Result<()> {
     let format = match ctx.global.format {
-        FormatChoice::Auto if ctx.global.output.is_none() => Format::Ndjson,
+        FormatChoice::Auto if ctx.output_file().is_none() => Format::Ndjson,
         _ => ctx.format(),
     };
     // Paging is the pager's: from page 1, at the size asked for (else the server's default).

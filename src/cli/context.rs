@@ -295,11 +295,19 @@ impl Context {
     pub fn format(&self) -> Format {
         self.global
             .format
-            .resolve(self.stdout_is_terminal, self.global.output.as_deref())
+            .resolve(self.stdout_is_terminal, self.output_file())
+    }
+
+    /// The `-o` file, if data goes to one (`-o -` means stdout).
+    pub fn output_file(&self) -> Option<&std::path::Path> {
+        self.global
+            .output
+            .as_deref()
+            .filter(|path| path.as_os_str() != "-")
     }
 
     pub fn destination(&self) -> Result<Destination> {
-        match &self.global.output {
+        match self.output_file() {
             Some(path) => Destination::file(path),
             None => Ok(Destination::stdout()),
         }

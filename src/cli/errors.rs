@@ -35,8 +35,9 @@ pub enum CliError {
     #[error("{0}")]
     TaskFailed(String),
 
-    #[error("interrupted")]
-    Interrupted,
+    /// A signal stopped the run; whatever it was writing was dropped.
+    #[error("stopped by {}: nothing was written", .0.name())]
+    Stopped(crate::signals::Stop),
 }
 
 pub fn usage(message: impl Into<String>) -> anyhow::Error {

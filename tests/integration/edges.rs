@@ -840,3 +840,182 @@ async fn encoded_secrets_and_server_control_characters_never_reach_the_terminal(
         "{stderr}"
     );
 }
+
+// ---- -o and signals ----
+
+#[cfg(unix)]
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// `report run` of one empty day into `-o target`, under `umask`.
+#[cfg(unix)]
+fn empty_report_into(env: &TestEnv, target: &str, umask: &str) -> std::process::Output {
+    let mut cmd = std::process::Command::new("sh");
+    env.isolate(&mut cmd);
+    cmd.arg("-c")
+        .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+        .arg(assert_cmd::cargo::cargo_bin!("tiktok-ads"))
+        .args(["--advertiser", ADV_US, "-o", target, "report", "run"])
+        .args([
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-01-01",
+            "--metrics",
+            "spend",
+        ])
+        .output()
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn output_files_respect_links_modes_and_the_umask() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(page_of(vec![], 1, 1000, 0))
+        .mount(&env.server)
+        .await;
+    let header = "campaign_id,stat_time_day,spend\n";
+    let work = env.work_dir();
+    // A new file follows the umask.
+    assert!(empty_report_into(&env, "new.csv", "077").status.success());
+    assert_eq!(mode_of(&work.join("new.csv")), 0o600);
+    assert!(empty_report_into(&env, "open.csv", "022").status.success());
+    assert_eq!(mode_of(&work.join("open.csv")), 0o644);
+    // An existing file keeps its mode.
+    std::fs::write(work.join("kept.csv"), "old\n").unwrap();
+    std::fs::set_permissions(
+        work.join("kept.csv"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
+    assert!(empty_report_into(&env, "kept.csv", "077").status.success());
+    assert_eq!(mode_of(&work.join("kept.csv")), 0o640);
+    assert_eq!(
+        std::fs::read_to_string(work.join("kept.csv")).unwrap(),
+        header
+    );
+    // A symlink stays a symlink; its target gets the data.
+    std::fs::create_dir(work.join("archive")).unwrap();
+    std::fs::write(work.join("archive/2025.csv"), "old\n").unwrap();
+    std::os::unix::fs::symlink("archive/2025.csv", work.join("latest.csv")).unwrap();
+    assert!(
+        empty_report_into(&env, "latest.csv", "022")
+            .status
+            .success()
+    );
+    assert!(
+        std::fs::symlink_metadata(work.join("latest.csv"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.join("archive/2025.csv")).unwrap(),
+        header
+    );
+    // `-o -` is stdout.
+    let out = empty_report_into(&env, "-", "022");
+    assert_eq!(stdout_of(&out), header);
+    assert!(!work.join("-").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&work)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fifo_or_a_device_is_written_not_replaced() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(page_of(vec![], 1, 1000, 0))
+        .mount(&env.server)
+        .await;
+    let fifo = env.work_dir().join("pipe");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = empty_report_into(&env, "pipe", "022");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(reader.join().unwrap(), "campaign_id,stat_time_day,spend\n");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    // A character device (only root can make one: a copy of /dev/null).
+    if unsafe { libc::geteuid() } == 0 {
+        let null = env.work_dir().join("null");
+        let c_null = std::ffi::CString::new(null.to_str().unwrap()).unwrap();
+        let dev = libc::makedev(1, 3);
+        assert_eq!(
+            unsafe { libc::mknod(c_null.as_ptr(), libc::S_IFCHR | 0o666, dev) },
+            0
+        );
+        assert!(empty_report_into(&env, "null", "022").status.success());
+        assert!(
+            std::fs::symlink_metadata(&null)
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_sighup_and_sigint_leave_no_file_and_exit_128_plus_n() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(page_of(vec![], 1, 1000, 0).set_delay(std::time::Duration::from_secs(30)))
+        .mount(&env.server)
+        .await;
+    for (signal, code) in [
+        (libc::SIGTERM, 143),
+        (libc::SIGHUP, 129),
+        (libc::SIGINT, 130),
+    ] {
+        let mut child = env
+            .std_cmd()
+            .args(["--advertiser", ADV_US, "-o", "out.csv", "report", "run"])
+            .args(["--start", "2025-01-01", "--end", "2025-01-01"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the run is writing (its temp file exists), then stop it by PID.
+        let partial = || {
+            std::fs::read_dir(env.work_dir())
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        };
+        for _ in 0..600 {
+            if partial() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(partial(), "the run never started writing");
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stderr_of(&out));
+        let left: Vec<_> = std::fs::read_dir(env.work_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "signal {signal} left {left:?}");
+    }
+}
