@@ -986,7 +986,7 @@ async fn sigterm_sighup_and_sigint_leave_no_file_and_exit_128_plus_n() {
         (libc::SIGHUP, 129),
         (libc::SIGINT, 130),
     ] {
-        let mut child = env
+        let child = env
             .std_cmd()
             .args(["--advertiser", ADV_US, "-o", "out.csv", "report", "run"])
             .args(["--start", "2025-01-01", "--end", "2025-01-01"])
