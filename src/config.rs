@@ -191,6 +191,15 @@ impl ConfigFile {
         toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
     }
 
+    /// Reads, changes and writes the config file as one step, locked against other
+    /// tiktok-ads processes changing it at the same time.
+    pub fn update(dir: &Path, change: impl FnOnce(&mut Self) -> Result<()>) -> Result<PathBuf> {
+        let _lock = crate::fsutil::lock(&Self::path(dir))?;
+        let mut config = Self::load(dir)?;
+        change(&mut config)?;
+        config.save(dir)
+    }
+
     /// Writes the config file atomically (temp file in the same directory, then rename).
     pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         let text = toml::to_string_pretty(self).context("serializing the config")?;

@@ -1,9 +1,43 @@
-//! Atomic, owner-only file writes shared by the config and credentials files.
+//! Atomic, owner-only file writes shared by the config and credentials files, and the lock
+//! that makes their read-modify-write safe when several tiktok-ads processes run at once.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+/// An exclusive advisory lock on `<file>.lock` beside `file`, held until dropped. Readers need
+/// none (files are replaced by rename, never rewritten in place); every read-modify-write
+/// takes it, so two logins at once cannot lose each other's token. The lock file itself is
+/// left in place (removing it would race with a process about to lock it).
+pub struct FileLock {
+    _file: std::fs::File,
+}
+
+pub fn lock(file: &Path) -> Result<FileLock> {
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let path: PathBuf = dir.join(name);
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let handle = options
+        .open(&path)
+        .with_context(|| format!("opening the lock {}", path.display()))?;
+    handle
+        .lock()
+        .with_context(|| format!("locking {}", path.display()))?;
+    Ok(FileLock { _file: handle })
+}
 
 /// Writes `bytes` to `path` through a temp file in the same directory and a rename, so readers
 /// never see a half-written file. The file is readable by its owner only (0600), the directory

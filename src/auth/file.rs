@@ -29,6 +29,7 @@ impl FileStore {
     }
 
     pub fn set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
         let mut all = self.read_all()?;
         all.insert(key.to_string(), value.to_string());
         self.write_all(&all)
@@ -36,12 +37,50 @@ impl FileStore {
 
     /// Removes `key`; true when it was there.
     pub fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let _lock = self.lock()?;
         let mut all = self.read_all()?;
         if all.remove(key).is_none() {
             return Ok(false);
         }
         self.write_all(&all)?;
         Ok(true)
+    }
+
+    /// Every change is a read-modify-write of the whole file: one process at a time.
+    fn lock(&self) -> Result<crate::fsutil::FileLock, StoreError> {
+        self.check_directory()?;
+        crate::fsutil::lock(&self.path).map_err(|e| StoreError::File {
+            path: self.path.clone(),
+            detail: format!("{e:#}"),
+        })
+    }
+
+    /// A directory others may write in lets them replace the file (and the token in it).
+    #[cfg(unix)]
+    fn check_directory(&self) -> Result<(), StoreError> {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(dir) = self.path.parent().filter(|d| d.exists()) else {
+            return Ok(());
+        };
+        let mode = std::fs::metadata(dir)
+            .map_err(|e| StoreError::File {
+                path: self.path.clone(),
+                detail: e.to_string(),
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o022 != 0 {
+            return Err(StoreError::InsecureDirectory {
+                path: dir.to_path_buf(),
+                mode: mode & 0o7777,
+            });
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn check_directory(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     fn read_all(&self) -> Result<BTreeMap<String, String>, StoreError> {
@@ -55,6 +94,7 @@ impl FileStore {
                 });
             }
         };
+        self.check_directory()?;
         self.check_permissions()?;
         toml::from_str(&text).map_err(|e| StoreError::File {
             path: self.path.clone(),
@@ -131,6 +171,43 @@ mod tests {
             store.get("sandbox/default").unwrap().as_deref(),
             Some("tok-2")
         );
+    }
+
+    #[test]
+    fn concurrent_changes_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::in_dir(dir.path());
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let store = &store;
+                scope.spawn(move || {
+                    for i in 0..20 {
+                        store.set(&format!("k{t}-{i}"), "v").unwrap();
+                    }
+                });
+            }
+        });
+        for t in 0..8 {
+            for i in 0..20 {
+                assert!(
+                    store.get(&format!("k{t}-{i}")).unwrap().is_some(),
+                    "k{t}-{i}"
+                );
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::in_dir(dir.path());
+        store.set("k", "v").unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = store.get("k").unwrap_err().to_string();
+        assert!(err.contains("chmod 700"), "{err}");
+        assert!(store.set("k", "w").is_err());
     }
 
     #[cfg(unix)]

@@ -196,6 +196,19 @@ async fn callback(
     Query(params): Query<HashMap<String, String>>,
 ) -> (StatusCode, Html<String>) {
     let outcome = code_from_params(&params, &state.expected_state);
+    if let Err(LoginError::StateMismatch) = outcome {
+        // Not this login's callback (an old tab, or another local process): it must not end
+        // the login, which keeps waiting for the right one until its timeout.
+        tracing::warn!("ignored a callback whose state does not match this login");
+        return (
+            StatusCode::BAD_REQUEST,
+            page(
+                "Not this login",
+                "This callback does not belong to the login in progress, so it was ignored. \
+                 Finish the login in the browser window tiktok-ads opened.",
+            ),
+        );
+    }
     let page = match &outcome {
         Ok(_) => (
             StatusCode::OK,

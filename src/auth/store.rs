@@ -25,6 +25,11 @@ pub enum StoreError {
          `chmod 600 {}` and try again", path.display(), path.display()
     )]
     InsecureFile { path: PathBuf, mode: u32 },
+    #[error(
+        "{} can be written by other users (mode {mode:o}), who could replace the credentials in \
+         it, so it is not used: run `chmod 700 {}` and try again", path.display(), path.display()
+    )]
+    InsecureDirectory { path: PathBuf, mode: u32 },
     #[error("credentials file {}: {detail}", path.display())]
     File { path: PathBuf, detail: String },
 }

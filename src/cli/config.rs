@@ -63,10 +63,10 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
             let Some(value) = value else {
                 return Err(usage(format!("config set {key} needs a value")));
             };
-            let mut config = ConfigFile::load(dir)?;
-            let profile = config.profiles.entry(profile_name.clone()).or_default();
-            profile.set(&key, Some(&value)).map_err(usage)?;
-            let path = config.save(dir)?;
+            let path = ConfigFile::update(dir, |config| {
+                let profile = config.profiles.entry(profile_name.clone()).or_default();
+                profile.set(&key, Some(&value)).map_err(usage)
+            })?;
             ctx.notice(&format!(
                 "Set {key} of profile {profile_name:?} in {}.",
                 path.display()
@@ -84,10 +84,10 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
             Ok(())
         }
         ConfigCommand::Unset { key } => {
-            let mut config = ConfigFile::load(dir)?;
-            let profile = config.profiles.entry(profile_name).or_default();
-            profile.set(&key, None).map_err(usage)?;
-            config.save(dir)?;
+            ConfigFile::update(dir, |config| {
+                let profile = config.profiles.entry(profile_name).or_default();
+                profile.set(&key, None).map_err(usage)
+            })?;
             Ok(())
         }
         ConfigCommand::Get { key } => {

@@ -1019,3 +1019,73 @@ async fn sigterm_sighup_and_sigint_leave_no_file_and_exit_128_plus_n() {
         assert!(left.is_empty(), "signal {signal} left {left:?}");
     }
 }
+
+// ---- concurrent logins ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_logins_to_different_profiles_lose_no_token() {
+    let env = TestEnv::new().await;
+    on_get("/user/info/")
+        .respond_with(ok(fixture("user_info.json")["data"].clone()))
+        .mount(&env.server)
+        .await;
+    for round in 0..6 {
+        let children: Vec<_> = (0..4)
+            .map(|p| {
+                let mut child = env
+                    .std_cmd()
+                    .args([
+                        "-q",
+                        "--profile",
+                        &format!("p{p}"),
+                        "auth",
+                        "login",
+                        "--with-token",
+                    ])
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                use std::io::Write;
+                let token = format!("token-round{round}-profile{p}-0123456789");
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(token.as_bytes())
+                    .unwrap();
+                child
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr_of(&out));
+        }
+        for p in 0..4 {
+            let out = env
+                .cmd()
+                .args(["--profile", &format!("p{p}"), "auth", "token"])
+                .output()
+                .unwrap();
+            assert_eq!(
+                stdout_of(&out).trim(),
+                format!("token-round{round}-profile{p}-0123456789"),
+                "round {round}: {}",
+                stderr_of(&out)
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_directory_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::logged_in().await;
+    std::fs::set_permissions(env.config_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = env.cmd().args(["auth", "token"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("chmod 700"), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).is_empty());
+}

@@ -166,30 +166,47 @@ async fn browser_login_exchanges_the_code_stores_the_token_and_lists_accounts() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_callback_with_another_state_is_refused_and_nothing_is_exchanged() {
+async fn a_callback_with_another_state_is_refused_and_the_login_waits_for_the_right_one() {
     let env = TestEnv::new().await;
-    mount_exchange(&env, 0).await;
+    mount_exchange(&env, 1).await;
+    mount_advertiser_names(&env).await;
     let url_file = env.dir.path().join("opened-url");
     let browser = browser_script(&env, &url_file);
     let port = free_port();
     let mut child = spawn_login(&env, port, &browser, &[]);
-    wait_for_file(&url_file, &mut child);
+    let consent = Url::parse(&wait_for_file(&url_file, &mut child)).unwrap();
 
-    let (status, page) = http_get(&format!(
-        "http://127.0.0.1:{port}/callback?auth_code={CODE}&state=forged-state"
+    // Any local process can hit the listener: a forged or missing state is answered with an
+    // error page and changes nothing.
+    for forged in [
+        format!("http://127.0.0.1:{port}/callback?auth_code=evil-code&state=forged-state"),
+        format!("http://127.0.0.1:{port}/callback?error=access_denied"),
+    ] {
+        let (status, page) = http_get(&forged).await;
+        assert_eq!(status, 400);
+        assert!(page.contains("Not this login"), "{page}");
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the login must keep waiting"
+    );
+    assert!(env.requests_to("/oauth2/access_token/").await.is_empty());
+
+    let state = query_value(&consent, "state");
+    let (status, _) = http_get(&format!(
+        "http://127.0.0.1:{port}/callback?auth_code={CODE}&state={state}"
     ))
     .await;
-    assert_eq!(status, 400);
-    assert!(page.contains("Login failed"), "{page}");
-
+    assert_eq!(status, 200);
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(
-        stderr_of(&output).contains("state did not match"),
+        stderr_of(&output).contains("state does not match"),
         "{}",
         stderr_of(&output)
     );
-    assert!(!env.credentials_file().exists());
+    let token = env.cmd().args(["auth", "token"]).assert().success();
+    assert_eq!(stdout_of(token.get_output()).trim(), FIXTURE_TOKEN);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -203,12 +220,18 @@ async fn a_denied_consent_fails_without_exchange() {
     let consent = Url::parse(&wait_for_file(&url_file, &mut child)).unwrap();
     let state = query_value(&consent, "state");
     http_get(&format!(
-        "http://127.0.0.1:{port}/callback?error=access_denied&state={state}"
+        "http://127.0.0.1:{port}/callback?error=access_denied&error_description=no%1B%5B2J%0Dthanks&state={state}"
     ))
     .await;
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(3));
-    assert!(stderr_of(&output).contains("access_denied"));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("access_denied"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("no\\u{1b}[2J\\rthanks"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
