@@ -33,7 +33,6 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<LoginError>() {
             return match e {
-                LoginError::Listen { .. } => UNEXPECTED,
                 LoginError::NotLoopback(_) => USAGE,
                 _ => AUTH,
             };

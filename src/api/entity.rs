@@ -129,14 +129,7 @@ impl Client {
         ids: &[String],
         operation_status: &str,
     ) -> Result<StatusOutcome, ApiError> {
-        let mut body = json!({
-            "advertiser_id": advertiser_id,
-            resource.ids_key: ids,
-            "operation_status": operation_status,
-        });
-        if resource.partial_success {
-            body["allow_partial_success"] = json!(true);
-        }
+        let body = status_body(resource, advertiser_id, ids, operation_status);
         let response = self
             .call(&Request::post(
                 resource.status_path,
@@ -148,6 +141,24 @@ impl Client {
         let data: Value = response.data(resource.status_path)?;
         Ok(status_outcome(resource, &data))
     }
+}
+
+/// The body of one status change (at most [`STATUS_BATCH`] IDs), as it is sent.
+pub fn status_body(
+    resource: &Resource,
+    advertiser_id: &str,
+    ids: &[String],
+    operation_status: &str,
+) -> Value {
+    let mut body = json!({
+        "advertiser_id": advertiser_id,
+        resource.ids_key: ids,
+        "operation_status": operation_status,
+    });
+    if resource.partial_success {
+        body["allow_partial_success"] = json!(true);
+    }
+    body
 }
 
 fn status_outcome(resource: &Resource, data: &Value) -> StatusOutcome {

@@ -105,7 +105,7 @@ pub struct UpdateArgs {
 entity::entity_commands!(Ads, &ENTITY);
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-    let mut body = args.body.load()?;
+    let mut body = args.body.load(&ctx.streams)?;
     body::overlay(
         &mut body,
         Flags::default()

@@ -156,7 +156,7 @@ pub struct UpdateArgs {
 entity::entity_commands!(Adgroups, &ENTITY);
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-    let mut body = args.body.load()?;
+    let mut body = args.body.load(&ctx.streams)?;
     let flags = args
         .delivery
         .flags()

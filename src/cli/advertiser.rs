@@ -122,7 +122,7 @@ async fn list(ctx: &Context, fields: FieldsArg) -> Result<()> {
         }
         writer.write(&record)?;
     }
-    writer.finish()?;
+    ctx.finish(writer)?;
     Ok(())
 }
 
@@ -145,7 +145,7 @@ async fn info(ctx: &Context, ids: Vec<String>, fields: FieldsArg) -> Result<()> 
     for record in &details {
         writer.write(record)?;
     }
-    writer.finish()?;
+    ctx.finish(writer)?;
     let missing: Vec<&String> = ids
         .iter()
         .filter(|id| !details.iter().any(|d| id_of(d) == Some(id.as_str())))

@@ -53,7 +53,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
         from_file: args.input.clone(),
         dry_run: false,
     }
-    .load()?;
+    .load(&ctx.streams)?;
     if args.input.is_some() && method == Method::Get {
         return Err(usage(
             "--input is for POST bodies; give GET parameters with -f/-F",
@@ -183,7 +183,7 @@ async fn paginate(
 ) -> Result<()> {
     let format = match ctx.global.format {
         FormatChoice::Auto if ctx.output_file().is_none() => Format::Ndjson,
-        _ => ctx.format(),
+        _ => ctx.format()?,
     };
     // Paging is the pager's: from page 1, at the size asked for (else the server's default).
     params.remove("page");
@@ -223,14 +223,11 @@ async fn paginate(
             w.flush()?;
         }
     }
-    match writer {
-        Some(w) => {
-            w.finish().context("writing the items")?;
-        }
-        None => crate::output::RecordWriter::new(format, Vec::new(), ctx.destination()?)?
-            .finish()
-            .map(|_| ())?,
-    }
+    let writer = match writer {
+        Some(w) => w,
+        None => crate::output::RecordWriter::new(format, Vec::new(), ctx.destination()?)?,
+    };
+    ctx.finish(writer).context("writing the items")?;
     Ok(())
 }
 

@@ -121,29 +121,30 @@ async fn browser_consent(
         Err(e) => return Err(e.into()),
     };
     let paste_allowed = args.no_browser;
+    // The URL and what to do are said even under --quiet: the login cannot go on without them.
     if args.no_browser {
-        eprintln!(
+        ctx.say(&format!(
             "Open this URL in a browser, approve the ad accounts, then come back:\n\n  {url}\n"
-        );
+        ));
         if paste_allowed {
-            eprintln!(
+            ctx.say(&format!(
                 "Waiting for the redirect to {redirect_uri} ... or paste the URL you were redirected \
                  to (or the auth_code) and press Enter:"
-            );
+            ));
         }
     } else {
-        eprintln!(
+        ctx.say(&format!(
             "Opening the TikTok consent page in your browser. If it does not open, visit:\n\n  {url}\n"
-        );
+        ));
         if webbrowser::open(url.as_str()).is_err() {
-            eprintln!("(no browser could be started: open the URL above by hand)");
+            ctx.say("(no browser could be started: open the URL above by hand)");
         }
-        eprintln!(
+        ctx.say(&format!(
             "Waiting up to {} s for the redirect to {redirect_uri} ...",
             args.callback_timeout
-        );
+        ));
     }
-    let paste = paste_allowed.then(|| tokio::io::BufReader::new(tokio::io::stdin()));
+    let paste = paste_allowed.then(|| ctx.streams.async_input());
     let code = login::wait_for_code(
         listener,
         paste,
@@ -211,7 +212,7 @@ async fn print_advertisers_after_login(
             ("advertiser_name", name),
         ]))?;
     }
-    writer.finish()?;
+    ctx.finish(writer)?;
     Ok(())
 }
 
@@ -301,7 +302,7 @@ fn describe_token(ctx: &Context, resolved: &ResolvedToken, fields: &mut Vec<(&st
 fn print_status(ctx: &Context, fields: &[(&str, Value)]) -> Result<()> {
     use std::io::Write;
     let mut out = ctx.destination()?;
-    match ctx.format() {
+    match ctx.format()? {
         Format::Json | Format::Ndjson => {
             let object: Map<String, Value> = fields
                 .iter()

@@ -53,7 +53,7 @@ pub async fn run(ctx: &Context, command: BcCommand) -> Result<()> {
                 }
                 writer.flush()?;
             }
-            writer.finish()?;
+            ctx.finish(writer)?;
         }
         BcCommand::Advertisers { bc_id } => {
             check_advertiser_id(&bc_id).map_err(|_| {
@@ -66,7 +66,7 @@ pub async fn run(ctx: &Context, command: BcCommand) -> Result<()> {
             for account in bc_advertisers(&client, &bc_id).await? {
                 writer.write(&account)?;
             }
-            writer.finish()?;
+            ctx.finish(writer)?;
         }
     }
     Ok(())

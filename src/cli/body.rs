@@ -1,14 +1,15 @@
 //! Request bodies for create and update: a JSON file (or stdin) merged with flags, the flags
 //! winning; `--dry-run` printing; problems listed all at once.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
 use serde_json::{Map, Value};
 
+use super::context::Context;
 use super::errors::usage;
+use crate::output::Streams;
 
 #[derive(Debug, Clone, Args)]
 pub struct BodyArgs {
@@ -23,14 +24,13 @@ pub struct BodyArgs {
 
 impl BodyArgs {
     /// The file's object, or an empty one without `--from-file`.
-    pub fn load(&self) -> Result<Map<String, Value>> {
+    pub fn load(&self, streams: &Streams) -> Result<Map<String, Value>> {
         let Some(path) = &self.from_file else {
             return Ok(Map::new());
         };
         let (text, name) = if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
+            let text = streams
+                .read_to_string()
                 .context("reading the JSON body from stdin")?;
             (text, "stdin".to_string())
         } else {
@@ -123,11 +123,10 @@ pub fn list_flag(items: &[String]) -> Value {
     )
 }
 
-/// Prints a body exactly as it would be sent.
-pub fn print_dry_run(body: &Value) -> Result<()> {
+/// Prints a body exactly as it would be sent (to stdout or `-o`).
+pub fn print_dry_run(ctx: &Context, body: &Value) -> Result<()> {
     let text = serde_json::to_string_pretty(body)?;
-    println!("{text}");
-    Ok(())
+    ctx.write_text(&format!("{text}\n"))
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub struct UpdateArgs {
 entity::entity_commands!(Campaigns, &ENTITY);
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-    let mut body = args.body.load()?;
+    let mut body = args.body.load(&ctx.streams)?;
     let flags = Flags::default()
         .text("campaign_name", &args.name)
         .enumeration("objective_type", &args.objective)

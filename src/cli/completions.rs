@@ -7,23 +7,33 @@ use anyhow::Result;
 use clap::CommandFactory;
 
 use super::Cli;
+use crate::output::{Destination, Streams};
 
-pub fn completions(shell: clap_complete::Shell) -> Result<()> {
+/// Generated text goes where data goes: stdout, or `-o FILE` (written atomically). These
+/// commands need no settings, so they run before any configuration is read.
+fn destination(output: Option<&std::path::Path>) -> Result<Destination> {
+    match output.filter(|p| p.as_os_str() != "-") {
+        Some(path) => Destination::file(path),
+        None => Ok(Destination::stream(Streams::system().stdout())),
+    }
+}
+
+pub fn completions(shell: clap_complete::Shell, output: Option<&std::path::Path>) -> Result<()> {
     let mut command = Cli::command();
     // Rendered into memory first: clap_complete panics on a closed pipe, a write here returns
     // the error (and `| head` exits 0).
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "tiktok-ads", &mut script);
-    let mut out = std::io::stdout().lock();
+    let mut out = destination(output)?;
     out.write_all(&script)?;
-    out.flush()?;
-    Ok(())
+    out.commit()
 }
 
-pub fn man() -> Result<()> {
+pub fn man(output: Option<&std::path::Path>) -> Result<()> {
     let command = Cli::command();
-    let mut out = std::io::stdout().lock();
-    clap_mangen::Man::new(command).render(&mut out)?;
-    out.flush()?;
-    Ok(())
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command).render(&mut page)?;
+    let mut out = destination(output)?;
+    out.write_all(&page)?;
+    out.commit()
 }

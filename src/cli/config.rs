@@ -1,7 +1,7 @@
 //! `config set | get | unset | list | path`: profile settings in the config file. Only
 //! `app_secret` touches the secret store; nothing else here opens the keyring.
 
-use std::io::Write;
+use std::fmt::Write as _;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -102,10 +102,7 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
                 )));
             }
             match ConfigFile::load(dir)?.profile(&profile_name).get(&key) {
-                Some(value) => {
-                    println!("{value}");
-                    Ok(())
-                }
+                Some(value) => ctx.write_text(&format!("{value}\n")),
                 None => Err(usage(format!(
                     "{key} is not set in profile {profile_name:?}"
                 ))),
@@ -114,7 +111,7 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
         ConfigCommand::List => {
             let config = ConfigFile::load(dir)?;
             let profile = config.profile(&profile_name);
-            let mut out = std::io::stdout().lock();
+            let mut out = String::new();
             writeln!(
                 out,
                 "# profile {profile_name:?} in {}",
@@ -145,11 +142,8 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
                         .join(", ")
                 )?;
             }
-            Ok(())
+            ctx.write_text(&out)
         }
-        ConfigCommand::Path => {
-            println!("{}", ConfigFile::path(dir).display());
-            Ok(())
-        }
+        ConfigCommand::Path => ctx.write_text(&format!("{}\n", ConfigFile::path(dir).display())),
     }
 }

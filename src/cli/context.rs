@@ -1,7 +1,7 @@
 //! Settings resolved once per run (flag > env > .env > profile > default) and the things every
 //! command needs from them: the client, the token, app credentials, output writers.
 
-use std::io::IsTerminal;
+use std::io::Write;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use crate::auth::file::FileStore;
 use crate::auth::token::{app_secret_key, token_key};
 use crate::auth::{Location, SecretStore, StoredToken};
 use crate::config::{self, ConfigFile, Environment, Profile, TokenStoreKind};
-use crate::output::{Destination, Format, RecordWriter};
+use crate::output::{Destination, Format, RecordWriter, Streams};
 
 pub const ACCESS_TOKEN_ENV: &str = "TIKTOK_ACCESS_TOKEN";
 pub const APP_SECRET_ENV: &str = "TIKTOK_APP_SECRET";
@@ -57,18 +57,27 @@ pub struct Context {
     pub base_url: Url,
     /// `--base-url` / `TIKTOK_ADS_BASE_URL`, checked; `None` when not set (or set empty).
     pub base_override: Option<Url>,
-    pub stdout_is_terminal: bool,
-    pub stdin_is_terminal: bool,
+    /// Standard output, error and input, and which of them are terminals: every byte a
+    /// command reads or writes passes here.
+    pub streams: Streams,
     /// A token that wins over every store (the demo's, never written anywhere).
     pub token_override: Option<SecretString>,
     /// The authenticated client, made once per run: one token lookup, one TLS setup, and one
     /// pacer shared by every call of the run.
     authed: tokio::sync::OnceCell<(Client, ResolvedToken)>,
+    /// The sandbox notice is said once, when the first client is made.
+    sandbox_said: std::sync::atomic::AtomicBool,
 }
 
 impl Context {
+    /// Settings for this process: the real streams and the configured config directory.
     pub fn new(global: GlobalArgs) -> Result<Self> {
-        let config_dir = config::config_dir()?;
+        Self::with(global, Streams::system(), config::config_dir()?)
+    }
+
+    /// Settings from `global`, with these streams and config directory (tests run commands
+    /// in-process this way).
+    pub fn with(global: GlobalArgs, streams: Streams, config_dir: PathBuf) -> Result<Self> {
         let profile = ConfigFile::load(&config_dir)?.profile(&global.profile);
         let environment = if global.sandbox {
             Environment::Sandbox
@@ -93,17 +102,11 @@ impl Context {
             environment,
             base_url,
             base_override,
-            stdout_is_terminal: std::io::stdout().is_terminal(),
-            stdin_is_terminal: std::io::stdin().is_terminal(),
+            streams,
             token_override: None,
             authed: tokio::sync::OnceCell::new(),
+            sandbox_said: std::sync::atomic::AtomicBool::new(false),
         };
-        if ctx.environment == Environment::Sandbox {
-            ctx.notice(&format!(
-                "SANDBOX: calls go to {} (sandbox tokens and ad accounts only)",
-                ctx.base_url
-            ));
-        }
         Ok(ctx)
     }
 
@@ -111,11 +114,42 @@ impl Context {
         &self.global.profile
     }
 
-    /// A one-line message on stderr, unless `--quiet`.
+    /// A message on stderr, unless `--quiet`: what was adjusted, where things went.
     pub fn notice(&self, message: &str) {
         if !self.global.quiet {
-            eprintln!("{}", crate::redact::redact(message));
+            self.say(message);
         }
+    }
+
+    /// A message on stderr that `--quiet` does not hide: errors (also of one advertiser among
+    /// several), and instructions the user must see (the consent URL).
+    pub fn say(&self, message: &str) {
+        self.streams.write_err_line(&crate::redact::redact(message));
+    }
+
+    /// A spinner on stderr when it is a terminal and `--quiet` is off; hidden otherwise (cron).
+    pub fn progress(&self) -> indicatif::ProgressBar {
+        if self.streams.err_is_terminal && !self.global.quiet {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        }
+    }
+
+    /// Asks a question on the terminal and reads the answer; `None` when there is no terminal
+    /// to ask on (scripts must say what they want with flags).
+    pub fn ask(&self, question: &str) -> Result<Option<String>> {
+        if !(self.streams.in_is_terminal && self.streams.err_is_terminal) {
+            return Ok(None);
+        }
+        self.streams.write_err(question);
+        Ok(self
+            .streams
+            .read_line()
+            .context("reading the answer")?
+            .or(Some(String::new())))
     }
 
     /// The consent page host: the base-URL override, else production (the sandbox has none).
@@ -142,7 +176,22 @@ impl Context {
         token_key(self.environment.as_str(), self.profile_name())
     }
 
+    /// Said once per run, when a command first touches the sandbox (its tokens or its API).
+    fn note_sandbox(&self) {
+        if self.environment == Environment::Sandbox
+            && !self
+                .sandbox_said
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.notice(&format!(
+                "SANDBOX: calls go to {} (sandbox tokens and ad accounts only)",
+                self.base_url
+            ));
+        }
+    }
+
     pub fn client(&self, token: Option<SecretString>) -> Result<Client> {
+        self.note_sandbox();
         let mut options = ClientOptions::new(self.base_url.clone());
         options.token = token;
         options.timeout = Duration::from_secs(self.global.timeout);
@@ -158,6 +207,7 @@ impl Context {
 
     /// The token for this profile and environment: `TIKTOK_ACCESS_TOKEN`, else the store.
     pub async fn token(&self) -> Result<ResolvedToken> {
+        self.note_sandbox();
         if let Some(token) = &self.token_override {
             return Ok(ResolvedToken {
                 token: token.clone(),
@@ -266,7 +316,7 @@ impl Context {
             crate::redact::register(&secret);
             return Ok(Some(SecretString::from(secret)));
         }
-        if prompt && self.stdin_is_terminal {
+        if prompt && self.streams.in_is_terminal {
             let secret = rpassword::prompt_password("TikTok app secret (input hidden): ")
                 .context("reading the app secret")?;
             let secret = secret.trim().to_string();
@@ -292,10 +342,11 @@ impl Context {
         }
     }
 
-    pub fn format(&self) -> Format {
+    pub fn format(&self) -> Result<Format> {
         self.global
             .format
-            .resolve(self.stdout_is_terminal, self.output_file())
+            .resolve(self.streams.out_is_terminal, self.output_file())
+            .map_err(usage)
     }
 
     /// The `-o` file, if data goes to one (`-o -` means stdout).
@@ -309,25 +360,49 @@ impl Context {
     pub fn destination(&self) -> Result<Destination> {
         match self.output_file() {
             Some(path) => Destination::file(path),
-            None => Ok(Destination::stdout()),
+            None => Ok(Destination::stream(self.streams.stdout())),
         }
     }
 
     pub fn record_writer(&self, columns: Vec<String>) -> Result<RecordWriter> {
-        RecordWriter::new(self.format(), columns, self.destination()?)
+        RecordWriter::new(self.format()?, columns, self.destination()?)
+    }
+
+    /// Ends a record output; after a file written for someone at a terminal, one line says
+    /// what went where.
+    pub fn finish(&self, writer: RecordWriter) -> Result<u64> {
+        let rows = writer.finish()?;
+        if let Some(path) = self.output_file()
+            && self.streams.err_is_terminal
+        {
+            self.notice(&format!(
+                "wrote {rows} row{} to {}",
+                if rows == 1 { "" } else { "s" },
+                path.display()
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// Writes plain text (a plan, a report of checks, a value) to the data destination, so
+    /// `-o` holds for it like for records.
+    pub fn write_text(&self, text: &str) -> Result<()> {
+        let mut out = self.destination()?;
+        out.write_all(text.as_bytes())
+            .context("writing the output")?;
+        out.commit()
     }
 
     /// Reads one secret line from stdin (for `--with-token`, `config set app_secret`).
     pub fn read_secret_from_stdin(&self, what: &str) -> Result<SecretString> {
-        let text = if self.stdin_is_terminal {
+        let text = if self.streams.in_is_terminal {
             rpassword::prompt_password(format!("{what} (input hidden): "))
                 .with_context(|| format!("reading the {what}"))?
         } else {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .with_context(|| format!("reading the {what} from stdin"))?;
-            line
+            self.streams
+                .read_line()
+                .with_context(|| format!("reading the {what} from stdin"))?
+                .unwrap_or_default()
         };
         let text = text.trim().to_string();
         if text.is_empty() {

@@ -1,7 +1,7 @@
 //! `doctor`: each piece of the setup checked on its own line with what to do about it.
 //! Never prints a secret.
 
-use std::io::Write;
+use std::fmt::Write as _;
 
 use anyhow::Result;
 
@@ -246,7 +246,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
         }
     }
 
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     for (level, check, detail, fix) in &r.lines {
         let tag = match level {
             Level::Ok => "ok",
@@ -262,6 +262,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
             writeln!(out, "{:<8} {:<12} fix: {fix}", "", "")?;
         }
     }
+    ctx.write_text(&out)?;
     let problems = r.lines.iter().filter(|l| l.0 == Level::Problem).count();
     if problems > 0 {
         return Err(CliError::Partial(format!("doctor found {problems} problem(s)")).into());

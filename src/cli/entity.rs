@@ -1,7 +1,7 @@
 //! The commands campaigns, ad groups and ads share: list, get, create, update, enable,
 //! disable, delete. Each entity module supplies its create/update flags and rules.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::body::{self, BodyArgs};
 use super::context::Context;
 use super::errors::{CliError, usage};
-use crate::api::entity::{FILTER_IDS_MAX, Resource, STATUS_BATCH};
+use crate::api::entity::{FILTER_IDS_MAX, Resource, STATUS_BATCH, status_body};
 use crate::api::{ApiError, Client, ids};
 use crate::output::Format;
 
@@ -104,6 +104,9 @@ pub struct StatusArgs {
     /// Do not ask before deleting (needed for delete when not on a terminal).
     #[arg(long, short)]
     pub yes: bool,
+    /// Print the JSON bodies that would be sent (batches of 20) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// How one entity kind plugs into the shared commands.
@@ -124,7 +127,7 @@ pub async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Result<()> 
     let filtering = list_filtering(entity, &args)?;
     let columns = chosen_columns(&args.fields, entity.default_columns);
     let whole_objects =
-        args.fields.is_empty() && matches!(ctx.format(), Format::Json | Format::Ndjson);
+        args.fields.is_empty() && matches!(ctx.format()?, Format::Json | Format::Ndjson);
     let mut fields: Option<Vec<String>> = (!whole_objects).then(|| {
         columns
             .iter()
@@ -190,7 +193,7 @@ pub async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Result<()> 
             writer.flush()?;
         }
     }
-    writer.finish()?;
+    ctx.finish(writer)?;
     Ok(())
 }
 
@@ -354,7 +357,7 @@ fn print_object(
     fields: &[String],
     default: &[&str],
 ) -> Result<()> {
-    let format = ctx.format();
+    let format = ctx.format()?;
     if format == Format::Table && fields.is_empty() {
         let mut writer = ctx.record_writer(vec!["field".into(), "value".into()])?;
         for (key, value) in object {
@@ -365,7 +368,7 @@ fn print_object(
                 writer.write(&row)?;
             }
         }
-        writer.finish()?;
+        ctx.finish(writer)?;
         return Ok(());
     }
     let columns = if fields.is_empty() && matches!(format, Format::Json | Format::Ndjson) {
@@ -375,7 +378,7 @@ fn print_object(
     };
     let mut writer = ctx.record_writer(columns)?;
     writer.write(object)?;
-    writer.finish()?;
+    ctx.finish(writer)?;
     Ok(())
 }
 
@@ -408,7 +411,7 @@ pub async fn create(
         body::default(&mut body, "request_id", json!(idempotency_key()));
     }
     if args.dry_run {
-        return body::print_dry_run(&Value::Object(body));
+        return body::print_dry_run(ctx, &Value::Object(body));
     }
     let (client, _) = ctx.authed_client().await?;
     if body.contains_key("budget") {
@@ -441,7 +444,7 @@ fn uncertain_hint(error: ApiError, entity: &Entity) -> anyhow::Error {
 }
 
 fn print_created(ctx: &Context, entity: &Entity, created: &Value) -> Result<()> {
-    if matches!(ctx.format(), Format::Json | Format::Ndjson) {
+    if matches!(ctx.format()?, Format::Json | Format::Ndjson) {
         let mut out = ctx.destination()?;
         serde_json::to_writer(&mut out, created)?;
         writeln!(out)?;
@@ -554,7 +557,7 @@ pub async fn update(
         diff,
         flags,
     } = request;
-    let mut wanted = args.load()?;
+    let mut wanted = args.load(&ctx.streams)?;
     body::overlay(&mut wanted, flags);
     // The IDs say which object; they are not changes.
     for key in ["advertiser_id", entity.resource.id_field] {
@@ -597,14 +600,14 @@ pub async fn update(
         print_diff(ctx, &update, currency.as_deref());
     }
     if args.dry_run {
-        return body::print_dry_run(&body);
+        return body::print_dry_run(ctx, &body);
     }
     let updated = client.update_entity(entity.resource, &body).await?;
     if !(diff || ctx.global.verbose > 0) {
         ctx.notice(&format!("Updated {} {id}:", entity.resource.noun));
         print_diff(ctx, &update, currency.as_deref());
     }
-    if matches!(ctx.format(), Format::Json | Format::Ndjson) {
+    if matches!(ctx.format()?, Format::Json | Format::Ndjson) {
         let mut out = ctx.destination()?;
         serde_json::to_writer(&mut out, &updated)?;
         writeln!(out)?;
@@ -641,8 +644,16 @@ pub async fn set_status(
     let advertiser_id = ctx.advertiser_id()?;
     let mut ids = args.ids.clone();
     ids.dedup();
-    if operation == "DELETE" && !args.yes {
-        confirm_delete(ctx, entity, &ids)?;
+    if args.dry_run {
+        let bodies: Vec<Value> = ids
+            .chunks(STATUS_BATCH)
+            .map(|batch| status_body(entity.resource, &advertiser_id, batch, operation))
+            .collect();
+        return body::print_dry_run(ctx, &Value::Array(bodies));
+    }
+    if operation == "DELETE" && !args.yes && !confirm_delete(ctx, entity, &ids)? {
+        ctx.notice("Nothing was deleted.");
+        return Ok(());
     }
     let (client, _) = ctx.authed_client().await?;
     let id_field = entity.resource.id_field;
@@ -682,7 +693,7 @@ pub async fn set_status(
             }
         }
     }
-    writer.finish()?;
+    ctx.finish(writer)?;
     match (failed, last_error) {
         (0, _) => Ok(()),
         (n, Some(e)) if n == ids.len() => Err(e.into()),
@@ -703,28 +714,21 @@ fn status_row(id_field: &str, id: &str, result: &str, message: &str) -> Map<Stri
     row
 }
 
-fn confirm_delete(ctx: &Context, entity: &Entity, ids: &[String]) -> Result<()> {
+/// Asks on the terminal; true when the user said yes. Off a terminal deleting needs `--yes`.
+fn confirm_delete(ctx: &Context, entity: &Entity, ids: &[String]) -> Result<bool> {
     let noun = entity.resource.noun;
-    if !(ctx.stdin_is_terminal && std::io::stderr().is_terminal()) {
-        return Err(usage(format!(
-            "refusing to delete {} {noun}(s) without confirmation: pass --yes (deleting cannot be undone)",
-            ids.len()
-        )));
-    }
-    eprint!(
+    let question = format!(
         "Delete {} {noun}(s) ({}) in ad account {}? This cannot be undone. [y/N] ",
         ids.len(),
         ids.join(", "),
         ctx.advertiser_id()?
     );
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .context("reading the answer")?;
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
-        Ok(())
-    } else {
-        Err(usage("not deleted"))
+    match ctx.ask(&question)? {
+        Some(answer) => Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES")),
+        None => Err(usage(format!(
+            "refusing to delete {} {noun}(s) without confirmation: pass --yes (deleting cannot be undone)",
+            ids.len()
+        ))),
     }
 }
 

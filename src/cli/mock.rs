@@ -1,6 +1,7 @@
 //! `mock` (the local simulator as a server) and `demo` (the simulator in-process, driven through
 //! login, a campaign list and a report export).
 
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -14,6 +15,7 @@ use super::{GlobalArgs, entity};
 use crate::api::oauth::AppCredentials;
 use crate::auth::login::{self, CallbackListener};
 use crate::mock::{Mock, MockOptions};
+use crate::output::Streams;
 
 #[derive(Debug, Args)]
 pub struct MockArgs {
@@ -33,9 +35,10 @@ pub struct MockArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where the demo report goes.
-    #[arg(long, default_value = "demo.csv", value_name = "FILE")]
-    pub report_file: std::path::PathBuf,
+    /// Where the demo report goes [default: demo.csv in a new temporary directory]. An
+    /// existing file is never overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub report_file: Option<std::path::PathBuf>,
 }
 
 /// The demo's stand-ins for an app's credentials; the simulator accepts any.
@@ -51,8 +54,12 @@ pub async fn serve(args: MockArgs) -> Result<()> {
     let (listener, addr) = Mock::bind(args.port)
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{} (try --port 0)", args.port))?;
-    println!("http://{addr}");
-    eprintln!(
+    // The URL alone on stdout, for scripts (`url=$(tiktok-ads mock --port 0 | head -1)`).
+    let streams = Streams::system();
+    let mut out = streams.stdout();
+    writeln!(out, "http://{addr}")?;
+    out.flush()?;
+    streams.write_err_line(&format!(
         "tiktok-ads mock: a local TikTok API simulator on http://{addr} (Ctrl-C stops it)\n\
          Point the tool at it:  export TIKTOK_ADS_BASE_URL=http://{addr}\n\
          Any token works:       export TIKTOK_ACCESS_TOKEN=mock-token\n\
@@ -60,7 +67,7 @@ pub async fn serve(args: MockArgs) -> Result<()> {
          Business Center:       {}",
         crate::mock::state_accounts().join(", "),
         crate::mock::BC_ID
-    );
+    ));
     Mock::new(options)
         .serve(listener)
         .await
@@ -68,12 +75,12 @@ pub async fn serve(args: MockArgs) -> Result<()> {
 }
 
 pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
+    let report_file = demo_report_file(args.report_file)?;
     let (listener, addr) = Mock::bind(0)
         .await
         .context("starting the local simulator")?;
     let server = tokio::spawn(Mock::new(MockOptions::default()).serve(listener));
     let base = Url::parse(&format!("http://{addr}"))?;
-    eprintln!("1/4  Started the local TikTok simulator on {base}");
 
     let mut demo_global = global;
     demo_global.base_url = Some(base.to_string());
@@ -81,14 +88,20 @@ pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
     demo_global.output = None;
     demo_global.advertiser = vec![crate::mock::state_accounts()[0].to_string()];
     let mut ctx = Context::new(demo_global.clone())?;
+    ctx.notice(&format!(
+        "1/4  Started the local TikTok simulator on {base}"
+    ));
 
     let token = login(&ctx, &base).await?;
     ctx.token_override = Some(token);
-    eprintln!(
-        "2/4  Logged in through the consent page and the loopback callback (token kept in memory only)"
+    ctx.notice(
+        "2/4  Logged in through the consent page and the loopback callback (token kept in memory only)",
     );
 
-    eprintln!("3/4  Campaigns of ad account {}:", ctx.advertiser_id()?);
+    ctx.notice(&format!(
+        "3/4  Campaigns of ad account {}:",
+        ctx.advertiser_id()?
+    ));
     let list = DemoList::parse_from([
         "list",
         "--fields",
@@ -96,7 +109,7 @@ pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
     ]);
     entity::list(&ctx, &super::campaign::ENTITY, list.args).await?;
 
-    demo_global.output = Some(args.report_file.clone());
+    demo_global.output = Some(report_file.clone());
     let mut report_ctx = Context::new(demo_global)?;
     report_ctx.token_override = ctx.token_override.clone();
     let run = DemoReport::parse_from([
@@ -109,17 +122,36 @@ pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
         "campaign_name,spend,impressions,clicks,ctr,cpc",
     ]);
     super::report::run_report(&report_ctx, run.args).await?;
-    eprintln!(
+    ctx.notice(&format!(
         "4/4  Exported last week's campaign report to {}",
-        args.report_file.display()
-    );
-    eprintln!(
+        report_file.display()
+    ));
+    ctx.notice(
         "\nNext: log in for real with `tiktok-ads auth login` (production) or store a sandbox token with \
          `tiktok-ads --sandbox auth login --with-token`, then run\n  tiktok-ads report run --advertiser ID --last 7 > report.csv\n\
-         or keep a simulator running for your scripts with `tiktok-ads mock`."
+         or keep a simulator running for your scripts with `tiktok-ads mock`.",
     );
     server.abort();
     Ok(())
+}
+
+/// The demo writes into a directory of its own unless told where, and never over a file.
+fn demo_report_file(chosen: Option<std::path::PathBuf>) -> Result<std::path::PathBuf> {
+    match chosen {
+        Some(path) if path.exists() => Err(super::errors::usage(format!(
+            "{} already exists: the demo does not overwrite files; choose another --report-file",
+            path.display()
+        ))),
+        Some(path) => Ok(path),
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("tiktok-ads-demo-")
+                .tempdir()
+                .context("creating a directory for the demo's report")?
+                .keep();
+            Ok(dir.join("demo.csv"))
+        }
+    }
 }
 
 #[derive(Parser)]

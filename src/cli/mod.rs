@@ -202,14 +202,23 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Generated help needs no settings, no config file and no keyring.
     match cli.command {
-        Command::Completions { shell } => return completions::completions(shell),
-        Command::Man => return completions::man(),
+        Command::Completions { shell } => {
+            return completions::completions(shell, cli.global.output.as_deref());
+        }
+        Command::Man => return completions::man(cli.global.output.as_deref()),
         Command::Mock(args) => return mock::serve(args).await,
         Command::Demo(args) => return mock::demo(cli.global, args).await,
         _ => {}
     }
     let ctx = context::Context::new(cli.global)?;
-    match cli.command {
+    dispatch(&ctx, cli.command).await
+}
+
+/// Runs a command that needs settings, with the context it is given (the process's, or one
+/// with captured streams in tests).
+pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow::Result<()> {
+    let ctx = ctx;
+    match command {
         Command::Auth(cmd) => auth::run(&ctx, cmd).await,
         Command::Advertiser(cmd) => advertiser::run(&ctx, cmd).await,
         Command::Campaign(cmd) => entity::run::<campaign::Campaigns>(&ctx, cmd).await,
@@ -224,6 +233,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions { .. } | Command::Man | Command::Mock(_) | Command::Demo(_) => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod in_process_tests;
 
 #[cfg(test)]
 mod tests {

@@ -105,6 +105,6 @@ pub async fn run(ctx: &Context, command: RegionCommand) -> Result<()> {
         }
         writer.write(region)?;
     }
-    writer.finish()?;
+    ctx.finish(writer)?;
     Ok(())
 }

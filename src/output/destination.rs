@@ -5,7 +5,7 @@
 //! umask's. Anything that is not a regular file (a FIFO, a terminal, `/dev/null`,
 //! `/dev/stdout`) is written directly, never replaced.
 
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +18,8 @@ const TEMP_PREFIX: &str = ".tiktok-ads-";
 const TEMP_SUFFIX: &str = ".partial";
 
 pub enum Destination {
-    Stdout(BufWriter<Stdout>),
+    /// Standard output (or a captured stream in tests).
+    Stream(BufWriter<Box<dyn Write + Send>>),
     File {
         writer: BufWriter<tempfile::NamedTempFile>,
         path: PathBuf,
@@ -33,15 +34,12 @@ pub enum Destination {
 }
 
 impl Destination {
-    pub fn stdout() -> Self {
-        Destination::Stdout(BufWriter::with_capacity(64 * 1024, io::stdout()))
+    pub fn stream(out: Box<dyn Write + Send>) -> Self {
+        Destination::Stream(BufWriter::with_capacity(64 * 1024, out))
     }
 
     /// Where `-o path` writes: see the module documentation.
     pub fn file(path: &Path) -> Result<Self> {
-        if path.as_os_str() == "-" {
-            return Ok(Self::stdout());
-        }
         let target = resolve_symlinks(path)
             .with_context(|| format!("following the symbolic link {}", path.display()))?;
         let existing = match std::fs::metadata(&target) {
@@ -91,7 +89,7 @@ impl Destination {
     /// Flushes and, for a file, moves it into place. Without this call a file is discarded.
     pub fn commit(self) -> Result<()> {
         match self {
-            Destination::Stdout(mut w) => w.flush().context("writing to stdout"),
+            Destination::Stream(mut w) => w.flush().context("writing to stdout"),
             Destination::Special { mut writer, path } => writer
                 .flush()
                 .with_context(|| format!("writing {}", path.display())),
@@ -181,7 +179,7 @@ fn remove_stale_partials(dir: &Path, ours: &Path) {
 impl Write for Destination {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Destination::Stdout(w) => w.write(buf),
+            Destination::Stream(w) => w.write(buf),
             Destination::File { writer, .. } => writer.write(buf),
             Destination::Special { writer, .. } => writer.write(buf),
         }
@@ -189,7 +187,7 @@ impl Write for Destination {
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
-            Destination::Stdout(w) => w.write_all(buf),
+            Destination::Stream(w) => w.write_all(buf),
             Destination::File { writer, .. } => writer.write_all(buf),
             Destination::Special { writer, .. } => writer.write_all(buf),
         }
@@ -197,7 +195,7 @@ impl Write for Destination {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Destination::Stdout(w) => w.flush(),
+            Destination::Stream(w) => w.flush(),
             Destination::File { writer, .. } => writer.flush(),
             Destination::Special { writer, .. } => writer.flush(),
         }

@@ -22,32 +22,42 @@ pub enum Format {
 }
 
 impl FormatChoice {
-    pub fn resolve(self, stdout_is_terminal: bool, output: Option<&Path>) -> Format {
-        match self {
+    /// The format to write: the one chosen, else from the `-o` file's extension (an extension no
+    /// format has is an error, not silently CSV), else a table on a terminal and CSV in a pipe.
+    pub fn resolve(
+        self,
+        stdout_is_terminal: bool,
+        output: Option<&Path>,
+    ) -> Result<Format, String> {
+        Ok(match self {
             FormatChoice::Table => Format::Table,
             FormatChoice::Csv => Format::Csv,
             FormatChoice::Json => Format::Json,
             FormatChoice::Ndjson => Format::Ndjson,
             FormatChoice::Auto => match output {
-                Some(path) => from_extension(path),
+                Some(path) => from_extension(path)?,
                 None if stdout_is_terminal => Format::Table,
                 None => Format::Csv,
             },
-        }
+        })
     }
 }
 
-fn from_extension(path: &Path) -> Format {
-    match path
+fn from_extension(path: &Path) -> Result<Format, String> {
+    let extension = path
         .extension()
         .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("json") => Format::Json,
-        Some("ndjson" | "jsonl") => Format::Ndjson,
-        Some("txt") => Format::Table,
-        _ => Format::Csv,
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        None | Some("csv") => Ok(Format::Csv),
+        Some("json") => Ok(Format::Json),
+        Some("ndjson" | "jsonl") => Ok(Format::Ndjson),
+        Some("txt") => Ok(Format::Table),
+        Some(other) => Err(format!(
+            "-o {}: no output format is written as .{other}: use .csv, .json, .ndjson (or .jsonl), \
+             .txt (a table), or choose one with --format",
+            path.display()
+        )),
     }
 }
 
@@ -57,16 +67,18 @@ mod tests {
 
     #[test]
     fn auto_is_table_on_a_terminal_and_csv_in_a_pipe() {
-        assert_eq!(FormatChoice::Auto.resolve(true, None), Format::Table);
-        assert_eq!(FormatChoice::Auto.resolve(false, None), Format::Csv);
+        let auto = |terminal, path: Option<&str>| {
+            FormatChoice::Auto.resolve(terminal, path.map(Path::new))
+        };
+        assert_eq!(auto(true, None), Ok(Format::Table));
+        assert_eq!(auto(false, None), Ok(Format::Csv));
+        assert_eq!(auto(true, Some("a.json")), Ok(Format::Json));
+        assert_eq!(auto(true, Some("a.jsonl")), Ok(Format::Ndjson));
+        assert_eq!(auto(true, Some("report")), Ok(Format::Csv));
+        assert!(auto(true, Some("a.xlsx")).unwrap_err().contains(".xlsx"));
         assert_eq!(
-            FormatChoice::Auto.resolve(true, Some(Path::new("a.json"))),
-            Format::Json
+            FormatChoice::Json.resolve(true, Some(Path::new("a.xlsx"))),
+            Ok(Format::Json)
         );
-        assert_eq!(
-            FormatChoice::Auto.resolve(true, Some(Path::new("a.jsonl"))),
-            Format::Ndjson
-        );
-        assert_eq!(FormatChoice::Json.resolve(true, None), Format::Json);
     }
 }

@@ -3,7 +3,9 @@
 pub mod destination;
 pub mod format;
 pub mod records;
+pub mod streams;
 
 pub use destination::Destination;
 pub use format::{Format, FormatChoice};
 pub use records::RecordWriter;
+pub use streams::{Captured, Streams};

@@ -236,13 +236,25 @@ async fn big_synthetic_reports_page_through_completely() {
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_runs_the_main_job_without_credentials() {
     let env = TestEnv::new().await;
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
     let out = env
         .cmd()
         .env_remove("TIKTOK_ADS_BASE_URL")
+        .env("TMPDIR", &tmp)
         .args(["demo"])
         .assert()
         .success();
-    let csv = std::fs::read_to_string(env.work_dir().join("demo.csv")).unwrap();
+    // The report goes to a new directory of its own, named on stderr; the working directory
+    // gets nothing.
+    let stderr = stderr_of(out.get_output());
+    let written = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("4/4  Exported last week's campaign report to "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(written.starts_with(tmp.to_str().unwrap()), "{written}");
+    assert_eq!(std::fs::read_dir(env.work_dir()).unwrap().count(), 0);
+    let csv = std::fs::read_to_string(written).unwrap();
     assert!(
         csv.starts_with(
             "campaign_id,stat_time_day,campaign_name,spend,impressions,clicks,ctr,cpc\n"
@@ -258,4 +270,18 @@ async fn demo_runs_the_main_job_without_credentials() {
     assert!(stdout_of(out.get_output()).contains("campaign_id,campaign_name"));
     // Nothing was stored: the demo token lived in memory only.
     assert!(!env.credentials_file().exists());
+
+    // A file the user named is never overwritten.
+    std::fs::write(env.work_dir().join("mine.csv"), "keep me\n").unwrap();
+    let out = env
+        .cmd()
+        .env_remove("TIKTOK_ADS_BASE_URL")
+        .args(["demo", "--report-file", "mine.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_eq!(
+        std::fs::read_to_string(env.work_dir().join("mine.csv")).unwrap(),
+        "keep me\n"
+    );
 }

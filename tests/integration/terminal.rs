@@ -59,7 +59,11 @@ async fn delete_asks_on_a_terminal_and_only_yes_deletes() {
         screen.contains("Delete 1 ad(s) (1812360987654321)") && screen.contains("cannot be undone"),
         "{screen}"
     );
-    assert!(screen.contains("not deleted"), "{screen}");
+    assert!(screen.contains("Nothing was deleted"), "{screen}");
+    assert!(
+        !screen.contains("error"),
+        "declining is not an error: {screen}"
+    );
     let status_calls = || async {
         env.server
             .received_requests()
@@ -116,6 +120,7 @@ async fn a_report_shows_progress_on_a_terminal_only() {
         screen.contains("rows 1") && screen.contains("requests"),
         "{screen}"
     );
+    assert!(screen.contains("wrote 2 rows to r.csv"), "{screen}");
     // The same run in a pipe (cron) prints nothing on stderr.
     let out = env.cmd().args(args).assert().success();
     assert!(

@@ -7,7 +7,7 @@ pub mod task;
 pub mod task_record;
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::fmt::Write as _;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
@@ -127,7 +127,7 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
     let today = chrono::Utc::now().date_naive();
     let dates = plan::account_windows(plan, today).map_err(crate::cli::errors::usage)?;
     let spec = &plan.spec;
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     writeln!(out, "Plan (nothing was sent):")?;
     writeln!(
         out,
@@ -223,5 +223,5 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
     let mut columns = plan::prefix_columns(plan, many, args.with_account_info);
     columns.extend(plan.data_columns.iter().cloned());
     writeln!(out, "  columns      {}", columns.join(","))?;
-    Ok(())
+    ctx.write_text(&out)
 }

@@ -3,10 +3,9 @@
 //! completeness, and one advertiser's failure kept from stopping the others.
 
 use std::collections::HashSet;
-use std::io::{BufRead, IsTerminal, Seek, Write};
+use std::io::{BufRead, Seek, Write};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use futures_util::future;
@@ -377,7 +376,7 @@ fn conclude(
     advertisers: usize,
 ) -> Result<()> {
     if failures.is_empty() {
-        writer.finish()?;
+        ctx.finish(writer)?;
         return Ok(());
     }
     let failed_accounts: HashSet<&str> = failures.iter().map(|f| f.advertiser.as_str()).collect();
@@ -398,10 +397,10 @@ fn conclude(
             .collect::<Vec<_>>()
             .join(", ");
         for failure in failures {
-            ctx.notice(&format!("error: {:#}", with_where(failure)));
+            ctx.say(&format!("error: {:#}", with_where(failure)));
         }
         // The other accounts are complete: keep their rows, but never exit 0.
-        writer.finish()?;
+        ctx.finish(writer)?;
         return Err(CliError::Partial(format!(
             "{count} of {advertisers} advertisers failed ({names}); the output holds the others, \
              complete, and nothing of the failed ones"
@@ -414,7 +413,7 @@ fn conclude(
     let mut failures = failures.into_iter();
     let first = failures.next().map(with_where);
     for other in failures {
-        ctx.notice(&format!("error: {:#}", with_where(other)));
+        ctx.say(&format!("error: {:#}", with_where(other)));
     }
     Err(first.unwrap_or_else(|| anyhow::anyhow!("the report failed")))
 }
@@ -428,13 +427,7 @@ struct Progress {
 
 impl Progress {
     fn new(ctx: &Context, units: usize) -> Self {
-        let bar = if std::io::stderr().is_terminal() && !ctx.global.quiet {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
+        let bar = ctx.progress();
         Self {
             bar,
             units,

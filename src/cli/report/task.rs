@@ -3,7 +3,7 @@
 //! order and values as the synchronous path).
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Seek, Write};
+use std::io::{Seek, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -291,7 +291,7 @@ pub async fn run_async(
 
     let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
     let mut writer = ctx.record_writer(columns)?;
-    let spinner = spinner(ctx);
+    let spinner = ctx.progress();
     // Every task of an account is downloaded (spooled to temp files: memory stays flat) before
     // any of its rows is written, so a failed account leaves nothing behind.
     let mut index = 0;
@@ -347,14 +347,14 @@ pub async fn run_async(
     }
     spinner.finish_and_clear();
     if failures.is_empty() {
-        writer.finish()?;
+        ctx.finish(writer)?;
         return Ok(());
     }
     for (advertiser, error) in &failures {
-        ctx.notice(&format!("error: advertiser {advertiser}: {error:#}"));
+        ctx.say(&format!("error: advertiser {advertiser}: {error:#}"));
     }
     if failures.len() < advertisers.len() {
-        writer.finish()?;
+        ctx.finish(writer)?;
         return Err(CliError::Partial(format!(
             "{} of {} advertisers failed; the output holds the others",
             failures.len(),
@@ -367,16 +367,6 @@ pub async fn run_async(
         .next()
         .map(|(_, e)| e)
         .unwrap_or_else(|| anyhow::anyhow!("the report failed")))
-}
-
-fn spinner(ctx: &Context) -> indicatif::ProgressBar {
-    if std::io::stderr().is_terminal() && !ctx.global.quiet {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    }
 }
 
 /// Polls until the task is done, waiting `poll_first`, then twice as long each time (at most a
