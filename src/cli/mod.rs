@@ -217,19 +217,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Runs a command that needs settings, with the context it is given (the process's, or one
 /// with captured streams in tests).
 pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow::Result<()> {
-    let ctx = ctx;
     match command {
-        Command::Auth(cmd) => auth::run(&ctx, cmd).await,
-        Command::Advertiser(cmd) => advertiser::run(&ctx, cmd).await,
-        Command::Campaign(cmd) => entity::run::<campaign::Campaigns>(&ctx, cmd).await,
-        Command::Adgroup(cmd) => entity::run::<adgroup::Adgroups>(&ctx, cmd).await,
-        Command::Ad(cmd) => entity::run::<ad::Ads>(&ctx, cmd).await,
-        Command::Region(cmd) => region::run(&ctx, cmd).await,
-        Command::Bc(cmd) => bc::run(&ctx, cmd).await,
-        Command::Api(args) => api::run(&ctx, args).await,
-        Command::Report(cmd) => report::run(&ctx, cmd).await,
-        Command::Config(cmd) => config::run(&ctx, cmd).await,
-        Command::Doctor => doctor::run(&ctx).await,
+        Command::Auth(cmd) => auth::run(ctx, cmd).await,
+        Command::Advertiser(cmd) => advertiser::run(ctx, cmd).await,
+        Command::Campaign(cmd) => entity::run::<campaign::Campaigns>(ctx, cmd).await,
+        Command::Adgroup(cmd) => entity::run::<adgroup::Adgroups>(ctx, cmd).await,
+        Command::Ad(cmd) => entity::run::<ad::Ads>(ctx, cmd).await,
+        Command::Region(cmd) => region::run(ctx, cmd).await,
+        Command::Bc(cmd) => bc::run(ctx, cmd).await,
+        Command::Api(args) => api::run(ctx, args).await,
+        Command::Report(cmd) => report::run(ctx, cmd).await,
+        Command::Config(cmd) => config::run(ctx, cmd).await,
+        Command::Doctor => doctor::run(ctx).await,
         Command::Completions { .. } | Command::Man | Command::Mock(_) | Command::Demo(_) => Ok(()),
     }
 }
