@@ -23,7 +23,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 CliError::Usage(_) => USAGE,
                 CliError::NotLoggedIn { .. } | CliError::MissingAppCredentials(_) => AUTH,
                 CliError::Partial(_) => PARTIAL,
-                CliError::AccountFacts(_) => TRANSIENT,
+                CliError::AccountFacts(_) | CliError::TaskStillRunning(_) => TRANSIENT,
                 CliError::TaskFailed(_) => API_REJECTED,
                 CliError::Stopped(stop) => stop.exit_code(),
             };

@@ -3,8 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
-use tiktok_ads::cli::{self, Cli, errors::CliError};
+use tiktok_ads::cli::{self, errors::CliError};
 use tiktok_ads::{env_file, exit, logging, signals};
 
 fn main() -> ExitCode {
@@ -18,7 +17,7 @@ fn main() -> ExitCode {
         // reading the environment while it changes.
         unsafe { std::env::set_var(key, value) };
     }
-    let cli = Cli::parse();
+    let cli = cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
     if let Some(notice) = env_file.notice()
         && !cli.global.quiet
@@ -41,5 +40,10 @@ fn main() -> ExitCode {
             stop = signals::first() => Err(CliError::Stopped(stop).into()),
         }
     });
+    if matches!(&result, Err(e) if matches!(e.downcast_ref(), Some(CliError::Stopped(_)))) {
+        for note in cli::report::task::unfinished_tasks() {
+            eprintln!("{}", tiktok_ads::redact::redact(&note));
+        }
+    }
     exit::report(result)
 }

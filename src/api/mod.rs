@@ -21,6 +21,7 @@ pub mod report_csv;
 pub mod report_page;
 pub mod retry;
 pub mod rules;
+pub mod task_poll;
 pub mod tool;
 pub mod user;
 

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
 use super::context::{Context, ResolvedToken, TokenSource};
-use super::errors::usage;
+use super::errors::{CliError, usage};
 use crate::api::oauth::{AppCredentials, TokenGrant};
 use crate::api::{ApiError, Client};
 use crate::auth::StoredToken;
@@ -337,7 +337,19 @@ async fn token(ctx: &Context) -> Result<()> {
 }
 
 async fn logout(ctx: &Context) -> Result<()> {
-    let resolved = ctx.token().await?;
+    let resolved = match ctx.token().await {
+        Ok(resolved) => resolved,
+        // Logging out of nothing leaves the wanted state: say so, do not fail.
+        Err(e) if matches!(e.downcast_ref(), Some(CliError::NotLoggedIn { .. })) => {
+            ctx.notice(&format!(
+                "Not logged in to {} with profile {:?}: nothing to log out.",
+                ctx.environment,
+                ctx.profile_name()
+            ));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     if resolved.source == TokenSource::Env {
         return Err(usage(
             "the token comes from TIKTOK_ACCESS_TOKEN, which tiktok-ads never stores: unset it \

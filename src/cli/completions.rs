@@ -37,3 +37,11 @@ pub fn man(output: Option<&std::path::Path>) -> Result<()> {
     out.write_all(&page)?;
     out.commit()
 }
+
+/// Every page (the tool and each subcommand, as `tiktok-ads-report-run.1`) into `dir`.
+pub fn man_pages(dir: &std::path::Path) -> Result<()> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    clap_mangen::generate_to(Cli::command(), dir)
+        .with_context(|| format!("writing the man pages into {}", dir.display()))
+}

@@ -225,9 +225,15 @@ impl Context {
         }
         let lookup = self.secret_store().get(&self.token_key()).await?;
         let Some((value, location)) = lookup.found else {
+            // Said once and plainly; the keyring's own error (a D-Bus socket path...) is for -v.
             let keyring_note = lookup
                 .keyring_problem
-                .map(|p| format!(" (the OS keyring was not usable: {p})"))
+                .map(|problem| {
+                    tracing::debug!("the OS keyring was not usable: {problem}");
+                    "; no OS keyring service was reachable, and the credentials file holds no \
+                     token either"
+                        .to_string()
+                })
                 .unwrap_or_default();
             return Err(CliError::NotLoggedIn {
                 profile: self.profile_name().to_string(),

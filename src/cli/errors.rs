@@ -31,6 +31,10 @@ pub enum CliError {
     #[error("{0}")]
     AccountFacts(String),
 
+    /// An asynchronous report task outlived the wait; it keeps running at TikTok.
+    #[error("{0}")]
+    TaskStillRunning(String),
+
     /// An asynchronous report task ended FAILED or CANCELED.
     #[error("{0}")]
     TaskFailed(String),

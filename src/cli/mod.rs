@@ -21,7 +21,7 @@ pub mod report;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::TokenStoreKind;
 use crate::output::FormatChoice;
@@ -43,7 +43,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every command takes; help lists them under their own heading, after the command's.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Use TikTok's sandbox (https://sandbox-ads.tiktok.com) instead of production.
     #[arg(long, global = true, env = "TIKTOK_ADS_SANDBOX")]
@@ -191,12 +193,66 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff), or write the pages of every command into a directory.
+    Man {
+        /// Write tiktok-ads.1 and one page per subcommand (tiktok-ads-report-run.1, ...) here,
+        /// so the references between them resolve.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Serve a local simulator of the TikTok API (for scripts and tests without credentials).
     Mock(mock::MockArgs),
     /// Try the tool end to end against an in-process simulator: login, campaigns, a report.
     Demo(mock::DemoArgs),
+}
+
+/// The command line, parsed. On a usage error the usage line shows what was typed, never
+/// values taken from environment variables (clap counts those as given: `--base-url <URL>
+/// --app-id <ID>` would appear in a usage the user never wrote).
+pub fn parse() -> Cli {
+    let error = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(error) => error,
+    };
+    if !error.use_stderr() {
+        // --help and --version: clap prints them to stdout and exits 0.
+        error.exit();
+    }
+    let text = without_env_arguments(&error.render().to_string(), &Cli::command());
+    let streams = crate::output::Streams::system();
+    streams.write_err(&text);
+    std::process::exit(error.exit_code());
+}
+
+/// `text` with every `--flag <VALUE>` of an argument whose environment variable is set removed
+/// from its `Usage:` lines.
+fn without_env_arguments(text: &str, command: &clap::Command) -> String {
+    let from_env: Vec<String> = command
+        .get_arguments()
+        .filter(|arg| {
+            arg.get_env()
+                .is_some_and(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        })
+        .filter_map(|arg| {
+            let long = arg.get_long()?;
+            Some(match arg.get_value_names().and_then(|v| v.first()) {
+                Some(value) => format!(" --{long} <{value}>"),
+                None => format!(" --{long}"),
+            })
+        })
+        .collect();
+    text.lines()
+        .map(|line| {
+            if line.starts_with("Usage:") {
+                from_env.iter().fold(line.to_string(), |line, shown| {
+                    line.replace(shown.as_str(), "")
+                })
+            } else {
+                line.to_string()
+            }
+        })
+        .map(|line| format!("{line}\n"))
+        .collect()
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -205,7 +261,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions { shell } => {
             return completions::completions(shell, cli.global.output.as_deref());
         }
-        Command::Man => return completions::man(cli.global.output.as_deref()),
+        Command::Man { dir } => {
+            return match dir {
+                Some(dir) => completions::man_pages(&dir),
+                None => completions::man(cli.global.output.as_deref()),
+            };
+        }
         Command::Mock(args) => return mock::serve(args).await,
         Command::Demo(args) => return mock::demo(cli.global, args).await,
         _ => {}
@@ -229,7 +290,9 @@ pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow
         Command::Report(cmd) => report::run(ctx, cmd).await,
         Command::Config(cmd) => config::run(ctx, cmd).await,
         Command::Doctor => doctor::run(ctx).await,
-        Command::Completions { .. } | Command::Man | Command::Mock(_) | Command::Demo(_) => Ok(()),
+        Command::Completions { .. } | Command::Man { .. } | Command::Mock(_) | Command::Demo(_) => {
+            Ok(())
+        }
     }
 }
 
@@ -239,7 +302,6 @@ mod in_process_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -47,3 +47,37 @@ async fn man_page() {
     assert!(page.contains(".TH tiktok-ads 1"));
     insta::assert_snapshot!(page);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_man_page_a_page_refers_to_is_written() {
+    let env = TestEnv::new().await;
+    let dir = env.dir.path().join("man1");
+    env.cmd()
+        .args(["man", "--dir"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(pages.contains(&"tiktok-ads.1".to_string()));
+    assert!(pages.contains(&"tiktok-ads-report-run.1".to_string()));
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        for reference in text
+            .split_whitespace()
+            .filter(|w| w.starts_with("tiktok\\-ads") && w.ends_with("(1)"))
+        {
+            let file = format!(
+                "{}.1",
+                reference.trim_end_matches("(1)").replace("\\-", "-")
+            );
+            assert!(
+                pages.contains(&file),
+                "{page} refers to {reference}, which is not written"
+            );
+        }
+    }
+}

@@ -11,6 +11,8 @@ mod entities;
 mod escape;
 mod generated;
 mod login;
+mod paper_cuts;
+mod readme;
 mod reports;
 mod scenarios;
 mod simulator;

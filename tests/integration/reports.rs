@@ -843,7 +843,7 @@ async fn failed_tasks_and_missing_allowlist_are_explained() {
         "{}",
         stderr_of(&out)
     );
-    // A download before the task is done says what to do.
+    // A download of a task without output says what to do (its status cannot be read here).
     on_get("/report/task/download/")
         .respond_with(fixture_response("error_task_not_ready.json"))
         .mount(&env.server)
@@ -853,7 +853,11 @@ async fn failed_tasks_and_missing_allowlist_are_explained() {
         .args(["--advertiser", ADV_US, "report", "task", "download", TASK])
         .assert()
         .code(4);
-    assert!(stderr_of(out.get_output()).contains("report task status"));
+    assert!(
+        stderr_of(out.get_output()).contains("report task status"),
+        "{}",
+        stderr_of(out.get_output())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -121,6 +121,10 @@ async fn a_report_shows_progress_on_a_terminal_only() {
         "{screen}"
     );
     assert!(screen.contains("wrote 2 rows to r.csv"), "{screen}");
+    assert!(
+        screen.contains("windows 1/1 · rows 2"),
+        "the last line counts every window: {screen}"
+    );
     // The same run in a pipe (cron) prints nothing on stderr.
     let out = env.cmd().args(args).assert().success();
     assert!(

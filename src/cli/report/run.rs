@@ -287,7 +287,7 @@ pub async fn run(
             && let Some(done) = current.take()
         {
             finish_unit(&fetcher, done, &mut failures, &fail, &is_failed);
-            progress.unit_done();
+            progress.unit_done(&client);
         }
         current = Some(unit_index);
         if is_failed(unit.advertiser) {
@@ -334,12 +334,12 @@ pub async fn run(
     }
     if let Some(done) = current.take() {
         finish_unit(&fetcher, done, &mut failures, &fail, &is_failed);
-        progress.unit_done();
+        progress.unit_done(&client);
     }
     if let Some(spool) = spool.as_mut() {
         spool.settle(&mut writer, is_failed)?;
     }
-    progress.finish();
+    progress.finish(&client);
     conclude(ctx, writer, failures, advertisers.len())
 }
 
@@ -423,39 +423,49 @@ struct Progress {
     bar: indicatif::ProgressBar,
     units: usize,
     done: std::sync::atomic::AtomicUsize,
+    rows: std::sync::atomic::AtomicU64,
 }
 
 impl Progress {
     fn new(ctx: &Context, units: usize) -> Self {
-        let bar = ctx.progress();
         Self {
-            bar,
+            bar: ctx.progress(),
             units,
             done: Default::default(),
+            rows: Default::default(),
         }
     }
 
-    fn unit_done(&self) {
+    fn unit_done(&self, client: &Client) {
         self.done.fetch_add(1, Ordering::Relaxed);
+        self.draw(client);
     }
 
     fn page(&self, rows: u64, client: &Client) {
+        self.rows.store(rows, Ordering::Relaxed);
+        self.draw(client);
+    }
+
+    fn draw(&self, client: &Client) {
         if self.bar.is_hidden() {
             // Cron: nothing is drawn, so nothing is formatted per page either.
             return;
         }
         let stats = client.stats();
         self.bar.set_message(format!(
-            "windows {}/{} · rows {rows} · requests {} · retries {}",
+            "windows {}/{} · rows {} · requests {} · retries {}",
             self.done.load(Ordering::Relaxed),
             self.units,
+            self.rows.load(Ordering::Relaxed),
             stats.requests.load(Ordering::Relaxed),
             stats.retries.load(Ordering::Relaxed)
         ));
     }
 
-    fn finish(&self) {
-        self.bar.finish_and_clear();
+    /// Leaves the final count on the terminal (every window done).
+    fn finish(&self, client: &Client) {
+        self.draw(client);
+        self.bar.finish();
     }
 }
 

@@ -4,15 +4,16 @@
 
 use std::collections::BTreeMap;
 use std::io::{Seek, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 
 use super::args::ReportArgs;
 use super::plan::{self, Account, Plan};
+use crate::api::Client;
 use crate::api::report::{TaskRecord, Window};
-use crate::api::{ApiError, Client};
+use crate::api::task_poll::PollSchedule;
 use crate::cli::context::Context;
 use crate::cli::errors::{CliError, usage};
 
@@ -49,7 +50,28 @@ pub struct AsyncOptions {
     pub with_account_info: bool,
 }
 
-const MAX_POLL: Duration = Duration::from_secs(60);
+/// Tasks this run created and has not yet written out. They keep running at TikTok whatever
+/// happens here, so when a signal stops the run they are named, with the command that fetches
+/// them.
+static UNFINISHED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn unfinished() -> std::sync::MutexGuard<'static, Vec<(String, String)>> {
+    UNFINISHED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One line per task this run left running at TikTok.
+pub fn unfinished_tasks() -> Vec<String> {
+    unfinished()
+        .iter()
+        .map(|(advertiser, task_id)| {
+            format!(
+                "report task {task_id} (advertiser {advertiser}) keeps running at TikTok: fetch it \
+                 with `tiktok-ads report task download --advertiser {advertiser} {task_id}`"
+            )
+        })
+        .collect()
+}
+
 /// TikTok allows about one task creation per second per app.
 const CREATE_SPACING: Duration = Duration::from_secs(1);
 
@@ -198,7 +220,9 @@ async fn download(ctx: &Context, args: TaskArgs) -> Result<()> {
     out.commit()
 }
 
-/// A finished task's CSV into `spool`, proven whole (rewound, ready to read).
+/// A finished task's CSV into `spool`, proven whole (rewound, ready to read). A task that has
+/// no output yet is looked up, so the error says whether it is still running, failed or was
+/// canceled.
 async fn fetch_csv(
     client: &Client,
     advertiser: &str,
@@ -206,21 +230,36 @@ async fn fetch_csv(
     expected: Option<u64>,
     spool: &mut std::fs::File,
 ) -> Result<()> {
-    client
+    let error = match client
         .fetch_task_csv(advertiser, task_id, expected, spool)
         .await
-        .map_err(|e| {
-            let not_ready = e.code() == Some(40201);
-            let error = anyhow::Error::new(e);
-            if not_ready {
-                error.context(format!(
-                    "task {task_id} has not finished: check `tiktok-ads report task status --advertiser {advertiser} {task_id}`"
-                ))
-            } else {
-                error
-            }
-        })?;
-    Ok(())
+    {
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    if error.code() != Some(40201) {
+        return Err(error.into());
+    }
+    // Why there is no output: still running, failed or canceled (when TikTok says).
+    let state = match client.report_task_status(advertiser, task_id).await {
+        Ok(status) => {
+            check_final(task_id, &status.status, &status.message)?;
+            status.status
+        }
+        Err(e) => {
+            tracing::debug!("the status of task {task_id} could not be read: {e}");
+            String::new()
+        }
+    };
+    Err(anyhow::Error::new(error).context(format!(
+        "task {task_id} {} has no output yet: check `tiktok-ads report task status \
+         --advertiser {advertiser} {task_id}`",
+        if state.is_empty() {
+            "has not finished and".to_string()
+        } else {
+            format!("is {state} and")
+        }
+    )))
 }
 
 async fn cancel(ctx: &Context, args: TaskArgs) -> Result<()> {
@@ -278,6 +317,7 @@ pub async fn run_async(
             match create_task(&client, plan, advertiser, window).await {
                 Ok(task_id) => {
                     tracing::info!("advertiser {advertiser}: report task {task_id} created");
+                    unfinished().push((advertiser.clone(), task_id.clone()));
                     tasks.push((advertiser.clone(), task_id, window, partitions));
                 }
                 Err(e) if advertisers.len() == 1 => return Err(e),
@@ -309,12 +349,13 @@ pub async fn run_async(
         let result = async {
             let mut spools = Vec::with_capacity(own.len());
             for (_, task_id, window, partitions) in own {
-                wait_for(ctx, &client, &advertiser, task_id, options, &spinner).await?;
+                wait_for(&client, &advertiser, task_id, options, &spinner).await?;
                 let expected = client
                     .report_row_count(&plan.spec, &advertiser, *window)
                     .await?;
                 let mut spool = tempfile::tempfile().context("creating a temporary file")?;
                 fetch_csv(&client, &advertiser, task_id, expected, &mut spool).await?;
+                unfinished().retain(|(_, id)| id != task_id);
                 spools.push((spool, partitions));
             }
             let lead = plan::lead_cells(&prefix, &advertiser, accounts.get(&advertiser));
@@ -369,18 +410,18 @@ pub async fn run_async(
         .unwrap_or_else(|| anyhow::anyhow!("the report failed")))
 }
 
-/// Polls until the task is done, waiting `poll_first`, then twice as long each time (at most a
-/// minute between checks), for at most `wait_timeout`.
+/// Polls until the task is done: waits `poll_first`, then twice as long each time (at most a
+/// minute between checks), for `wait_timeout` in all; a task still running then keeps running
+/// at TikTok, and the error says how to fetch it later.
 async fn wait_for(
-    ctx: &Context,
     client: &Client,
     advertiser: &str,
     task_id: &str,
     options: &AsyncOptions,
     spinner: &indicatif::ProgressBar,
 ) -> Result<()> {
-    let started = Instant::now();
-    let mut wait = options.poll_first;
+    let started = tokio::time::Instant::now();
+    let mut schedule = PollSchedule::new(options.poll_first, options.wait_timeout);
     loop {
         let status = client.report_task_status(advertiser, task_id).await?;
         spinner.set_message(format!(
@@ -393,20 +434,19 @@ async fn wait_for(
             "FAILED" | "CANCELED" => return check_final(task_id, &status.status, &status.message),
             _ => {}
         }
-        if started.elapsed() + wait > options.wait_timeout {
-            let _ = ctx;
-            return Err(ApiError::Timeout {
-                endpoint: format!(
-                    "report task {task_id}, still {} (it keeps running at TikTok: fetch it later with \
-                     `tiktok-ads report task download --advertiser {advertiser} {task_id}`)",
-                    status.status
-                ),
-                timeout: options.wait_timeout,
+        match schedule.after_check(started.elapsed()) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => {
+                return Err(CliError::TaskStillRunning(format!(
+                    "report task {task_id} is still {} after {} s (--wait-timeout); it keeps \
+                     running at TikTok: fetch it later with `tiktok-ads report task download \
+                     --advertiser {advertiser} {task_id}`",
+                    status.status,
+                    options.wait_timeout.as_secs()
+                ))
+                .into());
             }
-            .into());
         }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(MAX_POLL);
     }
 }
 

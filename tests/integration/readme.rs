@@ -1,0 +1,210 @@
+//! The README's examples, run as written against `tiktok-ads mock`, so that they cannot drift
+//! from what the tool does. Every `sh` block runs in one shell (variables such as `$id` and
+//! `$task` flow between its lines) with the README's example IDs swapped for the simulator's.
+//! Lines that cannot run here are left out: a browser login, starting a server, another
+//! shell's syntax (zsh, PowerShell), building the project itself.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// The contents of the README's ```sh blocks, continuation lines joined.
+fn sh_blocks(readme: &str) -> Vec<Vec<String>> {
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "```sh" {
+            continue;
+        }
+        let mut block = Vec::new();
+        let mut pending = String::new();
+        for line in lines.by_ref() {
+            if line.trim() == "```" {
+                break;
+            }
+            match line.strip_suffix('\\') {
+                Some(start) => pending.push_str(start),
+                None => {
+                    pending.push_str(line);
+                    block.push(std::mem::take(&mut pending));
+                }
+            }
+        }
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// Whether a README line can run in a test: a command, not a comment, nor one of the kinds
+/// above.
+fn runnable(line: &str) -> bool {
+    let line = line.trim();
+    let skipped = ["tiktok-ads mock", "${fpath", "$PROFILE"];
+    let browser_login = line.contains("auth login") && !line.contains("--with-token");
+    !line.is_empty()
+        && !line.starts_with('#')
+        && !line.starts_with("cargo ")
+        && !line.starts_with("tests/")
+        && !browser_login
+        && !skipped.iter().any(|s| line.contains(s))
+}
+
+/// IDs of the simulator's seeded objects, read with the tool itself.
+fn ids(env: &TestEnv, sim: &Simulator, command: &[&str], field: &str) -> Vec<String> {
+    let out = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", &sim.url)
+        .env("TIKTOK_ACCESS_TOKEN", "mock-token")
+        .args(["--advertiser", "7300000000000000001", "--format", "json"])
+        .args(command)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    rows.iter()
+        .map(|r| r[field].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn shim(dir: &Path, name: &str, body: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readme_examples_run_against_the_simulator() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let campaigns = ids(
+        &env,
+        &sim,
+        &["campaign", "list", "--fields", "campaign_id"],
+        "campaign_id",
+    );
+    let adgroups = ids(
+        &env,
+        &sim,
+        &["adgroup", "list", "--fields", "adgroup_id"],
+        "adgroup_id",
+    );
+    let ads = ids(&env, &sim, &["ad", "list", "--fields", "ad_id"], "ad_id");
+    let host = sim.url.trim_start_matches("http://").to_string();
+    let swaps: Vec<(&str, &str)> = vec![
+        ("7301234567890123456", "7300000000000000001"),
+        ("7301234567890654321", "7300000000000000002"),
+        ("1812345678901234", &campaigns[0]),
+        ("1812350123456789", &adgroups[0]),
+        ("1812350123457123", &adgroups[1]),
+        ("1812350123459999", &adgroups[2]),
+        ("1812360987654321", &ads[0]),
+        ("127.0.0.1:8787", &host),
+    ];
+
+    // What the README assumes is around: a vault CLI, patience (sleep), a man page viewer.
+    let bin = env.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    shim(&bin, "vault", "echo mock-token");
+    shim(&bin, "sleep", "exit 0");
+    shim(&bin, "man", "exit 0");
+    let tool = assert_cmd::cargo::cargo_bin!("tiktok-ads");
+    let path = format!(
+        "{}:{}:{}",
+        bin.display(),
+        tool.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::fs::write(
+        env.work_dir().join("body.json"),
+        format!(
+            r#"{{"advertiser_id": "7300000000000000001", "campaign_id": "{}"}}"#,
+            campaigns[0]
+        ),
+    )
+    .unwrap();
+    // The README's readers have logged in; so has this one (as the cron section shows).
+    let login = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", &sim.url)
+        .args(["auth", "login", "--with-token"])
+        .write_stdin("mock-token\n")
+        .output()
+        .unwrap();
+    assert!(login.status.success(), "{}", stderr_of(&login));
+
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut ran = 0;
+    for block in sh_blocks(&readme) {
+        let mut script = String::from("set -o pipefail\n");
+        for line in block.iter().filter(|l| runnable(l)) {
+            let line = swaps
+                .iter()
+                .fold(line.clone(), |line, (from, to)| line.replace(from, to));
+            let shown = line.replace('\'', "'\\''");
+            // The check goes on a line of its own: a README line may end with a comment.
+            script.push_str(&format!(
+                "{line}\nstatus=$?; if [ $status -ne 0 ]; then echo \"README example failed ($status): \"'{shown}' >&2; exit 1; fi\n"
+            ));
+            ran += 1;
+        }
+        let mut cmd = Command::new("bash");
+        env.isolate(&mut cmd);
+        let out = cmd
+            .env("PATH", &path)
+            .env("TIKTOK_ADS_BASE_URL", &sim.url)
+            .env("TIKTOK_ADVERTISER_ID", "7300000000000000001")
+            .env("TOKEN", "mock-token")
+            .env("SECRET", "mock-app-secret")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}\n--- script ---\n{script}",
+            stderr_of(&out)
+        );
+    }
+    assert!(
+        ran > 40,
+        "only {ran} README lines ran: is the README still read?"
+    );
+    // The outputs the examples promise are there.
+    for file in [
+        "jan.csv",
+        "yesterday.csv",
+        "last30.csv",
+        "2024.csv",
+        "bc-yesterday.csv",
+        "test.csv",
+    ] {
+        let text = std::fs::read_to_string(env.work_dir().join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(text.lines().count() > 1, "{file} has no rows:\n{text}");
+    }
+}
+
+#[test]
+fn readme_lines_are_read_with_their_continuations() {
+    let blocks = sh_blocks(
+        "x\n```sh\n# note\ntiktok-ads a \\\n  --b c\ncargo test\n```\n```console\n$ y\n```\n",
+    );
+    assert_eq!(
+        blocks,
+        [vec![
+            "# note".to_string(),
+            "tiktok-ads a   --b c".into(),
+            "cargo test".into()
+        ]]
+    );
+    let runs: Vec<_> = blocks[0].iter().filter(|l| runnable(l)).collect();
+    assert_eq!(runs, ["tiktok-ads a   --b c"]);
+}
