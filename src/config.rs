@@ -20,7 +20,7 @@ const CONFIG_FILE: &str = "config.toml";
 /// The default redirect URI of `auth login` (it must be registered on the app).
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8080/callback";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     Production,
@@ -63,7 +63,7 @@ impl FromStr for Environment {
 }
 
 /// Where `auth login` keeps tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenStoreKind {
     /// The OS keyring, falling back to the credentials file when no keyring is reachable.

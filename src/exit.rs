@@ -6,6 +6,7 @@ use crate::api::ApiError;
 use crate::auth::StoreError;
 use crate::auth::login::LoginError;
 use crate::cli::errors::CliError;
+use crate::report::ReportError;
 
 pub const OK: u8 = 0;
 pub const UNEXPECTED: u8 = 1;
@@ -23,9 +24,15 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 CliError::Usage(_) => USAGE,
                 CliError::NotLoggedIn { .. } | CliError::MissingAppCredentials(_) => AUTH,
                 CliError::Partial(_) => PARTIAL,
-                CliError::AccountFacts(_) | CliError::TaskStillRunning(_) => TRANSIENT,
-                CliError::TaskFailed(_) => API_REJECTED,
                 CliError::Stopped(stop) => stop.exit_code(),
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<ReportError>() {
+            return match e {
+                ReportError::Invalid(_) => USAGE,
+                ReportError::Incomplete(_) => PARTIAL,
+                ReportError::AccountFacts(_) | ReportError::TaskStillRunning(_) => TRANSIENT,
+                ReportError::TaskFailed(_) => API_REJECTED,
             };
         }
         if let Some(e) = cause.downcast_ref::<ApiError>() {

@@ -2,6 +2,7 @@
 //!
 //! Layers depend downward only: `cli` → (`auth`, `output`, `config`) → `api`.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod cli;
@@ -13,4 +14,5 @@ pub mod logging;
 pub mod mock;
 pub mod output;
 pub mod redact;
+pub mod report;
 pub mod signals;

@@ -35,13 +35,15 @@ fn main() -> ExitCode {
         Err(e) => return exit::report(Err(anyhow::Error::new(e).context("starting the runtime"))),
     };
     let result = runtime.block_on(async {
+        // Signal handlers first: the command may create its output file before it first waits.
+        let stopped = signals::first();
         tokio::select! {
             result = cli::run(cli) => result,
-            stop = signals::first() => Err(CliError::Stopped(stop).into()),
+            stop = stopped => Err(CliError::Stopped(stop).into()),
         }
     });
     if matches!(&result, Err(e) if matches!(e.downcast_ref(), Some(CliError::Stopped(_)))) {
-        for note in cli::report::task::unfinished_tasks() {
+        for note in tiktok_ads::report::tasks::unfinished_tasks() {
             eprintln!("{}", tiktok_ads::redact::redact(&note));
         }
     }

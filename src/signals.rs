@@ -29,28 +29,40 @@ impl Stop {
     }
 }
 
-/// Resolves at the first of SIGINT, SIGTERM or SIGHUP.
-pub async fn first() -> Stop {
+/// Takes over SIGINT, SIGTERM and SIGHUP now (a signal from here on no longer kills the
+/// process outright) and resolves at the first of them. Call it before the work starts: the
+/// handlers exist from the call, not from the first poll. Needs the tokio runtime.
+pub fn first() -> impl Future<Output = Stop> {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        let listen = |kind| async move {
-            match signal(kind) {
-                Ok(mut stream) => {
-                    stream.recv().await;
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let listen = |kind| signal(kind).ok();
+        let (mut interrupt, mut terminate, mut hangup) = (
+            listen(SignalKind::interrupt()),
+            listen(SignalKind::terminate()),
+            listen(SignalKind::hangup()),
+        );
+        async move {
+            async fn next(stream: &mut Option<Signal>) {
+                match stream {
+                    Some(stream) => {
+                        stream.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
-                Err(_) => std::future::pending::<()>().await,
             }
-        };
-        tokio::select! {
-            () = listen(SignalKind::interrupt()) => Stop::Interrupt,
-            () = listen(SignalKind::terminate()) => Stop::Terminate,
-            () = listen(SignalKind::hangup()) => Stop::Hangup,
+            tokio::select! {
+                () = next(&mut interrupt) => Stop::Interrupt,
+                () = next(&mut terminate) => Stop::Terminate,
+                () = next(&mut hangup) => Stop::Hangup,
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
-        Stop::Interrupt
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+            Stop::Interrupt
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Business Center: the BCs a token's user belongs to and the ad accounts under one (REFERENCE 4).
 
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt};
 use serde_json::{Map, Value};
 
 use super::client::Client;
@@ -30,5 +30,30 @@ impl Client {
             .param("bc_id", bc_id)
             .param("asset_type", "ADVERTISER");
         self.pages(BC_ASSET_PATH, query, Some(PAGE_SIZE))
+    }
+
+    /// Every ad account under a Business Center as records: TikTok's `asset_id` and
+    /// `asset_name` as `advertiser_id` and `advertiser_name`, the rest as sent.
+    pub async fn bc_advertiser_records(
+        &self,
+        bc_id: &str,
+    ) -> Result<Vec<Map<String, Value>>, ApiError> {
+        let mut all = Vec::new();
+        let pages = self.bc_advertisers(bc_id);
+        futures_util::pin_mut!(pages);
+        while let Some(page) = pages.try_next().await? {
+            for mut item in page.list {
+                for (from, to) in [
+                    ("asset_id", "advertiser_id"),
+                    ("asset_name", "advertiser_name"),
+                ] {
+                    if let Some(v) = item.remove(from) {
+                        item.insert(to.into(), v);
+                    }
+                }
+                all.push(item);
+            }
+        }
+        Ok(all)
     }
 }

@@ -94,67 +94,65 @@ impl ReportSpec {
         matches!(self.report_type.as_str(), "BASIC" | "AUDIENCE")
     }
 
-    /// The query of one synchronous page.
-    pub fn page_query(&self, advertiser_id: &str, window: Option<Window>, page: u64) -> Query {
-        let mut query = Query::new()
-            .param("advertiser_id", advertiser_id)
-            .param("report_type", &self.report_type);
+    /// The fields of a request for `advertiser_id` over `window`, in order: one list for both
+    /// forms, the synchronous query and the asynchronous task's body.
+    fn fields(&self, advertiser_id: &str, window: Option<Window>) -> Vec<(&'static str, Value)> {
+        let mut fields = vec![
+            ("advertiser_id", json!(advertiser_id)),
+            ("report_type", json!(self.report_type)),
+        ];
         if self.uses_service_type() {
-            query = query.param("service_type", "AUCTION");
+            fields.push(("service_type", json!("AUCTION")));
         }
         if let Some(level) = &self.data_level {
-            query = query.param("data_level", level);
+            fields.push(("data_level", json!(level)));
         }
-        query = query
-            .json("dimensions", &self.dimensions)
-            .json("metrics", &self.metrics);
+        fields.push(("dimensions", json!(self.dimensions)));
+        fields.push(("metrics", json!(self.metrics)));
         match window {
             Some(w) if !self.lifetime => {
-                query = query.param("start_date", w.start).param("end_date", w.end)
+                fields.push(("start_date", json!(w.start.to_string())));
+                fields.push(("end_date", json!(w.end.to_string())));
             }
-            _ => query = query.param("query_lifetime", "true"),
+            _ => fields.push(("query_lifetime", json!(true))),
         }
         if !self.filtering.is_empty() {
-            query = query.json("filtering", &self.filtering);
+            fields.push(("filtering", json!(self.filtering)));
         }
         if let Some(field) = &self.order_field {
-            query = query.param("order_field", field);
-            query = query.param("order_type", self.order_type.as_deref().unwrap_or("DESC"));
+            fields.push(("order_field", json!(field)));
+            fields.push((
+                "order_type",
+                json!(self.order_type.as_deref().unwrap_or("DESC")),
+            ));
         }
-        query.param("page", page).param("page_size", self.page_size)
+        fields
     }
 
-    /// The body of an async task: same meaning, no date-span limit, field names as headers.
+    /// The query of one synchronous page: scalars plain, arrays and objects JSON-encoded.
+    pub fn page_query(&self, advertiser_id: &str, window: Option<Window>, page: u64) -> Query {
+        self.fields(advertiser_id, window)
+            .into_iter()
+            .fold(Query::new(), |query, (key, value)| match value {
+                Value::String(text) => query.param(key, text),
+                Value::Array(_) | Value::Object(_) => query.json(key, &value),
+                other => query.param(key, other),
+            })
+            .param("page", page)
+            .param("page_size", self.page_size)
+    }
+
+    /// The body of an async task: the same fields (no date-span limit), CSV with field names
+    /// as headers.
     pub fn task_body(&self, advertiser_id: &str, window: Option<Window>) -> Value {
-        let mut body = json!({
-            "advertiser_id": advertiser_id,
-            "report_type": self.report_type,
-            "dimensions": self.dimensions,
-            "metrics": self.metrics,
-            "output_format": "CSV_STRING",
-            "enable_report_title_translation": false,
-        });
-        if self.uses_service_type() {
-            body["service_type"] = json!("AUCTION");
-        }
-        if let Some(level) = &self.data_level {
-            body["data_level"] = json!(level);
-        }
-        match window {
-            Some(w) if !self.lifetime => {
-                body["start_date"] = json!(w.start.to_string());
-                body["end_date"] = json!(w.end.to_string());
-            }
-            _ => body["query_lifetime"] = json!(true),
-        }
-        if !self.filtering.is_empty() {
-            body["filtering"] = json!(self.filtering);
-        }
-        if let Some(field) = &self.order_field {
-            body["order_field"] = json!(field);
-            body["order_type"] = json!(self.order_type.as_deref().unwrap_or("DESC"));
-        }
-        body
+        let mut body: serde_json::Map<String, Value> = self
+            .fields(advertiser_id, window)
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect();
+        body.insert("output_format".into(), json!("CSV_STRING"));
+        body.insert("enable_report_title_translation".into(), json!(false));
+        Value::Object(body)
     }
 }
 
@@ -437,6 +435,41 @@ mod tests {
         assert_eq!(w[1].start, date("2024-12-31"));
         assert_eq!(w[1].end, date("2025-06-30"));
         assert!(split_windows(date("2025-01-02"), date("2025-01-01"), 30).is_empty());
+    }
+
+    #[test]
+    fn the_query_and_the_task_body_carry_the_same_fields() {
+        let spec = ReportSpec {
+            report_type: "BASIC".into(),
+            data_level: Some("AUCTION_AD".into()),
+            dimensions: vec!["ad_id".into(), DAY.into()],
+            metrics: vec!["spend".into()],
+            filtering: vec![Filter::list("ad_status", "IN", &["STATUS_ALL".to_string()])],
+            order_field: Some("spend".into()),
+            order_type: None,
+            page_size: 500,
+            lifetime: false,
+        };
+        let window = Window {
+            start: date("2025-01-01"),
+            end: date("2025-01-30"),
+        };
+        let query = spec.page_query("7301234567890123456", Some(window), 2);
+        let body = spec.task_body("7301234567890123456", Some(window));
+        for (key, value) in body.as_object().unwrap() {
+            if key == "output_format" || key == "enable_report_title_translation" {
+                continue;
+            }
+            let in_query = query.get(key).unwrap_or_else(|| panic!("{key} missing"));
+            match value {
+                Value::String(text) => assert_eq!(in_query, text, "{key}"),
+                other => assert_eq!(in_query, other.to_string(), "{key}"),
+            }
+        }
+        assert_eq!(query.get("page"), Some("2"));
+        assert_eq!(query.get("page_size"), Some("500"));
+        assert_eq!(body["order_type"], "DESC");
+        assert_eq!(body["enable_report_title_translation"], false);
     }
 
     #[test]

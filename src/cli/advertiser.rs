@@ -77,28 +77,7 @@ async fn list(ctx: &Context, fields: FieldsArg) -> Result<()> {
             })
             .collect()
     } else {
-        match ctx.app_credentials(true).await {
-            Ok(app) => client
-                .authorized_advertisers(&app)
-                .await
-                .context("listing the authorized ad accounts")?,
-            Err(e) => {
-                let ids =
-                    known_advertiser_ids(ctx, token.stored.as_ref().map(|s| &s.advertiser_ids));
-                if ids.is_empty() {
-                    return Err(e);
-                }
-                ctx.notice(&format!(
-                    "note: {e:#}; showing the ad accounts recorded at login instead"
-                ));
-                ids.into_iter()
-                    .map(|advertiser_id| AuthorizedAdvertiser {
-                        advertiser_id,
-                        advertiser_name: String::new(),
-                    })
-                    .collect()
-            }
-        }
+        ctx.reachable_advertisers(true).await?.accounts
     };
     let ids: Vec<String> = accounts.iter().map(|a| a.advertiser_id.clone()).collect();
     let details = client

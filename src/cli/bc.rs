@@ -6,7 +6,6 @@ use futures_util::TryStreamExt;
 use serde_json::{Map, Value};
 
 use super::context::{Context, check_advertiser_id};
-use crate::api::Client;
 
 const BC_COLUMNS: &[&str] = &[
     "bc_id",
@@ -63,38 +62,17 @@ pub async fn run(ctx: &Context, command: BcCommand) -> Result<()> {
             })?;
             let mut writer =
                 ctx.record_writer(ADVERTISER_COLUMNS.iter().map(|c| c.to_string()).collect())?;
-            for account in bc_advertisers(&client, &bc_id).await? {
+            let accounts = client
+                .bc_advertiser_records(&bc_id)
+                .await
+                .with_context(|| format!("listing the ad accounts of Business Center {bc_id}"))?;
+            for account in accounts {
                 writer.write(&account)?;
             }
             ctx.finish(writer)?;
         }
     }
     Ok(())
-}
-
-/// The ad accounts of a BC as `advertiser_id`, `advertiser_name`, ... records.
-pub async fn bc_advertisers(client: &Client, bc_id: &str) -> Result<Vec<Map<String, Value>>> {
-    let mut all = Vec::new();
-    let pages = client.bc_advertisers(bc_id);
-    futures_util::pin_mut!(pages);
-    while let Some(page) = pages
-        .try_next()
-        .await
-        .with_context(|| format!("listing the ad accounts of Business Center {bc_id}"))?
-    {
-        for mut item in page.list {
-            for (from, to) in [
-                ("asset_id", "advertiser_id"),
-                ("asset_name", "advertiser_name"),
-            ] {
-                if let Some(v) = item.remove(from) {
-                    item.insert(to.into(), v);
-                }
-            }
-            all.push(item);
-        }
-    }
-    Ok(all)
 }
 
 /// `{bc_info: {...}, user_role}` as one flat record.

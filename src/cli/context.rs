@@ -378,6 +378,12 @@ impl Context {
     /// what went where.
     pub fn finish(&self, writer: RecordWriter) -> Result<u64> {
         let rows = writer.finish()?;
+        self.say_written(rows);
+        Ok(rows)
+    }
+
+    /// After a file written for someone at a terminal: how many rows went where.
+    pub fn say_written(&self, rows: u64) {
         if let Some(path) = self.output_file()
             && self.streams.err_is_terminal
         {
@@ -387,7 +393,35 @@ impl Context {
                 path.display()
             ));
         }
-        Ok(rows)
+    }
+
+    /// The ad accounts the token reaches: TikTok's list when the app's credentials are at hand
+    /// (asked for on a terminal when `prompt`), else those recorded at login, with a note.
+    pub async fn reachable_advertisers(&self, prompt: bool) -> Result<crate::accounts::Reachable> {
+        let (client, token) = self.authed_client().await?;
+        let app = self.app_credentials(prompt).await;
+        let recorded = token
+            .stored
+            .as_ref()
+            .map(|s| s.advertiser_ids.clone())
+            .unwrap_or_default();
+        let found = crate::accounts::reachable(&client, app.as_ref().ok(), &recorded)
+            .await
+            .context("listing the ad accounts the token reaches")?;
+        match (found, app) {
+            (Some(found), Err(why)) => {
+                self.notice(&format!(
+                    "note: {why:#}; using the ad accounts recorded at login instead"
+                ));
+                Ok(found)
+            }
+            (Some(found), Ok(_)) => Ok(found),
+            (None, Err(why)) => Err(why.context(
+                "listing the ad accounts a token reaches needs the app's ID and secret (or a token \
+                 stored by `auth login`, which records them)",
+            )),
+            (None, Ok(_)) => Err(anyhow::anyhow!("no ad account is reachable")),
+        }
     }
 
     /// Writes plain text (a plan, a report of checks, a value) to the data destination, so

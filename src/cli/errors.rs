@@ -26,19 +26,6 @@ pub enum CliError {
     #[error("{0}")]
     Partial(String),
 
-    /// What a command needs to know about an ad account (its time zone, its currency) could
-    /// not be learnt from TikTok.
-    #[error("{0}")]
-    AccountFacts(String),
-
-    /// An asynchronous report task outlived the wait; it keeps running at TikTok.
-    #[error("{0}")]
-    TaskStillRunning(String),
-
-    /// An asynchronous report task ended FAILED or CANCELED.
-    #[error("{0}")]
-    TaskFailed(String),
-
     /// A signal stopped the run; whatever it was writing was dropped.
     #[error("stopped by {}: nothing was written", .0.name())]
     Stopped(crate::signals::Stop),

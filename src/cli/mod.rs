@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bc;
 pub mod body;
 pub mod campaign;
+pub mod choices;
 pub mod completions;
 pub mod config;
 pub mod context;
@@ -85,7 +86,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "TIKTOK_ADS_FORMAT",
-        value_enum,
+        value_name = "FORMAT",
+        value_parser = choices::parser(choices::FORMATS),
         default_value = "auto"
     )]
     pub format: FormatChoice,
@@ -139,8 +141,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "TIKTOK_ADS_TOKEN_STORE",
-        value_enum,
-        value_name = "STORE"
+        value_name = "STORE",
+        value_parser = choices::parser(choices::TOKEN_STORES)
     )]
     pub token_store: Option<TokenStoreKind>,
 

@@ -1,7 +1,10 @@
 //! Flags shared by `report run` and `report task create`.
 
 use chrono::NaiveDate;
-use clap::{Args, ValueEnum};
+use clap::Args;
+
+use crate::cli::choices;
+use crate::report::{Breakdown, Level, PlanRequest};
 
 /// Earliest date a report may ask for: TikTok's ad platform has no data before it, and a date
 /// before it is almost always a typo (`24-03-01` read as the year 24).
@@ -37,53 +40,6 @@ fn parse_date_on(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     Ok(date)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Level {
-    Advertiser,
-    Campaign,
-    Adgroup,
-    Ad,
-}
-
-impl Level {
-    pub fn data_level(self) -> &'static str {
-        match self {
-            Level::Advertiser => "AUCTION_ADVERTISER",
-            Level::Campaign => "AUCTION_CAMPAIGN",
-            Level::Adgroup => "AUCTION_ADGROUP",
-            Level::Ad => "AUCTION_AD",
-        }
-    }
-
-    pub fn id_dimension(self) -> &'static str {
-        match self {
-            Level::Advertiser => "advertiser_id",
-            Level::Campaign => "campaign_id",
-            Level::Adgroup => "adgroup_id",
-            Level::Ad => "ad_id",
-        }
-    }
-
-    /// The status filter field of this level (reports drop deleted objects by default).
-    pub fn status_field(self) -> &'static str {
-        match self {
-            Level::Advertiser | Level::Ad => "ad_status",
-            Level::Campaign => "campaign_status",
-            Level::Adgroup => "adgroup_status",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Breakdown {
-    /// One row per day (`stat_time_day`; at most 30 days per request).
-    Day,
-    /// One row per hour (`stat_time_hour`; one day per request).
-    Hour,
-    /// Totals over the range (at most 365 days per request).
-    None,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     /// First day, YYYY-MM-DD, in the ad account's time zone.
@@ -104,10 +60,12 @@ pub struct ReportArgs {
     #[arg(long)]
     pub lifetime: bool,
     /// Level of the rows; its ID dimension is added for you.
-    #[arg(long, value_enum, default_value = "campaign")]
+    #[arg(long, value_name = "LEVEL", default_value = "campaign",
+          value_parser = choices::parser(choices::LEVELS))]
     pub level: Level,
     /// Time breakdown.
-    #[arg(long = "by", value_enum, default_value = "day")]
+    #[arg(long = "by", value_name = "BREAKDOWN", default_value = "day",
+          value_parser = choices::parser(choices::BREAKDOWNS))]
     pub breakdown: Breakdown,
     /// Extra dimensions, comma-separated (e.g. country_code).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -140,6 +98,29 @@ pub struct ReportArgs {
     /// Every ad account of this Business Center.
     #[arg(long, value_name = "BC_ID", conflicts_with = "all_advertisers")]
     pub bc: Option<String>,
+}
+
+impl ReportArgs {
+    /// The report these flags ask for.
+    pub fn request(&self) -> PlanRequest {
+        PlanRequest {
+            report_type: self.report_type.clone(),
+            start: self.start,
+            end: self.end,
+            last: self.last,
+            yesterday: self.yesterday,
+            lifetime: self.lifetime,
+            level: self.level,
+            breakdown: self.breakdown,
+            dimensions: self.dimensions.clone(),
+            metrics: self.metrics.clone(),
+            filters: self.filters.clone(),
+            include_deleted: self.include_deleted,
+            order_by: self.order_by.clone(),
+            desc: self.desc,
+            page_size: self.page_size,
+        }
+    }
 }
 
 #[cfg(test)]

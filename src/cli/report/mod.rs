@@ -1,8 +1,7 @@
 //! `report run` (synchronous, streamed, or `--async`) and `report task create|status|download|cancel`.
 
 pub mod args;
-pub mod plan;
-pub mod run;
+pub mod progress;
 pub mod task;
 pub mod task_record;
 
@@ -13,8 +12,13 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 
 use self::args::ReportArgs;
-use self::plan::{Account, Dates, Plan};
+use self::progress::CliObserver;
 use super::context::Context;
+use crate::accounts::{self, AccountFacts};
+use crate::report::plan::{self, Dates, Plan};
+use crate::report::sink::{self, RecordSink};
+use crate::report::sync;
+use crate::report::tasks::{self, AsyncOptions};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -61,31 +65,53 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
 }
 
 pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
-    let plan = plan::build(&args.report)?;
+    let plan = plan::build(&args.report.request())?;
     if args.explain {
         return explain(ctx, &plan, &args);
     }
     let advertisers =
-        run::advertisers(ctx, args.report.all_advertisers, args.report.bc.as_deref()).await?;
-    let accounts = account_facts(ctx, &plan, &advertisers, args.with_account_info).await?;
-    let many_accounts = args.report.all_advertisers || args.report.bc.is_some();
+        advertisers(ctx, args.report.all_advertisers, args.report.bc.as_deref()).await?;
+    let facts = account_facts(ctx, &plan, &advertisers, args.with_account_info).await?;
+    let observer = CliObserver::new(ctx);
+    let today = chrono::Utc::now().date_naive();
+    let planned = plan::plan_accounts(
+        &plan,
+        &advertisers,
+        &facts,
+        args.with_account_info,
+        today,
+        &observer,
+    )?;
+    let many_accounts =
+        advertisers.len() > 1 || args.report.all_advertisers || args.report.bc.is_some();
+    let prefix = sink::prefix_columns(&plan, many_accounts, args.with_account_info);
+    let leads = planned
+        .accounts
+        .iter()
+        .map(|a| {
+            sink::lead_cells(&prefix, &a.advertiser, facts.get(&a.advertiser))
+                .map(|cells| (a.advertiser.clone(), cells))
+        })
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    let columns: Vec<String> = prefix.iter().chain(&plan.data_columns).cloned().collect();
+    let sink = RecordSink::new(
+        ctx.record_writer(columns)?,
+        leads,
+        advertisers.len() > 1,
+        args.dash_as_empty,
+    );
+    let (client, _) = ctx.authed_client().await?;
     if args.use_async {
-        let options = task::AsyncOptions {
-            many_accounts,
+        let options = AsyncOptions {
             wait_timeout: std::time::Duration::from_secs(args.wait_timeout),
             poll_first: std::time::Duration::from_millis(args.poll_ms),
-            dash_as_empty: args.dash_as_empty,
-            with_account_info: args.with_account_info,
         };
-        return task::run_async(ctx, &plan, advertisers, &accounts, &options).await;
+        tasks::run_async(&client, &plan, planned, sink, &observer, &options).await?;
+    } else {
+        let concurrency = args.concurrency as usize;
+        sync::run_sync(&client, &plan, planned, sink, &observer, concurrency).await?;
     }
-    let options = run::RunOptions {
-        many_accounts,
-        concurrency: args.concurrency as usize,
-        dash_as_empty: args.dash_as_empty,
-        with_account_info: args.with_account_info,
-    };
-    run::run(ctx, &plan, advertisers, &accounts, &options).await
+    Ok(())
 }
 
 /// Time zone and currency of each account (one call per 100 accounts, retried like any
@@ -96,23 +122,52 @@ async fn account_facts(
     plan: &Plan,
     advertisers: &[String],
     with_account_info: bool,
-) -> Result<BTreeMap<String, Account>> {
+) -> Result<BTreeMap<String, AccountFacts>> {
     let needed = with_account_info || plan::needs_time_zone(plan, chrono::Utc::now().date_naive());
     if !needed {
         return Ok(BTreeMap::new());
     }
     let (client, _) = ctx.authed_client().await?;
-    let info = client
-        .advertiser_info(
-            advertisers,
-            &["advertiser_id", "currency", "timezone", "display_timezone"],
-        )
-        .await
-        .context(
-            "reading the accounts' time zones and currencies from /advertiser/info/ (relative \
-             dates are days in each account's own zone)",
-        )?;
-    Ok(plan::accounts_from_info(&info))
+    accounts::facts(&client, advertisers).await.context(
+        "reading the accounts' time zones and currencies from /advertiser/info/ (relative \
+         dates are days in each account's own zone)",
+    )
+}
+
+/// The IDs a run covers: `--bc`, `--all-advertisers`, else `--advertiser` (repeatable, comma
+/// list), else the profile's default; each once.
+async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = if let Some(bc_id) = bc {
+        let (client, _) = ctx.authed_client().await?;
+        client
+            .bc_advertiser_records(bc_id)
+            .await
+            .with_context(|| format!("listing the ad accounts of Business Center {bc_id}"))?
+            .iter()
+            .filter_map(|a| {
+                a.get("advertiser_id")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect()
+    } else if all {
+        ctx.reachable_advertisers(false)
+            .await?
+            .accounts
+            .into_iter()
+            .map(|a| a.advertiser_id)
+            .collect()
+    } else if ctx.global.advertiser.is_empty() {
+        vec![ctx.advertiser_id()?]
+    } else {
+        ctx.global.advertiser.clone()
+    };
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    if ids.is_empty() {
+        return Err(crate::cli::errors::usage("no advertiser to report on"));
+    }
+    Ok(ids)
 }
 
 /// `--explain`: what would be asked, without asking.
@@ -220,7 +275,7 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
         ctx.global.rate, args.concurrency
     )?;
     let many = advertisers.len() > 1 || args.report.all_advertisers || args.report.bc.is_some();
-    let mut columns = plan::prefix_columns(plan, many, args.with_account_info);
+    let mut columns = sink::prefix_columns(plan, many, args.with_account_info);
     columns.extend(plan.data_columns.iter().cloned());
     writeln!(out, "  columns      {}", columns.join(","))?;
     ctx.write_text(&out)

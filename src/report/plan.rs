@@ -1,15 +1,13 @@
-//! Turns flags into a report plan: the request spec, the output columns, and per ad account
-//! the dates (in its own time zone) split into the windows TikTok allows.
+//! A report plan: what is asked for (the request spec and the output columns) and, per ad
+//! account, the dates in its own time zone split into the windows TikTok allows.
 
-use std::collections::BTreeMap;
-
-use anyhow::Result;
 use chrono::{Duration as Days, NaiveDate, Utc};
-use serde_json::Value;
 
-use super::args::{Breakdown, ReportArgs};
+use super::error::ReportError;
+use super::observer::Observer;
+use super::sink::Failure;
+use crate::accounts::AccountFacts;
 use crate::api::report::{DAY, Filter, HOUR, PAGE_SIZE_MAX, ReportSpec, Window, split_windows};
-use crate::cli::errors::{CliError, usage};
 
 pub const DEFAULT_METRICS: &[&str] = &[
     "spend",
@@ -71,6 +69,97 @@ pub const REPORT_TYPES: &[&str] = &[
     "TT_SHOP",
 ];
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Advertiser,
+    Campaign,
+    Adgroup,
+    Ad,
+}
+
+impl Level {
+    pub fn data_level(self) -> &'static str {
+        match self {
+            Level::Advertiser => "AUCTION_ADVERTISER",
+            Level::Campaign => "AUCTION_CAMPAIGN",
+            Level::Adgroup => "AUCTION_ADGROUP",
+            Level::Ad => "AUCTION_AD",
+        }
+    }
+
+    pub fn id_dimension(self) -> &'static str {
+        match self {
+            Level::Advertiser => "advertiser_id",
+            Level::Campaign => "campaign_id",
+            Level::Adgroup => "adgroup_id",
+            Level::Ad => "ad_id",
+        }
+    }
+
+    /// The status filter field of this level (reports drop deleted objects by default).
+    pub fn status_field(self) -> &'static str {
+        match self {
+            Level::Advertiser | Level::Ad => "ad_status",
+            Level::Campaign => "campaign_status",
+            Level::Adgroup => "adgroup_status",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    /// One row per day (`stat_time_day`; at most 30 days per request).
+    Day,
+    /// One row per hour (`stat_time_hour`; one day per request).
+    Hour,
+    /// Totals over the range (at most 365 days per request).
+    None,
+}
+
+/// What a report asks for, as a person would say it (the CLI's flags, or a library caller's
+/// choices); [`build`] checks it and turns it into a [`Plan`].
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    pub report_type: String,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    pub last: Option<u32>,
+    pub yesterday: bool,
+    pub lifetime: bool,
+    pub level: Level,
+    pub breakdown: Breakdown,
+    pub dimensions: Vec<String>,
+    pub metrics: Vec<String>,
+    /// `field=v1,v2` (IN) or `field!=v1,v2` (NOT_IN).
+    pub filters: Vec<String>,
+    pub include_deleted: bool,
+    pub order_by: Option<String>,
+    pub desc: bool,
+    pub page_size: u32,
+}
+
+impl Default for PlanRequest {
+    fn default() -> Self {
+        Self {
+            report_type: "BASIC".into(),
+            start: None,
+            end: None,
+            last: None,
+            yesterday: false,
+            lifetime: false,
+            level: Level::Campaign,
+            breakdown: Breakdown::Day,
+            dimensions: Vec::new(),
+            metrics: Vec::new(),
+            filters: Vec::new(),
+            include_deleted: false,
+            order_by: None,
+            desc: false,
+            page_size: PAGE_SIZE_MAX,
+        }
+    }
+}
+
 /// The dates asked for, before they meet an account's time zone.
 #[derive(Debug, Clone, Copy)]
 pub enum Dates {
@@ -89,7 +178,8 @@ pub struct Plan {
     pub data_columns: Vec<String>,
 }
 
-pub fn build(args: &ReportArgs) -> Result<Plan> {
+/// Checks a request, listing every problem at once, and plans it.
+pub fn build(args: &PlanRequest) -> Result<Plan, ReportError> {
     let mut problems = Vec::new();
     let report_type = args.report_type.trim().to_ascii_uppercase();
     if !REPORT_TYPES.contains(&report_type.as_str()) {
@@ -115,8 +205,9 @@ pub fn build(args: &ReportArgs) -> Result<Plan> {
         (.., true, _) => Dates::Yesterday,
         (.., true) => Dates::Lifetime,
         _ => {
-            return Err(usage(
-                "which dates? give --start YYYY-MM-DD --end YYYY-MM-DD, --last N, --yesterday or --lifetime",
+            return Err(ReportError::Invalid(
+                "which dates? give --start YYYY-MM-DD --end YYYY-MM-DD, --last N, --yesterday or --lifetime"
+                    .into(),
             ));
         }
     };
@@ -178,7 +269,10 @@ pub fn build(args: &ReportArgs) -> Result<Plan> {
     }
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-        return Err(usage(format!("bad report flags:\n{}", list.join("\n"))));
+        return Err(ReportError::Invalid(format!(
+            "bad report flags:\n{}",
+            list.join("\n")
+        )));
     }
     let data_columns = dimensions.iter().chain(&metrics).cloned().collect();
     let spec = ReportSpec {
@@ -283,9 +377,9 @@ fn utc_offset(name: &str) -> Option<chrono::FixedOffset> {
 pub fn dates_for(
     plan: &Plan,
     advertiser: &str,
-    account: Option<&Account>,
+    account: Option<&AccountFacts>,
     utc_today: NaiveDate,
-) -> anyhow::Result<AccountDates> {
+) -> Result<AccountDates, ReportError> {
     let zone = account.and_then(|a| a.timezone.as_deref());
     let today = match zone.and_then(today_in) {
         Some(today) => today,
@@ -294,39 +388,76 @@ pub fn dates_for(
                 Some(zone) => format!("TikTok names it {zone:?}, which is no time zone known here"),
                 None => "TikTok's /advertiser/info/ did not give it".to_string(),
             };
-            return Err(CliError::AccountFacts(format!(
+            return Err(ReportError::AccountFacts(format!(
                 "the time zone of advertiser {advertiser} is unknown ({why}): --yesterday, --last and \
                  a range reaching today are days in the account's own zone, so nothing was asked for \
                  rather than the wrong days; try again, or give --start/--end dates before yesterday"
-            ))
-            .into());
+            )));
         }
         None => utc_today,
     };
-    account_windows(plan, today).map_err(usage)
+    account_windows(plan, today).map_err(ReportError::Invalid)
 }
 
-/// The values of the prefix columns for one account; with `--with-account-info`, an account
-/// whose currency or time zone TikTok did not give fails rather than print empty cells.
-pub fn checked_lead_cells(
-    prefix: &[String],
-    advertiser: &str,
-    account: Option<&Account>,
-) -> anyhow::Result<Vec<Option<String>>> {
-    let cells = lead_cells(prefix, advertiser, account);
-    if let Some(missing) = prefix
-        .iter()
-        .zip(&cells)
-        .find(|(_, cell)| cell.is_none())
-        .map(|(column, _)| column)
-    {
-        return Err(CliError::AccountFacts(format!(
-            "the {missing} of advertiser {advertiser} is unknown (TikTok's /advertiser/info/ did not \
-             give it), so --with-account-info cannot fill its column: try again"
-        ))
-        .into());
+/// An account ready to be fetched: its windows, in date order.
+#[derive(Debug, Clone)]
+pub struct PlannedAccount {
+    pub advertiser: String,
+    pub windows: Vec<Option<Window>>,
+}
+
+/// The accounts of a run, planned; those that could not be are failures of their own.
+pub struct Planned {
+    pub accounts: Vec<PlannedAccount>,
+    pub failures: Vec<Failure>,
+    /// How many accounts the run covers, planned or not.
+    pub advertisers: usize,
+}
+
+/// Plans each account's windows (saying its notes through `observer`). An account whose dates
+/// need a time zone TikTok did not give, or (with `require_facts`) whose currency or time zone
+/// is unknown, fails on its own; when it is the run's only account, the run fails.
+pub fn plan_accounts(
+    plan: &Plan,
+    advertisers: &[String],
+    facts: &std::collections::BTreeMap<String, AccountFacts>,
+    require_facts: bool,
+    utc_today: NaiveDate,
+    observer: &dyn Observer,
+) -> Result<Planned, ReportError> {
+    let mut planned = Planned {
+        accounts: Vec::new(),
+        failures: Vec::new(),
+        advertisers: advertisers.len(),
+    };
+    for advertiser in advertisers {
+        let account = facts.get(advertiser);
+        let dates = dates_for(plan, advertiser, account, utc_today).and_then(|dates| {
+            if require_facts {
+                let wanted = ["currency".to_string(), "timezone".to_string()];
+                super::sink::lead_cells(&wanted, advertiser, account)?;
+            }
+            Ok(dates)
+        });
+        match dates {
+            Ok(dates) => {
+                for note in &dates.notes {
+                    observer.note(&format!("advertiser {advertiser}: {note}"));
+                }
+                planned.accounts.push(PlannedAccount {
+                    advertiser: advertiser.clone(),
+                    windows: dates.windows,
+                });
+            }
+            Err(error) if advertisers.len() == 1 => return Err(error),
+            Err(error) => planned.failures.push(Failure {
+                advertiser: advertiser.clone(),
+                window: None,
+                error: error.into(),
+            }),
+        }
     }
-    Ok(cells)
+    Ok(planned)
 }
 
 /// The single range covering all windows (an async task has no span limit).
@@ -379,65 +510,6 @@ pub fn account_windows(plan: &Plan, today: NaiveDate) -> Result<AccountDates, St
         .map(Some)
         .collect();
     Ok(AccountDates { windows, notes })
-}
-
-/// Columns written before the report's own: `advertiser_id` when several accounts may be in
-/// one output (unless it is already a dimension), `currency,timezone` with account info.
-pub fn prefix_columns(plan: &Plan, many_accounts: bool, with_account_info: bool) -> Vec<String> {
-    let mut prefix = Vec::new();
-    if (many_accounts || with_account_info)
-        && !plan.data_columns.iter().any(|c| c == "advertiser_id")
-    {
-        prefix.push("advertiser_id".to_string());
-    }
-    if with_account_info {
-        prefix.extend(["currency".to_string(), "timezone".to_string()]);
-    }
-    prefix
-}
-
-/// The values of the prefix columns for one account.
-pub fn lead_cells(
-    prefix: &[String],
-    advertiser: &str,
-    account: Option<&Account>,
-) -> Vec<Option<String>> {
-    prefix
-        .iter()
-        .map(|c| match c.as_str() {
-            "advertiser_id" => Some(advertiser.to_string()),
-            "currency" => account.and_then(|a| a.currency.clone()),
-            _ => account.and_then(|a| a.timezone.clone()),
-        })
-        .collect()
-}
-
-/// The account facts a run needs: time zone for dates, currency for `--with-account-info`.
-#[derive(Debug, Clone, Default)]
-pub struct Account {
-    pub currency: Option<String>,
-    pub timezone: Option<String>,
-}
-
-pub fn accounts_from_info(info: &[serde_json::Map<String, Value>]) -> BTreeMap<String, Account> {
-    info.iter()
-        .filter_map(|a| {
-            let id = a.get("advertiser_id")?.as_str()?.to_string();
-            let text = |k: &str| {
-                a.get(k)
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-            };
-            Some((
-                id,
-                Account {
-                    currency: text("currency"),
-                    timezone: text("display_timezone").or_else(|| text("timezone")),
-                },
-            ))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -546,10 +618,10 @@ mod tests {
         let range = |end| plan(Dates::Range(date("2025-01-01"), date(end)), DAY);
         assert!(!needs_time_zone(&range("2025-03-08"), today));
         assert!(needs_time_zone(&range("2025-03-09"), today));
-        let unknown = Account::default();
+        let unknown = AccountFacts::default();
         assert!(dates_for(&plan(Dates::Yesterday, DAY), "1", Some(&unknown), today).is_err());
         assert!(dates_for(&range("2025-03-08"), "1", Some(&unknown), today).is_ok());
-        let tokyo = Account {
+        let tokyo = AccountFacts {
             currency: None,
             timezone: Some("Asia/Tokyo".into()),
         };

@@ -1,0 +1,296 @@
+//! The synchronous report: every account × window fetched page by page from
+//! `/report/integrated/get/`, a bounded number of requests in flight, pages decoded on worker
+//! threads, rows handed to the sink in a fixed order as pages arrive, each window checked for
+//! completeness, and one account's failure kept from stopping the others.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use futures_util::future;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio::sync::Semaphore;
+
+use super::error::ReportError;
+use super::observer::{Observer, Progress};
+use super::plan::{Plan, Planned};
+use super::sink::{Failure, RowSink, Unit, conclude};
+use crate::api::paging::{Next, PageCheck};
+use crate::api::report::{ReportSpec, Window};
+use crate::api::report_page::{Columns, ReportPage};
+use crate::api::{ApiError, Client};
+
+/// Requests in flight at once, by default.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// One request stream: an account (by index) over one window.
+#[derive(Debug, Clone, Copy)]
+struct UnitIndex {
+    account: usize,
+    window: Option<Window>,
+}
+
+/// Everything a spawned page fetch needs, cheap to clone.
+#[derive(Clone)]
+struct Fetcher {
+    client: Client,
+    spec: Arc<ReportSpec>,
+    columns: Arc<Columns>,
+    units: Arc<Vec<UnitIndex>>,
+    accounts: Arc<Vec<String>>,
+    permits: Arc<Semaphore>,
+    failed: Arc<Mutex<HashSet<usize>>>,
+    /// One page check per unit: pages are claimed there as they are decoded (on worker
+    /// threads) and counted there in order.
+    checks: Arc<Vec<Mutex<PageCheck>>>,
+}
+
+type Fetched = (usize, u64, Result<ReportPage, ApiError>);
+
+/// A spawned page fetch that is cancelled when nobody waits for it any more (paging stopped
+/// early: an empty or short page, a failed account, an interrupted run).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Fetcher {
+    fn is_failed(&self, account: usize) -> bool {
+        lock(&self.failed).contains(&account)
+    }
+
+    /// Starts fetching page `page` of unit `unit` on a worker thread (so pages decode in
+    /// parallel) and resolves to it.
+    fn fetch(&self, unit: usize, page: u64) -> impl Future<Output = Fetched> + Send + use<> {
+        let this = self.clone();
+        let mut task = AbortOnDrop(tokio::spawn(async move {
+            let _permit = this.permits.clone().acquire_owned().await;
+            let u = this.units[unit];
+            if this.is_failed(u.account) {
+                // This account has failed already: do not spend quota on it.
+                return Ok(ReportPage::default());
+            }
+            this.client
+                .report_page(
+                    &this.spec,
+                    &this.columns,
+                    &this.accounts[u.account],
+                    u.window,
+                    page,
+                    &this.checks[unit],
+                )
+                .await
+        }));
+        async move {
+            let result = (&mut task.0).await.unwrap_or_else(|e| {
+                Err(ApiError::Decode {
+                    endpoint: crate::api::report::INTEGRATED_PATH.into(),
+                    detail: format!("page task failed: {e}"),
+                })
+            });
+            (unit, page, result)
+        }
+    }
+
+    /// Counts a page of a unit (in page order) and says whether to ask for the next.
+    fn record(&self, unit: usize, page: u64, fetched: &ReportPage) -> Next {
+        lock(&self.checks[unit]).record(
+            page,
+            &fetched.page_info,
+            fetched.rows(),
+            u64::from(self.spec.page_size),
+        )
+    }
+
+    /// Every page of every unit, in unit then page order. A unit's pages stop at the first
+    /// empty or short page, once its announced rows have come, or at its last page — whatever
+    /// `total_page` claims.
+    fn pages(&self, concurrency: usize) -> BoxStream<'static, Fetched> {
+        let first_pages = {
+            let this = self.clone();
+            stream::iter(0..self.units.len())
+                .map(move |u| this.fetch(u, 1))
+                .buffered(concurrency)
+        };
+        let this = self.clone();
+        first_pages
+            .flat_map(move |(unit, page, result)| {
+                let (next, last) = match &result {
+                    Ok(first) => (
+                        this.record(unit, page, first),
+                        PageCheck::last_page(&first.page_info, u64::from(this.spec.page_size)),
+                    ),
+                    Err(_) => (Next::Done, 1),
+                };
+                let rest = if next == Next::More {
+                    let fetcher = this.clone();
+                    let counter = this.clone();
+                    stream::iter(2..=last)
+                        .map(move |p| fetcher.fetch(unit, p))
+                        .buffered(concurrency)
+                        .scan(false, move |done, item: Fetched| {
+                            if *done {
+                                return future::ready(None);
+                            }
+                            *done = match &item.2 {
+                                Ok(page) => counter.record(unit, item.1, page) == Next::Done,
+                                Err(_) => true,
+                            };
+                            future::ready(Some(item))
+                        })
+                        .boxed()
+                } else {
+                    stream::empty().boxed()
+                };
+                stream::once(future::ready((unit, page, result))).chain(rest)
+            })
+            .boxed()
+    }
+}
+
+/// Runs the planned accounts through `/report/integrated/get/` into `sink` and concludes:
+/// the rows kept, or why not (see [`conclude`]).
+pub async fn run_sync(
+    client: &Client,
+    plan: &Plan,
+    planned: Planned,
+    mut sink: impl RowSink,
+    observer: &dyn Observer,
+    concurrency: usize,
+) -> Result<u64> {
+    let Planned {
+        accounts,
+        mut failures,
+        advertisers,
+    } = planned;
+    let units: Vec<UnitIndex> = accounts
+        .iter()
+        .enumerate()
+        .flat_map(|(account, a)| {
+            a.windows
+                .iter()
+                .map(move |&window| UnitIndex { account, window })
+        })
+        .collect();
+    let fetcher = Fetcher {
+        client: client.clone(),
+        spec: Arc::new(plan.spec.clone()),
+        columns: Arc::new(Columns::new(plan.data_columns.clone())),
+        checks: Arc::new((0..units.len()).map(|_| Mutex::default()).collect()),
+        units: Arc::new(units),
+        accounts: Arc::new(accounts.into_iter().map(|a| a.advertiser).collect()),
+        permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        failed: Arc::new(Mutex::new(HashSet::new())),
+    };
+    let mut progress = Progress {
+        windows: fetcher.units.len(),
+        ..Progress::default()
+    };
+    let fail = |failures: &mut Vec<Failure>, unit: UnitIndex, error: anyhow::Error| {
+        lock(&fetcher.failed).insert(unit.account);
+        failures.push(Failure {
+            advertiser: fetcher.accounts[unit.account].clone(),
+            window: unit.window,
+            error,
+        });
+    };
+    let key = |unit: UnitIndex| Unit {
+        advertiser: &fetcher.accounts[unit.account],
+        window: unit.window,
+    };
+
+    let mut pages = fetcher.pages(concurrency.max(1));
+    let mut current: Option<usize> = None;
+    while let Some((unit_index, _page, result)) = pages.next().await {
+        let unit = fetcher.units[unit_index];
+        if let Some(done) = current.filter(|&c| c != unit_index) {
+            end_unit(&fetcher, done, &mut sink, &mut failures, &fail)?;
+            let ended = fetcher.units[done].account;
+            if ended != unit.account {
+                sink.account_done(&fetcher.accounts[ended], !fetcher.is_failed(ended))?;
+            }
+            progress.windows_done += 1;
+            show(&mut progress, client, observer);
+        }
+        current = Some(unit_index);
+        if fetcher.is_failed(unit.account) {
+            continue;
+        }
+        let page = match result {
+            Ok(page) => page,
+            Err(e) => {
+                fail(&mut failures, unit, e.into());
+                continue;
+            }
+        };
+        if let Some(header) = &page.truncated {
+            let error = ReportError::Incomplete(format!(
+                "TikTok truncated this report (X-Tt-Ads-Throttle: {header}): accounts with 20,000+ ads \
+                 get only the newest 20,000; narrow it with --filter campaign_ids=... or use --async"
+            ));
+            fail(&mut failures, unit, error.into());
+            continue;
+        }
+        let unit_key = key(unit);
+        let mut cells = Vec::with_capacity(plan.data_columns.len());
+        for i in 0..page.rows() {
+            cells.clear();
+            cells.extend(page.row(i));
+            sink.row(&unit_key, &cells)?;
+        }
+        sink.flush()?;
+        progress.rows += page.rows() as u64;
+        show(&mut progress, client, observer);
+    }
+    if let Some(done) = current {
+        end_unit(&fetcher, done, &mut sink, &mut failures, &fail)?;
+        let ended = fetcher.units[done].account;
+        sink.account_done(&fetcher.accounts[ended], !fetcher.is_failed(ended))?;
+        progress.windows_done += 1;
+        show(&mut progress, client, observer);
+    }
+    conclude(sink, failures, advertisers, observer)
+}
+
+fn show(progress: &mut Progress, client: &Client, observer: &dyn Observer) {
+    let stats = client.stats();
+    progress.requests = stats.requests.load(Ordering::Relaxed);
+    progress.retries = stats.retries.load(Ordering::Relaxed);
+    observer.progress(progress);
+}
+
+/// A unit whose rows add up is complete; one whose rows do not fails its account.
+fn end_unit(
+    fetcher: &Fetcher,
+    unit_index: usize,
+    sink: &mut impl RowSink,
+    failures: &mut Vec<Failure>,
+    fail: &impl Fn(&mut Vec<Failure>, UnitIndex, anyhow::Error),
+) -> Result<()> {
+    let unit = fetcher.units[unit_index];
+    if fetcher.is_failed(unit.account) {
+        return Ok(());
+    }
+    match lock(&fetcher.checks[unit_index]).finish() {
+        Ok(()) => sink.unit_complete(&Unit {
+            advertiser: &fetcher.accounts[unit.account],
+            window: unit.window,
+        }),
+        Err(shortfall) => {
+            let error = ReportError::Incomplete(format!(
+                "TikTok announced {} rows but sent {}: the data is incomplete",
+                shortfall.announced, shortfall.received
+            ));
+            fail(failures, unit, error.into());
+            Ok(())
+        }
+    }
+}
