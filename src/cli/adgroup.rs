@@ -153,7 +153,25 @@ pub struct UpdateArgs {
     pub body: BodyArgs,
 }
 
-entity::entity_commands!(Adgroups, &ENTITY);
+/// The ad group commands: the shared ones, with this module's create and update.
+pub struct Adgroups;
+
+impl entity::EntityCommands for Adgroups {
+    type Create = CreateArgs;
+    type Update = UpdateArgs;
+
+    fn entity() -> &'static Entity {
+        &ENTITY
+    }
+
+    async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+        create(ctx, args).await
+    }
+
+    async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
+        update(ctx, args).await
+    }
+}
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let mut body = args.body.load(&ctx.streams)?;

@@ -1,0 +1,51 @@
+//! `get`: one object by ID.
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+
+use super::{Entity, GetArgs, check_ids, chosen_columns};
+use crate::cli::context::Context;
+use crate::output::Format;
+
+pub async fn get(ctx: &Context, entity: &Entity, args: GetArgs) -> Result<()> {
+    check_ids(std::slice::from_ref(&args.id))?;
+    let advertiser_id = ctx.advertiser_id()?;
+    let (client, _) = ctx.authed_client().await?;
+    let object = client
+        .get_entity(entity.resource, &advertiser_id, &args.id)
+        .await?;
+    print_object(ctx, &object, &args.fields, entity.default_columns)
+}
+
+/// One object: every field on a terminal (as field/value rows) and in JSON; the chosen or
+/// default columns in CSV.
+fn print_object(
+    ctx: &Context,
+    object: &Map<String, Value>,
+    fields: &[String],
+    default: &[&str],
+) -> Result<()> {
+    let format = ctx.format()?;
+    if format == Format::Table && fields.is_empty() {
+        let mut writer = ctx.record_writer(vec!["field".into(), "value".into()])?;
+        for (key, value) in object {
+            if !value.is_null() {
+                let mut row = Map::new();
+                row.insert("field".into(), json!(key));
+                row.insert("value".into(), value.clone());
+                writer.write(&row)?;
+            }
+        }
+        ctx.finish(writer)?;
+        return Ok(());
+    }
+    let columns = if fields.is_empty() && matches!(format, Format::Json | Format::Ndjson) {
+        Vec::new()
+    } else {
+        chosen_columns(fields, default)
+    };
+    let mut writer = ctx.record_writer(columns)?;
+    writer.write(object)?;
+    ctx.finish(writer)?;
+    Ok(())
+}

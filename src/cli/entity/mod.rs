@@ -1,0 +1,132 @@
+//! The commands campaigns, ad groups and ads share: list, get, create, update, enable,
+//! disable, delete. Each entity module supplies its create/update flags and rules by
+//! implementing [`EntityCommands`]; one file per command here.
+
+mod args;
+mod create;
+mod get;
+mod list;
+mod status;
+mod update;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use serde_json::Value;
+
+use super::context::Context;
+use super::errors::usage;
+use crate::api::entity::Resource;
+use crate::api::{Client, ids};
+
+pub use args::{BudgetMode, GetArgs, ListArgs, StatusArgs, StatusFilter};
+pub use create::create;
+pub use get::get;
+pub use list::list;
+pub use status::set_status;
+pub use update::{Update, UpdateRequest, plain_update_body, prepare_update, print_diff, update};
+
+/// `campaign|adgroup|ad <command>`; `C` and `U` are the entity's create and update flags.
+#[derive(Debug, Subcommand)]
+pub enum EntityCommand<C: Args, U: Args> {
+    /// List (all pages, streamed as they arrive).
+    List(ListArgs),
+    /// Show one by ID.
+    Get(GetArgs),
+    /// Create one; prints the new ID.
+    Create(C),
+    /// Change named fields of one; sends only what changes.
+    Update(U),
+    /// Switch on (in batches of 20).
+    Enable(StatusArgs),
+    /// Switch off (in batches of 20).
+    Disable(StatusArgs),
+    /// Delete for good (asks first on a terminal; needs --yes otherwise).
+    Delete(StatusArgs),
+}
+
+/// How one entity kind plugs into the shared commands.
+pub struct Entity {
+    pub resource: &'static Resource,
+    /// `campaign`, `adgroup`, `ad`: the command name, for messages.
+    pub command: &'static str,
+    pub default_columns: &'static [&'static str],
+    /// Whether `--objective` applies.
+    pub objective_filter: bool,
+    /// Which parent filters apply: `--campaign` (ad groups, ads), `--adgroup` (ads).
+    pub parent_filters: &'static [&'static str],
+}
+
+/// What an entity module adds to the shared commands: its create and update flags and flows.
+pub trait EntityCommands {
+    type Create: Args;
+    type Update: Args;
+    fn entity() -> &'static Entity;
+    fn create(ctx: &Context, args: Self::Create) -> impl Future<Output = Result<()>>;
+    fn update(ctx: &Context, args: Self::Update) -> impl Future<Output = Result<()>>;
+}
+
+/// Runs any entity subcommand.
+pub async fn run<E: EntityCommands>(
+    ctx: &Context,
+    command: EntityCommand<E::Create, E::Update>,
+) -> Result<()> {
+    let entity = E::entity();
+    match command {
+        EntityCommand::List(args) => list(ctx, entity, args).await,
+        EntityCommand::Get(args) => get(ctx, entity, args).await,
+        EntityCommand::Enable(args) => set_status(ctx, entity, args, "ENABLE").await,
+        EntityCommand::Disable(args) => set_status(ctx, entity, args, "DISABLE").await,
+        EntityCommand::Delete(args) => set_status(ctx, entity, args, "DELETE").await,
+        EntityCommand::Create(args) => E::create(ctx, args).await,
+        EntityCommand::Update(args) => E::update(ctx, args).await,
+    }
+}
+
+fn chosen_columns(fields: &[String], default: &[&str]) -> Vec<String> {
+    let chosen: Vec<String> = fields
+        .iter()
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect();
+    if chosen.is_empty() {
+        default.iter().map(|s| s.to_string()).collect()
+    } else {
+        chosen
+    }
+}
+
+/// The account's currency (for budget columns and messages); `None` if it cannot be read.
+pub async fn account_currency(
+    ctx: &Context,
+    client: &Client,
+    advertiser_id: &str,
+) -> Option<String> {
+    match client
+        .advertiser_info(&[advertiser_id.to_string()], &["advertiser_id", "currency"])
+        .await
+    {
+        Ok(list) => list
+            .first()
+            .and_then(|a| a.get("currency"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        Err(e) => {
+            ctx.notice(&format!("note: could not read the account currency ({e})"));
+            None
+        }
+    }
+}
+
+fn check_ids(ids: &[String]) -> Result<()> {
+    let bad: Vec<&String> = ids.iter().filter(|id| !ids::is_valid_id(id)).collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "not an ID: {} (IDs are digits, e.g. 1812345678901234)",
+        bad.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
