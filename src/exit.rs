@@ -156,10 +156,11 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
     };
     let code = code_for(&error);
     if code != OK {
+        let streams = crate::output::Streams::system();
         let text = format!("{error:#}");
-        eprintln!("error: {}", crate::redact::redact(&text));
+        streams.write_err_line(&format!("error: {}", crate::redact::redact(&text)));
         if let Some(hint) = hint_for(&error) {
-            eprintln!("hint: {hint}");
+            streams.write_err_line(&format!("hint: {}", crate::redact::redact(&hint)));
         }
     }
     ExitCode::from(code)

@@ -1,12 +1,20 @@
-//! tiktok-ads: a command-line client for the TikTok Business (Marketing) API v1.3.
+//! tiktok-ads: a command-line client for the TikTok Business (Marketing) API v1.3, and the
+//! library under it.
 //!
-//! Layers depend downward only: `cli` → (`auth`, `output`, `config`) → `api`.
+//! What the library offers: [`api`] (a typed client: one request path with pacing, retries,
+//! envelope and paging checks), [`report`] (plan, fetch and sink reports, synchronously or as
+//! asynchronous tasks), [`accounts`] (which ad accounts a token reaches, their time zones and
+//! currencies), [`output`] (streaming CSV/JSON/NDJSON/table writers, atomic files) and [`mock`]
+//! (a local simulator of the API). The rest serves the `tiktok-ads` binary.
+//!
+//! Layers depend downward only: `cli` → (`auth`, `report`, `accounts`, `output`, `config`) →
+//! `api`.
 
 pub mod accounts;
 pub mod api;
-pub mod auth;
+pub(crate) mod auth;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub mod env_file;
 pub mod exit;
 mod fsutil;

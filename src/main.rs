@@ -19,10 +19,11 @@ fn main() -> ExitCode {
     }
     let cli = cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
+    let streams = tiktok_ads::output::Streams::system();
     if let Some(notice) = env_file.notice()
         && !cli.global.quiet
     {
-        eprintln!("{notice}");
+        streams.write_err_line(&notice);
     }
     // Worker threads decode report pages in parallel while the writer streams rows out.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
@@ -44,7 +45,7 @@ fn main() -> ExitCode {
     });
     if matches!(&result, Err(e) if matches!(e.downcast_ref(), Some(CliError::Stopped(_)))) {
         for note in tiktok_ads::report::tasks::unfinished_tasks() {
-            eprintln!("{}", tiktok_ads::redact::redact(&note));
+            streams.write_err_line(&tiktok_ads::redact::redact(&note));
         }
     }
     exit::report(result)

@@ -79,10 +79,6 @@ impl SecretStore {
         }
     }
 
-    pub fn kind(&self) -> TokenStoreKind {
-        self.kind
-    }
-
     pub fn file_path(&self) -> PathBuf {
         self.file.path().to_path_buf()
     }

@@ -1,24 +1,24 @@
 //! Command-line definitions (clap) and one module per command group. Commands orchestrate:
 //! they resolve settings, call the API client and hand rows to the output writers.
 
-pub mod ad;
-pub mod adgroup;
-pub mod advertiser;
-pub mod api;
-pub mod auth;
-pub mod bc;
-pub mod body;
-pub mod campaign;
-pub mod choices;
-pub mod completions;
-pub mod config;
-pub mod context;
-pub mod doctor;
-pub mod entity;
+pub(crate) mod ad;
+pub(crate) mod adgroup;
+pub(crate) mod advertiser;
+pub(crate) mod api;
+pub(crate) mod auth;
+pub(crate) mod bc;
+pub(crate) mod body;
+pub(crate) mod campaign;
+pub(crate) mod choices;
+pub(crate) mod completions;
+pub(crate) mod config;
+pub(crate) mod context;
+pub(crate) mod doctor;
+pub(crate) mod entity;
 pub mod errors;
-pub mod mock;
-pub mod region;
-pub mod report;
+pub(crate) mod mock;
+pub(crate) mod region;
+pub(crate) mod report;
 
 use std::path::PathBuf;
 

@@ -7,6 +7,9 @@
 //!   cargo bench --bench report_export                 # 100,000 and 1,000,000 rows
 //!   BENCH_ROWS=250000 cargo bench --bench report_export
 
+// A benchmark reports on stdout: that is its output.
+#![allow(clippy::print_stdout)]
+
 use std::io::{BufRead, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;

@@ -23,7 +23,7 @@ pub use create::create;
 pub use get::get;
 pub use list::list;
 pub use status::set_status;
-pub use update::{Update, UpdateRequest, plain_update_body, prepare_update, print_diff, update};
+pub use update::{Update, UpdateRequest, plain_update_body, update};
 
 /// `campaign|adgroup|ad <command>`; `C` and `U` are the entity's create and update flags.
 #[derive(Debug, Subcommand)]
