@@ -103,6 +103,27 @@ pub struct Profile {
     pub redirect_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_store: Option<TokenStoreKind>,
+    /// Per-endpoint rates for apps on a higher tier: `rate.report_integrated_get = 30` (a
+    /// second) or `"50/10s"`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rate: BTreeMap<String, Rate>,
+}
+
+/// A rate as written in the config file: a number (a second) or text such as `"50/10s"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Rate {
+    PerSecond(u32),
+    Text(String),
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rate::PerSecond(n) => write!(f, "{n}"),
+            Rate::Text(text) => f.write_str(text),
+        }
+    }
 }
 
 /// The keys `config set|get|unset` accepts, with what each holds.
@@ -119,6 +140,10 @@ pub const PROFILE_KEYS: &[(&str, &str)] = &[
     ),
     ("token_store", "auto, keyring or file"),
     (
+        "rate.ENDPOINT",
+        "requests a second (or N/PERIOD) for one endpoint, for apps on a higher tier, e.g. rate.report_integrated_get",
+    ),
+    (
         "app_secret",
         "app secret, kept in the keyring (or credentials file), read from stdin",
     ),
@@ -132,7 +157,10 @@ impl Profile {
             "environment" => self.environment.map(|e| e.to_string()),
             "redirect_uri" => self.redirect_uri.clone(),
             "token_store" => self.token_store.map(|k| format!("{k:?}").to_lowercase()),
-            _ => None,
+            key => key
+                .strip_prefix("rate.")
+                .and_then(|endpoint| self.rate.get(endpoint))
+                .map(Rate::to_string),
         }
     }
 
@@ -149,6 +177,22 @@ impl Profile {
                     .transpose()?
             }
             "token_store" => self.token_store = value.map(str::parse).transpose()?,
+            key if key.starts_with("rate.") && key.len() > "rate.".len() => {
+                let endpoint = crate::api::pacing::endpoint_key(&key["rate.".len()..]);
+                match value {
+                    Some(text) => {
+                        crate::api::pacing::parse_rate(text)?;
+                        let rate = text
+                            .parse()
+                            .map(Rate::PerSecond)
+                            .unwrap_or_else(|_| Rate::Text(text.to_string()));
+                        self.rate.insert(endpoint, rate);
+                    }
+                    None => {
+                        self.rate.remove(&endpoint);
+                    }
+                }
+            }
             other => {
                 let known: Vec<_> = PROFILE_KEYS.iter().map(|(k, _)| *k).collect();
                 return Err(format!(

@@ -4,7 +4,6 @@
 //! and retries on the policy's time budget.
 
 use std::io::{Seek, Write};
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,7 +17,7 @@ use url::Url;
 use super::envelope::{self, RawData};
 use super::error::ApiError;
 use super::http::{self, Answer, Headers};
-use super::pacing::Pacer;
+use super::pacing::{Limits, Pacer, PacerOptions};
 use super::query::Query;
 use super::retry::{Replay, RetryPolicy};
 
@@ -32,8 +31,14 @@ pub struct ClientOptions {
     pub token: Option<SecretString>,
     pub timeout: Duration,
     pub retry: RetryPolicy,
-    pub requests_per_second: NonZeroU32,
+    pub pacing: PacerOptions,
+    /// No request is retried after this long from the client's creation (`--deadline`). Without
+    /// it, rate limits are waited out for up to [`RATE_LIMIT_PATIENCE`] per request.
+    pub deadline: Option<Duration>,
 }
+
+/// How long one request keeps waiting out TikTok's rate limit when no deadline is given.
+pub const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(3600);
 
 impl ClientOptions {
     pub fn new(base_url: Url) -> Self {
@@ -42,7 +47,8 @@ impl ClientOptions {
             token: None,
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
-            requests_per_second: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            pacing: PacerOptions::new(Limits::basic()),
+            deadline: None,
         }
     }
 }
@@ -228,6 +234,7 @@ struct Inner {
     timeout: Duration,
     retry: RetryPolicy,
     pacer: Pacer,
+    deadline: Option<Instant>,
     stats: Stats,
 }
 
@@ -242,7 +249,8 @@ impl Client {
                 token: options.token,
                 timeout: options.timeout,
                 retry: options.retry,
-                pacer: Pacer::new(options.requests_per_second),
+                pacer: Pacer::new(options.pacing),
+                deadline: options.deadline.map(|d| Instant::now() + d),
                 stats: Stats::default(),
             }),
         })
@@ -255,6 +263,17 @@ impl Client {
 
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// Whether a request is waiting for TikTok's quota right now.
+    pub fn waiting_for_quota(&self) -> bool {
+        self.inner.pacer.is_waiting()
+    }
+
+    /// Where each endpoint of the app stands in its quota, as every process of the app has
+    /// used it.
+    pub fn quota_standings(&self) -> Vec<super::pacing::Standing> {
+        self.inner.pacer.standings()
     }
 
     /// `GET path?query` and decode `data` into `T`.
@@ -334,16 +353,22 @@ impl Client {
             Target::Endpoint(path) => self.endpoint_url(path)?,
             Target::Presigned(url) => presigned_url(url)?,
         };
-        let started = Instant::now();
         let mut retry = 0;
+        let mut attempts = 0;
+        // The retry budget counts from the first failure that is not a rate limit: waiting for
+        // quota is not failing.
+        let mut failing_since: Option<Instant> = None;
+        let mut limited_since: Option<Instant> = None;
         loop {
             self.inner.pacer.ready(label).await;
             let attempt_started = Instant::now();
+            attempts += 1;
             self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
             let result = self.attempt(request, &url, &mut body_to, &mut decode).await;
             let millis = attempt_started.elapsed().as_millis();
             let Attempt { error, sent } = match result {
                 Ok(value) => {
+                    self.inner.pacer.succeeded(label);
                     tracing::debug!(
                         "{} {label} -> {} ({millis} ms)",
                         request.method,
@@ -360,8 +385,38 @@ impl Client {
                     cause: error.to_string(),
                 });
             }
-            let elapsed = started.elapsed();
-            match self.inner.retry.delay_for(retry, &error, elapsed) {
+            let now = Instant::now();
+            if error.is_rate_limit() {
+                // Not a failure of the run: the pacer slows down and the request waits its
+                // next slot, for as long as the deadline (or the patience) allows.
+                self.inner.pacer.rejected(label, error.retry_after());
+                let since = *limited_since.get_or_insert(now);
+                let give_up_at = self.inner.deadline.unwrap_or(since + RATE_LIMIT_PATIENCE);
+                if now >= give_up_at {
+                    return Err(ApiError::RetriesExhausted {
+                        attempts,
+                        elapsed: now - since,
+                        last: Box::new(error),
+                    });
+                }
+                self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                self.inner
+                    .stats
+                    .rate_limited
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    "{} {label}: rate-limited by TikTok; waiting for quota ({error})",
+                    request.method
+                );
+                continue;
+            }
+            let elapsed = now - *failing_since.get_or_insert(now);
+            let wait = self
+                .inner
+                .retry
+                .delay_for(retry, &error, elapsed)
+                .filter(|wait| self.inner.deadline.is_none_or(|d| now + *wait < d));
+            match wait {
                 Some(wait) => {
                     retry += 1;
                     self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -373,9 +428,9 @@ impl Client {
                     );
                     tokio::time::sleep(wait).await;
                 }
-                None if retry > 0 && error.is_retryable() => {
+                None if attempts > 1 && error.is_retryable() => {
                     return Err(ApiError::RetriesExhausted {
-                        attempts: retry + 1,
+                        attempts,
                         elapsed,
                         last: Box::new(error),
                     });
@@ -548,6 +603,8 @@ impl Reported for ApiResponse {
 pub struct Stats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
+    /// Answers that said the quota was used up (40100, 40133, HTTP 429, ...).
+    pub rate_limited: AtomicU64,
 }
 
 /// One failed attempt and whether the request may have reached TikTok.

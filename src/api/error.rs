@@ -161,6 +161,16 @@ impl ApiError {
         }
     }
 
+    /// True when TikTok refused the request for being too frequent (its quota, not a fault):
+    /// the pacer slows down and the request waits for quota.
+    pub fn is_rate_limit(&self) -> bool {
+        match self {
+            ApiError::Api { code, .. } => matches!(code, 40016 | 40100 | 40133 | 61000),
+            ApiError::Http { status, .. } => *status == 429,
+            _ => false,
+        }
+    }
+
     /// True for failures that outlasted retries or are transient by nature (network, 5xx,
     /// rate limits): cron wrappers should try again later rather than fix anything.
     pub fn is_transient(&self) -> bool {

@@ -2,8 +2,9 @@
 //! command needs from them: the client, the token, app credentials, output writers.
 
 use std::io::Write;
-use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -13,6 +14,7 @@ use url::Url;
 use super::GlobalArgs;
 use super::errors::{CliError, usage};
 use crate::api::oauth::AppCredentials;
+use crate::api::pacing::{Limits, PacerOptions, SystemClock, parse_rate};
 use crate::api::{Client, ClientOptions, RetryPolicy, ids};
 use crate::auth::file::FileStore;
 use crate::auth::token::{app_secret_key, token_key};
@@ -67,6 +69,8 @@ pub struct Context {
     authed: tokio::sync::OnceCell<(Client, ResolvedToken)>,
     /// The sandbox notice is said once, when the first client is made.
     sandbox_said: std::sync::atomic::AtomicBool,
+    /// Requests of this run waiting for TikTok's quota right now (for the progress line).
+    pub quota_waiting: Arc<AtomicUsize>,
 }
 
 impl Context {
@@ -106,6 +110,7 @@ impl Context {
             token_override: None,
             authed: tokio::sync::OnceCell::new(),
             sandbox_said: std::sync::atomic::AtomicBool::new(false),
+            quota_waiting: Arc::default(),
         };
         Ok(ctx)
     }
@@ -129,13 +134,24 @@ impl Context {
 
     /// A spinner on stderr when it is a terminal and `--quiet` is off; hidden otherwise (cron).
     pub fn progress(&self) -> indicatif::ProgressBar {
-        if self.streams.err_is_terminal && !self.global.quiet {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
+        if !self.streams.err_is_terminal || self.global.quiet {
+            return indicatif::ProgressBar::hidden();
         }
+        // Redrawn on every tick, so a long wait for quota shows even when nothing else moves.
+        let waiting = self.quota_waiting.clone();
+        let style = indicatif::ProgressStyle::with_template("{spinner} {msg}{quota}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+            .with_key(
+                "quota",
+                move |_: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                    if waiting.load(Ordering::Relaxed) > 0 {
+                        let _ = out.write_str(" · waiting for quota");
+                    }
+                },
+            );
+        let bar = indicatif::ProgressBar::new_spinner().with_style(style);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
     }
 
     /// Asks a question on the terminal and reads the answer; `None` when there is no terminal
@@ -201,8 +217,55 @@ impl Context {
             base_delay: Duration::from_millis(self.global.retry_base_ms),
             ..RetryPolicy::default()
         };
-        options.requests_per_second = NonZeroU32::new(self.global.rate).unwrap_or(NonZeroU32::MIN);
+        options.pacing = PacerOptions {
+            limits: self.limits()?,
+            shared_state: self.pacing_state_file(),
+            clock: Arc::new(SystemClock),
+            waiting: self.quota_waiting.clone(),
+            pause: Duration::from_millis(self.global.retry_base_ms),
+        };
+        options.deadline = self.global.deadline.map(Duration::from_secs);
         Ok(Client::new(options)?)
+    }
+
+    /// TikTok's limits for this environment, with the profile's per-endpoint rates (apps on a
+    /// higher tier); `--rate` sets every endpoint.
+    pub fn limits(&self) -> Result<Limits> {
+        if let Some(rate) = &self.global.rate {
+            return Ok(Limits::all(rate.clone()));
+        }
+        let mut limits = match self.environment {
+            Environment::Sandbox => Limits::sandbox(),
+            Environment::Production => Limits::basic(),
+        };
+        for (endpoint, rate) in &self.profile.rate {
+            let limit = parse_rate(&rate.to_string())
+                .map_err(|e| usage(format!("rate.{endpoint} in the profile: {e}")))?;
+            limits = limits.with_limit(endpoint, limit);
+        }
+        Ok(limits)
+    }
+
+    /// The pacing state every process of this app shares: one small file per app, environment
+    /// and host under the state directory (none when there is no state directory).
+    fn pacing_state_file(&self) -> Option<PathBuf> {
+        let dir = config::state_dir().ok()?.join("pacing");
+        let app = self.app_id().unwrap_or_else(|| "any-app".to_string());
+        let host: String = format!(
+            "{}-{}",
+            self.base_url.host_str().unwrap_or("host"),
+            self.base_url.port_or_known_default().unwrap_or(0)
+        )
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+        Some(dir.join(format!("{}-{app}-{host}.json", self.environment)))
     }
 
     /// The token for this profile and environment: `TIKTOK_ACCESS_TOKEN`, else the store.

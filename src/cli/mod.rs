@@ -131,10 +131,15 @@ pub struct GlobalArgs {
           value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 
-    /// Client-side pace: requests per second per endpoint.
-    #[arg(long, global = true, env = "TIKTOK_ADS_RATE", default_value_t = 10,
-          value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub rate: u32,
+    /// Pace every endpoint at N requests a second (or N/PERIOD, e.g. 50/10s) instead of
+    /// TikTok's published limits [default: 10/s and 600/min per endpoint; sandbox 1/s, 30/min].
+    #[arg(long, global = true, env = "TIKTOK_ADS_RATE", value_name = "RATE",
+          value_parser = crate::api::pacing::parse_rate)]
+    pub rate: Option<crate::api::pacing::EndpointLimit>,
+
+    /// Give up retrying (rate limits included) this many seconds after the start of the run.
+    #[arg(long, global = true, env = "TIKTOK_ADS_DEADLINE", value_name = "SECS")]
+    pub deadline: Option<u64>,
 
     /// Where tokens are kept: auto (keyring, else an owner-only file), keyring or file.
     #[arg(

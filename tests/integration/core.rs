@@ -42,7 +42,9 @@ async fn rate_limit_code_in_http_200_is_retried_then_succeeds() {
     assert_eq!(env.requests_to("/advertiser/info/").await.len(), 3);
     let stderr = stderr_of(out.get_output());
     assert_eq!(
-        stderr.matches("retrying GET /advertiser/info/").count(),
+        stderr
+            .matches("rate-limited by TikTok; waiting for quota")
+            .count(),
         2,
         "{stderr}"
     );
@@ -348,12 +350,17 @@ async fn an_empty_base_url_variable_means_not_set() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_rate_limit_without_retries_is_transient_exit_5() {
+async fn a_rate_limit_past_the_deadline_is_transient_exit_5() {
     let env = TestEnv::logged_in().await;
     on_get("/advertiser/info/")
         .respond_with(fixture_response("error_rate_limit.json"))
         .mount(&env.server)
         .await;
-    let out = info_cmd(&env).args(["--max-retries", "0"]).assert().code(5);
+    // Waiting for quota uses no retries: --max-retries 0 still waits, until the deadline.
+    let out = info_cmd(&env)
+        .args(["--max-retries", "0", "--deadline", "1"])
+        .assert()
+        .code(5);
     assert!(stderr_of(out.get_output()).contains("40100"));
+    assert!(env.requests_to("/advertiser/info/").await.len() > 1);
 }

@@ -271,8 +271,9 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
     )?;
     writeln!(
         out,
-        "  pace         {} requests/s per endpoint, {} in flight",
-        ctx.global.rate, args.concurrency
+        "  pace         {} (shared by every tiktok-ads run of the app), {} in flight",
+        ctx.limits()?.for_path(crate::api::report::INTEGRATED_PATH),
+        args.concurrency
     )?;
     let many = advertisers.len() > 1 || args.report.all_advertisers || args.report.bc.is_some();
     let mut columns = sink::prefix_columns(plan, many, args.with_account_info);

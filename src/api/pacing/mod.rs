@@ -1,0 +1,240 @@
+//! Client-side pacing, so the tool spends TikTok's request quota fully and fairly without
+//! tripping it: every request waits for its endpoint's next slot in a sliding log shared by
+//! every tiktok-ads process of the same app (see `schedule` for the rules, `store` for the
+//! sharing, `limits` for TikTok's published limits).
+
+mod limits;
+mod schedule;
+mod store;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use limits::{EndpointLimit, Limits, Window, endpoint_key, parse_rate};
+pub use schedule::Standing;
+use store::Store;
+
+/// Wall-clock milliseconds since the Unix epoch: the time processes share.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> u64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+#[derive(Clone)]
+pub struct PacerOptions {
+    pub limits: Limits,
+    /// The file shared by the app's processes; `None` paces this process alone.
+    pub shared_state: Option<PathBuf>,
+    pub clock: Arc<dyn Clock>,
+    /// How many requests are waiting for quota right now (for a progress line).
+    pub waiting: Arc<AtomicUsize>,
+    /// How long an endpoint pauses after a rate-limit answer without `Retry-After` (at most
+    /// its shortest window).
+    pub pause: Duration,
+}
+
+impl PacerOptions {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            shared_state: None,
+            clock: Arc::new(SystemClock),
+            waiting: Arc::default(),
+            pause: Duration::from_secs(1),
+        }
+    }
+}
+
+impl std::fmt::Debug for PacerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PacerOptions")
+            .field("limits", &self.limits)
+            .field("shared_state", &self.shared_state)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct Pacer {
+    limits: Limits,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    waiting: Arc<AtomicUsize>,
+    pause: Duration,
+    /// Endpoints whose daily quota was said to be nearly used.
+    warned: Mutex<Vec<String>>,
+}
+
+/// Counts a request as waiting while it waits (also when the wait is cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Pacer {
+    pub fn new(options: PacerOptions) -> Self {
+        let store = match options.shared_state {
+            Some(path) => Store::file(path),
+            None => Store::memory(),
+        };
+        Self {
+            limits: options.limits,
+            store,
+            clock: options.clock,
+            waiting: options.waiting,
+            pause: options.pause,
+            warned: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Waits for the next slot of the endpoint at `path`.
+    pub async fn ready(&self, path: &str) {
+        let key = endpoint_key(path);
+        let limit = self.limits.for_path(path);
+        let now = self.clock.now_ms();
+        let (at, rate, (today, per_day)) = self.store.update(|state| {
+            state.forget_idle(now);
+            let at = state.claim(&key, limit, now);
+            (at, state.rate(&key, limit), state.daily(&key, limit))
+        });
+        self.warn_near_daily_quota(path, today, per_day);
+        let wait = at.saturating_sub(now);
+        if wait > 0 {
+            tracing::debug!("pacing {path}: {rate} a second now; waiting {wait} ms for quota");
+            self.waiting.fetch_add(1, Ordering::Relaxed);
+            let _waiting = Waiting(&self.waiting);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
+    }
+
+    /// TikTok said the endpoint is asked too often: slow down, and wait `retry_after` if given.
+    pub fn rejected(&self, path: &str, retry_after: Option<Duration>) {
+        let key = endpoint_key(path);
+        let limit = self.limits.for_path(path);
+        let now = self.clock.now_ms();
+        let rate = self.store.update(|state| {
+            state.rejected(&key, limit, now, retry_after, self.pause);
+            state.rate(&key, limit)
+        });
+        tracing::debug!("pacing {path}: rate-limited by TikTok; now {rate} a second");
+    }
+
+    pub fn succeeded(&self, path: &str) {
+        let key = endpoint_key(path);
+        let limit = self.limits.for_path(path);
+        self.store.update(|state| state.succeeded(&key, limit));
+    }
+
+    /// Whether a request is waiting for quota right now.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) > 0
+    }
+
+    /// Where each endpoint of the app stands (as every process of the app has used it).
+    pub fn standings(&self) -> Vec<Standing> {
+        self.store.read().standings(self.clock.now_ms())
+    }
+
+    fn warn_near_daily_quota(&self, path: &str, today: u64, per_day: u64) {
+        if per_day == u64::MAX || today.saturating_mul(10) < per_day.saturating_mul(9) {
+            return;
+        }
+        let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+        if !warned.iter().any(|p| p == path) {
+            warned.push(path.to_string());
+            tracing::warn!(
+                "{path}: {today} of TikTok's {per_day} requests a day for this app are used; \
+                 past the quota TikTok refuses until 00:00 UTC"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Milliseconds on tokio's clock, which tests pause and advance.
+    struct TokioClock(tokio::time::Instant);
+
+    impl Clock for TokioClock {
+        fn now_ms(&self) -> u64 {
+            self.0.elapsed().as_millis() as u64 + 1_700_000_000_000
+        }
+    }
+
+    fn pacer(limit: EndpointLimit) -> Arc<Pacer> {
+        let mut options = PacerOptions::new(Limits::all(limit));
+        options.clock = Arc::new(TokioClock(tokio::time::Instant::now()));
+        Arc::new(Pacer::new(options))
+    }
+
+    /// Sends `n` requests at once through `pacer`; returns when each went (ms from the start).
+    async fn send_all(pacer: &Arc<Pacer>, n: usize) -> Vec<u64> {
+        let start = tokio::time::Instant::now();
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let pacer = pacer.clone();
+                tokio::spawn(async move {
+                    pacer.ready("/report/integrated/get/").await;
+                    start.elapsed().as_millis() as u64
+                })
+            })
+            .collect();
+        let mut times = Vec::new();
+        for task in tasks {
+            times.push(task.await.unwrap());
+        }
+        times.sort_unstable();
+        times
+    }
+
+    fn busiest(times: &[u64], period: u64) -> usize {
+        times
+            .iter()
+            .map(|&s| times.iter().filter(|&&t| t >= s && t < s + period).count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_wait_their_turn_on_a_paused_clock() {
+        let pacer = pacer(EndpointLimit::one_window(10, Duration::from_secs(1)));
+        let times = send_all(&pacer, 35).await;
+        assert_eq!(busiest(&times, 1000), 10);
+        assert_eq!(
+            *times.last().unwrap(),
+            3 * 1020,
+            "three windows after the first"
+        );
+        assert!(!pacer.is_waiting());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejection_slows_the_endpoint_and_success_restores_it() {
+        let pacer = pacer(EndpointLimit::one_window(10, Duration::from_secs(1)));
+        pacer.rejected("/report/integrated/get/", Some(Duration::from_secs(3)));
+        let times = send_all(&pacer, 10).await;
+        assert!(times[0] >= 3000, "Retry-After honoured: {times:?}");
+        assert!(busiest(&times, 1000) <= 5, "half the rate: {times:?}");
+        for _ in 0..100 {
+            pacer.succeeded("/report/integrated/get/");
+        }
+        let later = send_all(&pacer, 30).await;
+        assert_eq!(busiest(&later, 1000), 10, "back to the limit, not above");
+    }
+}

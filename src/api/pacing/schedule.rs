@@ -1,0 +1,369 @@
+//! The pacing decisions, as plain data and arithmetic on milliseconds (so they can be shared
+//! by processes through a file and tested with any clock):
+//!
+//! * a sliding log of send times per endpoint: a request may go only when fewer than `n`
+//!   requests went in the last window (plus a small margin for network jitter) — never more
+//!   than the limit in *any* window, unlike a token bucket whose full burst each period can
+//!   pass twice the limit in a sliding one;
+//! * slots are claimed in order (a claim may lie in the future, a reservation), so waiting
+//!   requests, of this process or of others, go first come first served;
+//! * the rate adapts: a rejection (40100, 40133, HTTP 429) halves the share of the limit in use
+//!   (once per window) and holds sends back for the server's `Retry-After`; each window of
+//!   successes gives one request a window back, up to the configured limit.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::limits::EndpointLimit;
+
+/// The share of the limit in use is counted in thousandths.
+const FULL: u32 = 1000;
+/// Rejections are kept this long, for `doctor`.
+const REJECTIONS_KEPT_MS: u64 = 10 * 60 * 1000;
+const DAY_MS: u64 = 24 * 3600 * 1000;
+
+/// Pacing of every endpoint of one app.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    #[serde(default)]
+    endpoints: BTreeMap<String, Endpoint>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Endpoint {
+    /// Claimed send times, ascending; the last ones may lie in the future.
+    #[serde(default)]
+    sends: VecDeque<u64>,
+    /// Share of the limit in use, in thousandths.
+    #[serde(default = "full")]
+    share: u32,
+    /// Successes since the share last changed.
+    #[serde(default)]
+    successes: u32,
+    /// No send before this (a server's `Retry-After`, or a window after a rejection).
+    #[serde(default)]
+    not_before: u64,
+    /// When the share was last cut (once per window, however many rejections come at once).
+    #[serde(default)]
+    last_cut: Option<u64>,
+    #[serde(default)]
+    rejections: VecDeque<u64>,
+    /// The UTC day (days since the epoch) `today` counts.
+    #[serde(default)]
+    day: u64,
+    #[serde(default)]
+    today: u64,
+}
+
+fn full() -> u32 {
+    FULL
+}
+
+impl Default for Endpoint {
+    fn default() -> Self {
+        Self {
+            sends: VecDeque::new(),
+            share: FULL,
+            successes: 0,
+            not_before: 0,
+            last_cut: None,
+            rejections: VecDeque::new(),
+            day: 0,
+            today: 0,
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Room left for network jitter between our clock and the server's count.
+fn margin(period: Duration) -> u64 {
+    (millis(period) / 50).min(100)
+}
+
+/// Requests allowed in a window at `share` thousandths of the limit (at least one).
+fn allowed(count: u32, share: u32) -> usize {
+    ((u64::from(count) * u64::from(share) / u64::from(FULL)).max(1)) as usize
+}
+
+/// Where one endpoint stands, for `doctor` and `-v`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub endpoint: String,
+    /// Sends in the last minute.
+    pub last_minute: usize,
+    /// Rejections in the last ten minutes.
+    pub rejected: usize,
+    /// Sends today (UTC).
+    pub today: u64,
+    /// Share of the limit in use, in thousandths.
+    pub share: u32,
+}
+
+impl State {
+    /// Claims the earliest slot at or after `now` for endpoint `key`: the time to send at.
+    pub fn claim(&mut self, key: &str, limit: &EndpointLimit, now: u64) -> u64 {
+        let endpoint = self.endpoints.entry(key.to_string()).or_default();
+        endpoint.prune(limit, now);
+        let mut at = now.max(endpoint.not_before);
+        if let Some(&last) = endpoint.sends.back() {
+            at = at.max(last);
+        }
+        for window in &limit.windows {
+            let n = allowed(window.count, endpoint.share);
+            if endpoint.sends.len() >= n {
+                let oldest_counted = endpoint.sends[endpoint.sends.len() - n];
+                at = at.max(oldest_counted + millis(window.period) + margin(window.period));
+            }
+        }
+        endpoint.sends.push_back(at);
+        let day = at / DAY_MS;
+        if endpoint.day != day {
+            endpoint.day = day;
+            endpoint.today = 0;
+        }
+        endpoint.today += 1;
+        at
+    }
+
+    /// A rejection for being too frequent: the share in use is halved (once per window) and
+    /// sends wait for `retry_after`, or `pause` (at most a window).
+    pub fn rejected(
+        &mut self,
+        key: &str,
+        limit: &EndpointLimit,
+        now: u64,
+        retry_after: Option<Duration>,
+        pause: Duration,
+    ) {
+        let shortest = limit
+            .windows
+            .iter()
+            .map(|w| millis(w.period))
+            .min()
+            .unwrap_or(1000);
+        let endpoint = self.endpoints.entry(key.to_string()).or_default();
+        if endpoint
+            .last_cut
+            .is_none_or(|cut| now.saturating_sub(cut) >= shortest)
+        {
+            endpoint.share = (endpoint.share / 2).max(1);
+            endpoint.last_cut = Some(now);
+        }
+        endpoint.successes = 0;
+        let wait = retry_after
+            .map(millis)
+            .unwrap_or_else(|| millis(pause).min(shortest));
+        endpoint.not_before = endpoint.not_before.max(now + wait);
+        endpoint.rejections.push_back(now);
+    }
+
+    /// A success: after a window's worth of them, one more request a window, up to the limit.
+    pub fn succeeded(&mut self, key: &str, limit: &EndpointLimit) {
+        let endpoint = self.endpoints.entry(key.to_string()).or_default();
+        if endpoint.share >= FULL {
+            return;
+        }
+        endpoint.successes += 1;
+        let first = limit.windows.first().map_or(1, |w| w.count.max(1));
+        if endpoint.successes as usize >= allowed(first, endpoint.share) {
+            endpoint.share = (endpoint.share + FULL / first).min(FULL);
+            endpoint.successes = 0;
+        }
+    }
+
+    /// The requests a second endpoint `key` is allowed now (what `-v` shows).
+    pub fn rate(&self, key: &str, limit: &EndpointLimit) -> usize {
+        let share = self.endpoints.get(key).map_or(FULL, |e| e.share);
+        limit.windows.first().map_or(1, |w| allowed(w.count, share))
+    }
+
+    /// How much of today's quota endpoint `key` has used, as (sent, quota).
+    pub fn daily(&self, key: &str, limit: &EndpointLimit) -> (u64, u64) {
+        let today = self.endpoints.get(key).map_or(0, |e| e.today);
+        (today, limit.per_day)
+    }
+
+    /// Where each endpoint stands at `now`.
+    pub fn standings(&self, now: u64) -> Vec<Standing> {
+        self.endpoints
+            .iter()
+            .map(|(key, e)| Standing {
+                endpoint: key.clone(),
+                last_minute: e
+                    .sends
+                    .iter()
+                    .filter(|&&t| t <= now && now - t < 60_000)
+                    .count(),
+                rejected: e
+                    .rejections
+                    .iter()
+                    .filter(|&&t| now.saturating_sub(t) < REJECTIONS_KEPT_MS)
+                    .count(),
+                today: if e.day == now / DAY_MS { e.today } else { 0 },
+                share: e.share,
+            })
+            .collect()
+    }
+
+    /// Drops what no longer matters: old sends and rejections, and endpoints idle for a day
+    /// (so a state left by a killed process expires on its own).
+    pub fn forget_idle(&mut self, now: u64) {
+        self.endpoints.retain(|_, e| {
+            let last = e.sends.back().copied().unwrap_or(0).max(e.not_before);
+            now.saturating_sub(last) < DAY_MS
+        });
+    }
+}
+
+impl Endpoint {
+    fn prune(&mut self, limit: &EndpointLimit, now: u64) {
+        let keep = limit
+            .windows
+            .iter()
+            .map(|w| millis(w.period) + margin(w.period))
+            .max()
+            .unwrap_or(1000);
+        while self.sends.front().is_some_and(|&t| t + keep < now) {
+            self.sends.pop_front();
+        }
+        while self
+            .rejections
+            .front()
+            .is_some_and(|&t| now.saturating_sub(t) >= REJECTIONS_KEPT_MS)
+        {
+            self.rejections.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pacing::limits::Window;
+
+    const PAUSE: Duration = Duration::from_secs(1);
+
+    fn ten_a_second() -> EndpointLimit {
+        EndpointLimit::one_window(10, Duration::from_secs(1))
+    }
+
+    /// The most sends in any window of `period` ms among `times`.
+    fn busiest(times: &[u64], period: u64) -> usize {
+        times
+            .iter()
+            .map(|&start| {
+                times
+                    .iter()
+                    .filter(|&&t| t >= start && t < start + period)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn never_more_than_the_limit_in_any_sliding_window() {
+        let mut state = State::default();
+        let limit = ten_a_second();
+        // 100 requests asked for at once, then more trickling in.
+        let mut times: Vec<u64> = (0..100).map(|_| state.claim("/x/", &limit, 0)).collect();
+        times.extend((0..50).map(|i| state.claim("/x/", &limit, 5_000 + i * 37)));
+        assert_eq!(busiest(&times, 1000), 10);
+        // At full use: a window's worth goes at once, then one window per further ten.
+        assert_eq!(times[9], 0);
+        assert_eq!(times[10], 1020);
+        assert_eq!(times[99], 9 * 1020);
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "first come, first served"
+        );
+    }
+
+    #[test]
+    fn every_layer_holds_at_once() {
+        let mut state = State::default();
+        let limit = EndpointLimit {
+            windows: vec![
+                Window {
+                    count: 10,
+                    period: Duration::from_secs(1),
+                },
+                Window {
+                    count: 30,
+                    period: Duration::from_secs(60),
+                },
+            ],
+            per_day: 1000,
+        };
+        let times: Vec<u64> = (0..90).map(|_| state.claim("/x/", &limit, 0)).collect();
+        assert!(busiest(&times, 1000) <= 10);
+        assert!(busiest(&times, 60_000) <= 30);
+        assert_eq!(state.daily("/x/", &limit), (90, 1000));
+    }
+
+    #[test]
+    fn a_rejection_halves_the_rate_and_waits_out_retry_after() {
+        let mut state = State::default();
+        let limit = ten_a_second();
+        state.claim("/x/", &limit, 0);
+        state.rejected("/x/", &limit, 100, Some(Duration::from_secs(5)), PAUSE);
+        assert_eq!(state.rate("/x/", &limit), 5);
+        let next = state.claim("/x/", &limit, 200);
+        assert!(next >= 5_100, "{next}: Retry-After honoured");
+        // Four requests rejected together cut once, not four times.
+        for _ in 0..3 {
+            state.rejected("/x/", &limit, 150, None, PAUSE);
+        }
+        assert_eq!(state.rate("/x/", &limit), 5);
+        let times: Vec<u64> = (0..20).map(|_| state.claim("/x/", &limit, 6_000)).collect();
+        assert!(busiest(&times, 1000) <= 5);
+    }
+
+    #[test]
+    fn the_rate_recovers_one_step_a_window_and_never_above_the_limit() {
+        let mut state = State::default();
+        let limit = ten_a_second();
+        state.rejected("/x/", &limit, 0, None, PAUSE);
+        state.rejected("/x/", &limit, 2_000, None, PAUSE);
+        assert_eq!(state.rate("/x/", &limit), 2);
+        let mut rates = vec![];
+        for _ in 0..200 {
+            state.succeeded("/x/", &limit);
+            rates.push(state.rate("/x/", &limit));
+        }
+        assert!(rates.windows(2).all(|w| w[1] >= w[0] && w[1] - w[0] <= 1));
+        assert_eq!(*rates.last().unwrap(), 10);
+    }
+
+    #[test]
+    fn processes_sharing_a_state_are_served_in_turn() {
+        // Two processes claim through one state: their slots interleave and the whole never
+        // exceeds the limit.
+        let mut state = State::default();
+        let limit = ten_a_second();
+        let mut a = vec![];
+        let mut b = vec![];
+        for i in 0..40 {
+            a.push(state.claim("/x/", &limit, i * 10));
+            b.push(state.claim("/x/", &limit, i * 10 + 5));
+        }
+        let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
+        all.sort_unstable();
+        assert_eq!(busiest(&all, 1000), 10);
+        assert!(a.last().unwrap().abs_diff(*b.last().unwrap()) <= 1020);
+    }
+
+    #[test]
+    fn idle_endpoints_expire() {
+        let mut state = State::default();
+        let limit = ten_a_second();
+        state.claim("/x/", &limit, 0);
+        state.forget_idle(DAY_MS + 1);
+        assert!(state.standings(DAY_MS + 1).is_empty());
+    }
+}

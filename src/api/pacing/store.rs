@@ -1,0 +1,116 @@
+//! Where the pacing state lives: in a small file shared by every tiktok-ads process of the
+//! same app (changed under an advisory lock held for microseconds, never across a wait), or
+//! in memory when there is no such file or it cannot be used.
+
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::schedule::State;
+
+pub enum Store {
+    Memory(Mutex<State>),
+    /// A file shared by processes; what cannot be done with it is done in memory instead.
+    File {
+        path: PathBuf,
+        fallback: Mutex<State>,
+        failed: AtomicBool,
+    },
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Store {
+    pub fn memory() -> Self {
+        Store::Memory(Mutex::new(State::default()))
+    }
+
+    pub fn file(path: PathBuf) -> Self {
+        Store::File {
+            path,
+            fallback: Mutex::new(State::default()),
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    /// Reads the state, changes it, writes it back — one process at a time.
+    pub fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
+        let (path, fallback, failed) = match self {
+            Store::Memory(state) => return change(&mut lock(state)),
+            Store::File {
+                path,
+                fallback,
+                failed,
+            } => (path, fallback, failed),
+        };
+        if failed.load(Ordering::Relaxed) {
+            return change(&mut lock(fallback));
+        }
+        let give_up = |e: std::io::Error| {
+            failed.store(true, Ordering::Relaxed);
+            tracing::warn!(
+                "the shared pacing state {} cannot be used ({e}): pacing this process alone, so \
+                 concurrent runs of the same app may trip TikTok's rate limit",
+                path.display()
+            );
+        };
+        let mut file = match open_locked(path) {
+            Ok(file) => file,
+            Err(e) => {
+                give_up(e);
+                return change(&mut lock(fallback));
+            }
+        };
+        // A missing, empty or unreadable state (say, cut by a crash) starts afresh.
+        let mut bytes = Vec::new();
+        let mut state: State = match file.read_to_end(&mut bytes) {
+            Ok(_) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Err(_) => State::default(),
+        };
+        let value = change(&mut state);
+        if let Err(e) = rewrite(&mut file, &state) {
+            give_up(e);
+            *lock(fallback) = state;
+        }
+        // The lock goes with the file handle.
+        value
+    }
+
+    /// The state as it is (for `doctor`), without changing it.
+    pub fn read(&self) -> State {
+        match self {
+            Store::Memory(state) => lock(state).clone(),
+            Store::File { path, .. } => std::fs::read(path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The state file, created owner-only when missing, under an exclusive lock.
+fn open_locked(path: &PathBuf) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    file.lock()?;
+    Ok(file)
+}
+
+fn rewrite(file: &mut std::fs::File, state: &State) -> std::io::Result<()> {
+    let text = serde_json::to_vec(state).map_err(std::io::Error::other)?;
+    file.rewind()?;
+    file.set_len(0)?;
+    file.write_all(&text)
+}
