@@ -244,6 +244,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
                 ),
             }
         }
+        quota(&mut r, &client);
     }
 
     let mut out = String::new();
@@ -268,6 +269,37 @@ pub async fn run(ctx: &Context) -> Result<()> {
         return Err(CliError::Partial(format!("doctor found {problems} problem(s)")).into());
     }
     Ok(())
+}
+
+/// How each endpoint of the app used TikTok's quota lately, as every tiktok-ads process of the
+/// app recorded it in the shared pacing state.
+fn quota(r: &mut Report, client: &crate::api::Client) {
+    for standing in client.quota_standings() {
+        let slowed = if standing.share < 1000 {
+            format!(
+                ", pacing at {}% of the limit after rejections",
+                standing.share / 10
+            )
+        } else {
+            String::new()
+        };
+        r.add(
+            if standing.rejected > 0 {
+                Level::Warn
+            } else {
+                Level::Ok
+            },
+            "quota",
+            format!(
+                "{}: {} requests in the last minute, {} rate-limited in the last 10 min, {} today{slowed}",
+                standing.endpoint, standing.last_minute, standing.rejected, standing.today
+            ),
+            (standing.rejected > 0).then(|| {
+                "other clients of the app share its quota: lower --rate, or spread the cron jobs out"
+                    .to_string()
+            }),
+        );
+    }
 }
 
 /// The local clock against the server's `Date` header (TikTok signs nothing with time, but a

@@ -31,6 +31,13 @@ pub struct MockArgs {
     /// Answer every Nth request with the 50000 system error.
     #[arg(long, value_name = "N")]
     pub fail_every: Option<u64>,
+    /// Allow at most N requests per endpoint in any sliding --qps-window (40100 above it, the
+    /// rejected requests not counted), like TikTok's per-app quota. Counts at /_mock/stats.
+    #[arg(long, value_name = "N")]
+    pub qps_limit: Option<u32>,
+    /// The window of --qps-limit, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub qps_window: f64,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +57,13 @@ pub async fn serve(args: MockArgs) -> Result<()> {
         rows: args.rows,
         rate_limit_every: args.rate_limit_every,
         fail_every: args.fail_every,
+        quota: args.qps_limit,
+        quota_window: Duration::try_from_secs_f64(args.qps_window)
+            .ok()
+            .filter(|w| !w.is_zero())
+            .ok_or_else(|| {
+                super::errors::usage("--qps-window takes a positive number of seconds")
+            })?,
     };
     let (listener, addr) = Mock::bind(args.port)
         .await

@@ -40,6 +40,10 @@ pub struct MockOptions {
     pub rate_limit_every: Option<u64>,
     /// Every Nth API request answers 50000 (system error, HTTP 200).
     pub fail_every: Option<u64>,
+    /// At most this many requests per endpoint in any sliding `quota_window`; above it, 40100
+    /// (the rejected requests are not counted), as TikTok's per-app quota does.
+    pub quota: Option<u32>,
+    pub quota_window: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -48,6 +52,44 @@ pub struct Mock {
     options: Arc<MockOptions>,
     counter: Arc<AtomicU64>,
     page_cache: Arc<Mutex<HashMap<String, Bytes>>>,
+    quota: Arc<Mutex<Quota>>,
+}
+
+/// Each endpoint's accepted requests in the current window, and what was accepted and
+/// rejected in all (read at `/_mock/stats`).
+#[derive(Default)]
+struct Quota {
+    recent: HashMap<String, std::collections::VecDeque<std::time::Instant>>,
+    accepted: std::collections::BTreeMap<String, u64>,
+    rejected: std::collections::BTreeMap<String, u64>,
+}
+
+impl Quota {
+    /// Counts a request to `endpoint` at `now`: false when it is over the limit.
+    fn admit(
+        &mut self,
+        endpoint: &str,
+        now: std::time::Instant,
+        limit: Option<u32>,
+        window: std::time::Duration,
+    ) -> bool {
+        if let Some(limit) = limit {
+            let recent = self.recent.entry(endpoint.to_string()).or_default();
+            while recent
+                .front()
+                .is_some_and(|&t| now.duration_since(t) >= window)
+            {
+                recent.pop_front();
+            }
+            if recent.len() >= limit as usize {
+                *self.rejected.entry(endpoint.to_string()).or_default() += 1;
+                return false;
+            }
+            recent.push_back(now);
+        }
+        *self.accepted.entry(endpoint.to_string()).or_default() += 1;
+        true
+    }
 }
 
 impl Mock {
@@ -57,6 +99,7 @@ impl Mock {
             options: Arc::new(options),
             counter: Arc::new(AtomicU64::new(0)),
             page_cache: Arc::new(Mutex::new(HashMap::new())),
+            quota: Arc::default(),
         }
     }
 
@@ -89,6 +132,7 @@ impl Mock {
             ));
         Router::new()
             .route("/portal/auth", get(consent))
+            .route("/_mock/stats", get(stats))
             .nest("/open_api/v1.3", api)
             .with_state(self.clone())
     }
@@ -131,8 +175,40 @@ pub(crate) fn error(code: i64, message: &str) -> Response {
     envelope(code, message, json!({}))
 }
 
-/// Fault switches, then the token check (everything but the code exchange needs one).
+/// What the simulator accepted and rejected per endpoint (tests and the quota benchmark read
+/// it to measure how well a client uses the quota).
+async fn stats(State(mock): State<Mock>) -> Response {
+    let quota = mock.quota.lock().unwrap_or_else(|p| p.into_inner());
+    let total = |m: &std::collections::BTreeMap<String, u64>| m.values().sum::<u64>();
+    let body = json!({
+        "accepted": quota.accepted,
+        "rejected": quota.rejected,
+        "accepted_total": total(&quota.accepted),
+        "rejected_total": total(&quota.rejected),
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The quota, the fault switches, then the token check (everything but the code exchange
+/// needs one).
 async fn faults_and_auth(State(mock): State<Mock>, request: Request, next: Next) -> Response {
+    let endpoint = request.uri().path().to_string();
+    let admitted = mock.quota.lock().unwrap_or_else(|p| p.into_inner()).admit(
+        &endpoint,
+        std::time::Instant::now(),
+        mock.options.quota,
+        mock.options.quota_window,
+    );
+    if !admitted {
+        return error(
+            40100,
+            "Too many requests: the app's quota for this endpoint is used up (mock --qps-limit).",
+        );
+    }
     let n = mock.counter.fetch_add(1, Ordering::Relaxed) + 1;
     if mock
         .options

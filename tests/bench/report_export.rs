@@ -48,6 +48,7 @@ fn export(base_url: &str, work: &std::path::Path) -> Command {
         .env("TIKTOK_ACCESS_TOKEN", "bench-token-not-secret")
         .env("TIKTOK_ADS_BASE_URL", base_url)
         .env("TIKTOK_ADS_CONFIG_DIR", work)
+        .env("TIKTOK_ADS_STATE_DIR", work)
         .env("TIKTOK_ADS_TOKEN_STORE", "file");
     cmd
 }

@@ -83,3 +83,45 @@ async fn a_revoked_token_and_a_skewed_clock_are_problems() {
     let out = env.cmd().args(["doctor"]).assert().code(6);
     assert!(stdout_of(out.get_output()).contains("problem  clock"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_shows_how_the_app_used_its_quota() {
+    let env = TestEnv::logged_in().await;
+    on_get("/report/integrated/get/")
+        .respond_with(fixture_response("error_rate_limit.json"))
+        .up_to_n_times(1)
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .respond_with(page_of(vec![], 1, 1000, 0))
+        .mount(&env.server)
+        .await;
+    // An earlier run of the same app: one page, rate-limited once.
+    env.cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "report",
+            "run",
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-01-01",
+        ])
+        .assert()
+        .success();
+    on_get("/user/info/")
+        .respond_with(fixture_response("user_info.json"))
+        .mount(&env.server)
+        .await;
+    let out = env.cmd().args(["doctor"]).output().unwrap();
+    let text = stdout_of(&out);
+    let line = text
+        .lines()
+        .find(|l| l.contains("quota") && l.contains("report_integrated_get"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("2 requests in the last minute") && line.contains("1 rate-limited"),
+        "{line}"
+    );
+}

@@ -1089,3 +1089,32 @@ async fn a_config_directory_others_can_write_is_refused() {
     assert!(stderr_of(&out).contains("chmod 700"), "{}", stderr_of(&out));
     assert!(stdout_of(&out).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_answering_5xx_is_retried_and_exits_5_when_it_keeps_failing() {
+    let env = TestEnv::with_account().await;
+    mount_finished_task(&env).await;
+    on_get("/report/task/download/")
+        .respond_with(wiremock::ResponseTemplate::new(503).set_body_string("busy"))
+        .up_to_n_times(2)
+        .mount(&env.server)
+        .await;
+    on_get("/report/task/download/")
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(csv_fixture(), "text/csv"))
+        .up_to_n_times(1)
+        .mount(&env.server)
+        .await;
+    let out = run_async_to_file(&env);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(env.requests_to("/report/task/download/").await.len(), 3);
+    // From now on it only ever answers 503.
+    on_get("/report/task/download/")
+        .respond_with(wiremock::ResponseTemplate::new(503).set_body_string("busy"))
+        .mount(&env.server)
+        .await;
+    std::fs::remove_file(env.work_dir().join("jan.csv")).unwrap();
+    let out = run_async_to_file(&env);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("503"), "{}", stderr_of(&out));
+    assert!(!env.work_dir().join("jan.csv").exists());
+}

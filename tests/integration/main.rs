@@ -12,6 +12,7 @@ mod escape;
 mod generated;
 mod login;
 mod paper_cuts;
+mod quota;
 mod readme;
 mod reports;
 mod scenarios;

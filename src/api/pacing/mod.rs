@@ -72,6 +72,8 @@ pub struct Pacer {
     clock: Arc<dyn Clock>,
     waiting: Arc<AtomicUsize>,
     pause: Duration,
+    /// Who this process is in the shared state, to share the limit fairly among processes.
+    client: u64,
     /// Endpoints whose daily quota was said to be nearly used.
     warned: Mutex<Vec<String>>,
 }
@@ -97,6 +99,7 @@ impl Pacer {
             clock: options.clock,
             waiting: options.waiting,
             pause: options.pause,
+            client: rand::random(),
             warned: Mutex::new(Vec::new()),
         }
     }
@@ -108,7 +111,7 @@ impl Pacer {
         let now = self.clock.now_ms();
         let (at, rate, (today, per_day)) = self.store.update(|state| {
             state.forget_idle(now);
-            let at = state.claim(&key, limit, now);
+            let at = state.claim(&key, limit, now, self.client);
             (at, state.rate(&key, limit), state.daily(&key, limit))
         });
         self.warn_near_daily_quota(path, today, per_day);

@@ -5,8 +5,12 @@
 //!   requests went in the last window (plus a small margin for network jitter) — never more
 //!   than the limit in *any* window, unlike a token bucket whose full burst each period can
 //!   pass twice the limit in a sliding one;
-//! * slots are claimed in order (a claim may lie in the future, a reservation), so waiting
-//!   requests, of this process or of others, go first come first served;
+//! * a request takes the earliest free slot (a claim may lie in the future, a reservation, so
+//!   waiting requests of this process and of others are served in turn, and no claim ever
+//!   moves another);
+//! * processes share fairly: each client (a process) that claimed lately may use at most its
+//!   share of a window (the limit divided among the active clients), so one whose answers
+//!   come back first cannot take the free slots of every window;
 //! * the rate adapts: a rejection (40100, 40133, HTTP 429) halves the share of the limit in use
 //!   (once per window) and holds sends back for the server's `Retry-After`; each window of
 //!   successes gives one request a window back, up to the configured limit.
@@ -20,6 +24,8 @@ use super::limits::EndpointLimit;
 
 /// The share of the limit in use is counted in thousandths.
 const FULL: u32 = 1000;
+/// A send this recent still counts its client as competing (its next claim is on its way).
+const JUST_SENT_MS: u64 = 50;
 /// Rejections are kept this long, for `doctor`.
 const REJECTIONS_KEPT_MS: u64 = 10 * 60 * 1000;
 const DAY_MS: u64 = 24 * 3600 * 1000;
@@ -33,9 +39,9 @@ pub struct State {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Endpoint {
-    /// Claimed send times, ascending; the last ones may lie in the future.
+    /// Claimed sends (time, client), ascending in time; the last may lie in the future.
     #[serde(default)]
-    sends: VecDeque<u64>,
+    sends: VecDeque<Sent>,
     /// Share of the limit in use, in thousandths.
     #[serde(default = "full")]
     share: u32,
@@ -56,6 +62,10 @@ struct Endpoint {
     #[serde(default)]
     today: u64,
 }
+
+/// One claimed send: when, and by which client.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Sent(u64, u64);
 
 fn full() -> u32 {
     FULL
@@ -105,22 +115,63 @@ pub struct Standing {
 }
 
 impl State {
-    /// Claims the earliest slot at or after `now` for endpoint `key`: the time to send at.
-    pub fn claim(&mut self, key: &str, limit: &EndpointLimit, now: u64) -> u64 {
+    /// Claims the earliest slot at or after `now` for endpoint `key` on behalf of `client`:
+    /// the time to send at. A slot is free when, with it, no window (of any layer) holds more
+    /// than the limit, and the client holds no more than its share of it.
+    pub fn claim(&mut self, key: &str, limit: &EndpointLimit, now: u64, client: u64) -> u64 {
         let endpoint = self.endpoints.entry(key.to_string()).or_default();
         endpoint.prune(limit, now);
-        let mut at = now.max(endpoint.not_before);
-        if let Some(&last) = endpoint.sends.back() {
-            at = at.max(last);
-        }
-        for window in &limit.windows {
-            let n = allowed(window.count, endpoint.share);
-            if endpoint.sends.len() >= n {
-                let oldest_counted = endpoint.sends[endpoint.sends.len() - n];
-                at = at.max(oldest_counted + millis(window.period) + margin(window.period));
-            }
-        }
-        endpoint.sends.push_back(at);
+        let start = now.max(endpoint.not_before);
+        // Clients with a claim still to come (or just sent): those competing for slots now,
+        // among whom the limit is shared. A client that is done competes no more.
+        let recent = JUST_SENT_MS;
+        let mut active: Vec<u64> = endpoint
+            .sends
+            .iter()
+            .filter(|sent| sent.0 + recent >= now)
+            .map(|sent| sent.1)
+            .collect();
+        active.push(client);
+        active.sort_unstable();
+        active.dedup();
+        let all: Vec<u64> = endpoint.sends.iter().map(|sent| sent.0).collect();
+        let mine: Vec<u64> = endpoint
+            .sends
+            .iter()
+            .filter(|sent| sent.1 == client)
+            .map(|sent| sent.0)
+            .collect();
+        let rules: Vec<(u64, usize, usize)> = limit
+            .windows
+            .iter()
+            .map(|w| {
+                let n = allowed(w.count, endpoint.share);
+                (
+                    millis(w.period) + margin(w.period),
+                    n,
+                    n.div_ceil(active.len()),
+                )
+            })
+            .collect();
+        // Where a slot can open: now, or when some send leaves some window.
+        let mut candidates: Vec<u64> = rules
+            .iter()
+            .flat_map(|&(period, _, _)| all.iter().map(move |&t| t + period))
+            .filter(|&t| t > start)
+            .collect();
+        candidates.push(start);
+        candidates.sort_unstable();
+        candidates.dedup();
+        let at = candidates
+            .into_iter()
+            .find(|&t| {
+                rules.iter().all(|&(period, n, share)| {
+                    fits(&all, t, period, n) && fits(&mine, t, period, share)
+                })
+            })
+            .unwrap_or(start);
+        let position = endpoint.sends.partition_point(|sent| sent.0 <= at);
+        endpoint.sends.insert(position, Sent(at, client));
         let day = at / DAY_MS;
         if endpoint.day != day {
             endpoint.day = day;
@@ -197,7 +248,7 @@ impl State {
                 last_minute: e
                     .sends
                     .iter()
-                    .filter(|&&t| t <= now && now - t < 60_000)
+                    .filter(|sent| sent.0 <= now && now - sent.0 < 60_000)
                     .count(),
                 rejected: e
                     .rejections
@@ -214,10 +265,30 @@ impl State {
     /// (so a state left by a killed process expires on its own).
     pub fn forget_idle(&mut self, now: u64) {
         self.endpoints.retain(|_, e| {
-            let last = e.sends.back().copied().unwrap_or(0).max(e.not_before);
+            let last = e.sends.back().map_or(0, |sent| sent.0).max(e.not_before);
             now.saturating_sub(last) < DAY_MS
         });
     }
+}
+
+/// Whether one more send at `t` keeps every window of `period` among `times` (sorted) at no
+/// more than `n` sends: the window ending at `t`, and those ending at the later sends it would
+/// fall in.
+fn fits(times: &[u64], t: u64, period: u64, n: usize) -> bool {
+    // Sends in the window `(end - period, end]`.
+    let count = |end: u64| {
+        let from = times.partition_point(|&x| x + period <= end);
+        let to = times.partition_point(|&x| x <= end);
+        to - from
+    };
+    if count(t) >= n {
+        return false;
+    }
+    let later = times.partition_point(|&x| x <= t);
+    times[later..]
+        .iter()
+        .take_while(|&&s| s < t + period)
+        .all(|&s| count(s) < n)
 }
 
 impl Endpoint {
@@ -228,8 +299,21 @@ impl Endpoint {
             .map(|w| millis(w.period) + margin(w.period))
             .max()
             .unwrap_or(1000);
-        while self.sends.front().is_some_and(|&t| t + keep < now) {
+        while self.sends.front().is_some_and(|sent| sent.0 + keep < now) {
             self.sends.pop_front();
+        }
+        // Claims far beyond any queue this tool makes (ten windows ahead) were left by a process
+        // that died with a wrong clock, or are garbage: they expire instead of holding everyone
+        // back.
+        while self
+            .sends
+            .back()
+            .is_some_and(|sent| sent.0 > now + 10 * keep)
+        {
+            self.sends.pop_back();
+        }
+        if self.not_before > now + REJECTIONS_KEPT_MS {
+            self.not_before = now;
         }
         while self
             .rejections
@@ -271,8 +355,8 @@ mod tests {
         let mut state = State::default();
         let limit = ten_a_second();
         // 100 requests asked for at once, then more trickling in.
-        let mut times: Vec<u64> = (0..100).map(|_| state.claim("/x/", &limit, 0)).collect();
-        times.extend((0..50).map(|i| state.claim("/x/", &limit, 5_000 + i * 37)));
+        let mut times: Vec<u64> = (0..100).map(|_| state.claim("/x/", &limit, 0, 1)).collect();
+        times.extend((0..50).map(|i| state.claim("/x/", &limit, 5_000 + i * 37, 1)));
         assert_eq!(busiest(&times, 1000), 10);
         // At full use: a window's worth goes at once, then one window per further ten.
         assert_eq!(times[9], 0);
@@ -300,7 +384,7 @@ mod tests {
             ],
             per_day: 1000,
         };
-        let times: Vec<u64> = (0..90).map(|_| state.claim("/x/", &limit, 0)).collect();
+        let times: Vec<u64> = (0..90).map(|_| state.claim("/x/", &limit, 0, 1)).collect();
         assert!(busiest(&times, 1000) <= 10);
         assert!(busiest(&times, 60_000) <= 30);
         assert_eq!(state.daily("/x/", &limit), (90, 1000));
@@ -310,17 +394,19 @@ mod tests {
     fn a_rejection_halves_the_rate_and_waits_out_retry_after() {
         let mut state = State::default();
         let limit = ten_a_second();
-        state.claim("/x/", &limit, 0);
+        state.claim("/x/", &limit, 0, 1);
         state.rejected("/x/", &limit, 100, Some(Duration::from_secs(5)), PAUSE);
         assert_eq!(state.rate("/x/", &limit), 5);
-        let next = state.claim("/x/", &limit, 200);
+        let next = state.claim("/x/", &limit, 200, 1);
         assert!(next >= 5_100, "{next}: Retry-After honoured");
         // Four requests rejected together cut once, not four times.
         for _ in 0..3 {
             state.rejected("/x/", &limit, 150, None, PAUSE);
         }
         assert_eq!(state.rate("/x/", &limit), 5);
-        let times: Vec<u64> = (0..20).map(|_| state.claim("/x/", &limit, 6_000)).collect();
+        let times: Vec<u64> = (0..20)
+            .map(|_| state.claim("/x/", &limit, 6_000, 1))
+            .collect();
         assert!(busiest(&times, 1000) <= 5);
     }
 
@@ -349,8 +435,8 @@ mod tests {
         let mut a = vec![];
         let mut b = vec![];
         for i in 0..40 {
-            a.push(state.claim("/x/", &limit, i * 10));
-            b.push(state.claim("/x/", &limit, i * 10 + 5));
+            a.push(state.claim("/x/", &limit, i * 10, 1));
+            b.push(state.claim("/x/", &limit, i * 10 + 5, 2));
         }
         let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
         all.sort_unstable();
@@ -359,10 +445,59 @@ mod tests {
     }
 
     #[test]
+    fn a_client_whose_answers_come_first_cannot_take_every_free_slot() {
+        // Two clients keep four requests in flight each; answers take 5 ms for client 1 and
+        // 40 ms for client 2, and each claims again when an answer comes back. The faster one
+        // must not take the free slots of every window: each gets about half.
+        let mut state = State::default();
+        let limit = ten_a_second();
+        let latency = |client: u64| if client == 1 { 5 } else { 40 };
+        // (time the answer comes back, client)
+        let mut pending: Vec<(u64, u64)> = Vec::new();
+        let mut sends = Vec::new();
+        for client in [1, 2, 1, 2, 1, 2, 1, 2] {
+            let at = state.claim("/x/", &limit, 0, client);
+            sends.push((at, client));
+            pending.push((at + latency(client), client));
+        }
+        while sends.len() < 200 {
+            pending.sort_unstable();
+            let (back, client) = pending.remove(0);
+            let at = state.claim("/x/", &limit, back, client);
+            sends.push((at, client));
+            pending.push((at + latency(client), client));
+        }
+        let by = |c: u64| {
+            sends
+                .iter()
+                .filter(|(at, who)| *who == c && *at < 10_000)
+                .count()
+        };
+        let (one, two) = (by(1), by(2));
+        assert!(
+            one.abs_diff(two) * 5 <= one + two,
+            "client 1: {one}, client 2: {two}"
+        );
+        let times: Vec<u64> = sends.iter().map(|s| s.0).collect();
+        assert_eq!(busiest(&times, 1000), 10);
+    }
+
+    #[test]
+    fn claims_left_far_ahead_by_a_dead_process_expire() {
+        let mut state = State::default();
+        let limit = ten_a_second();
+        let an_hour = 3_600_000;
+        for _ in 0..10 {
+            state.claim("/x/", &limit, an_hour, 1);
+        }
+        assert_eq!(state.claim("/x/", &limit, 0, 1), 0);
+    }
+
+    #[test]
     fn idle_endpoints_expire() {
         let mut state = State::default();
         let limit = ten_a_second();
-        state.claim("/x/", &limit, 0);
+        state.claim("/x/", &limit, 0, 1);
         state.forget_idle(DAY_MS + 1);
         assert!(state.standings(DAY_MS + 1).is_empty());
     }

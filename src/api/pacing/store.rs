@@ -104,8 +104,21 @@ fn open_locked(path: &PathBuf) -> std::io::Result<std::fs::File> {
         options.mode(0o600);
     }
     let file = options.open(path)?;
-    file.lock()?;
-    Ok(file)
+    // The lock is held for microseconds; one held for long belongs to a process that hangs, and
+    // must not hang this one.
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < give_up => {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(std::io::Error::other("its lock has been held for over 2 s"));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
 }
 
 fn rewrite(file: &mut std::fs::File, state: &State) -> std::io::Result<()> {

@@ -1,0 +1,240 @@
+//! Quota benchmark: how fully and fairly `report run` spends a quota that the server enforces.
+//! The simulator (`tiktok-ads mock --qps-limit N --qps-window W`) answers 40100 above N
+//! requests per endpoint in any sliding window of W seconds; a report of 60 pages is exported
+//! by 1, 2 and 4 processes of the same app at once, with a 1-second window (10 per window,
+//! TikTok's basic tier, the tool's defaults) and a 10-second one (50 per window, the tool told
+//! with `--rate 50/10s`). For each case it prints and records in `target/bench/quota.json`:
+//! wall time, the fastest time any client could achieve (a full window's worth at once, then
+//! one window per further window's worth), utilisation (that floor / wall time), the share of
+//! requests rejected, each process's share of the throughput, and whether every output is
+//! identical to an unthrottled export.
+//!
+//!   cargo bench --bench quota
+
+// A benchmark reports on stdout: that is its output.
+#![allow(clippy::print_stdout)]
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tiktok-ads");
+const ADVERTISER: &str = "7300000000000000001";
+/// 6,000 rows at 100 a page: 60 pages a report.
+const ROWS: &str = "6000";
+const PAGES: u64 = 60;
+
+struct Case {
+    limit: u64,
+    window_s: u64,
+    processes: usize,
+    rate_flag: Option<&'static str>,
+}
+
+struct Outcome {
+    wall_s: f64,
+    floor_s: f64,
+    utilisation: f64,
+    rejected_share: f64,
+    shares: Vec<f64>,
+    walls: Vec<f64>,
+    identical: bool,
+}
+
+fn simulator(extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["mock", "--port", "0", "--rows", ROWS])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tiktok-ads mock starts");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("the simulator prints its URL");
+    (child, url.trim().to_string())
+}
+
+/// One export of the report; processes of one case share `home` (and so their pacing state).
+fn export(base_url: &str, home: &Path, rate: Option<&str>) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("TIKTOK_ACCESS_TOKEN", "bench-token-not-secret")
+        .env("TIKTOK_ADS_BASE_URL", base_url)
+        .env("TIKTOK_ADS_CONFIG_DIR", home.join("config"))
+        .env("TIKTOK_ADS_STATE_DIR", home.join("state"))
+        .env("TIKTOK_ADS_TOKEN_STORE", "file")
+        .args(["-q", "--advertiser", ADVERTISER]);
+    if let Some(rate) = rate {
+        cmd.args(["--rate", rate]);
+    }
+    cmd.args(["report", "run", "--level", "ad", "--start", "2025-01-01"])
+        .args([
+            "--end",
+            "2025-01-30",
+            "--page-size",
+            "100",
+            "--metrics",
+            "spend,impressions",
+        ]);
+    cmd
+}
+
+/// The simulator's counts of accepted and rejected requests.
+fn stats(base_url: &str) -> (u64, u64) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let stats: serde_json::Value = runtime
+        .block_on(async {
+            reqwest::get(format!("{base_url}/_mock/stats"))
+                .await?
+                .json()
+                .await
+        })
+        .expect("the simulator's counts");
+    (
+        stats["accepted_total"].as_u64().unwrap_or(0),
+        stats["rejected_total"].as_u64().unwrap_or(0),
+    )
+}
+
+/// One exporting process, and when it ended (seconds after its start, and whether it succeeded).
+struct Running {
+    child: Child,
+    spawned: Instant,
+    out: std::path::PathBuf,
+    ended: Option<(f64, bool)>,
+}
+
+fn run(case: &Case, expected: &[u8]) -> Outcome {
+    let limit = case.limit.to_string();
+    let window = case.window_s.to_string();
+    let (mut sim, url) = simulator(&["--qps-limit", &limit, "--qps-window", &window]);
+    let home = tempfile::tempdir().expect("temp dir");
+    let started = Instant::now();
+    // Outputs go to files (a pipe nobody reads yet would hold a process back), and each
+    // process's end is seen as it happens.
+    let mut children: Vec<Running> = (0..case.processes)
+        .map(|i| {
+            let out = home.path().join(format!("out-{i}.csv"));
+            let file = std::fs::File::create(&out).expect("an output file");
+            let child = export(&url, home.path(), case.rate_flag)
+                .stdout(file)
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("tiktok-ads runs");
+            Running {
+                child,
+                spawned: Instant::now(),
+                out,
+                ended: None,
+            }
+        })
+        .collect();
+    while children.iter().any(|c| c.ended.is_none()) {
+        for running in children.iter_mut() {
+            if running.ended.is_none()
+                && let Ok(Some(status)) = running.child.try_wait()
+            {
+                running.ended = Some((running.spawned.elapsed().as_secs_f64(), status.success()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let mut identical = true;
+    let mut walls = Vec::new();
+    for running in &children {
+        let (process_wall, ok) = running.ended.unwrap_or((wall, false));
+        walls.push(process_wall);
+        identical &= ok && std::fs::read(&running.out).unwrap_or_default() == expected;
+    }
+    let (accepted, rejected) = stats(&url);
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let requests = PAGES * case.processes as u64;
+    let floor = ((requests.div_ceil(case.limit)).saturating_sub(1) * case.window_s) as f64;
+    let total_rate = requests as f64 / wall;
+    let equal = total_rate / case.processes as f64;
+    Outcome {
+        wall_s: wall,
+        floor_s: floor,
+        utilisation: if wall > 0.0 { floor / wall } else { 0.0 },
+        rejected_share: rejected as f64 / (accepted + rejected).max(1) as f64,
+        shares: walls.iter().map(|w| (PAGES as f64 / w) / equal).collect(),
+        walls,
+        identical,
+    }
+}
+
+fn main() {
+    // The reference: the same report without any limit.
+    let (mut sim, url) = simulator(&[]);
+    let home = tempfile::tempdir().expect("temp dir");
+    let reference = export(&url, home.path(), Some("1000"))
+        .output()
+        .expect("tiktok-ads runs");
+    assert!(reference.status.success(), "the unthrottled export failed");
+    let _ = sim.kill();
+    let _ = sim.wait();
+
+    let mut results = Vec::new();
+    for (limit, window_s, rate_flag) in [(10, 1, None), (50, 10, Some("50/10s"))] {
+        for processes in [1, 2, 4] {
+            // QUOTA_CASES=10x2,50x4 runs only those (limit x processes).
+            if let Ok(only) = std::env::var("QUOTA_CASES")
+                && !only.split(',').any(|c| c == format!("{limit}x{processes}"))
+            {
+                continue;
+            }
+            let case = Case {
+                limit,
+                window_s,
+                processes,
+                rate_flag,
+            };
+            let outcome = run(&case, &reference.stdout);
+            let shares: Vec<String> = outcome.shares.iter().map(|s| format!("{s:.2}")).collect();
+            let walls: Vec<String> = outcome.walls.iter().map(|w| format!("{w:.1}")).collect();
+            println!(
+                "quota: {limit:>2} per {window_s:>2} s, {processes} process(es): wall {:>6.2} s, \
+                 floor {:>5.1} s, utilisation {:>5.1}%, rejected {:>4.1}%, shares [{}] (ended after [{}] s), identical {}",
+                outcome.wall_s,
+                outcome.floor_s,
+                outcome.utilisation * 100.0,
+                outcome.rejected_share * 100.0,
+                shares.join(", "),
+                walls.join(", "),
+                outcome.identical
+            );
+            results.push(serde_json::json!({
+                "limit": limit,
+                "window_s": window_s,
+                "processes": processes,
+                "wall_s": outcome.wall_s,
+                "floor_s": outcome.floor_s,
+                "utilisation": outcome.utilisation,
+                "rejected_share": outcome.rejected_share,
+                "shares": outcome.shares,
+                "identical": outcome.identical,
+            }));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("quota.json");
+    let _ = std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&results).unwrap_or_default(),
+    );
+    println!("quota: results written to {}", path.display());
+}

@@ -1,0 +1,225 @@
+//! TikTok's quota, spent fully and fairly (issue 10): against `tiktok-ads mock --qps-limit`,
+//! which answers 40100 above N requests per endpoint in any sliding window, a report completes
+//! with the same rows as without a limit, alone or with other processes of the same app, and
+//! the pacing state survives killed processes and unusable directories.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const SIM_ADVERTISER: &str = "7300000000000000001";
+
+/// `report run` of one 30-day window of the simulator's synthetic rows, 100 a page.
+fn report(env: &TestEnv, sim: &Simulator, extra: &[&str]) -> std::process::Command {
+    let mut cmd = env.std_cmd();
+    cmd.env("TIKTOK_ADS_BASE_URL", &sim.url)
+        .env("TIKTOK_ACCESS_TOKEN", "simulated-token-123456")
+        .args(extra)
+        .args([
+            "--advertiser",
+            SIM_ADVERTISER,
+            "report",
+            "run",
+            "--level",
+            "ad",
+        ])
+        .args([
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-01-30",
+            "--page-size",
+            "100",
+        ])
+        .args(["--metrics", "spend,impressions"]);
+    cmd
+}
+
+async fn mock_stats(sim: &Simulator) -> Value {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::get(format!("{}/_mock/stats", sim.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn unthrottled(env: &TestEnv, rows: &str) -> String {
+    let sim = Simulator::start(env, &["--rows", rows]);
+    let out = report(env, &sim, &["--rate", "1000"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    stdout_of(&out)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_under_a_tight_quota_completes_with_every_row() {
+    let env = TestEnv::new().await;
+    let expected = unthrottled(&env, "1200");
+    assert_eq!(expected.lines().count(), 1201);
+    // Told the limit, the tool never trips it.
+    let sim = Simulator::start(
+        &env,
+        &["--rows", "1200", "--qps-limit", "4", "--qps-window", "1"],
+    );
+    let out = report(&env, &sim, &["--rate", "4"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), expected);
+    let stats = mock_stats(&sim).await;
+    assert_eq!(stats["rejected_total"], 0, "{stats}");
+    drop(sim);
+    // Not told, it adapts to the rejections and still loses nothing.
+    let sim = Simulator::start(
+        &env,
+        &["--rows", "1200", "--qps-limit", "4", "--qps-window", "1"],
+    );
+    let out = report(&env, &sim, &[]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), expected);
+    let stats = mock_stats(&sim).await;
+    assert!(
+        stats["rejected_total"].as_u64().unwrap() > 0,
+        "the limit was met: {stats}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_of_one_app_share_the_quota() {
+    let env = TestEnv::new().await;
+    let expected = unthrottled(&env, "1000");
+    let sim = Simulator::start(
+        &env,
+        &["--rows", "1000", "--qps-limit", "5", "--qps-window", "1"],
+    );
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            report(&env, &sim, &["--rate", "5"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), expected);
+    }
+    let stats = mock_stats(&sim).await;
+    let accepted = stats["accepted_total"].as_u64().unwrap();
+    let rejected = stats["rejected_total"].as_u64().unwrap();
+    assert!(
+        rejected * 50 <= accepted,
+        "two processes sharing the pace trip the limit rarely: {stats}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_process_leaves_nothing_that_blocks_the_next() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &["--rows", "200"]);
+    let state = env.dir.path().join("state");
+    let dir = state.join("pacing");
+    std::fs::create_dir_all(&dir).unwrap();
+    let host = sim.url.trim_start_matches("http://").replace(':', "-");
+    let file = dir.join(format!("production-any-app-{host}.json"));
+    // What a crashed process may leave: its claims reaching an hour ahead (a wrong clock, or a
+    // long queue that never ran)...
+    let an_hour_ahead = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 3_600_000;
+    std::fs::write(
+        &file,
+        format!(r#"{{"endpoints": {{"report_integrated_get": {{"sends": [{an_hour_ahead}]}}}}}}"#),
+    )
+    .unwrap();
+    // ...and the file's lock, held by a process killed outright (the system drops the lock).
+    let mut holder = std::process::Command::new("flock")
+        .args(["--no-fork", "-x"])
+        .arg(&file)
+        .args(["sleep", "60"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    unsafe { libc::kill(holder.id() as i32, libc::SIGKILL) };
+    let _ = holder.wait();
+    let mut run = report(&env, &sim, &["--deadline", "30"]);
+    let out = run.env("TIKTOK_ADS_STATE_DIR", &state).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out).lines().count(), 201);
+    let requests = mock_stats(&sim).await["accepted_total"].as_u64().unwrap();
+    assert!(requests >= 2, "the run went ahead");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unusable_state_directory_falls_back_with_one_notice() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &["--rows", "300"]);
+    // A regular file where the state directory's parent should be: no one can write there.
+    let blocker = env.dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let out = report(&env, &sim, &[])
+        .env("TIKTOK_ADS_STATE_DIR", blocker.join("state"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out).lines().count(), 301);
+    let stderr = stderr_of(&out);
+    assert_eq!(
+        stderr.matches("pacing this process alone").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limits_come_from_tiktoks_tiers_the_profile_or_rate() {
+    let env = TestEnv::new().await;
+    let pace = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .args(args)
+            .args([
+                "--advertiser",
+                SIM_ADVERTISER,
+                "report",
+                "run",
+                "--last",
+                "7",
+                "--explain",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        stdout_of(&out)
+            .lines()
+            .find(|l| l.trim_start().starts_with("pace"))
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        pace(&[]).contains("10 a second, 600 a minute"),
+        "{}",
+        pace(&[])
+    );
+    assert!(pace(&["--sandbox"]).contains("1 a second, 30 a minute"));
+    env.cmd()
+        .args(["config", "set", "rate.report_integrated_get", "30"])
+        .assert()
+        .success();
+    assert!(
+        pace(&[]).contains("30 a second, 1800 a minute"),
+        "{}",
+        pace(&[])
+    );
+    assert!(pace(&["--rate", "50/10s"]).contains("50 in any 10 s"));
+    let out = env
+        .cmd()
+        .args(["config", "set", "rate.report_integrated_get", "fast"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
