@@ -270,6 +270,12 @@ impl Client {
         self.inner.pacer.is_waiting()
     }
 
+    /// Tells the pacer this process has `more` requests for `path` to come (a report that knows
+    /// its pages), so that processes sharing the quota split it by what each still needs.
+    pub fn expect_requests(&self, path: &str, more: u64) {
+        self.inner.pacer.expect(path, more);
+    }
+
     /// Where each endpoint of the app stands in its quota, as every process of the app has
     /// used it.
     pub fn quota_standings(&self) -> Vec<super::pacing::Standing> {

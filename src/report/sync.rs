@@ -131,6 +131,8 @@ impl Fetcher {
                     Err(_) => (Next::Done, 1),
                 };
                 let rest = if next == Next::More {
+                    this.client
+                        .expect_requests(crate::api::report::INTEGRATED_PATH, last - 1);
                     let fetcher = this.clone();
                     let counter = this.clone();
                     stream::iter(2..=last)
@@ -207,6 +209,11 @@ pub async fn run_sync(
         window: unit.window,
     };
 
+    // Every window's first page; the rest is said once a first page tells how many.
+    client.expect_requests(
+        crate::api::report::INTEGRATED_PATH,
+        fetcher.units.len() as u64,
+    );
     let mut pages = fetcher.pages(concurrency.max(1));
     let mut current: Option<usize> = None;
     while let Some((unit_index, _page, result)) = pages.next().await {

@@ -124,6 +124,15 @@ impl Pacer {
         }
     }
 
+    /// This process will send `more` requests to the endpoint at `path` (besides those it
+    /// already waited for), so the processes sharing the quota keep no part of it for this one
+    /// beyond them.
+    pub fn expect(&self, path: &str, more: u64) {
+        let key = endpoint_key(path);
+        self.store
+            .update(|state| state.expect(&key, self.client, more));
+    }
+
     /// TikTok said the endpoint is asked too often: slow down, and wait `retry_after` if given.
     pub fn rejected(&self, path: &str, retry_after: Option<Duration>) {
         let key = endpoint_key(path);

@@ -61,6 +61,10 @@ struct Endpoint {
     day: u64,
     #[serde(default)]
     today: u64,
+    /// Requests a client said it still has to send (see [`State::expect`]); a client not in
+    /// here may want any number.
+    #[serde(default)]
+    wants: BTreeMap<u64, u64>,
 }
 
 /// One claimed send: when, and by which client.
@@ -82,6 +86,7 @@ impl Default for Endpoint {
             rejections: VecDeque::new(),
             day: 0,
             today: 0,
+            wants: BTreeMap::new(),
         }
     }
 }
@@ -135,28 +140,34 @@ impl State {
         active.sort_unstable();
         active.dedup();
         let all: Vec<u64> = endpoint.sends.iter().map(|sent| sent.0).collect();
-        let mine: Vec<u64> = endpoint
-            .sends
+        // This client first, then the others competing.
+        active.sort_by_key(|&c| c != client);
+        let competing: Vec<Competing> = active
             .iter()
-            .filter(|sent| sent.1 == client)
-            .map(|sent| sent.0)
+            .map(|&c| Competing {
+                times: endpoint
+                    .sends
+                    .iter()
+                    .filter(|sent| sent.1 == c)
+                    .map(|sent| sent.0)
+                    .collect(),
+                wants: endpoint.wants.get(&c).copied(),
+            })
             .collect();
-        let rules: Vec<(u64, usize, usize)> = limit
+        let rules: Vec<(u64, usize)> = limit
             .windows
             .iter()
             .map(|w| {
-                let n = allowed(w.count, endpoint.share);
                 (
                     millis(w.period) + margin(w.period),
-                    n,
-                    n.div_ceil(active.len()),
+                    allowed(w.count, endpoint.share),
                 )
             })
             .collect();
         // Where a slot can open: now, or when some send leaves some window.
         let mut candidates: Vec<u64> = rules
             .iter()
-            .flat_map(|&(period, _, _)| all.iter().map(move |&t| t + period))
+            .flat_map(|&(period, _)| all.iter().map(move |&t| t + period))
             .filter(|&t| t > start)
             .collect();
         candidates.push(start);
@@ -165,9 +176,9 @@ impl State {
         let at = candidates
             .into_iter()
             .find(|&t| {
-                rules.iter().all(|&(period, n, share)| {
-                    fits(&all, t, period, n) && fits(&mine, t, period, share)
-                })
+                rules
+                    .iter()
+                    .all(|&(period, n)| fits(&all, t, period, n) && fair(&competing, t, period, n))
             })
             .unwrap_or(start);
         let position = endpoint.sends.partition_point(|sent| sent.0 <= at);
@@ -178,7 +189,18 @@ impl State {
             endpoint.today = 0;
         }
         endpoint.today += 1;
+        if let Some(wants) = endpoint.wants.get_mut(&client) {
+            *wants = wants.saturating_sub(1);
+        }
         at
+    }
+
+    /// Client `client` has `more` requests for endpoint `key` to send after those it claimed
+    /// (a report that learnt its page count): no part of the quota is then kept for it beyond
+    /// them, so a client near its end does not hold back the others.
+    pub fn expect(&mut self, key: &str, client: u64, more: u64) {
+        let endpoint = self.endpoints.entry(key.to_string()).or_default();
+        *endpoint.wants.entry(client).or_default() += more;
     }
 
     /// A rejection for being too frequent: the share in use is halved (once per window) and
@@ -271,16 +293,85 @@ impl State {
     }
 }
 
+/// A client competing for an endpoint's slots: its sends, and how many more it wants if it said.
+struct Competing {
+    times: Vec<u64>,
+    wants: Option<u64>,
+}
+
+/// Whether a send at `t` keeps the first of `competing` (this client) within its fair part of
+/// the window ending at `t`. The window's quota is divided among the competing clients by
+/// water-filling: each gets an equal part, or what it still wants when that is less, and the
+/// rest goes to the others. A part is its owner's; a slot beyond one's own part is taken only
+/// when the window keeps room for every other client's unused part. So the client whose answers
+/// come first cannot squeeze the others, and a slot nobody else wants is not left unused.
+fn fair(competing: &[Competing], t: u64, period: u64, n: usize) -> bool {
+    let mine = &competing[0].times;
+    if competing.iter().any(|c| c.wants.is_none()) {
+        // Without every client's demand, each one's part is an equal share (rounded up).
+        return fits(mine, t, period, n.div_ceil(competing.len()));
+    }
+    let counts: Vec<usize> = competing
+        .iter()
+        .map(|c| in_window(&c.times, t, period))
+        .collect();
+    let demands: Vec<usize> = competing
+        .iter()
+        .zip(&counts)
+        .map(|(c, &count)| {
+            c.wants.map_or(usize::MAX, |more| {
+                count.saturating_add(usize::try_from(more).unwrap_or(usize::MAX))
+            })
+        })
+        .collect();
+    let parts = water_fill(&demands, n);
+    if fits(mine, t, period, parts[0]) {
+        return true;
+    }
+    let reserved: usize = parts
+        .iter()
+        .zip(&counts)
+        .skip(1)
+        .map(|(&part, &count)| part.saturating_sub(count))
+        .sum();
+    let used: usize = counts.iter().sum();
+    used + reserved < n
+}
+
+/// Divides `n` among `demands`: equal parts, less to those wanting less; what does not divide
+/// evenly goes one each to those wanting more, the first first (each client counts itself
+/// first).
+fn water_fill(demands: &[usize], n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..demands.len()).collect();
+    order.sort_by_key(|&i| demands[i]);
+    let mut parts = vec![0; demands.len()];
+    let mut left = n;
+    for (done, &i) in order.iter().enumerate() {
+        let part = demands[i].min(left / (demands.len() - done));
+        parts[i] = part;
+        left -= part;
+    }
+    for (part, &demand) in parts.iter_mut().zip(demands) {
+        if left > 0 && *part < demand {
+            *part += 1;
+            left -= 1;
+        }
+    }
+    parts
+}
+
+/// Sends among `times` (sorted) in the window `(end - period, end]`.
+fn in_window(times: &[u64], end: u64, period: u64) -> usize {
+    let from = times.partition_point(|&x| x + period <= end);
+    let to = times.partition_point(|&x| x <= end);
+    to - from
+}
+
 /// Whether one more send at `t` keeps every window of `period` among `times` (sorted) at no
 /// more than `n` sends: the window ending at `t`, and those ending at the later sends it would
 /// fall in.
 fn fits(times: &[u64], t: u64, period: u64, n: usize) -> bool {
-    // Sends in the window `(end - period, end]`.
-    let count = |end: u64| {
-        let from = times.partition_point(|&x| x + period <= end);
-        let to = times.partition_point(|&x| x <= end);
-        to - from
-    };
+    let count = |end: u64| in_window(times, end, period);
     if count(t) >= n {
         return false;
     }
@@ -315,6 +406,8 @@ impl Endpoint {
         if self.not_before > now + REJECTIONS_KEPT_MS {
             self.not_before = now;
         }
+        self.wants
+            .retain(|client, _| self.sends.iter().any(|sent| sent.1 == *client));
         while self
             .rejections
             .front()
@@ -480,6 +573,72 @@ mod tests {
         );
         let times: Vec<u64> = sends.iter().map(|s| s.0).collect();
         assert_eq!(busiest(&times, 1000), 10);
+    }
+
+    /// Clients `(start, latency)` each send `total` requests, `in_flight` at a time, claiming a
+    /// slot whenever an answer comes back; with `say_demand` each says how many it has left
+    /// after its first. Returns when each client's last answer came.
+    fn compete(
+        limit: &EndpointLimit,
+        clients: &[(u64, u64)],
+        total: usize,
+        say_demand: bool,
+    ) -> Vec<u64> {
+        let in_flight = 4;
+        let mut state = State::default();
+        let mut claimed = vec![0; clients.len()];
+        let mut ends = vec![0; clients.len()];
+        // (when a client may claim, which)
+        let mut events: Vec<(u64, usize)> = clients
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &(start, _))| std::iter::repeat_n((start, i), in_flight))
+            .collect();
+        while !events.is_empty() {
+            events.sort_unstable();
+            let (now, c) = events.remove(0);
+            ends[c] = now;
+            if claimed[c] < total {
+                claimed[c] += 1;
+                let at = state.claim("/x/", limit, now, c as u64);
+                if say_demand && claimed[c] == 1 {
+                    state.expect("/x/", c as u64, (total - 1) as u64);
+                }
+                events.push((at + clients[c].1, c));
+            }
+        }
+        ends
+    }
+
+    #[test]
+    fn clients_that_say_their_demand_finish_together_at_the_fastest_possible_time() {
+        // Four processes of 60 requests started a few ms apart: the first window goes to the
+        // first comers, and yet all end in the last window any client could end in.
+        let clients = [(0, 5), (100, 10), (200, 20), (250, 5)];
+        let ten_per_second = ten_a_second();
+        let ends = compete(&ten_per_second, &clients, 60, true);
+        // 240 requests: a full window at once, then 23 more windows.
+        let last_window = 23 * 1020;
+        assert!(
+            ends.iter()
+                .all(|&end| end >= last_window && end < last_window + 100),
+            "{ends:?}"
+        );
+        let fifty_per_ten = EndpointLimit::one_window(50, Duration::from_secs(10));
+        let ends = compete(
+            &fifty_per_ten,
+            &[(0, 5), (10, 5), (20, 5), (30, 5)],
+            60,
+            true,
+        );
+        assert!(ends.iter().all(|&end| end < 4 * 10_100 + 100), "{ends:?}");
+        // Without their demand, a client near its end keeps its share a window: less even,
+        // at most one window later.
+        let ends = compete(&ten_per_second, &clients, 60, false);
+        assert!(
+            ends.iter().all(|&end| end < last_window + 1020 + 100),
+            "{ends:?}"
+        );
     }
 
     #[test]
