@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod api;
 pub(crate) mod auth;
+pub mod catalog;
 pub mod cli;
 pub(crate) mod config;
 pub mod env_file;

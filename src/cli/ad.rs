@@ -14,6 +14,7 @@ pub type AdCommand = EntityCommand<CreateArgs, UpdateArgs>;
 pub static ENTITY: Entity = Entity {
     resource: &AD,
     command: "ad",
+    known_fields: crate::catalog::AD_FIELDS,
     default_columns: &[
         "ad_id",
         "ad_name",

@@ -14,6 +14,7 @@ pub type AdgroupCommand = EntityCommand<CreateArgs, UpdateArgs>;
 pub static ENTITY: Entity = Entity {
     resource: &ADGROUP,
     command: "adgroup",
+    known_fields: crate::catalog::ADGROUP_FIELDS,
     default_columns: &[
         "adgroup_id",
         "adgroup_name",

@@ -14,6 +14,7 @@ pub type CampaignCommand = EntityCommand<CreateArgs, UpdateArgs>;
 pub static ENTITY: Entity = Entity {
     resource: &CAMPAIGN,
     command: "campaign",
+    known_fields: crate::catalog::CAMPAIGN_FIELDS,
     default_columns: &[
         "campaign_id",
         "campaign_name",

@@ -69,42 +69,7 @@ pub const REPORT_TYPES: &[&str] = &[
     "TT_SHOP",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Advertiser,
-    Campaign,
-    Adgroup,
-    Ad,
-}
-
-impl Level {
-    pub fn data_level(self) -> &'static str {
-        match self {
-            Level::Advertiser => "AUCTION_ADVERTISER",
-            Level::Campaign => "AUCTION_CAMPAIGN",
-            Level::Adgroup => "AUCTION_ADGROUP",
-            Level::Ad => "AUCTION_AD",
-        }
-    }
-
-    pub fn id_dimension(self) -> &'static str {
-        match self {
-            Level::Advertiser => "advertiser_id",
-            Level::Campaign => "campaign_id",
-            Level::Adgroup => "adgroup_id",
-            Level::Ad => "ad_id",
-        }
-    }
-
-    /// The status filter field of this level (reports drop deleted objects by default).
-    pub fn status_field(self) -> &'static str {
-        match self {
-            Level::Advertiser | Level::Ad => "ad_status",
-            Level::Campaign => "campaign_status",
-            Level::Adgroup => "adgroup_status",
-        }
-    }
-}
+pub use crate::catalog::Level;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Breakdown {
@@ -136,6 +101,8 @@ pub struct PlanRequest {
     pub order_by: Option<String>,
     pub desc: bool,
     pub page_size: u32,
+    /// Pass metric and dimension names that are not in the catalogue (newer than this tool).
+    pub allow_unknown_metrics: bool,
 }
 
 impl Default for PlanRequest {
@@ -156,6 +123,7 @@ impl Default for PlanRequest {
             order_by: None,
             desc: false,
             page_size: PAGE_SIZE_MAX,
+            allow_unknown_metrics: false,
         }
     }
 }
@@ -253,6 +221,9 @@ pub fn build(args: &PlanRequest) -> Result<Plan, ReportError> {
             metrics.push(m);
         }
     }
+    if matches!(report_type.as_str(), "BASIC" | "AUDIENCE") {
+        check_names(args, &report_type, &dimensions, &metrics, &mut problems);
+    }
     let mut filtering = Vec::new();
     for text in &args.filters {
         match parse_filter(text) {
@@ -298,6 +269,59 @@ pub fn build(args: &PlanRequest) -> Result<Plan, ReportError> {
         dates,
         data_columns,
     })
+}
+
+/// Checks metric and dimension names against TikTok's catalogue (BASIC and AUDIENCE
+/// reports), so that a typo costs no request: unknown names (with the nearest known one),
+/// attributes of a level below the report's, audience breakdowns in a BASIC report.
+fn check_names(
+    args: &PlanRequest,
+    report_type: &str,
+    dimensions: &[String],
+    metrics: &[String],
+    problems: &mut Vec<String>,
+) {
+    use crate::catalog::{self, DimensionKind, MetricKind};
+    let unknown = |kind: &str, name: &str, suggestion: Option<&str>| {
+        let hint = suggestion.map_or(String::new(), |s| format!(" (did you mean {s}?)"));
+        format!(
+            "unknown {kind} {name:?}{hint}; a name newer than this tool's catalogue passes with \
+             --allow-unknown-metrics"
+        )
+    };
+    for d in dimensions {
+        match catalog::dimension(d) {
+            None if !args.allow_unknown_metrics => problems.push(unknown(
+                "dimension",
+                d,
+                catalog::did_you_mean(d, catalog::DIMENSIONS.iter().map(|x| x.0)),
+            )),
+            Some(DimensionKind::Audience) if report_type == "BASIC" => problems.push(format!(
+                "{d} is an AUDIENCE breakdown: add --report-type AUDIENCE"
+            )),
+            Some(DimensionKind::Id(level)) if level != args.level => problems.push(format!(
+                "{d} is the ID of another level: use --level {} instead",
+                format!("{level:?}").to_lowercase()
+            )),
+            _ => {}
+        }
+    }
+    let order_by = args.order_by.iter().filter(|o| !metrics.contains(o));
+    for m in metrics.iter().chain(order_by) {
+        match catalog::metric(m) {
+            None if !args.allow_unknown_metrics => problems.push(unknown(
+                "metric",
+                m,
+                catalog::did_you_mean(m, catalog::METRICS.iter().map(|x| x.0)),
+            )),
+            Some(MetricKind::Attribute(owner)) if owner > args.level => problems.push(format!(
+                "{m} describes {}s: it needs --level {} or below",
+                format!("{owner:?}").to_lowercase(),
+                format!("{owner:?}").to_lowercase()
+            )),
+            _ => {}
+        }
+    }
 }
 
 /// `field=a,b` → IN, `field!=a,b` → NOT_IN.

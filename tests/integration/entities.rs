@@ -1204,3 +1204,21 @@ async fn a_timed_out_campaign_create_is_retried_with_the_same_idempotency_key() 
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0], keys[1], "both attempts carry one idempotency key");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_fields_are_refused_before_any_request() {
+    let env = TestEnv::with_account().await;
+    let out = env
+        .cmd()
+        .args(["--advertiser", ADV_US, "campaign", "list", "--fields"])
+        .arg("campaign_id,campaign_nme")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("\"campaign_nme\" (did you mean campaign_name?)"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(env.requests_to("/campaign/get/").await.is_empty());
+}

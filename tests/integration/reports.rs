@@ -920,3 +920,51 @@ async fn an_account_that_fails_midway_leaves_none_of_its_rows() {
         stderr_of(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_outside_the_catalogue_are_refused_before_any_request() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(page_of(vec![], 1, 1000, 0))
+        .mount(&env.server)
+        .await;
+    let out = run(
+        &env,
+        &[
+            "--last",
+            "3",
+            "--metrics",
+            "spend,impresions,ad_name",
+            "--dimensions",
+            "age",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("\"impresions\" (did you mean impressions?)"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-unknown-metrics"), "{err}");
+    assert!(err.contains("ad_name describes ads"), "{err}");
+    assert!(err.contains("age is an AUDIENCE breakdown"), "{err}");
+    assert!(env.requests_to("/report/integrated/get/").await.is_empty());
+
+    // A metric newer than the catalogue passes through when asked.
+    let out = run(
+        &env,
+        &[
+            "--last",
+            "3",
+            "--metrics",
+            "spend,brand_new_metric",
+            "--allow-unknown-metrics",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let requests = env.requests_to("/report/integrated/get/").await;
+    assert_eq!(
+        query(&requests[0], "metrics").as_deref(),
+        Some(r#"["spend","brand_new_metric"]"#)
+    );
+}

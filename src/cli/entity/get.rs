@@ -9,12 +9,13 @@ use crate::output::Format;
 
 pub async fn get(ctx: &Context, entity: &Entity, args: GetArgs) -> Result<()> {
     check_ids(std::slice::from_ref(&args.id))?;
+    let columns = chosen_columns(entity, &args.fields)?;
     let advertiser_id = ctx.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let object = client
         .get_entity(entity.resource, &advertiser_id, &args.id)
         .await?;
-    print_object(ctx, &object, &args.fields, entity.default_columns)
+    print_object(ctx, &object, &args.fields, columns)
 }
 
 /// One object: every field on a terminal (as field/value rows) and in JSON; the chosen or
@@ -23,7 +24,7 @@ fn print_object(
     ctx: &Context,
     object: &Map<String, Value>,
     fields: &[String],
-    default: &[&str],
+    columns: Vec<String>,
 ) -> Result<()> {
     let format = ctx.format()?;
     if format == Format::Table && fields.is_empty() {
@@ -42,7 +43,7 @@ fn print_object(
     let columns = if fields.is_empty() && matches!(format, Format::Json | Format::Ndjson) {
         Vec::new()
     } else {
-        chosen_columns(fields, default)
+        columns
     };
     let mut writer = ctx.record_writer(columns)?;
     writer.write(object)?;

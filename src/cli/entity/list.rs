@@ -15,7 +15,7 @@ pub async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Result<()> 
     let resource = entity.resource;
     let advertiser_id = ctx.advertiser_id()?;
     let filtering = list_filtering(entity, &args)?;
-    let columns = chosen_columns(&args.fields, entity.default_columns);
+    let columns = chosen_columns(entity, &args.fields)?;
     let whole_objects =
         args.fields.is_empty() && matches!(ctx.format()?, Format::Json | Format::Ndjson);
     let mut fields: Option<Vec<String>> = (!whole_objects).then(|| {

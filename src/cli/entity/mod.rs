@@ -49,6 +49,8 @@ pub struct Entity {
     pub resource: &'static Resource,
     /// `campaign`, `adgroup`, `ad`: the command name, for messages.
     pub command: &'static str,
+    /// The fields TikTok's objects of this kind have (`--fields` is checked against them).
+    pub known_fields: &'static [&'static str],
     pub default_columns: &'static [&'static str],
     /// Whether `--objective` applies.
     pub objective_filter: bool,
@@ -82,17 +84,40 @@ pub async fn run<E: EntityCommands>(
     }
 }
 
-fn chosen_columns(fields: &[String], default: &[&str]) -> Vec<String> {
+/// The columns `--fields` chooses (checked against the object's fields before any request),
+/// else the defaults.
+fn chosen_columns(entity: &Entity, fields: &[String]) -> Result<Vec<String>> {
     let chosen: Vec<String> = fields
         .iter()
         .map(|f| f.trim().to_string())
         .filter(|f| !f.is_empty())
         .collect();
-    if chosen.is_empty() {
-        default.iter().map(|s| s.to_string()).collect()
+    let problems: Vec<String> = chosen
+        .iter()
+        .filter(|f| *f != "currency" && !entity.known_fields.contains(&f.as_str()))
+        .map(|f| {
+            let hint = crate::catalog::did_you_mean(f, entity.known_fields.iter().copied())
+                .map_or(String::new(), |s| format!(" (did you mean {s}?)"));
+            format!("{f:?}{hint}")
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(super::errors::usage(format!(
+            "--fields: {} has no field {}; known: {}",
+            entity.command,
+            problems.join(", "),
+            entity.known_fields.join(",")
+        )));
+    }
+    Ok(if chosen.is_empty() {
+        entity
+            .default_columns
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
         chosen
-    }
+    })
 }
 
 /// The account's currency (for budget columns and messages); `None` if it cannot be read.

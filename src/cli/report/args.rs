@@ -92,6 +92,10 @@ pub struct ReportArgs {
     #[arg(long, default_value_t = 1000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub page_size: u32,
+    /// Pass metric and dimension names that are not in the tool's catalogue (names TikTok
+    /// added after this version); they are checked only by TikTok then.
+    #[arg(long)]
+    pub allow_unknown_metrics: bool,
     /// Every ad account the token reaches.
     #[arg(long)]
     pub all_advertisers: bool,
@@ -119,6 +123,7 @@ impl ReportArgs {
             order_by: self.order_by.clone(),
             desc: self.desc,
             page_size: self.page_size,
+            allow_unknown_metrics: self.allow_unknown_metrics,
         }
     }
 }
