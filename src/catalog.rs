@@ -355,6 +355,156 @@ pub const AD_FIELDS: &[&str] = &[
     "is_new_structure",
 ];
 
+// Enumerations of objects' fields (REFERENCE 3, 5–8).
+
+pub const PROMOTION_TYPES: &[&str] = &[
+    "WEBSITE",
+    "APP_ANDROID",
+    "APP_IOS",
+    "LEAD_GENERATION",
+    "LEAD_GEN_CLICK_TO_TT_DIRECT_MESSAGE",
+    "LEAD_GEN_CLICK_TO_SOCIAL_MEDIA_APP_MESSAGE",
+    "LEAD_GEN_CLICK_TO_CALL",
+    "TIKTOK_SHOP",
+    "VIDEO_SHOPPING",
+    "LIVE_SHOPPING",
+    "WEBSITE_OR_DISPLAY",
+    "EXTERNAL_OR_DISPLAY",
+    "GAME",
+];
+
+pub const PLACEMENT_TYPES: &[&str] = &["PLACEMENT_TYPE_AUTOMATIC", "PLACEMENT_TYPE_NORMAL"];
+
+pub const PLACEMENTS: &[&str] = &[
+    "PLACEMENT_TIKTOK",
+    "PLACEMENT_PANGLE",
+    "PLACEMENT_GLOBAL_APP_BUNDLE",
+];
+
+pub const SCHEDULE_TYPES: &[&str] = &["SCHEDULE_FROM_NOW", "SCHEDULE_START_END"];
+
+pub const BILLING_EVENTS: &[&str] = &["CPC", "CPM", "CPV", "OCPM", "OCPC", "GD"];
+
+pub const BID_TYPES: &[&str] = &["BID_TYPE_NO_BID", "BID_TYPE_CUSTOM"];
+
+pub const PACINGS: &[&str] = &["PACING_MODE_SMOOTH", "PACING_MODE_FAST"];
+
+pub const GENDERS: &[&str] = &["GENDER_UNLIMITED", "GENDER_MALE", "GENDER_FEMALE"];
+
+pub const AGE_GROUPS: &[&str] = &[
+    "AGE_13_17",
+    "AGE_18_24",
+    "AGE_25_34",
+    "AGE_35_44",
+    "AGE_45_54",
+    "AGE_55_100",
+];
+
+pub const OPTIMIZATION_GOALS: &[&str] = &[
+    "CLICK",
+    "CONVERT",
+    "INSTALL",
+    "IN_APP_EVENT",
+    "SHOW",
+    "REACH",
+    "VIDEO_VIEW",
+    "ENGAGED_VIEW",
+    "ENGAGED_VIEW_FIFTEEN",
+    "LEAD_GENERATION",
+    "CONVERSATION",
+    "FOLLOWERS",
+    "PROFILE_VIEWS",
+    "PAGE_VISITS",
+    "VALUE",
+    "AUTOMATIC_VALUE_OPTIMIZATION",
+    "GMV",
+    "PURCHASES",
+    "INITIATE_CHECKOUTS",
+    "MT_LIVE_ROOM",
+    "PRODUCT_CLICK_IN_LIVE",
+    "TRAFFIC_LANDING_PAGE_VIEW",
+    "CONVERSION_LEADS",
+    "DESTINATION_VISIT",
+    "PREFERRED_LEAD",
+];
+
+/// Objectives a campaign can be created with.
+pub const OBJECTIVES: &[&str] = &[
+    "TRAFFIC",
+    "REACH",
+    "VIDEO_VIEWS",
+    "ENGAGEMENT",
+    "APP_PROMOTION",
+    "WEB_CONVERSIONS",
+    "LEAD_GENERATION",
+    "PRODUCT_SALES",
+    "RF_REACH",
+    "TOPVIEW_REACH",
+    "BRAND_CONSIDERATION",
+    "RF_TRAFFIC",
+    "RF_VIDEO_VIEW",
+];
+
+/// Objectives of older campaigns: readable and filterable, not creatable.
+pub const LEGACY_OBJECTIVES: &[&str] = &[
+    "CONVERSIONS",
+    "APP_INSTALL",
+    "CATALOG_SALES",
+    "SHOP_PURCHASES",
+    "RF_APP_INSTALL",
+    "RF_ENGAGEMENT",
+];
+
+pub const SPECIAL_INDUSTRIES: &[&str] = &["HOUSING", "EMPLOYMENT", "CREDIT"];
+
+pub const AD_FORMATS: &[&str] = &[
+    "SINGLE_VIDEO",
+    "SINGLE_IMAGE",
+    "CAROUSEL_ADS",
+    "CATALOG_CAROUSEL",
+    "LIVE_CONTENT",
+];
+
+pub const IDENTITY_TYPES: &[&str] = &["CUSTOMIZED_USER", "AUTH_CODE", "TT_USER", "BC_AUTH_TT"];
+
+/// Every field `/advertiser/info/` can return (REFERENCE 3), in a readable order.
+pub const ADVERTISER_INFO_FIELDS: &[&str] = &[
+    "advertiser_id",
+    "name",
+    "status",
+    "role",
+    "currency",
+    "timezone",
+    "display_timezone",
+    "balance",
+    "create_time",
+    "company",
+    "country",
+    "industry",
+    "address",
+    "language",
+    "description",
+    "rejection_reason",
+    "contacter",
+    "email",
+    "cellphone_number",
+    "telephone_number",
+    "license_no",
+    "license_url",
+    "advertiser_account_type",
+    "owner_bc_id",
+];
+
+/// Budget modes shared by campaigns and ad groups.
+pub const BUDGET_MODES: &[&str] = &[
+    "BUDGET_MODE_INFINITE",
+    "BUDGET_MODE_DAY",
+    "BUDGET_MODE_TOTAL",
+    "BUDGET_MODE_DYNAMIC_DAILY_BUDGET",
+];
+
+pub const OPERATION_STATUSES: &[&str] = &["ENABLE", "DISABLE"];
+
 pub fn metric(name: &str) -> Option<MetricKind> {
     METRICS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
 }

@@ -10,6 +10,9 @@
 //! Layers depend downward only: `cli` → (`auth`, `report`, `accounts`, `output`, `config`) →
 //! `api`.
 
+// The simulator builds TikTok's large objects with `json!`.
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod api;
 pub(crate) mod auth;

@@ -1,5 +1,6 @@
 //! Ads: `/ad/get|create|update|status/update/` and their rules (REFERENCE 7).
 
+pub use crate::catalog::{AD_FORMATS, IDENTITY_TYPES};
 use serde_json::{Map, Value};
 
 use super::entity::Resource;
@@ -18,15 +19,6 @@ pub static AD: Resource = Resource {
     // `/ad/create/` has no idempotency key: a create that may have arrived is not re-sent.
     idempotent_create: false,
 };
-
-pub const AD_FORMATS: &[&str] = &[
-    "SINGLE_VIDEO",
-    "SINGLE_IMAGE",
-    "CAROUSEL_ADS",
-    "CATALOG_CAROUSEL",
-    "LIVE_CONTENT",
-];
-pub const IDENTITY_TYPES: &[&str] = &["CUSTOMIZED_USER", "AUTH_CODE", "TT_USER", "BC_AUTH_TT"];
 
 /// Most creatives one `/ad/create/` call takes.
 pub const MAX_CREATIVES: usize = 20;

@@ -1,5 +1,9 @@
 //! Ad groups: `/adgroup/get|create|update|status/update/` and their rules (REFERENCE 6).
 
+pub use crate::catalog::{
+    AGE_GROUPS, BID_TYPES, BILLING_EVENTS, GENDERS, OPTIMIZATION_GOALS, PACINGS, PLACEMENT_TYPES,
+    PLACEMENTS, PROMOTION_TYPES, SCHEDULE_TYPES,
+};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
@@ -18,68 +22,6 @@ pub static ADGROUP: Resource = Resource {
     partial_success: true,
     idempotent_create: true,
 };
-
-pub const PROMOTION_TYPES: &[&str] = &[
-    "WEBSITE",
-    "APP_ANDROID",
-    "APP_IOS",
-    "LEAD_GENERATION",
-    "LEAD_GEN_CLICK_TO_TT_DIRECT_MESSAGE",
-    "LEAD_GEN_CLICK_TO_SOCIAL_MEDIA_APP_MESSAGE",
-    "LEAD_GEN_CLICK_TO_CALL",
-    "TIKTOK_SHOP",
-    "VIDEO_SHOPPING",
-    "LIVE_SHOPPING",
-    "WEBSITE_OR_DISPLAY",
-    "EXTERNAL_OR_DISPLAY",
-    "GAME",
-];
-pub const PLACEMENT_TYPES: &[&str] = &["PLACEMENT_TYPE_AUTOMATIC", "PLACEMENT_TYPE_NORMAL"];
-pub const PLACEMENTS: &[&str] = &[
-    "PLACEMENT_TIKTOK",
-    "PLACEMENT_PANGLE",
-    "PLACEMENT_GLOBAL_APP_BUNDLE",
-];
-pub const SCHEDULE_TYPES: &[&str] = &["SCHEDULE_FROM_NOW", "SCHEDULE_START_END"];
-pub const BILLING_EVENTS: &[&str] = &["CPC", "CPM", "CPV", "OCPM", "OCPC", "GD"];
-pub const BID_TYPES: &[&str] = &["BID_TYPE_NO_BID", "BID_TYPE_CUSTOM"];
-pub const PACINGS: &[&str] = &["PACING_MODE_SMOOTH", "PACING_MODE_FAST"];
-pub const GENDERS: &[&str] = &["GENDER_UNLIMITED", "GENDER_MALE", "GENDER_FEMALE"];
-pub const AGE_GROUPS: &[&str] = &[
-    "AGE_13_17",
-    "AGE_18_24",
-    "AGE_25_34",
-    "AGE_35_44",
-    "AGE_45_54",
-    "AGE_55_100",
-];
-pub const OPTIMIZATION_GOALS: &[&str] = &[
-    "CLICK",
-    "CONVERT",
-    "INSTALL",
-    "IN_APP_EVENT",
-    "SHOW",
-    "REACH",
-    "VIDEO_VIEW",
-    "ENGAGED_VIEW",
-    "ENGAGED_VIEW_FIFTEEN",
-    "LEAD_GENERATION",
-    "CONVERSATION",
-    "FOLLOWERS",
-    "PROFILE_VIEWS",
-    "PAGE_VISITS",
-    "VALUE",
-    "AUTOMATIC_VALUE_OPTIMIZATION",
-    "GMV",
-    "PURCHASES",
-    "INITIATE_CHECKOUTS",
-    "MT_LIVE_ROOM",
-    "PRODUCT_CLICK_IN_LIVE",
-    "TRAFFIC_LANDING_PAGE_VIEW",
-    "CONVERSION_LEADS",
-    "DESTINATION_VISIT",
-    "PREFERRED_LEAD",
-];
 
 /// Fields fixed once an ad group exists.
 pub const IMMUTABLE: &[&str] = &[

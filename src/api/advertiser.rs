@@ -1,5 +1,6 @@
 //! `/advertiser/info/`: details of ad accounts (currency, time zone, status, ...).
 
+pub use crate::catalog::ADVERTISER_INFO_FIELDS as INFO_FIELDS;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -11,34 +12,6 @@ pub const INFO_PATH: &str = "/advertiser/info/";
 
 /// How many IDs one `/advertiser/info/` call takes.
 pub const INFO_BATCH: usize = 100;
-
-/// Every field `/advertiser/info/` can return (REFERENCE 3), in a readable order.
-pub const INFO_FIELDS: &[&str] = &[
-    "advertiser_id",
-    "name",
-    "status",
-    "role",
-    "currency",
-    "timezone",
-    "display_timezone",
-    "balance",
-    "create_time",
-    "company",
-    "country",
-    "industry",
-    "address",
-    "language",
-    "description",
-    "rejection_reason",
-    "contacter",
-    "email",
-    "cellphone_number",
-    "telephone_number",
-    "license_no",
-    "license_url",
-    "advertiser_account_type",
-    "owner_bc_id",
-];
 
 #[derive(Deserialize)]
 struct InfoList {

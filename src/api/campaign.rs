@@ -1,5 +1,6 @@
 //! Campaigns: `/campaign/get|create|update|status/update/` and their rules (REFERENCE 5).
 
+pub use crate::catalog::{LEGACY_OBJECTIVES, OBJECTIVES, SPECIAL_INDUSTRIES};
 use serde_json::{Map, Value};
 
 use super::entity::Resource;
@@ -18,37 +19,8 @@ pub static CAMPAIGN: Resource = Resource {
     idempotent_create: true,
 };
 
-/// Objectives a campaign can be created with.
-pub const OBJECTIVES: &[&str] = &[
-    "TRAFFIC",
-    "REACH",
-    "VIDEO_VIEWS",
-    "ENGAGEMENT",
-    "APP_PROMOTION",
-    "WEB_CONVERSIONS",
-    "LEAD_GENERATION",
-    "PRODUCT_SALES",
-    "RF_REACH",
-    "TOPVIEW_REACH",
-    "BRAND_CONSIDERATION",
-    "RF_TRAFFIC",
-    "RF_VIDEO_VIEW",
-];
-
-/// Objectives of older campaigns: readable and filterable, not creatable.
-pub const LEGACY_OBJECTIVES: &[&str] = &[
-    "CONVERSIONS",
-    "APP_INSTALL",
-    "CATALOG_SALES",
-    "SHOP_PURCHASES",
-    "RF_APP_INSTALL",
-    "RF_ENGAGEMENT",
-];
-
 /// The only fields `/campaign/update/` changes.
 pub const UPDATABLE: &[&str] = &["campaign_name", "budget", "special_industries", "po_number"];
-
-pub const SPECIAL_INDUSTRIES: &[&str] = &["HOUSING", "EMPLOYMENT", "CREDIT"];
 
 /// Smallest daily or lifetime campaign budget, in USD.
 pub const MIN_BUDGET_USD: f64 = 50.0;

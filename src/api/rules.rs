@@ -1,6 +1,7 @@
 //! Checks of request bodies against TikTok's documented rules, so a bad create or update is
 //! refused before it is sent, with every problem listed at once.
 
+pub use crate::catalog::{BUDGET_MODES, OPERATION_STATUSES};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
@@ -171,16 +172,6 @@ pub enum Amount {
     Invalid,
     Given(f64),
 }
-
-/// Budget modes shared by campaigns and ad groups.
-pub const BUDGET_MODES: &[&str] = &[
-    "BUDGET_MODE_INFINITE",
-    "BUDGET_MODE_DAY",
-    "BUDGET_MODE_TOTAL",
-    "BUDGET_MODE_DYNAMIC_DAILY_BUDGET",
-];
-
-pub const OPERATION_STATUSES: &[&str] = &["ENABLE", "DISABLE"];
 
 #[cfg(test)]
 mod tests {

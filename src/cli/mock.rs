@@ -14,7 +14,7 @@ use super::report::RunArgs;
 use super::{GlobalArgs, entity};
 use crate::api::oauth::AppCredentials;
 use crate::auth::login::{self, CallbackListener};
-use crate::mock::{Mock, MockOptions};
+use crate::mock::{Faults, Mock, MockOptions};
 use crate::output::Streams;
 
 #[derive(Debug, Args)]
@@ -38,6 +38,16 @@ pub struct MockArgs {
     /// The window of --qps-limit, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
     pub qps_window: f64,
+    /// Wait this long before each answer.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// The seed of the simulated numbers and IDs (the same seed, the same data).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Keep the data, tokens and tasks in this file across restarts (read at start if it
+    /// exists, written after every change).
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -48,23 +58,32 @@ pub struct DemoArgs {
     pub report_file: Option<std::path::PathBuf>,
 }
 
-/// The demo's stand-ins for an app's credentials; the simulator accepts any.
-const DEMO_APP_ID: &str = "7100000000000000001";
-const DEMO_APP_SECRET: &str = "demo-secret-for-the-local-simulator";
-
 pub async fn serve(args: MockArgs) -> Result<()> {
+    if Duration::try_from_secs_f64(args.qps_window).map_or(true, |w| w.is_zero()) {
+        return Err(super::errors::usage(
+            "--qps-window takes a positive number of seconds",
+        ));
+    }
+    // An app secret in the environment (the one `auth login` will send) becomes the
+    // simulated app's, so the tool and the simulator agree without copying it around.
+    let env_secret = std::env::var(crate::cli::context::APP_SECRET_ENV)
+        .ok()
+        .filter(|s| !s.trim().is_empty());
     let options = MockOptions {
         rows: args.rows,
-        rate_limit_every: args.rate_limit_every,
-        fail_every: args.fail_every,
-        quota: args.qps_limit,
-        quota_window: Duration::try_from_secs_f64(args.qps_window)
-            .ok()
-            .filter(|w| !w.is_zero())
-            .ok_or_else(|| {
-                super::errors::usage("--qps-window takes a positive number of seconds")
-            })?,
+        faults: Faults {
+            rate_limit_every: args.rate_limit_every,
+            fail_every: args.fail_every,
+            qps_limit: args.qps_limit,
+            qps_window: Some(args.qps_window),
+            latency_ms: args.latency_ms,
+            ..Faults::default()
+        },
+        seed: args.seed,
+        app_secret: env_secret.clone(),
+        state_file: args.state_file,
     };
+    let mock = Mock::new(options).context("starting the simulator")?;
     let (listener, addr) = Mock::bind(args.port)
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{} (try --port 0)", args.port))?;
@@ -73,19 +92,25 @@ pub async fn serve(args: MockArgs) -> Result<()> {
     let mut out = streams.stdout();
     writeln!(out, "http://{addr}")?;
     out.flush()?;
+    let token = mock.startup_token().to_string();
+    let (app_id, secret) = mock.app();
+    let app_line = if env_secret.is_some() {
+        format!("export TIKTOK_APP_ID={app_id}   (the secret is your TIKTOK_APP_SECRET)")
+    } else {
+        format!("export TIKTOK_APP_ID={app_id} TIKTOK_APP_SECRET={secret}")
+    };
     streams.write_err_line(&format!(
         "tiktok-ads mock: a local TikTok API simulator on http://{addr} (Ctrl-C stops it)\n\
          Point the tool at it:  export TIKTOK_ADS_BASE_URL=http://{addr}\n\
-         Any token works:       export TIKTOK_ACCESS_TOKEN=mock-token\n\
+         A token it issued:     export TIKTOK_ACCESS_TOKEN={token}\n\
+         Its app (auth login):  {app_line}\n\
          Ad accounts:           {}\n\
-         Business Center:       {}",
+         Business Center:       {}\n\
+         Control API:           http://{addr}/_mock/ (faults, request log, tokens; see the README)",
         crate::mock::state_accounts().join(", "),
         crate::mock::BC_ID
     ));
-    Mock::new(options)
-        .serve(listener)
-        .await
-        .context("the simulator stopped")
+    mock.serve(listener).await.context("the simulator stopped")
 }
 
 pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
@@ -93,7 +118,9 @@ pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
     let (listener, addr) = Mock::bind(0)
         .await
         .context("starting the local simulator")?;
-    let server = tokio::spawn(Mock::new(MockOptions::default()).serve(listener));
+    let mock = Mock::new(MockOptions::default()).context("starting the local simulator")?;
+    let app = mock.app();
+    let server = tokio::spawn(mock.serve(listener));
     let base = Url::parse(&format!("http://{addr}"))?;
 
     let mut demo_global = global;
@@ -106,7 +133,7 @@ pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
         "1/4  Started the local TikTok simulator on {base}"
     ));
 
-    let token = login(&ctx, &base).await?;
+    let token = login(&ctx, &base, app).await?;
     ctx.token_override = Some(token);
     ctx.notice(
         "2/4  Logged in through the consent page and the loopback callback (token kept in memory only)",
@@ -182,12 +209,16 @@ struct DemoReport {
 
 /// The browser-less login: an HTTP client plays the browser, the real loopback listener
 /// catches the redirect and checks `state`, and the code is exchanged.
-async fn login(ctx: &Context, base: &Url) -> Result<SecretString> {
+async fn login(
+    ctx: &Context,
+    base: &Url,
+    (app_id, secret): (String, String),
+) -> Result<SecretString> {
     let listener = CallbackListener::bind(&Url::parse("http://127.0.0.1:0/callback")?).await?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
     let redirect = Url::parse(&format!("http://127.0.0.1:{port}/callback"))?;
     let state = login::new_state();
-    let consent = login::consent_url(base, DEMO_APP_ID, &state, &redirect);
+    let consent = login::consent_url(base, &app_id, &state, &redirect);
     let expected = state.clone();
     let waiting = tokio::spawn(async move {
         login::wait_for_code(
@@ -206,8 +237,8 @@ async fn login(ctx: &Context, base: &Url) -> Result<SecretString> {
         .context("opening the consent page")?;
     let code = waiting.await.context("the callback listener stopped")??;
     let app = AppCredentials {
-        app_id: DEMO_APP_ID.into(),
-        secret: SecretString::from(DEMO_APP_SECRET),
+        app_id,
+        secret: SecretString::from(secret),
     };
     let grant = ctx.client(None)?.exchange_auth_code(&app, &code).await?;
     crate::redact::register(grant.access_token.expose_secret());

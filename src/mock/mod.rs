@@ -1,139 +1,139 @@
-//! `tiktok-ads mock`: a deterministic local simulator of the TikTok endpoints this tool uses,
-//! answering like the API (envelope, HTTP 200 errors, string IDs and metrics), for demos,
-//! benchmarks, tests, and users' cron scripts without credentials. Loopback only.
+//! `tiktok-ads mock`: a local simulator of the TikTok endpoints this tool uses, as strict as
+//! TikTok (it issues and checks tokens and app secrets, validates every parameter, answers in
+//! the envelope with TikTok's codes) and with data that holds together (deterministic per seed,
+//! totals equal to the sum of their parts). A control API under `/_mock/` sets faults at run
+//! time and reads the request log. Independent of the client: it shares only TikTok's
+//! vocabulary (`crate::catalog`). Loopback only.
 
 // Handlers return `Result<_, Response>` so an error answer can be returned early, as axum
 // code usually does; a response per request is not worth boxing.
 #![allow(clippy::result_large_err)]
 
+mod answer;
+mod auth;
+mod control;
 mod entities;
+mod faults;
+mod params;
 mod reports;
-mod state;
+mod world;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::middleware;
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-pub use state::{BC_ID, MockState, SeedAccount};
+pub use faults::Faults;
+pub use world::{APP_ID, BC_ID, SeedAccount};
+
+use params::{Checked, Params};
+use world::World;
 
 /// The seeded ad account IDs.
 pub fn state_accounts() -> Vec<&'static str> {
-    state::APP_ADVERTISERS.iter().map(|a| a.id).collect()
+    world::APP_ADVERTISERS.iter().map(|a| a.id).collect()
 }
 
-/// What the simulator does besides answering correctly.
+/// How the simulator starts.
 #[derive(Debug, Clone, Default)]
 pub struct MockOptions {
     /// Every report has exactly this many synthetic rows (ad × day), for big-report tests.
     pub rows: Option<u64>,
-    /// Every Nth API request answers 40100 (rate limit, HTTP 200).
-    pub rate_limit_every: Option<u64>,
-    /// Every Nth API request answers 50000 (system error, HTTP 200).
-    pub fail_every: Option<u64>,
-    /// At most this many requests per endpoint in any sliding `quota_window`; above it, 40100
-    /// (the rejected requests are not counted), as TikTok's per-app quota does.
-    pub quota: Option<u32>,
-    pub quota_window: std::time::Duration,
+    /// The faults in force from the start (the control API changes them at run time).
+    pub faults: Faults,
+    /// The numbers (and entity IDs) of the seeded data.
+    pub seed: u64,
+    /// The app's secret; a random one when `None`.
+    pub app_secret: Option<String>,
+    /// Keeps the data, tokens and tasks across restarts.
+    pub state_file: Option<PathBuf>,
 }
 
 #[derive(Clone)]
 pub struct Mock {
-    state: Arc<Mutex<MockState>>,
+    world: Arc<Mutex<World>>,
     options: Arc<MockOptions>,
-    counter: Arc<AtomicU64>,
-    page_cache: Arc<Mutex<HashMap<String, Bytes>>>,
-    quota: Arc<Mutex<Quota>>,
-}
-
-/// Each endpoint's accepted requests in the current window, and what was accepted and
-/// rejected in all (read at `/_mock/stats`).
-#[derive(Default)]
-struct Quota {
-    recent: HashMap<String, std::collections::VecDeque<std::time::Instant>>,
-    accepted: std::collections::BTreeMap<String, u64>,
-    rejected: std::collections::BTreeMap<String, u64>,
-}
-
-impl Quota {
-    /// Counts a request to `endpoint` at `now`: false when it is over the limit.
-    fn admit(
-        &mut self,
-        endpoint: &str,
-        now: std::time::Instant,
-        limit: Option<u32>,
-        window: std::time::Duration,
-    ) -> bool {
-        if let Some(limit) = limit {
-            let recent = self.recent.entry(endpoint.to_string()).or_default();
-            while recent
-                .front()
-                .is_some_and(|&t| now.duration_since(t) >= window)
-            {
-                recent.pop_front();
-            }
-            if recent.len() >= limit as usize {
-                *self.rejected.entry(endpoint.to_string()).or_default() += 1;
-                return false;
-            }
-            recent.push_back(now);
-        }
-        *self.accepted.entry(endpoint.to_string()).or_default() += 1;
-        true
-    }
+    gate: Arc<faults::Gate>,
+    /// The token issued at start-up (the banner's, and `GET /_mock/token`'s).
+    startup_token: Arc<String>,
+    page_cache: Arc<Mutex<std::collections::HashMap<String, Bytes>>>,
 }
 
 impl Mock {
-    pub fn new(options: MockOptions) -> Self {
-        Self {
-            state: Arc::new(Mutex::new(MockState::seeded())),
-            options: Arc::new(options),
-            counter: Arc::new(AtomicU64::new(0)),
-            page_cache: Arc::new(Mutex::new(HashMap::new())),
-            quota: Arc::default(),
+    /// A simulator with the seeded data, or what `--state-file` kept.
+    pub fn new(options: MockOptions) -> std::io::Result<Self> {
+        let secret = options
+            .app_secret
+            .clone()
+            .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()));
+        let mut world = match &options.state_file {
+            Some(path) if path.exists() => {
+                let text = std::fs::read_to_string(path)?;
+                serde_json::from_str(&text).map_err(|e| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{} is not a simulator state file: {e}", path.display()),
+                    )
+                })?
+            }
+            _ => World::seeded(options.seed, secret.clone()),
+        };
+        if options.app_secret.is_some() {
+            world.app_secret = secret;
         }
+        let startup_token = auth::issue_token(&mut world, world_accounts());
+        let mock = Self {
+            world: Arc::new(Mutex::new(world)),
+            startup_token: Arc::new(startup_token),
+            gate: Arc::new(faults::Gate::new(options.faults.clone())),
+            options: Arc::new(options),
+            page_cache: Arc::default(),
+        };
+        mock.save();
+        Ok(mock)
     }
 
     pub fn router(&self) -> Router {
         let api = Router::new()
-            .route("/oauth2/access_token/", post(state::access_token))
-            .route(
-                "/oauth2/advertiser/get/",
-                get(state::authorized_advertisers),
-            )
-            .route("/oauth2/revoke_token/", post(state::revoke))
-            .route("/user/info/", get(state::user_info))
-            .route("/advertiser/info/", get(state::advertiser_info))
-            .route("/bc/get/", get(state::bc_get))
-            .route("/bc/asset/get/", get(state::bc_assets))
-            .route("/tool/region/", get(state::regions))
-            .route("/{kind}/get/", get(entities::list))
-            .route("/{kind}/create/", post(entities::create))
-            .route("/{kind}/update/", post(entities::update))
-            .route("/{kind}/status/update/", post(entities::set_status))
+            .route("/oauth2/access_token/", post(auth::access_token))
+            .route("/oauth2/advertiser/get/", get(auth::authorized_advertisers))
+            .route("/oauth2/revoke_token/", post(auth::revoke))
+            .route("/user/info/", get(auth::user_info))
+            .route("/advertiser/info/", get(entities::advertiser_info))
+            .route("/bc/get/", get(entities::bc_get))
+            .route("/bc/asset/get/", get(entities::bc_assets))
+            .route("/tool/region/", get(entities::regions))
+            .route("/campaign/get/", get(entities::list))
+            .route("/adgroup/get/", get(entities::list))
+            .route("/ad/get/", get(entities::list))
+            .route("/campaign/create/", post(entities::create))
+            .route("/adgroup/create/", post(entities::create))
+            .route("/ad/create/", post(entities::create))
+            .route("/campaign/update/", post(entities::update))
+            .route("/adgroup/update/", post(entities::update))
+            .route("/ad/update/", post(entities::update))
+            .route("/campaign/status/update/", post(entities::set_status))
+            .route("/adgroup/status/update/", post(entities::set_status))
+            .route("/ad/status/update/", post(entities::set_status))
             .route("/report/integrated/get/", get(reports::integrated))
             .route("/report/task/create/", post(reports::task_create))
             .route("/report/task/check/", get(reports::task_check))
             .route("/report/task/download/", get(reports::task_download))
             .route("/report/task/cancel/", post(reports::task_cancel))
-            .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found") })
-            .layer(middleware::from_fn_with_state(
-                self.clone(),
-                faults_and_auth,
-            ));
+            .fallback(answer::not_found)
+            .method_not_allowed_fallback(answer::method_not_allowed)
+            .layer(middleware::from_fn_with_state(self.clone(), faults::gate));
         Router::new()
-            .route("/portal/auth", get(consent))
-            .route("/_mock/stats", get(stats))
+            .route("/portal/auth", get(auth::consent))
+            .route("/report-files/{task_id}", get(reports::presigned_file))
+            .nest("/_mock", control::router())
             .nest("/open_api/v1.3", api)
+            .fallback(answer::not_found)
             .with_state(self.clone())
     }
 
@@ -148,139 +148,75 @@ impl Mock {
         axum::serve(listener, self.router()).await
     }
 
-    pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, MockState> {
+    /// The app's ID and secret.
+    pub fn app(&self) -> (String, String) {
+        (APP_ID.to_string(), self.world().app_secret.clone())
+    }
+
+    /// The token issued at start-up, for every seeded ad account.
+    pub fn startup_token(&self) -> &str {
+        &self.startup_token
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
         // A panic in a handler cannot leave the data half-changed in a way that matters here.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
 
-/// The envelope TikTok wraps everything in.
-pub(crate) fn envelope(code: i64, message: &str, data: Value) -> Response {
-    let request_id = format!("mock{:016x}", rand::random::<u64>());
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({"code": code, "message": message, "request_id": request_id, "data": data})
-            .to_string(),
-    )
-        .into_response()
-}
+    /// Changes the data and keeps it in the state file, if there is one.
+    fn change<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        let out = f(&mut self.world());
+        self.save();
+        out
+    }
 
-pub(crate) fn ok(data: Value) -> Response {
-    envelope(0, "OK", data)
-}
-
-pub(crate) fn error(code: i64, message: &str) -> Response {
-    envelope(code, message, json!({}))
-}
-
-/// What the simulator accepted and rejected per endpoint (tests and the quota benchmark read
-/// it to measure how well a client uses the quota).
-async fn stats(State(mock): State<Mock>) -> Response {
-    let quota = mock.quota.lock().unwrap_or_else(|p| p.into_inner());
-    let total = |m: &std::collections::BTreeMap<String, u64>| m.values().sum::<u64>();
-    let body = json!({
-        "accepted": quota.accepted,
-        "rejected": quota.rejected,
-        "accepted_total": total(&quota.accepted),
-        "rejected_total": total(&quota.rejected),
-    });
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-/// The quota, the fault switches, then the token check (everything but the code exchange
-/// needs one).
-async fn faults_and_auth(State(mock): State<Mock>, request: Request, next: Next) -> Response {
-    let endpoint = request.uri().path().to_string();
-    let admitted = mock.quota.lock().unwrap_or_else(|p| p.into_inner()).admit(
-        &endpoint,
-        std::time::Instant::now(),
-        mock.options.quota,
-        mock.options.quota_window,
-    );
-    if !admitted {
-        return error(
-            40100,
-            "Too many requests: the app's quota for this endpoint is used up (mock --qps-limit).",
-        );
-    }
-    let n = mock.counter.fetch_add(1, Ordering::Relaxed) + 1;
-    if mock
-        .options
-        .rate_limit_every
-        .is_some_and(|every| every > 0 && n % every == 0)
-    {
-        return error(40100, "Too many requests (mock --rate-limit-every).");
-    }
-    if mock
-        .options
-        .fail_every
-        .is_some_and(|every| every > 0 && n % every == 0)
-    {
-        return error(
-            50000,
-            "System error, please try again later (mock --fail-every).",
-        );
-    }
-    if request.uri().path().ends_with("/oauth2/access_token/") {
-        return next.run(request).await;
-    }
-    let token = request
-        .headers()
-        .get("Access-Token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    if token.is_empty() {
-        return error(
-            40104,
-            "Access token is empty; put it in the Access-Token header.",
-        );
-    }
-    if mock.state().revoked.contains(&token) {
-        return error(40105, "Access token is incorrect or has been revoked.");
-    }
-    next.run(request).await
-}
-
-/// The consent page: approves at once and redirects like TikTok does.
-async fn consent(State(mock): State<Mock>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let Some(redirect) = q.get("redirect_uri").filter(|r| !r.is_empty()) else {
-        return (StatusCode::BAD_REQUEST, "redirect_uri is required").into_response();
-    };
-    if q.get("app_id").is_none_or(|a| a.is_empty()) {
-        return (StatusCode::BAD_REQUEST, "app_id is required").into_response();
-    }
-    let code = mock.state().issue_code();
-    let mut target = match url::Url::parse(redirect) {
-        Ok(url) => url,
-        Err(_) => return (StatusCode::BAD_REQUEST, "redirect_uri is not a URL").into_response(),
-    };
-    {
-        let mut pairs = target.query_pairs_mut();
-        pairs
-            .append_pair("auth_code", &code)
-            .append_pair("code", &code);
-        if let Some(state) = q.get("state") {
-            pairs.append_pair("state", state);
+    /// Writes the state file (whole, then renamed over the old one, so a crash never leaves
+    /// half a file).
+    fn save(&self) {
+        let Some(path) = &self.options.state_file else {
+            return;
+        };
+        let Ok(text) = serde_json::to_string(&*self.world()) else {
+            return;
+        };
+        // Owner-only: it holds the tokens and the app secret.
+        let partial = path.with_extension("partial");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options
+            .open(&partial)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
+        if written.is_ok() {
+            let _ = std::fs::rename(&partial, path);
         }
     }
-    Redirect::to(target.as_str()).into_response()
+
+    /// Back to the seeded data (a control call): tokens issued so far stay valid.
+    fn reseed(&self) {
+        self.change(|world| {
+            let mut fresh = World::seeded(world.seed, world.app_secret.clone());
+            fresh.tokens = std::mem::take(&mut world.tokens);
+            *world = fresh;
+        });
+        if let Ok(mut cache) = self.page_cache.lock() {
+            cache.clear();
+        }
+    }
 }
 
-/// A query parameter that TikTok sends JSON-encoded.
-pub(crate) fn json_param(q: &HashMap<String, String>, key: &str) -> Option<Value> {
-    q.get(key).and_then(|v| serde_json::from_str(v).ok())
+fn world_accounts() -> Vec<String> {
+    state_accounts().into_iter().map(str::to_string).collect()
 }
 
-pub(crate) fn body_json(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+/// A POST body as parameters: a JSON object, else TikTok's 40002.
+fn body_params(bytes: &Bytes) -> Checked<Params> {
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(error(40002, "The request body must be a JSON object.")),
+        Ok(Value::Object(map)) => Ok(Params::Body(map)),
+        _ => Err(answer::invalid(
+            "body",
+            "The request body must be a JSON object.",
+        )),
     }
 }

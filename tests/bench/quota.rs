@@ -14,6 +14,8 @@
 // A benchmark reports on stdout: that is its output.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -64,7 +66,7 @@ fn export(base_url: &str, home: &Path, rate: Option<&str>) -> Command {
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
-        .env("TIKTOK_ACCESS_TOKEN", "bench-token-not-secret")
+        .env("TIKTOK_ACCESS_TOKEN", common::simulator_token(base_url))
         .env("TIKTOK_ADS_BASE_URL", base_url)
         .env("TIKTOK_ADS_CONFIG_DIR", home.join("config"))
         .env("TIKTOK_ADS_STATE_DIR", home.join("state"))

@@ -10,6 +10,8 @@
 // A benchmark reports on stdout: that is its output.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::io::{BufRead, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
@@ -45,7 +47,7 @@ fn simulator(rows: usize) -> (Child, String) {
 fn export(base_url: &str, work: &std::path::Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(["--advertiser", ADVERTISER, "--rate", "1000", "-q"])
-        .env("TIKTOK_ACCESS_TOKEN", "bench-token-not-secret")
+        .env("TIKTOK_ACCESS_TOKEN", common::simulator_token(base_url))
         .env("TIKTOK_ADS_BASE_URL", base_url)
         .env("TIKTOK_ADS_CONFIG_DIR", work)
         .env("TIKTOK_ADS_STATE_DIR", work)

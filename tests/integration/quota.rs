@@ -13,7 +13,7 @@ const SIM_ADVERTISER: &str = "7300000000000000001";
 fn report(env: &TestEnv, sim: &Simulator, extra: &[&str]) -> std::process::Command {
     let mut cmd = env.std_cmd();
     cmd.env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", "simulated-token-123456")
+        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
         .args(extra)
         .args([
             "--advertiser",

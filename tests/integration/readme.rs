@@ -57,7 +57,7 @@ fn ids(env: &TestEnv, sim: &Simulator, command: &[&str], field: &str) -> Vec<Str
     let out = env
         .cmd()
         .env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", "mock-token")
+        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
         .args(["--advertiser", "7300000000000000001", "--format", "json"])
         .args(command)
         .output()
@@ -97,7 +97,9 @@ async fn readme_examples_run_against_the_simulator() {
     );
     let ads = ids(&env, &sim, &["ad", "list", "--fields", "ad_id"], "ad_id");
     let host = sim.url.trim_start_matches("http://").to_string();
+    let secret = format!("TIKTOK_APP_SECRET={}", sim.app_secret);
     let swaps: Vec<(&str, &str)> = vec![
+        ("TIKTOK_APP_SECRET=...", &secret),
         ("7301234567890123456", "7300000000000000001"),
         ("7301234567890654321", "7300000000000000002"),
         ("1812345678901234", &campaigns[0]),
@@ -111,7 +113,14 @@ async fn readme_examples_run_against_the_simulator() {
     // What the README assumes is around: a vault CLI, patience (sleep), a man page viewer.
     let bin = env.dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
-    shim(&bin, "vault", "echo mock-token");
+    shim(
+        &bin,
+        "vault",
+        &format!(
+            "case \"$*\" in *tiktok-app*) echo {} ;; *) echo {} ;; esac",
+            sim.app_secret, sim.token
+        ),
+    );
     shim(&bin, "sleep", "exit 0");
     shim(&bin, "man", "exit 0");
     let tool = assert_cmd::cargo::cargo_bin!("tiktok-ads");
@@ -134,7 +143,7 @@ async fn readme_examples_run_against_the_simulator() {
         .cmd()
         .env("TIKTOK_ADS_BASE_URL", &sim.url)
         .args(["auth", "login", "--with-token"])
-        .write_stdin("mock-token\n")
+        .write_stdin(format!("{}\n", sim.token))
         .output()
         .unwrap();
     assert!(login.status.success(), "{}", stderr_of(&login));
@@ -161,8 +170,8 @@ async fn readme_examples_run_against_the_simulator() {
             .env("PATH", &path)
             .env("TIKTOK_ADS_BASE_URL", &sim.url)
             .env("TIKTOK_ADVERTISER_ID", "7300000000000000001")
-            .env("TOKEN", "mock-token")
-            .env("SECRET", "mock-app-secret")
+            .env("TOKEN", &sim.token)
+            .env("SECRET", &sim.app_secret)
             .arg("-c")
             .arg(&script)
             .output()

@@ -14,6 +14,7 @@ const SIM_ADVERTISER: &str = "7300000000000000001";
 struct Harness {
     env: TestEnv,
     base: String,
+    token: String,
     advertiser: &'static str,
     _simulator: Option<Simulator>,
 }
@@ -65,6 +66,7 @@ impl Harness {
         Self {
             env,
             base,
+            token: "scenario-token-0123456789".into(),
             advertiser: ADV_US,
             _simulator: None,
         }
@@ -77,6 +79,7 @@ impl Harness {
         Self {
             env,
             base,
+            token: simulator.token.clone(),
             advertiser: SIM_ADVERTISER,
             _simulator: Some(simulator),
         }
@@ -85,7 +88,7 @@ impl Harness {
     fn cmd(&self) -> Command {
         let mut cmd = self.env.cmd();
         cmd.env("TIKTOK_ADS_BASE_URL", &self.base)
-            .env("TIKTOK_ACCESS_TOKEN", "scenario-token-0123456789")
+            .env("TIKTOK_ACCESS_TOKEN", &self.token)
             .env("TIKTOK_ADVERTISER_ID", self.advertiser);
         cmd
     }

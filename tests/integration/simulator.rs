@@ -43,7 +43,7 @@ async fn auth_login_through_the_simulators_consent_redirect() {
         .env("TIKTOK_ADS_BASE_URL", &sim.url)
         .env("BROWSER", &script)
         .env("TIKTOK_APP_ID", APP_ID)
-        .env("TIKTOK_APP_SECRET", APP_SECRET)
+        .env("TIKTOK_APP_SECRET", &sim.app_secret)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -83,7 +83,7 @@ async fn auth_login_through_the_simulators_consent_redirect() {
 fn sim_cmd(env: &TestEnv, sim: &Simulator) -> assert_cmd::Command {
     let mut cmd = env.cmd();
     cmd.env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", "simulated-token-123456")
+        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
         .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER);
     cmd
 }

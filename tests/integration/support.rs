@@ -148,10 +148,13 @@ pub fn on_post(endpoint: &str) -> wiremock::MockBuilder {
     Mock::given(method("POST")).and(path(api_path(endpoint)))
 }
 
-/// A `tiktok-ads mock` child process on a free port; killed when dropped.
+/// A `tiktok-ads mock` child process on a free port; killed when dropped. It checks tokens
+/// and the app secret as TikTok does: `token` is one it issued, `app_secret` its app's.
 pub struct Simulator {
     child: std::process::Child,
     pub url: String,
+    pub token: String,
+    pub app_secret: String,
 }
 
 impl Simulator {
@@ -171,11 +174,45 @@ impl Simulator {
             .read_line(&mut line)
             .expect("the simulator prints its URL");
         assert!(line.starts_with("http://127.0.0.1:"), "{line}");
+        let url = line.trim().to_string();
+        let token = control(&url, "POST", "/_mock/tokens", "{}")["access_token"]
+            .as_str()
+            .expect("the simulator issues a token")
+            .to_string();
+        let app_secret = control(&url, "GET", "/_mock/app", "")["app_secret"]
+            .as_str()
+            .expect("the simulator tells its app secret")
+            .to_string();
         Self {
             child,
-            url: line.trim().to_string(),
+            url,
+            token,
+            app_secret,
         }
     }
+
+    /// A call to the simulator's control API (`/_mock/...`), answered with JSON.
+    pub fn control(&self, method: &str, path: &str, body: &str) -> Value {
+        control(&self.url, method, path, body)
+    }
+}
+
+/// A plain HTTP/1.1 request to the simulator's control API (no async runtime needed).
+pub fn control(url: &str, method: &str, path: &str, body: &str) -> Value {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("the simulator listens");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("the request is sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let (_, payload) = answer.split_once("\r\n\r\n").expect("headers and a body");
+    serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {answer}"))
 }
 
 impl Drop for Simulator {

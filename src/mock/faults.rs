@@ -1,0 +1,344 @@
+//! What stands before every API request of the simulator: the request log (secrets redacted),
+//! the faults in force (set at start-up and changed at run time through `/_mock/faults`), the
+//! per-endpoint quota, then the token check.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::Mock;
+use super::answer::{error, with_log_id};
+use super::auth::authorize;
+
+/// The faults in force. Counters (`*_next`) count down as they fire; `*_every` fire on every
+/// Nth request; `endpoint` limits them all to paths ending with it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    pub endpoint: Option<String>,
+    /// Code 40100 (HTTP 200) on every Nth request.
+    pub rate_limit_every: Option<u64>,
+    /// Code 40100 on the next N requests.
+    pub rate_limit_next: u64,
+    /// HTTP 429 with `Retry-After: retry_after` on the next N requests.
+    pub http_429_next: u64,
+    pub retry_after: Option<u64>,
+    /// Code 50000 (HTTP 200) on every Nth request.
+    pub fail_every: Option<u64>,
+    /// HTTP `server_error_status` (503 unless set) with a plain-text body on the next N
+    /// requests: a gateway fault.
+    pub server_error_next: u64,
+    pub server_error_status: Option<u16>,
+    /// Each answer waits this long.
+    pub latency_ms: u64,
+    /// The next N answers are cut in the middle of their body.
+    pub truncate_next: u64,
+    /// At most this many requests per endpoint in any sliding `qps_window` seconds; above it,
+    /// 40100 (rejected requests not counted), like TikTok's per-app quota.
+    pub qps_limit: Option<u32>,
+    pub qps_window: Option<f64>,
+}
+
+/// One request as the log keeps it: secrets replaced by `[redacted]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Logged {
+    pub method: String,
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+    pub body: Option<Value>,
+    pub access_token: Option<String>,
+    pub status: u16,
+    pub code: Option<i64>,
+}
+
+const LOG_KEPT: usize = 10_000;
+const SECRET_KEYS: &[&str] = &["secret", "access_token", "auth_code", "app_secret"];
+
+#[derive(Default)]
+struct Counters {
+    requests: u64,
+    recent: BTreeMap<String, VecDeque<Instant>>,
+    accepted: BTreeMap<String, u64>,
+    rejected: BTreeMap<String, u64>,
+    log: VecDeque<Logged>,
+}
+
+pub struct Gate {
+    faults: Mutex<Faults>,
+    counters: Mutex<Counters>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What a fault does to one request.
+enum Fire {
+    None,
+    Code(i64, &'static str),
+    TooMany(Option<u64>),
+    Gateway(u16),
+}
+
+impl Gate {
+    pub fn new(faults: Faults) -> Self {
+        Self {
+            faults: Mutex::new(faults),
+            counters: Mutex::default(),
+        }
+    }
+
+    pub fn faults(&self) -> Faults {
+        lock(&self.faults).clone()
+    }
+
+    /// Sets the faults given in `changes` (a JSON object of [`Faults`] fields); the others
+    /// stay.
+    pub fn set_faults(&self, changes: &serde_json::Map<String, Value>) -> Result<Faults, String> {
+        let mut faults = lock(&self.faults);
+        let mut merged = serde_json::to_value(&*faults).map_err(|e| e.to_string())?;
+        if let Value::Object(map) = &mut merged {
+            for (k, v) in changes {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        *faults = serde_json::from_value(merged).map_err(|e| e.to_string())?;
+        Ok(faults.clone())
+    }
+
+    pub fn reset(&self, faults: Faults) {
+        *lock(&self.faults) = faults;
+        *lock(&self.counters) = Counters::default();
+    }
+
+    pub fn log(&self) -> Vec<Logged> {
+        lock(&self.counters).log.iter().cloned().collect()
+    }
+
+    pub fn stats(&self) -> Value {
+        let counters = lock(&self.counters);
+        let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
+        json!({
+            "accepted": counters.accepted,
+            "rejected": counters.rejected,
+            "accepted_total": total(&counters.accepted),
+            "rejected_total": total(&counters.rejected),
+        })
+    }
+
+    /// Counts the request against its endpoint's quota: false when it is over.
+    fn admit(&self, endpoint: &str, faults: &Faults) -> bool {
+        let mut counters = lock(&self.counters);
+        if let Some(limit) = faults.qps_limit {
+            let window = Duration::try_from_secs_f64(faults.qps_window.unwrap_or(1.0))
+                .unwrap_or(Duration::from_secs(1));
+            let now = Instant::now();
+            let recent = counters.recent.entry(endpoint.to_string()).or_default();
+            while recent
+                .front()
+                .is_some_and(|&t| now.duration_since(t) >= window)
+            {
+                recent.pop_front();
+            }
+            if recent.len() >= limit as usize {
+                *counters.rejected.entry(endpoint.to_string()).or_default() += 1;
+                return false;
+            }
+            recent.push_back(now);
+        }
+        *counters.accepted.entry(endpoint.to_string()).or_default() += 1;
+        true
+    }
+
+    /// Which fault, if any, this request meets (counting it down).
+    fn fire(&self, endpoint: &str) -> Fire {
+        let mut faults = lock(&self.faults);
+        if faults
+            .endpoint
+            .as_deref()
+            .is_some_and(|e| !endpoint.ends_with(e))
+        {
+            return Fire::None;
+        }
+        let n = {
+            let mut counters = lock(&self.counters);
+            counters.requests += 1;
+            counters.requests
+        };
+        let every = |every: Option<u64>| every.is_some_and(|e| e > 0 && n % e == 0);
+        if faults.server_error_next > 0 {
+            faults.server_error_next -= 1;
+            return Fire::Gateway(faults.server_error_status.unwrap_or(503));
+        }
+        if faults.http_429_next > 0 {
+            faults.http_429_next -= 1;
+            return Fire::TooMany(faults.retry_after);
+        }
+        if faults.rate_limit_next > 0 {
+            faults.rate_limit_next -= 1;
+            return Fire::Code(40100, RATE_LIMITED);
+        }
+        if every(faults.rate_limit_every) {
+            return Fire::Code(40100, RATE_LIMITED);
+        }
+        if every(faults.fail_every) {
+            return Fire::Code(50000, "System error, please try again later.");
+        }
+        Fire::None
+    }
+
+    /// Whether this answer is to be cut (counting it down).
+    fn cut(&self) -> bool {
+        let mut faults = lock(&self.faults);
+        if faults.truncate_next > 0 {
+            faults.truncate_next -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn record(&self, entry: Logged) {
+        let mut counters = lock(&self.counters);
+        if counters.log.len() == LOG_KEPT {
+            counters.log.pop_front();
+        }
+        counters.log.push_back(entry);
+    }
+}
+
+const RATE_LIMITED: &str = "Too many requests. Your app has exceeded the request limit for this endpoint; please retry later.";
+
+fn redact(key: &str, value: Value) -> Value {
+    if SECRET_KEYS.contains(&key) {
+        json!("[redacted]")
+    } else {
+        value
+    }
+}
+
+/// The code of a JSON envelope, read from its start (`{"code":N,...`).
+fn envelope_code(body: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(body.get(..body.len().min(40))?).ok()?;
+    let rest = text.strip_prefix("{\"code\":")?;
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// The middleware of every API request.
+pub async fn gate(State(mock): State<Mock>, request: Request, next: Next) -> Response {
+    let gate = mock.gate.clone();
+    let (mut parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let endpoint = parts
+        .uri
+        .path()
+        .trim_start_matches("/open_api/v1.3")
+        .to_string();
+    let mut entry = Logged {
+        method: parts.method.to_string(),
+        path: endpoint.clone(),
+        query: url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .map(|(k, v)| {
+                let value = redact(&k, json!(v));
+                (
+                    k.into_owned(),
+                    value.as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        body: serde_json::from_slice::<Value>(&body)
+            .ok()
+            .map(|v| match v {
+                Value::Object(map) => Value::Object(
+                    map.into_iter()
+                        .map(|(k, v)| {
+                            let value = redact(&k, v);
+                            (k, value)
+                        })
+                        .collect(),
+                ),
+                other => other,
+            }),
+        access_token: parts
+            .headers
+            .get("Access-Token")
+            .map(|_| "[redacted]".to_string()),
+        status: 200,
+        code: None,
+    };
+    let faults = gate.faults();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    let response = if !gate.admit(&endpoint, &faults) {
+        error(40100, RATE_LIMITED)
+    } else {
+        match gate.fire(&endpoint) {
+            Fire::Code(code, message) => error(code, message),
+            Fire::TooMany(retry_after) => {
+                let mut r = error(40100, RATE_LIMITED);
+                *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                if let Some(secs) = retry_after
+                    && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+                {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
+            }
+            Fire::Gateway(status) => (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+                "upstream unavailable",
+            )
+                .into_response(),
+            Fire::None => {
+                let exempt = matches!(
+                    endpoint.as_str(),
+                    "/oauth2/access_token/" | "/oauth2/revoke_token/"
+                );
+                let authorized = if exempt {
+                    Ok(None)
+                } else {
+                    authorize(&mock.world(), &parts.headers).map(Some)
+                };
+                match authorized {
+                    Err(e) => e,
+                    Ok(grant) => {
+                        if let Some(grant) = grant {
+                            parts.extensions.insert(grant);
+                        }
+                        next.run(Request::from_parts(parts, Body::from(body))).await
+                    }
+                }
+            }
+        }
+    };
+    let (mut parts, body) = response.into_parts();
+    let mut bytes: Bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    entry.status = parts.status.as_u16();
+    entry.code = envelope_code(&bytes);
+    gate.record(entry);
+    if gate.cut() {
+        bytes = bytes.slice(..bytes.len() / 2);
+        parts.headers.remove(header::CONTENT_LENGTH);
+    }
+    if !parts.headers.contains_key("x-tt-logid") {
+        return with_log_id(
+            Response::from_parts(parts, Body::from(bytes)),
+            &super::answer::log_id(),
+        );
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
