@@ -11,6 +11,7 @@ mod entities;
 mod escape;
 mod generated;
 mod login;
+mod mock_strict;
 mod paper_cuts;
 mod quota;
 mod readme;
