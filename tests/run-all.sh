@@ -1,11 +1,13 @@
 #!/bin/sh
 # The README's test command: every test, including the one against the real OS keyring
-# (Secret Service) inside a throwaway D-Bus session.
+# (Secret Service) inside a throwaway D-Bus session, and the contract suite's quick part (the
+# official Python SDK against the simulator; it needs python3-venv and PyPI).
 #   usage: tests/run-all.sh [cargo test options...]
-# What the real-keyring test needs (dbus and gnome-keyring) is installed when it can be:
+# What they need (dbus, gnome-keyring, python3-venv) is installed when it can be:
 # as root, or with sudo that asks no password (Debian/Ubuntu: apt-get, no recommended extras).
 # Otherwise every other test runs and one line at the end says the keyring test was skipped
 # and how to enable it. TIKTOK_ADS_REQUIRE_KEYRING_TEST=1 (CI) makes a skip a failure.
+# The contract suite's installs go to a new temporary directory ($CONTRACT_DIR keeps one).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,8 @@ missing() {
   command -v dbus-run-session >/dev/null 2>&1 || need="$need dbus-daemon"
   command -v dbus-send >/dev/null 2>&1 || need="$need dbus-bin"
   command -v gnome-keyring-daemon >/dev/null 2>&1 || need="$need gnome-keyring"
+  # The contract suite (tests/contract/run.sh) installs the official Python SDK in a venv.
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need="$need python3-venv"
   echo "$need"
 }
 
@@ -24,7 +28,7 @@ if [ -n "$need" ] && command -v apt-get >/dev/null 2>&1; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="no"; fi
   fi
   if [ "$sudo" != "no" ]; then
-    echo "run-all.sh: installing for the real-keyring test:$need" >&2
+    echo "run-all.sh: installing for the real-keyring test and the contract suite:$need" >&2
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || true
     # shellcheck disable=SC2086
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null \
@@ -33,16 +37,38 @@ if [ -n "$need" ] && command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
-if [ -z "$need" ]; then
-  exec tests/with-secret-service.sh cargo test "$@" -- --include-ignored
-fi
-
 status=0
-cargo test "$@" || status=$?
-if [ "${TIKTOK_ADS_REQUIRE_KEYRING_TEST:-}" = 1 ]; then
-  echo "run-all.sh: FAILED: the real-keyring test could not run (missing:$need)" >&2
-  exit 1
+case "$need" in
+  *dbus*|*keyring*)
+    cargo test "$@" || status=$?
+    if [ "${TIKTOK_ADS_REQUIRE_KEYRING_TEST:-}" = 1 ]; then
+      echo "run-all.sh: FAILED: the real-keyring test could not run (missing:$need)" >&2
+      exit 1
+    fi
+    skipped="the real-keyring test (tests/keyring_real.rs): missing$need. Enable it with: sudo apt-get install --no-install-recommends dbus gnome-keyring && tests/run-all.sh"
+    ;;
+  *)
+    tests/with-secret-service.sh cargo test "$@" -- --include-ignored || status=$?
+    skipped=""
+    ;;
+esac
+
+# Clients nobody here wrote (the official Python SDK) against the simulator.
+case "$need" in
+  *python3-venv*)
+    if [ "${TIKTOK_ADS_REQUIRE_KEYRING_TEST:-}" = 1 ]; then
+      echo "run-all.sh: FAILED: the contract suite could not run (missing python3-venv)" >&2
+      exit 1
+    fi
+    skipped="$skipped${skipped:+; }the contract suite (tests/contract/run.sh): missing python3-venv"
+    ;;
+  *)
+    tests/contract/run.sh || status=$?
+    ;;
+esac
+
+if [ -n "$skipped" ]; then
+  echo "" >&2
+  echo "!!! SKIPPED $skipped" >&2
 fi
-echo "" >&2
-echo "!!! SKIPPED the real-keyring test (tests/keyring_real.rs): missing$need. Enable it with: sudo apt-get install --no-install-recommends dbus gnome-keyring && tests/run-all.sh" >&2
 exit "$status"

@@ -164,23 +164,18 @@ impl State {
                 )
             })
             .collect();
-        // Where a slot can open: now, or when some send leaves some window.
-        let mut candidates: Vec<u64> = rules
-            .iter()
-            .flat_map(|&(period, _)| all.iter().map(move |&t| t + period))
-            .filter(|&t| t > start)
-            .collect();
-        candidates.push(start);
-        candidates.sort_unstable();
-        candidates.dedup();
-        let at = candidates
-            .into_iter()
-            .find(|&t| {
-                rules
-                    .iter()
-                    .all(|&(period, n)| fits(&all, t, period, n) && fair(&competing, t, period, n))
-            })
-            .unwrap_or(start);
+        let free = |t: u64| {
+            rules
+                .iter()
+                .all(|&(period, n)| fits(&all, t, period, n) && fair(&competing, t, period, n))
+        };
+        // Where a slot can open: now (the common case, tried first), or when some send leaves
+        // some window.
+        let at = if free(start) {
+            start
+        } else {
+            earliest(&rules, &all, start, free)
+        };
         let position = endpoint.sends.partition_point(|sent| sent.0 <= at);
         endpoint.sends.insert(position, Sent(at, client));
         let day = at / DAY_MS;
@@ -291,6 +286,19 @@ impl State {
             now.saturating_sub(last) < DAY_MS
         });
     }
+}
+
+/// The earliest time after `start` at which a slot is `free`: slots open only when some send
+/// leaves some window.
+fn earliest(rules: &[(u64, usize)], all: &[u64], start: u64, free: impl Fn(u64) -> bool) -> u64 {
+    let mut candidates: Vec<u64> = rules
+        .iter()
+        .flat_map(|&(period, _)| all.iter().map(move |&t| t + period))
+        .filter(|&t| t > start)
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    candidates.into_iter().find(|&t| free(t)).unwrap_or(start)
 }
 
 /// A client competing for an endpoint's slots: its sends, and how many more it wants if it said.

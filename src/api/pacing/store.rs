@@ -16,6 +16,9 @@ pub enum Store {
         path: PathBuf,
         fallback: Mutex<State>,
         failed: AtomicBool,
+        /// This process's turn at the file: its threads queue here rather than on the file
+        /// lock, whose waits are polls.
+        turn: Mutex<()>,
     },
 }
 
@@ -33,19 +36,22 @@ impl Store {
             path,
             fallback: Mutex::new(State::default()),
             failed: AtomicBool::new(false),
+            turn: Mutex::new(()),
         }
     }
 
     /// Reads the state, changes it, writes it back — one process at a time.
     pub fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
-        let (path, fallback, failed) = match self {
+        let (path, fallback, failed, turn) = match self {
             Store::Memory(state) => return change(&mut lock(state)),
             Store::File {
                 path,
                 fallback,
                 failed,
-            } => (path, fallback, failed),
+                turn,
+            } => (path, fallback, failed, turn),
         };
+        let _turn = lock(turn);
         if failed.load(Ordering::Relaxed) {
             return change(&mut lock(fallback));
         }
@@ -121,9 +127,12 @@ fn open_locked(path: &PathBuf) -> std::io::Result<std::fs::File> {
     }
 }
 
+/// Writes the state over the old one, then cuts what is left of it. Not truncate-then-write:
+/// on ext4 a file truncated to zero and rewritten is flushed to disk when closed, which made
+/// every request wait for the disk.
 fn rewrite(file: &mut std::fs::File, state: &State) -> std::io::Result<()> {
     let text = serde_json::to_vec(state).map_err(std::io::Error::other)?;
     file.rewind()?;
-    file.set_len(0)?;
-    file.write_all(&text)
+    file.write_all(&text)?;
+    file.set_len(text.len() as u64)
 }
