@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::body::Bytes;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde_json::Value;
 
 pub use faults::Faults;
@@ -99,32 +99,42 @@ impl Mock {
     }
 
     pub fn router(&self) -> Router {
-        let api = Router::new()
-            .route("/oauth2/access_token/", post(auth::access_token))
-            .route("/oauth2/advertiser/get/", get(auth::authorized_advertisers))
-            .route("/oauth2/revoke_token/", post(auth::revoke))
-            .route("/user/info/", get(auth::user_info))
-            .route("/advertiser/info/", get(entities::advertiser_info))
-            .route("/bc/get/", get(entities::bc_get))
-            .route("/bc/asset/get/", get(entities::bc_assets))
-            .route("/tool/region/", get(entities::regions))
-            .route("/campaign/get/", get(entities::list))
-            .route("/adgroup/get/", get(entities::list))
-            .route("/ad/get/", get(entities::list))
-            .route("/campaign/create/", post(entities::create))
-            .route("/adgroup/create/", post(entities::create))
-            .route("/ad/create/", post(entities::create))
-            .route("/campaign/update/", post(entities::update))
-            .route("/adgroup/update/", post(entities::update))
-            .route("/ad/update/", post(entities::update))
-            .route("/campaign/status/update/", post(entities::set_status))
-            .route("/adgroup/status/update/", post(entities::set_status))
-            .route("/ad/status/update/", post(entities::set_status))
-            .route("/report/integrated/get/", get(reports::integrated))
-            .route("/report/task/create/", post(reports::task_create))
-            .route("/report/task/check/", get(reports::task_check))
-            .route("/report/task/download/", get(reports::task_download))
-            .route("/report/task/cancel/", post(reports::task_cancel))
+        let routes: Vec<(&str, MethodRouter<Mock>)> = vec![
+            ("/oauth2/access_token/", post(auth::access_token)),
+            ("/oauth2/advertiser/get/", get(auth::authorized_advertisers)),
+            ("/oauth2/revoke_token/", post(auth::revoke)),
+            ("/user/info/", get(auth::user_info)),
+            ("/advertiser/info/", get(entities::advertiser_info)),
+            ("/bc/get/", get(entities::bc_get)),
+            ("/bc/asset/get/", get(entities::bc_assets)),
+            ("/tool/region/", get(entities::regions)),
+            ("/campaign/get/", get(entities::list)),
+            ("/adgroup/get/", get(entities::list)),
+            ("/ad/get/", get(entities::list)),
+            ("/campaign/create/", post(entities::create)),
+            ("/adgroup/create/", post(entities::create)),
+            ("/ad/create/", post(entities::create)),
+            ("/campaign/update/", post(entities::update)),
+            ("/adgroup/update/", post(entities::update)),
+            ("/ad/update/", post(entities::update)),
+            ("/campaign/status/update/", post(entities::set_status)),
+            ("/adgroup/status/update/", post(entities::set_status)),
+            ("/ad/status/update/", post(entities::set_status)),
+            ("/report/integrated/get/", get(reports::integrated)),
+            ("/report/task/create/", post(reports::task_create)),
+            ("/report/task/check/", get(reports::task_check)),
+            ("/report/task/download/", get(reports::task_download)),
+            ("/report/task/cancel/", post(reports::task_cancel)),
+        ];
+        // TikTok also answers a path without its trailing slash (the Singer tap calls
+        // `/user/info`), so the simulator does too.
+        let api = routes
+            .into_iter()
+            .fold(Router::new(), |router, (path, handler)| {
+                router
+                    .route(path, handler.clone())
+                    .route(path.trim_end_matches('/'), handler)
+            })
             .fallback(answer::not_found)
             .method_not_allowed_fallback(answer::method_not_allowed)
             .layer(middleware::from_fn_with_state(self.clone(), faults::gate));

@@ -58,7 +58,7 @@ if $all; then
   if [ ! -d "$scratch/js-sdk/node_modules/tiktok-business-api-sdk-official" ]; then
     npm install --silent --prefix "$scratch/js-sdk" tiktok-business-api-sdk-official@1.1.3 >/dev/null
   fi
-  record js-sdk env NODE_PATH="$scratch/js-sdk/node_modules" node "$here/js_sdk.js"
+  record js-sdk env SDK_DIR="$scratch/js-sdk/node_modules/tiktok-business-api-sdk-official" node "$here/js_sdk.mjs"
 
   venv "$scratch/airbyte" "airbyte-source-tiktok-marketing==4.7.0"
   record airbyte env PYTHONPATH="$here/redirect" "$scratch/airbyte/bin/python" "$here/airbyte.py" "$scratch/airbyte/bin/source-tiktok-marketing"
@@ -69,7 +69,7 @@ fi
 
 echo
 printf 'CLIENT\tCHECK\tRESULT\tRECORDS\n' | cat - "$results" \
-  | awk -F '\t' '{ printf "%-12s %-32s %-7s %s\n", $1, $2, $3, $4 }'
+  | awk -F '\t' '{ printf "%-12s %-36s %-7s %s\n", $1, $2, $3, $4 }'
 if grep -q "	failed	" "$results"; then
   echo "contract suite: FAILED" >&2
   exit 1

@@ -587,6 +587,9 @@ async fn it_answers_in_tiktoks_shapes() {
     assert!(log_id.is_some());
     let (status, _, body) = post(&sim, "/campaign/get/", json!({}), t).await;
     assert_eq!((status, code(&body)), (405, 40000), "{body}");
+    // A path without its trailing slash is answered, as TikTok does (the Singer tap relies on it).
+    let (_, _, body) = get(&sim, "/user/info", &[], t).await;
+    assert_eq!(code(&body), 0, "{body}");
     let (_, first_log, first) = get(&sim, "/campaign/get/", &[("advertiser_id", ADV)], t).await;
     let (_, _, second) = get(&sim, "/campaign/get/", &[("advertiser_id", ADV)], t).await;
     assert!(first_log.is_some());
