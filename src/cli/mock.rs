@@ -41,6 +41,10 @@ pub struct MockArgs {
     /// Wait this long before each answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Any fault of the control API's `/_mock/faults` from the start, as NAME=VALUE
+    /// (repeatable): `--fault truncate_next=3 --fault endpoint=/report/integrated/get/`.
+    #[arg(long = "fault", value_name = "NAME=VALUE")]
+    pub faults: Vec<String>,
     /// The seed of the simulated numbers and IDs (the same seed, the same data).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
@@ -84,6 +88,21 @@ pub async fn serve(args: MockArgs) -> Result<()> {
         state_file: args.state_file,
     };
     let mock = Mock::new(options).context("starting the simulator")?;
+    let mut settings = serde_json::Map::new();
+    for fault in &args.faults {
+        let Some((name, value)) = fault.split_once('=') else {
+            return Err(super::errors::usage(format!(
+                "--fault {fault:?} is not NAME=VALUE (e.g. --fault rate_limit_next=3)"
+            )));
+        };
+        let value = serde_json::from_str(value)
+            .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+        settings.insert(name.trim().to_string(), value);
+    }
+    if !settings.is_empty() {
+        mock.set_faults(&settings)
+            .map_err(|e| super::errors::usage(format!("--fault: {e}")))?;
+    }
     let (listener, addr) = Mock::bind(args.port)
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{} (try --port 0)", args.port))?;

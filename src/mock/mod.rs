@@ -163,6 +163,12 @@ impl Mock {
         (APP_ID.to_string(), self.world().app_secret.clone())
     }
 
+    /// Sets the faults named in `changes` (the fields of [`Faults`]), as `POST /_mock/faults`
+    /// does.
+    pub fn set_faults(&self, changes: &serde_json::Map<String, Value>) -> Result<Faults, String> {
+        self.gate.set_faults(changes)
+    }
+
     /// The token issued at start-up, for every seeded ad account.
     pub fn startup_token(&self) -> &str {
         &self.startup_token

@@ -799,3 +799,31 @@ async fn a_state_file_keeps_objects_and_tokens_across_restarts() {
     .await;
     assert_eq!(list["data"]["list"][0]["campaign_name"], "Kept", "{list}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_fault_can_be_set_from_the_start() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(
+        &env,
+        &[
+            "--fault",
+            "rate_limit_next=2",
+            "--fault",
+            "endpoint=/report/integrated/get/",
+        ],
+    );
+    let faults = sim.control("GET", "/_mock/faults", "");
+    assert_eq!(faults["rate_limit_next"], 2, "{faults}");
+    assert_eq!(faults["endpoint"], "/report/integrated/get/", "{faults}");
+    let out = env
+        .cmd()
+        .args(["mock", "--port", "0", "--fault", "no_such_fault=1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("no_such_fault"),
+        "{}",
+        stderr_of(&out)
+    );
+}
