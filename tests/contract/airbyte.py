@@ -12,9 +12,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
-MOCK = os.environ["MOCK_URL"].rstrip("/")
+from common import Report, control
+
 ENTRY = sys.argv[1]
 STREAMS = [
     "advertisers", "campaigns", "ad_groups", "ads",
@@ -22,20 +22,7 @@ STREAMS = [
     "ads_reports_daily", "ads_reports_by_country_daily", "campaigns_reports_lifetime",
     "ads_audience_reports_daily",
 ]
-FAILED = []
-
-
-def control(path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(MOCK + path, data=data, method="POST" if data else "GET")
-    with urllib.request.urlopen(request) as answer:
-        return json.loads(answer.read())
-
-
-def report(check, ok, detail):
-    if not ok:
-        FAILED.append(check)
-    print(f"airbyte\t{check}\t{'ok' if ok else 'failed'}\t{detail}")
+report = Report("airbyte")
 
 
 def run(*args):
@@ -87,4 +74,4 @@ for name in chosen:
 report("read without errors", not errors and done.returncode == 0,
        json.dumps(errors[0])[:200] if errors else f"exit {done.returncode}")
 
-sys.exit(1 if FAILED else 0)
+sys.exit(report.exit_code())

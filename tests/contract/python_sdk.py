@@ -18,16 +18,10 @@ from business_api_client.models.campaign_create_body import CampaignCreateBody
 from business_api_client.models.oauth2_access_token_body import Oauth2AccessTokenBody
 from business_api_client.models.report_task_create_body import ReportTaskCreateBody
 
-MOCK = os.environ["MOCK_URL"].rstrip("/")
+from common import MOCK, control
+
 ADV = "7300000000000000001"
 FAILED = []
-
-
-def control(path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(MOCK + path, data=data, method="POST" if data else "GET")
-    with urllib.request.urlopen(request) as answer:
-        return json.loads(answer.read())
 
 
 APP = control("/_mock/app")

@@ -12,24 +12,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
-MOCK = os.environ["MOCK_URL"].rstrip("/")
+from common import Report, control
+
 ENTRY = sys.argv[1]
-FAILED = []
-
-
-def control(path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(MOCK + path, data=data, method="POST" if data else "GET")
-    with urllib.request.urlopen(request) as answer:
-        return json.loads(answer.read())
-
-
-def report(check, ok, detail):
-    if not ok:
-        FAILED.append(check)
-    print(f"singer-tap\t{check}\t{'ok' if ok else 'failed'}\t{detail}")
+report = Report("singer-tap")
 
 
 token = control("/_mock/tokens", {})["access_token"]
@@ -71,4 +58,4 @@ if catalog:
         report(f"sync {name}", records[name] > 0, records[name])
     report("sync exits 0", done.returncode == 0, done.stderr.strip().splitlines()[-1][:200] if done.returncode else 0)
 
-sys.exit(1 if FAILED else 0)
+sys.exit(report.exit_code())
