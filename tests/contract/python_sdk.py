@@ -4,8 +4,6 @@ Run by tests/contract/run.sh with MOCK_URL set. Prints one line per check,
 `python-sdk<TAB>check<TAB>ok|failed<TAB>records or reason`, and exits 1 when any check failed.
 """
 
-import json
-import os
 import sys
 import urllib.parse
 import urllib.request
