@@ -7,6 +7,7 @@ use crate::auth::StoreError;
 use crate::auth::login::LoginError;
 use crate::cli::errors::CliError;
 use crate::report::ReportError;
+use crate::warehouse::WarehouseError;
 
 pub const OK: u8 = 0;
 pub const UNEXPECTED: u8 = 1;
@@ -15,6 +16,7 @@ pub const AUTH: u8 = 3;
 pub const API_REJECTED: u8 = 4;
 pub const TRANSIENT: u8 = 5;
 pub const PARTIAL: u8 = 6;
+pub const DATABASE: u8 = 7;
 
 /// The exit code for an error, from the most specific cause in its chain.
 pub fn code_for(error: &anyhow::Error) -> u8 {
@@ -37,6 +39,16 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<ApiError>() {
             return api_code(e);
+        }
+        if let Some(e) = cause.downcast_ref::<WarehouseError>() {
+            return match e {
+                WarehouseError::Busy(_) => TRANSIENT,
+                WarehouseError::Shape(_) => USAGE,
+                WarehouseError::Unusable(_) => DATABASE,
+            };
+        }
+        if cause.is::<rusqlite::Error>() || cause.is::<postgres::Error>() {
+            return DATABASE;
         }
         if let Some(e) = cause.downcast_ref::<LoginError>() {
             return match e {
@@ -203,6 +215,12 @@ mod tests {
         assert_eq!(code_for(&anyhow::anyhow!("boom")), UNEXPECTED);
         let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
         assert_eq!(code_for(&pipe), OK);
+        let busy = anyhow::Error::new(WarehouseError::Busy("b".into())).context("syncing");
+        assert_eq!(code_for(&busy), TRANSIENT);
+        let shape = anyhow::Error::new(WarehouseError::Shape("s".into()));
+        assert_eq!(code_for(&shape), USAGE);
+        let sqlite = anyhow::Error::new(rusqlite::Error::InvalidQuery).context("writing");
+        assert_eq!(code_for(&sqlite), DATABASE);
     }
 
     #[test]

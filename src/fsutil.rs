@@ -39,6 +39,28 @@ pub fn lock(file: &Path) -> Result<FileLock> {
     Ok(FileLock { _file: handle })
 }
 
+/// An exclusive advisory lock on the file `path` (created when missing), if no other process
+/// holds it: `None` then, without waiting.
+pub fn try_lock(path: &Path) -> Result<Option<FileLock>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let handle = options
+        .open(path)
+        .with_context(|| format!("opening the lock {}", path.display()))?;
+    match handle.try_lock() {
+        Ok(()) => Ok(Some(FileLock { _file: handle })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
 /// Writes `bytes` to `path` through a temp file in the same directory and a rename, so readers
 /// never see a half-written file. The file is readable by its owner only (0600), the directory
 /// is created 0700 when missing.

@@ -28,3 +28,4 @@ pub mod output;
 pub mod redact;
 pub mod report;
 pub mod signals;
+pub mod warehouse;

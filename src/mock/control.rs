@@ -10,6 +10,9 @@
 //! * `GET|POST /_mock/faults` → the faults in force; a POST sets the fields it names
 //! * `GET  /_mock/requests` → `{"requests": [...]}`, secrets redacted
 //! * `GET  /_mock/stats` → accepted and rejected requests per endpoint
+//! * `POST /_mock/restate` `{"days": N}` or `{"since": "YYYY-MM-DD"}` → the report numbers
+//!   of the last N days (UTC) or from that day on are drawn afresh, as TikTok's late
+//!   attribution restates recent days
 //! * `POST /_mock/reset` `{"data": true}` (optional) → no faults, an empty log and counters;
 //!   with `data`, the seeded data back (issued tokens stay valid)
 
@@ -35,6 +38,7 @@ pub fn router() -> Router<Mock> {
         .route("/requests", get(requests))
         .route("/stats", get(stats))
         .route("/reset", post(reset))
+        .route("/restate", post(restate))
 }
 
 fn answer(value: Value) -> Response {
@@ -136,6 +140,27 @@ async fn requests(State(mock): State<Mock>) -> Response {
 
 async fn stats(State(mock): State<Mock>) -> Response {
     answer(mock.gate.stats())
+}
+
+async fn restate(State(mock): State<Mock>, body: Bytes) -> Response {
+    let body = match object(&body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let today = chrono::Utc::now().date_naive();
+    let from = match (body.get("since"), body.get("days")) {
+        (Some(Value::String(day)), None) => day.parse::<chrono::NaiveDate>().ok(),
+        (None, Some(days)) => days
+            .as_u64()
+            .filter(|d| *d <= 3650)
+            .map(|d| today - chrono::Duration::days(d as i64)),
+        _ => None,
+    };
+    let Some(from) = from else {
+        return refuse("restate takes {\"days\": N} or {\"since\": \"YYYY-MM-DD\"}");
+    };
+    mock.restate(from);
+    answer(json!({"restated_from": from.to_string()}))
 }
 
 async fn reset(State(mock): State<Mock>, body: Bytes) -> Response {

@@ -24,6 +24,9 @@ use super::auth::authorize;
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
     pub endpoint: Option<String>,
+    /// Limits them all to requests that name this advertiser ID (in the query or the body):
+    /// one failing account among several.
+    pub advertiser: Option<String>,
     /// Code 40100 (HTTP 200) on every Nth request.
     pub rate_limit_every: Option<u64>,
     /// Code 40100 on the next N requests.
@@ -159,12 +162,13 @@ impl Gate {
     }
 
     /// Which fault, if any, this request meets (counting it down).
-    fn fire(&self, endpoint: &str) -> Fire {
+    fn fire(&self, endpoint: &str, names: impl Fn(&str) -> bool) -> Fire {
         let mut faults = lock(&self.faults);
         if faults
             .endpoint
             .as_deref()
             .is_some_and(|e| !endpoint.ends_with(e))
+            || faults.advertiser.as_deref().is_some_and(|a| !names(a))
         {
             return Fire::None;
         }
@@ -284,7 +288,11 @@ pub async fn gate(State(mock): State<Mock>, request: Request, next: Next) -> Res
     let response = if !gate.admit(&endpoint, &faults) {
         error(40100, RATE_LIMITED)
     } else {
-        match gate.fire(&endpoint) {
+        let names = |id: &str| {
+            parts.uri.query().unwrap_or_default().contains(id)
+                || body.windows(id.len().max(1)).any(|w| w == id.as_bytes())
+        };
+        match gate.fire(&endpoint, names) {
             Fire::Code(code, message) => error(code, message),
             Fire::TooMany(retry_after) => {
                 let mut r = error(40100, RATE_LIMITED);

@@ -209,6 +209,17 @@ impl Mock {
         }
     }
 
+    /// New numbers from `from` on (a control call).
+    fn restate(&self, from: chrono::NaiveDate) {
+        self.change(|world| {
+            let salt = world.restated.len() as u64 + 1;
+            world.restated.push((from, salt));
+        });
+        if let Ok(mut cache) = self.page_cache.lock() {
+            cache.clear();
+        }
+    }
+
     /// Back to the seeded data (a control call): tokens issued so far stay valid.
     fn reseed(&self) {
         self.change(|world| {

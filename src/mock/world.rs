@@ -80,6 +80,10 @@ pub struct World {
     pub tasks: HashMap<String, Task>,
     /// Creates' `request_id` idempotency keys → the ID created.
     pub idempotency: HashMap<String, String>,
+    /// Restatements (`/_mock/restate`): from each day on, numbers drawn afresh, as TikTok's
+    /// late attribution changes recent days.
+    #[serde(default)]
+    pub restated: Vec<(chrono::NaiveDate, u64)>,
     next_id: u64,
 }
 
@@ -93,6 +97,16 @@ pub fn new_token() -> String {
 }
 
 impl World {
+    /// The seed of one day's numbers: the world's, changed by every restatement covering it.
+    pub fn seed_on(&self, day: chrono::NaiveDate) -> u64 {
+        self.restated
+            .iter()
+            .filter(|(from, _)| *from <= day)
+            .fold(self.seed, |seed, (_, salt)| {
+                super::reports::numbers::fnv(&format!("{seed}|{salt}"))
+            })
+    }
+
     /// The seeded world: per account three live campaigns (two ad groups of two ads each) and
     /// one deleted campaign with its ad group and ad (its spend is real, reports show it only
     /// with deleted objects included). Everything dates from 2023, so reports of any recent
@@ -106,6 +120,7 @@ impl World {
             tokens: HashMap::new(),
             tasks: HashMap::new(),
             idempotency: HashMap::new(),
+            restated: Vec::new(),
             next_id: 1_812_000_000_000_000_000 + (seed % 1000) * 1_000_000_000_000,
         };
         let plans = [

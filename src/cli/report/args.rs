@@ -12,7 +12,7 @@ const FIRST_YEAR: i32 = 2010;
 
 /// A calendar date as the API takes it: `YYYY-MM-DD`, four-digit year, from 2010 to a year
 /// from today. Anything else is refused before a request is planned.
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
+pub(super) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     parse_date_on(text, chrono::Utc::now().date_naive())
 }
 
@@ -59,6 +59,22 @@ pub struct ReportArgs {
     /// The whole history (no dates, no time breakdown).
     #[arg(long)]
     pub lifetime: bool,
+    #[command(flatten)]
+    pub what: ShapeArgs,
+    /// Include deleted campaigns, ad groups and ads (their spend is left out otherwise).
+    #[arg(long)]
+    pub include_deleted: bool,
+    /// Sort by this metric (ascending unless --desc).
+    #[arg(long, value_name = "METRIC")]
+    pub order_by: Option<String>,
+    /// Sort descending.
+    #[arg(long, requires = "order_by")]
+    pub desc: bool,
+}
+
+/// What a report holds and for whom (shared by `report run` and `report sync`).
+#[derive(Debug, Clone, Args)]
+pub struct ShapeArgs {
     /// Level of the rows; its ID dimension is added for you.
     #[arg(long, value_name = "LEVEL", default_value = "campaign",
           value_parser = choices::parser(choices::LEVELS))]
@@ -79,15 +95,6 @@ pub struct ReportArgs {
     /// Filter rows: `field=v1,v2` (IN) or `field!=v1,v2` (NOT_IN); repeatable.
     #[arg(long = "filter", value_name = "FIELD=VALUES")]
     pub filters: Vec<String>,
-    /// Include deleted campaigns, ad groups and ads (their spend is left out otherwise).
-    #[arg(long)]
-    pub include_deleted: bool,
-    /// Sort by this metric (ascending unless --desc).
-    #[arg(long, value_name = "METRIC")]
-    pub order_by: Option<String>,
-    /// Sort descending.
-    #[arg(long, requires = "order_by")]
-    pub desc: bool,
     /// Rows per request (1-1000).
     #[arg(long, default_value_t = 1000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -108,23 +115,38 @@ impl ReportArgs {
     /// The report these flags ask for.
     pub fn request(&self) -> PlanRequest {
         PlanRequest {
-            report_type: self.report_type.clone(),
             start: self.start,
             end: self.end,
             last: self.last,
             yesterday: self.yesterday,
             lifetime: self.lifetime,
+            include_deleted: self.include_deleted,
+            order_by: self.order_by.clone(),
+            desc: self.desc,
+            ..self.what.request()
+        }
+    }
+}
+
+impl ShapeArgs {
+    /// The report these flags ask for, without dates.
+    pub fn request(&self) -> PlanRequest {
+        PlanRequest {
+            report_type: self.report_type.clone(),
             level: self.level,
             breakdown: self.breakdown,
             dimensions: self.dimensions.clone(),
             metrics: self.metrics.clone(),
             filters: self.filters.clone(),
-            include_deleted: self.include_deleted,
-            order_by: self.order_by.clone(),
-            desc: self.desc,
             page_size: self.page_size,
             allow_unknown_metrics: self.allow_unknown_metrics,
+            ..PlanRequest::default()
         }
+    }
+
+    /// Whether several accounts may share the output.
+    pub fn many_accounts(&self) -> bool {
+        self.all_advertisers || self.bc.is_some()
     }
 }
 

@@ -1,6 +1,7 @@
 //! `report run` (synchronous, streamed, or `--async`) and `report task create|status|download|cancel`.
 
 pub mod args;
+pub mod db_sync;
 pub mod progress;
 pub mod task;
 pub mod task_record;
@@ -24,6 +25,9 @@ use crate::report::tasks::{self, AsyncOptions};
 pub enum ReportCommand {
     /// Run a report and stream its rows (CSV when piped, -o FILE atomically).
     Run(RunArgs),
+    /// Keep a database (SQLite file, PostgreSQL) current with a report: incremental,
+    /// idempotent, resumable, late attribution re-pulled.
+    Sync(db_sync::SyncArgs),
     /// Asynchronous report tasks (allowlisted apps): create, status, download, cancel.
     #[command(subcommand)]
     Task(task::TaskCommand),
@@ -60,6 +64,7 @@ pub struct RunArgs {
 pub async fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
     match command {
         ReportCommand::Run(args) => run_report(ctx, args).await,
+        ReportCommand::Sync(args) => db_sync::sync_report(ctx, args).await,
         ReportCommand::Task(command) => task::run(ctx, command).await,
     }
 }
@@ -70,7 +75,7 @@ pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
         return explain(ctx, &plan, &args);
     }
     let advertisers =
-        advertisers(ctx, args.report.all_advertisers, args.report.bc.as_deref()).await?;
+        advertisers(ctx, args.report.what.all_advertisers, args.report.what.bc.as_deref()).await?;
     let facts = account_facts(ctx, &plan, &advertisers, args.with_account_info).await?;
     let observer = CliObserver::new(ctx);
     let today = chrono::Utc::now().date_naive();
@@ -83,7 +88,7 @@ pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
         &observer,
     )?;
     let many_accounts =
-        advertisers.len() > 1 || args.report.all_advertisers || args.report.bc.is_some();
+        advertisers.len() > 1 || args.report.what.all_advertisers || args.report.what.bc.is_some();
     let prefix = sink::prefix_columns(&plan, many_accounts, args.with_account_info);
     let leads = planned
         .accounts
@@ -136,7 +141,7 @@ async fn account_facts(
 
 /// The IDs a run covers: `--bc`, `--all-advertisers`, else `--advertiser` (repeatable, comma
 /// list), else the profile's default; each once.
-async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> Result<Vec<String>> {
+pub(super) async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> Result<Vec<String>> {
     let mut ids: Vec<String> = if let Some(bc_id) = bc {
         let (client, _) = ctx.authed_client().await?;
         client
@@ -172,7 +177,7 @@ async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> Result<Vec<S
 
 /// `--explain`: what would be asked, without asking.
 fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
-    let advertisers: Vec<String> = if args.report.all_advertisers || args.report.bc.is_some() {
+    let advertisers: Vec<String> = if args.report.what.all_advertisers || args.report.what.bc.is_some() {
         Vec::new()
     } else if ctx.global.advertiser.is_empty() {
         ctx.profile.advertiser_id.clone().into_iter().collect()
@@ -214,9 +219,9 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
             spec.order_type.as_deref().unwrap_or("DESC")
         )?;
     }
-    let accounts = if let Some(bc) = &args.report.bc {
+    let accounts = if let Some(bc) = &args.report.what.bc {
         format!("every ad account of Business Center {bc} (listed at run time)")
-    } else if args.report.all_advertisers {
+    } else if args.report.what.all_advertisers {
         "every ad account the token reaches (listed at run time)".to_string()
     } else if advertisers.is_empty() {
         "none given (--advertiser)".to_string()
@@ -275,7 +280,7 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
         ctx.limits()?.for_path(crate::api::report::INTEGRATED_PATH),
         args.concurrency
     )?;
-    let many = advertisers.len() > 1 || args.report.all_advertisers || args.report.bc.is_some();
+    let many = advertisers.len() > 1 || args.report.what.all_advertisers || args.report.what.bc.is_some();
     let mut columns = sink::prefix_columns(plan, many, args.with_account_info);
     columns.extend(plan.data_columns.iter().cloned());
     writeln!(out, "  columns      {}", columns.join(","))?;

@@ -2,7 +2,7 @@
 //! download in both of TikTok's forms (the CSV itself, or a pre-signed URL to it) and TikTok's
 //! CSV header titles unless `enable_report_title_translation` is false.
 
-mod numbers;
+pub(super) mod numbers;
 mod query;
 mod rows;
 
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::answer::{error, invalid, log_id, ok, with_log_id};
 use super::auth::check_advertiser;
 use super::params::{Checked, Params};
-use super::world::{Grant, Task};
+use super::world::{Grant, Task, World};
 use super::{Mock, body_params};
 use query::ReportQuery;
 
@@ -39,14 +39,14 @@ fn object(pairs: impl IntoIterator<Item = (String, String)>) -> Value {
 
 /// `--rows N`: N synthetic ad × day rows, computed on demand (a million take no memory), for
 /// benchmarks of big exports.
-fn synthetic_row(i: u64, query: &ReportQuery, seed: u64) -> (Value, Value) {
+fn synthetic_row(i: u64, query: &ReportQuery, world: &World) -> (Value, Value) {
     let start = query.range.map_or_else(
         || NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
         |r| r.0,
     );
     let day = start + chrono::Duration::days((i % 30) as i64);
     let id = (1_800_000_000_000_000_000u64 + i / 30).to_string();
-    let amounts = numbers::ad_day(seed, &id, day);
+    let amounts = numbers::ad_day(world.seed_on(day), &id, day);
     let dims = query.dimensions.iter().map(|d| {
         let v = match d.as_str() {
             "stat_time_day" => format!("{day} 00:00:00"),
@@ -101,11 +101,12 @@ pub async fn integrated(
     );
     let first = (page - 1) * size;
     let (total, totals) = if let Some(n) = mock.options.rows {
+        let world = mock.world();
         for i in first..(page * size).min(n) {
             if i > first {
                 body.push(',');
             }
-            let (dims, metrics) = synthetic_row(i, &query, mock.world().seed);
+            let (dims, metrics) = synthetic_row(i, &query, &world);
             let _ = write!(body, r#"{{"dimensions":{dims},"metrics":{metrics}}}"#);
         }
         (n, None)

@@ -239,7 +239,7 @@ pub fn rows(world: &World, query: &ReportQuery, today: NaiveDate) -> Vec<Row> {
                 let mut day = start;
                 while day <= end {
                     let ad_id = text(chain.ad, "ad_id");
-                    let amounts = numbers::ad_day(world.seed, ad_id, day);
+                    let amounts = numbers::ad_day(world.seed_on(day), ad_id, day);
                     let times: Vec<(String, Amounts)> = match query.time {
                         Some(Time::Hour) => {
                             let weights: Vec<u64> = (0..24u64)

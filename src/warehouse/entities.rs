@@ -1,0 +1,205 @@
+//! `report sync --with-entities`: the campaigns, ad groups and ads of an account (deleted ones
+//! too, by default) upserted into their own tables, so report rows can be joined to names.
+
+use anyhow::Result;
+use futures_util::TryStreamExt;
+use serde_json::{Map, Value, json};
+
+use super::{Column, ColumnKind, Counts, TableShape, Warehouse};
+use crate::api::Client;
+use crate::api::entity::{PAGE_SIZE_MAX, Resource};
+
+/// One entity table: its resource, name, ID field and the fields kept (besides the IDs).
+struct EntityTable {
+    resource: &'static Resource,
+    table: &'static str,
+    parents: &'static [&'static str],
+    fields: &'static [(&'static str, ColumnKind)],
+}
+
+const TIMES_AND_STATUS: [(&str, ColumnKind); 4] = [
+    ("operation_status", ColumnKind::Text),
+    ("secondary_status", ColumnKind::Text),
+    ("create_time", ColumnKind::Text),
+    ("modify_time", ColumnKind::Text),
+];
+
+static TABLES: [EntityTable; 3] = [
+    EntityTable {
+        resource: &crate::api::campaign::CAMPAIGN,
+        table: "tiktok_campaigns",
+        parents: &[],
+        fields: &[
+            ("campaign_name", ColumnKind::Text),
+            ("objective_type", ColumnKind::Text),
+            ("budget_mode", ColumnKind::Text),
+            ("budget", ColumnKind::Number),
+            TIMES_AND_STATUS[0],
+            TIMES_AND_STATUS[1],
+            TIMES_AND_STATUS[2],
+            TIMES_AND_STATUS[3],
+        ],
+    },
+    EntityTable {
+        resource: &crate::api::adgroup::ADGROUP,
+        table: "tiktok_adgroups",
+        parents: &["campaign_id"],
+        fields: &[
+            ("adgroup_name", ColumnKind::Text),
+            ("optimization_goal", ColumnKind::Text),
+            ("budget_mode", ColumnKind::Text),
+            ("budget", ColumnKind::Number),
+            ("bid_price", ColumnKind::Number),
+            TIMES_AND_STATUS[0],
+            TIMES_AND_STATUS[1],
+            TIMES_AND_STATUS[2],
+            TIMES_AND_STATUS[3],
+        ],
+    },
+    EntityTable {
+        resource: &crate::api::ad::AD,
+        table: "tiktok_ads",
+        parents: &["campaign_id", "adgroup_id"],
+        fields: &[
+            ("ad_name", ColumnKind::Text),
+            ("ad_format", ColumnKind::Text),
+            TIMES_AND_STATUS[0],
+            TIMES_AND_STATUS[1],
+            TIMES_AND_STATUS[2],
+            TIMES_AND_STATUS[3],
+        ],
+    },
+];
+
+impl EntityTable {
+    /// Key: advertiser and the entity's ID; then its parents' IDs and fields.
+    fn shape(&self) -> TableShape {
+        let column = |name: &str, kind| Column {
+            name: name.to_string(),
+            kind,
+        };
+        TableShape {
+            name: self.table.to_string(),
+            key: vec![
+                column("advertiser_id", ColumnKind::Key),
+                column(self.resource.id_field, ColumnKind::Key),
+            ],
+            metrics: self
+                .parents
+                .iter()
+                .map(|p| column(p, ColumnKind::Text))
+                .chain(self.fields.iter().map(|(name, kind)| column(name, *kind)))
+                .collect(),
+            advertiser_from_unit: true,
+        }
+    }
+
+    fn field_names(&self) -> Vec<String> {
+        std::iter::once(self.resource.id_field)
+            .chain(self.parents.iter().copied())
+            .chain(self.fields.iter().map(|f| f.0))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// A field as stored: strings as TikTok wrote them, numbers in their JSON form, lists and
+/// objects as JSON text, null and absent as NULL.
+fn stored(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// An account's entities, fetched: per table, the rows in the table's column order.
+pub struct Fetched {
+    rows: Vec<Vec<Vec<Option<String>>>>,
+}
+
+/// Lists every campaign, ad group and ad of `advertiser` (deleted ones too with
+/// `include_deleted`).
+pub async fn fetch(client: &Client, advertiser: &str, include_deleted: bool) -> Result<Fetched> {
+    let mut filtering = Map::new();
+    if include_deleted {
+        filtering.insert("primary_status".into(), json!("STATUS_ALL"));
+    }
+    let mut rows = Vec::new();
+    for table in &TABLES {
+        let fields = table.field_names();
+        let pages = client.list_entities(
+            table.resource,
+            advertiser,
+            &filtering,
+            Some(&fields),
+            PAGE_SIZE_MAX,
+        );
+        futures_util::pin_mut!(pages);
+        let mut table_rows = Vec::new();
+        while let Some(page) = pages.try_next().await? {
+            for record in page.list {
+                let values: Vec<Option<String>> = std::iter::once(Some(advertiser.to_string()))
+                    .chain(fields.iter().map(|f| stored(record.get(f))))
+                    .collect();
+                if values[1].is_none() {
+                    anyhow::bail!(
+                        "TikTok listed a {} without its {}",
+                        table.resource.noun,
+                        table.resource.id_field
+                    );
+                }
+                table_rows.push(values);
+            }
+        }
+        rows.push(table_rows);
+    }
+    Ok(Fetched { rows })
+}
+
+/// Upserts an account's fetched entities, one transaction per table; the counts per table.
+pub fn store(
+    warehouse: &mut dyn Warehouse,
+    advertiser: &str,
+    fetched: &Fetched,
+    synced_at: &str,
+) -> Result<Vec<(String, Counts)>> {
+    let mut counts = Vec::new();
+    for (table, rows) in TABLES.iter().zip(&fetched.rows) {
+        let shape = table.shape();
+        warehouse.prepare(&shape)?;
+        warehouse.begin_window(&shape)?;
+        for values in rows {
+            if let Err(e) = warehouse.upsert(values, synced_at) {
+                warehouse.abandon_window()?;
+                return Err(e);
+            }
+        }
+        counts.push((
+            table.table.to_string(),
+            warehouse.finish_window(&shape, advertiser, None, synced_at)?,
+        ));
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_stored_as_tiktok_wrote_them() {
+        assert_eq!(stored(Some(&json!("1812"))), Some("1812".into()));
+        assert_eq!(stored(Some(&json!(50.5))), Some("50.5".into()));
+        assert_eq!(stored(Some(&json!(["A", "B"]))), Some("[\"A\",\"B\"]".into()));
+        assert_eq!(stored(Some(&Value::Null)), None);
+        assert_eq!(stored(None), None);
+        let shape = TABLES[2].shape();
+        assert_eq!(shape.key.len(), 2);
+        assert_eq!(
+            shape.key.len() + shape.metrics.len(),
+            1 + TABLES[2].field_names().len(),
+            "advertiser, then every field fetched"
+        );
+    }
+}

@@ -1,0 +1,445 @@
+//! PostgreSQL: metrics as NUMERIC (exact), days as DATE, hours as TIMESTAMP; each window goes
+//! through COPY into a temporary table and one upsert; a session advisory lock keeps two syncs
+//! into one database apart. The password comes from the URL, `PGPASSWORD` or `~/.pgpass`, and
+//! is never printed.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Read, Seek, Write};
+use std::str::FromStr;
+
+use anyhow::{Context as _, Result, bail};
+use chrono::NaiveDate;
+use postgres::{Client, Config};
+
+use super::{
+    ColumnKind, Counts, Progress, STATE_TABLE, TableShape, Upserted, Warehouse, WarehouseError,
+    redact_url,
+};
+
+/// The advisory lock key of `report sync` (any fixed number; this one spells "tiktok").
+const LOCK_KEY: i64 = 0x7469_6b74_6f6b;
+
+pub struct Postgres {
+    client: Client,
+    /// The window's rows in COPY text format, waiting for the window to end (a file keeps
+    /// memory flat however large the window).
+    staged: Option<Staged>,
+}
+
+struct Staged {
+    out: std::io::BufWriter<std::fs::File>,
+    rows: u64,
+    kinds: Vec<ColumnKind>,
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn sql_type(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Key => "TEXT NOT NULL",
+        ColumnKind::Day => "DATE NOT NULL",
+        ColumnKind::Hour => "TIMESTAMP NOT NULL",
+        ColumnKind::Number => "NUMERIC",
+        ColumnKind::Text => "TEXT",
+    }
+}
+
+/// The password of `~/.pgpass` (or `$PGPASSFILE`) for a host, port, database and user, the
+/// way libpq reads it: `host:port:database:user:password`, `*` for any, `\` escaping `:`.
+fn pgpass(host: &str, port: u16, database: &str, user: &str) -> Option<String> {
+    let path = std::env::var_os("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // libpq ignores a password file others can read; so does this.
+        let mode = std::fs::metadata(&path).ok()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return None;
+        }
+    }
+    let file = std::fs::File::open(path).ok()?;
+    for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+        if line.starts_with('#') {
+            continue;
+        }
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => field.extend(chars.next()),
+                ':' if fields.len() < 4 => fields.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        fields.push(field);
+        if fields.len() != 5 {
+            continue;
+        }
+        let port = port.to_string();
+        let wanted = [host, port.as_str(), database, user];
+        if fields[..4]
+            .iter()
+            .zip(wanted)
+            .all(|(f, w)| f == "*" || f == w)
+        {
+            return Some(fields[4].clone());
+        }
+    }
+    None
+}
+
+impl Postgres {
+    /// Connects; with `lock`, takes the sync lock or refuses (another sync is writing).
+    pub fn open(url: &str, lock: bool) -> Result<Self> {
+        let shown = redact_url(url);
+        let mut config = Config::from_str(url).map_err(|e| {
+            WarehouseError::Unusable(format!("{shown} is not a PostgreSQL URL: {e}"))
+        })?;
+        if config.get_password().is_none() {
+            let host = match config.get_hosts().first() {
+                Some(postgres::config::Host::Tcp(h)) => h.clone(),
+                _ => "localhost".to_string(),
+            };
+            let port = config.get_ports().first().copied().unwrap_or(5432);
+            let user = config.get_user().unwrap_or_default().to_string();
+            let database = config.get_dbname().unwrap_or(&user).to_string();
+            let password = std::env::var("PGPASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .or_else(|| pgpass(&host, port, &database, &user));
+            if let Some(password) = password {
+                config.password(password);
+            }
+        }
+        config.connect_timeout(std::time::Duration::from_secs(10));
+        let tls = rustls::ClientConfig::with_platform_verifier_ext()
+            .map(tokio_postgres_rustls::MakeRustlsConnect::new)
+            .map_err(|e| anyhow::anyhow!("setting up TLS for PostgreSQL: {e}"))?;
+        let mut client = config.connect(tls).map_err(|e| {
+            // The driver's message never holds the password; the URL is shown without it.
+            let detail = std::error::Error::source(&e)
+                .map_or_else(|| e.to_string(), |cause| format!("{e}: {cause}"));
+            WarehouseError::Unusable(format!(
+                "cannot connect to PostgreSQL at {shown}: {detail} (check the host, port, user and \
+                 password: from the URL, PGPASSWORD or ~/.pgpass)"
+            ))
+        })?;
+        if lock {
+            let locked: bool = client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .context("taking the sync lock")?
+                .get(0);
+            if !locked {
+                return Err(WarehouseError::Busy(format!(
+                    "another tiktok-ads report sync is writing to {shown} (it holds the advisory \
+                     lock): try again when it ends"
+                ))
+                .into());
+            }
+        }
+        Ok(Self {
+            client,
+            staged: None,
+        })
+    }
+}
+
+/// A value in COPY's text format (`\N` for NULL).
+fn copy_field(out: &mut impl Write, value: Option<&str>, kind: ColumnKind) -> std::io::Result<()> {
+    let Some(text) = value else {
+        return out.write_all(b"\\N");
+    };
+    let text = if kind == ColumnKind::Number {
+        // TikTok may write a rate with a trailing `%` (REFERENCE 1.5); NUMERIC takes the number.
+        text.trim_end_matches('%')
+    } else {
+        text
+    };
+    for byte in text.bytes() {
+        match byte {
+            b'\\' => out.write_all(b"\\\\")?,
+            b'\t' => out.write_all(b"\\t")?,
+            b'\n' => out.write_all(b"\\n")?,
+            b'\r' => out.write_all(b"\\r")?,
+            other => out.write_all(&[other])?,
+        }
+    }
+    Ok(())
+}
+
+trait PlatformVerifier {
+    fn with_platform_verifier_ext() -> Result<rustls::ClientConfig, rustls::Error>;
+}
+
+impl PlatformVerifier for rustls::ClientConfig {
+    fn with_platform_verifier_ext() -> Result<rustls::ClientConfig, rustls::Error> {
+        use rustls_platform_verifier::ConfigVerifierExt;
+        rustls::ClientConfig::with_platform_verifier()
+    }
+}
+
+impl Warehouse for Postgres {
+    fn prepare(&mut self, shape: &TableShape) -> Result<()> {
+        self.client.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (table_name TEXT NOT NULL, \
+             advertiser_id TEXT NOT NULL, last_day DATE NOT NULL, synced_at TIMESTAMPTZ NOT NULL, \
+             PRIMARY KEY (table_name, advertiser_id))"
+        ))?;
+        let existing: Vec<String> = self
+            .client
+            .query(
+                "SELECT column_name FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1",
+                &[&shape.name],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let key_names: Vec<&str> = shape.key.iter().map(|c| c.name.as_str()).collect();
+        if existing.is_empty() {
+            let mut columns: Vec<String> = shape
+                .key
+                .iter()
+                .chain(&shape.metrics)
+                .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind)))
+                .collect();
+            columns.push("synced_at TIMESTAMPTZ NOT NULL".into());
+            let key: Vec<String> = key_names.iter().map(|k| quote(k)).collect();
+            self.client.batch_execute(&format!(
+                "CREATE TABLE {} ({}, PRIMARY KEY ({}))",
+                quote(&shape.name),
+                columns.join(", "),
+                key.join(", ")
+            ))?;
+            return Ok(());
+        }
+        let mut existing_key: Vec<String> = self
+            .client
+            .query(
+                "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a \
+                 ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+                 WHERE i.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
+                 AND i.indisprimary",
+                &[&shape.name],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        existing_key.sort();
+        let mut wanted: Vec<String> = key_names.iter().map(|s| s.to_string()).collect();
+        wanted.sort();
+        if existing_key != wanted {
+            return Err(WarehouseError::Shape(format!(
+                "table {} exists with another shape (key {}; this sync's is {}): nothing was \
+                 changed. Sync this report into another table with --table NAME, or rename the old \
+                 table yourself",
+                shape.name,
+                existing_key.join(", "),
+                key_names.join(", ")
+            ))
+            .into());
+        }
+        for metric in &shape.metrics {
+            if !existing.contains(&metric.name) {
+                self.client.batch_execute(&format!(
+                    "ALTER TABLE {} ADD COLUMN {} {}",
+                    quote(&shape.name),
+                    quote(&metric.name),
+                    sql_type(metric.kind)
+                ))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn progress(&mut self, table: &str) -> Result<BTreeMap<String, Progress>> {
+        Ok(self
+            .all_progress()?
+            .into_iter()
+            .filter(|p| p.table == table)
+            .map(|p| (p.advertiser.clone(), p))
+            .collect())
+    }
+
+    fn all_progress(&mut self) -> Result<Vec<Progress>> {
+        let exists: bool = self
+            .client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&STATE_TABLE])?
+            .get(0);
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let rows = self.client.query(
+            &format!(
+                "SELECT table_name, advertiser_id, last_day::text, synced_at::text FROM {STATE_TABLE} \
+                 ORDER BY table_name, advertiser_id"
+            ),
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let day: String = r.get(2);
+                Ok(Progress {
+                    table: r.get(0),
+                    advertiser: r.get(1),
+                    last_day: day.parse().context("a last_day that is not a date")?,
+                    synced_at: r.get(3),
+                })
+            })
+            .collect()
+    }
+
+    fn begin_window(&mut self, shape: &TableShape) -> Result<()> {
+        let file = tempfile::tempfile().context("creating a temporary file for the window")?;
+        self.staged = Some(Staged {
+            out: std::io::BufWriter::new(file),
+            rows: 0,
+            kinds: shape.key.iter().chain(&shape.metrics).map(|c| c.kind).collect(),
+        });
+        Ok(())
+    }
+
+    fn upsert(&mut self, values: &[Option<String>], synced_at: &str) -> Result<Upserted> {
+        let Some(staged) = self.staged.as_mut() else {
+            bail!("no window is open");
+        };
+        for (value, &kind) in values.iter().zip(&staged.kinds) {
+            copy_field(&mut staged.out, value.as_deref(), kind)?;
+            staged.out.write_all(b"\t")?;
+        }
+        copy_field(&mut staged.out, Some(synced_at), ColumnKind::Text)?;
+        staged.out.write_all(b"\n")?;
+        staged.rows += 1;
+        // What happened to it is known when the window's upsert runs.
+        Ok(Upserted::Unchanged)
+    }
+
+    fn finish_window(
+        &mut self,
+        shape: &TableShape,
+        advertiser: &str,
+        last_day: Option<NaiveDate>,
+        synced_at: &str,
+    ) -> Result<Counts> {
+        let Some(Staged {
+            out, rows: staged, ..
+        }) = self.staged.take()
+        else {
+            bail!("no window is open");
+        };
+        let mut file = out.into_inner().map_err(|e| e.into_error())?;
+        file.rewind()?;
+        let table = quote(&shape.name);
+        let columns: Vec<String> = shape
+            .key
+            .iter()
+            .chain(&shape.metrics)
+            .map(|c| quote(&c.name))
+            .chain(std::iter::once("synced_at".to_string()))
+            .collect();
+        let key: Vec<String> = shape.key.iter().map(|c| quote(&c.name)).collect();
+        let metrics: Vec<String> = shape.metrics.iter().map(|c| quote(&c.name)).collect();
+        let mut transaction = self.client.transaction()?;
+        transaction.batch_execute(&format!(
+            "CREATE TEMP TABLE tiktok_staging (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        ))?;
+        {
+            let mut writer = transaction.copy_in(&format!(
+                "COPY tiktok_staging ({}) FROM STDIN",
+                columns.join(", ")
+            ))?;
+            let mut buffer = Vec::with_capacity(1 << 16);
+            let mut reader = std::io::BufReader::new(&mut file);
+            loop {
+                buffer.clear();
+                let read = (&mut reader).take(1 << 16).read_to_end(&mut buffer)?;
+                if read == 0 {
+                    break;
+                }
+                writer.write_all(&buffer)?;
+            }
+            writer.finish()?;
+        }
+        let sets: Vec<String> = metrics
+            .iter()
+            .map(|m| format!("{m} = EXCLUDED.{m}"))
+            .chain(std::iter::once("synced_at = EXCLUDED.synced_at".to_string()))
+            .collect();
+        let differs = if metrics.is_empty() {
+            "false".to_string()
+        } else {
+            format!(
+                "({}) IS DISTINCT FROM ({})",
+                metrics
+                    .iter()
+                    .map(|m| format!("{table}.{m}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                metrics
+                    .iter()
+                    .map(|m| format!("EXCLUDED.{m}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let row = transaction.query_one(
+            &format!(
+                "WITH written AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM tiktok_staging \
+                 ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {differs} \
+                 RETURNING (xmax = 0) AS inserted) \
+                 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written",
+                cols = columns.join(", "),
+                key = key.join(", "),
+                sets = sets.join(", "),
+            ),
+            &[],
+        )?;
+        let inserted: i64 = row.get(0);
+        let updated: i64 = row.get(1);
+        if let Some(last_day) = last_day {
+            transaction.execute(
+            &format!(
+                "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, last_day, synced_at) \
+                 VALUES ($1, $2, $3::text::date, $4::text::timestamptz) \
+                 ON CONFLICT (table_name, advertiser_id) DO UPDATE SET \
+                 last_day = greatest({STATE_TABLE}.last_day, EXCLUDED.last_day), synced_at = EXCLUDED.synced_at"
+            ),
+            &[&shape.name, &advertiser, &last_day.to_string(), &synced_at],
+        )?;
+        }
+        transaction.commit()?;
+        let inserted = inserted.max(0) as u64;
+        let updated = updated.max(0) as u64;
+        Ok(Counts {
+            inserted,
+            updated,
+            unchanged: staged.saturating_sub(inserted + updated),
+        })
+    }
+
+    fn abandon_window(&mut self) -> Result<()> {
+        self.staged = None;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_copy_reads_specially() {
+        let mut out = Vec::new();
+        copy_field(&mut out, Some("a\tb\\c\nd"), ColumnKind::Text).unwrap();
+        out.push(b'|');
+        copy_field(&mut out, None, ColumnKind::Text).unwrap();
+        out.push(b'|');
+        copy_field(&mut out, Some("1.27%"), ColumnKind::Number).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "a\\tb\\\\c\\nd|\\N|1.27");
+    }
+}

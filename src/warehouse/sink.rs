@@ -1,0 +1,221 @@
+//! Report rows into a database: [`DbSink`] is the [`RowSink`] of `report sync`. Rows go, in
+//! batches, to a writer thread that owns the database connection, so fetching and decoding
+//! pages never waits for the disk and the database never waits for the network. Each report
+//! window is one transaction that also records the account's progress: a window is in the
+//! database whole, with its progress, or not at all.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use anyhow::{Result, anyhow};
+use chrono::NaiveDate;
+
+use super::{Counts, TableShape, Warehouse};
+use crate::api::report::Window;
+use crate::report::sink::{RowSink, Unit};
+
+/// Rows a batch holds before it goes to the writer (also sent at the end of every page).
+const BATCH_ROWS: usize = 2048;
+
+/// Batches in flight to the writer: enough to keep it busy, few enough to keep memory flat.
+const BATCHES_IN_FLIGHT: usize = 8;
+
+enum Message {
+    /// Rows of the current unit, each in the table's column order.
+    Rows(Vec<Vec<Option<String>>>),
+    /// The unit's rows are all there: commit them with the account's progress.
+    UnitComplete {
+        advertiser: String,
+        window: Option<Window>,
+    },
+    /// The account failed: its open window (if any) is dropped.
+    AccountFailed,
+}
+
+/// What a sync has committed so far, per advertiser: rows and days.
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    pub counts: Counts,
+    /// Per advertiser, the first and last day of the windows committed.
+    pub days: BTreeMap<String, (NaiveDate, NaiveDate)>,
+    pub windows: u64,
+}
+
+/// The report sink of `report sync`.
+pub struct DbSink {
+    sender: Option<SyncSender<Message>>,
+    writer: Option<JoinHandle<Result<Box<dyn Warehouse>>>>,
+    shape: Arc<TableShape>,
+    batch: Vec<Vec<Option<String>>>,
+    committed: Arc<Mutex<Committed>>,
+}
+
+impl DbSink {
+    /// Starts the writer thread on a prepared `warehouse`; `committed` fills as windows commit
+    /// (also when the run fails later).
+    pub fn start(
+        warehouse: Box<dyn Warehouse>,
+        shape: TableShape,
+        synced_at: String,
+        committed: Arc<Mutex<Committed>>,
+    ) -> Result<Self> {
+        let shape = Arc::new(shape);
+        let (sender, receiver) = sync_channel(BATCHES_IN_FLIGHT);
+        let writer = {
+            let shape = shape.clone();
+            let committed = committed.clone();
+            std::thread::Builder::new()
+                .name("report-sync-writer".into())
+                .spawn(move || write_all(warehouse, &shape, &synced_at, &receiver, &committed))?
+        };
+        Ok(Self {
+            sender: Some(sender),
+            writer: Some(writer),
+            shape,
+            batch: Vec::with_capacity(BATCH_ROWS),
+            committed,
+        })
+    }
+
+    fn send(&mut self, message: Message) -> Result<()> {
+        let sent = self.sender.as_ref().map(|s| s.send(message));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The writer stopped: its error says why.
+            _ => Err(self.join().err().unwrap_or_else(|| anyhow!("the database writer stopped"))),
+        }
+    }
+
+    fn send_batch(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
+        self.send(Message::Rows(rows))
+    }
+
+    /// Ends the writer and hands the database back.
+    fn join(&mut self) -> Result<Box<dyn Warehouse>> {
+        self.sender = None;
+        match self.writer.take() {
+            Some(writer) => writer
+                .join()
+                .map_err(|_| anyhow!("the database writer panicked"))?,
+            None => Err(anyhow!("the database writer has already stopped")),
+        }
+    }
+
+    /// Commits what is complete, stops the writer and hands the database back (for the entity
+    /// tables, say).
+    pub fn finish(mut self) -> Result<Box<dyn Warehouse>> {
+        self.send_batch()?;
+        self.join()
+    }
+}
+
+impl Drop for DbSink {
+    fn drop(&mut self) {
+        // A run that is not committed: the open window is dropped, committed ones stay.
+        if self.writer.is_some() {
+            let _ = self.send(Message::AccountFailed);
+            let _ = self.join();
+        }
+    }
+}
+
+impl RowSink for DbSink {
+    fn row(&mut self, unit: &Unit<'_>, cells: &[Option<&str>]) -> Result<()> {
+        self.batch.push(self.shape.row_values(unit.advertiser, cells));
+        if self.batch.len() >= BATCH_ROWS {
+            self.send_batch()?;
+        }
+        Ok(())
+    }
+
+    fn unit_complete(&mut self, unit: &Unit<'_>) -> Result<()> {
+        self.send_batch()?;
+        self.send(Message::UnitComplete {
+            advertiser: unit.advertiser.to_string(),
+            window: unit.window,
+        })
+    }
+
+    fn account_done(&mut self, _advertiser: &str, complete: bool) -> Result<()> {
+        self.send_batch()?;
+        if complete {
+            Ok(())
+        } else {
+            // Earlier windows of the account are committed with its progress; the next run
+            // resumes after them.
+            self.batch.clear();
+            self.send(Message::AccountFailed)
+        }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.send_batch()
+    }
+
+    fn commit(self) -> Result<u64> {
+        let committed = self.committed.clone();
+        self.finish()?;
+        let counts = lock(&committed).counts;
+        Ok(counts.inserted + counts.updated + counts.unchanged)
+    }
+}
+
+/// The writer thread: windows in, one transaction each.
+fn write_all(
+    mut warehouse: Box<dyn Warehouse>,
+    shape: &TableShape,
+    synced_at: &str,
+    receiver: &Receiver<Message>,
+    committed: &Mutex<Committed>,
+) -> Result<Box<dyn Warehouse>> {
+    let mut open = false;
+    for message in receiver {
+        match message {
+            Message::Rows(rows) => {
+                if !open {
+                    warehouse.begin_window(shape)?;
+                    open = true;
+                }
+                for values in &rows {
+                    warehouse.upsert(values, synced_at)?;
+                }
+            }
+            Message::UnitComplete { advertiser, window } => {
+                if !open {
+                    warehouse.begin_window(shape)?;
+                }
+                let last_day = window.map(|w| w.end);
+                let counts = warehouse.finish_window(shape, &advertiser, last_day, synced_at)?;
+                open = false;
+                let mut committed = lock(committed);
+                committed.counts.add(counts);
+                committed.windows += 1;
+                if let Some(w) = window {
+                    let days = committed.days.entry(advertiser).or_insert((w.start, w.end));
+                    days.0 = days.0.min(w.start);
+                    days.1 = days.1.max(w.end);
+                }
+            }
+            Message::AccountFailed => {
+                if open {
+                    warehouse.abandon_window()?;
+                    open = false;
+                }
+            }
+        }
+    }
+    if open {
+        warehouse.abandon_window()?;
+    }
+    Ok(warehouse)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
