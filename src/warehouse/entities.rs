@@ -191,7 +191,10 @@ mod tests {
     fn fields_are_stored_as_tiktok_wrote_them() {
         assert_eq!(stored(Some(&json!("1812"))), Some("1812".into()));
         assert_eq!(stored(Some(&json!(50.5))), Some("50.5".into()));
-        assert_eq!(stored(Some(&json!(["A", "B"]))), Some("[\"A\",\"B\"]".into()));
+        assert_eq!(
+            stored(Some(&json!(["A", "B"]))),
+            Some("[\"A\",\"B\"]".into())
+        );
         assert_eq!(stored(Some(&Value::Null)), None);
         assert_eq!(stored(None), None);
         let shape = TABLES[2].shape();

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use chrono::NaiveDate;
 
+use crate::api::report::Window;
 use crate::catalog::{self, MetricKind};
 
 /// Where a sync writes.
@@ -182,10 +183,7 @@ impl TableShape {
 /// The table name of a report shape: `tiktok_<level>_<daily|hourly>`, then `_by_<dimension>`
 /// for each breakdown.
 pub fn table_name(level: &str, hourly: bool, breakdowns: &[String]) -> String {
-    let mut name = format!(
-        "tiktok_{level}_{}",
-        if hourly { "hourly" } else { "daily" }
-    );
+    let mut name = format!("tiktok_{level}_{}", if hourly { "hourly" } else { "daily" });
     for b in breakdowns {
         name.push_str("_by_");
         name.push_str(b);
@@ -211,6 +209,8 @@ pub fn valid_identifier(name: &str) -> bool {
 pub struct Progress {
     pub table: String,
     pub advertiser: String,
+    /// The first day ever synced (a lookback never reaches before it).
+    pub first_day: NaiveDate,
     pub last_day: NaiveDate,
     pub synced_at: String,
 }
@@ -256,13 +256,13 @@ pub trait Warehouse: Send {
     /// Inserts or updates one row (values in `key` then `metrics` order).
     fn upsert(&mut self, values: &[Option<String>], synced_at: &str) -> Result<Upserted>;
 
-    /// Records `advertiser`'s progress to `last_day` (none for tables without days, such as
+    /// Records `advertiser`'s progress over `days` (none for tables without days, such as
     /// entities) and commits the window.
     fn finish_window(
         &mut self,
         shape: &TableShape,
         advertiser: &str,
-        last_day: Option<NaiveDate>,
+        days: Option<Window>,
         synced_at: &str,
     ) -> Result<Counts>;
 
@@ -306,17 +306,29 @@ mod tests {
 
     #[test]
     fn rows_keep_tiktoks_text_and_dashes_become_null() {
-        let columns: Vec<String> = ["campaign_id", "stat_time_day", "spend", "campaign_name", "cpc"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let columns: Vec<String> = [
+            "campaign_id",
+            "stat_time_day",
+            "spend",
+            "campaign_name",
+            "cpc",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let shape = TableShape::new("t".into(), &columns, 3);
         assert_eq!(shape.key.len(), 3, "advertiser, campaign, day");
         assert_eq!(shape.metrics[0].kind, ColumnKind::Number);
         assert_eq!(shape.metrics[1].kind, ColumnKind::Text);
         let values = shape.row_values(
             "7300000000000000001",
-            &[Some("1812"), Some("2025-03-01 00:00:00"), Some("0.10000000000000001"), Some("-"), None],
+            &[
+                Some("1812"),
+                Some("2025-03-01 00:00:00"),
+                Some("0.10000000000000001"),
+                Some("-"),
+                None,
+            ],
         );
         assert_eq!(
             values,
@@ -329,7 +341,10 @@ mod tests {
                 None
             ]
         );
-        assert_eq!(table_name("ad", false, &["country_code".into()]), "tiktok_ad_daily_by_country_code");
+        assert_eq!(
+            table_name("ad", false, &["country_code".into()]),
+            "tiktok_ad_daily_by_country_code"
+        );
         assert!(valid_identifier("tiktok_ad_daily") && !valid_identifier("x; drop table y"));
     }
 }

@@ -11,6 +11,8 @@ use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
 use postgres::{Client, Config};
 
+use crate::api::report::Window;
+
 use super::{
     ColumnKind, Counts, Progress, STATE_TABLE, TableShape, Upserted, Warehouse, WarehouseError,
     redact_url,
@@ -20,7 +22,8 @@ use super::{
 const LOCK_KEY: i64 = 0x7469_6b74_6f6b;
 
 pub struct Postgres {
-    client: Client,
+    /// Always there until dropped.
+    client: Option<Client>,
     /// The window's rows in COPY text format, waiting for the window to end (a file keeps
     /// memory flat however large the window).
     staged: Option<Staged>,
@@ -143,7 +146,7 @@ impl Postgres {
             }
         }
         Ok(Self {
-            client,
+            client: Some(client),
             staged: None,
         })
     }
@@ -183,15 +186,36 @@ impl PlatformVerifier for rustls::ClientConfig {
     }
 }
 
+impl Postgres {
+    fn db(&mut self) -> Result<&mut Client> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("the PostgreSQL connection is closed"))
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // The driver closes its connection on a runtime of its own, which cannot start on a
+        // thread that drives this process's runtime: close it on a thread of its own then.
+        if tokio::runtime::Handle::try_current().is_ok()
+            && let Some(client) = self.client.take()
+        {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 impl Warehouse for Postgres {
     fn prepare(&mut self, shape: &TableShape) -> Result<()> {
-        self.client.batch_execute(&format!(
+        self.db()?.batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (table_name TEXT NOT NULL, \
-             advertiser_id TEXT NOT NULL, last_day DATE NOT NULL, synced_at TIMESTAMPTZ NOT NULL, \
+             advertiser_id TEXT NOT NULL, first_day DATE NOT NULL, last_day DATE NOT NULL, \
+             synced_at TIMESTAMPTZ NOT NULL, \
              PRIMARY KEY (table_name, advertiser_id))"
         ))?;
         let existing: Vec<String> = self
-            .client
+            .db()?
             .query(
                 "SELECT column_name FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name = $1",
@@ -210,7 +234,7 @@ impl Warehouse for Postgres {
                 .collect();
             columns.push("synced_at TIMESTAMPTZ NOT NULL".into());
             let key: Vec<String> = key_names.iter().map(|k| quote(k)).collect();
-            self.client.batch_execute(&format!(
+            self.db()?.batch_execute(&format!(
                 "CREATE TABLE {} ({}, PRIMARY KEY ({}))",
                 quote(&shape.name),
                 columns.join(", "),
@@ -219,7 +243,7 @@ impl Warehouse for Postgres {
             return Ok(());
         }
         let mut existing_key: Vec<String> = self
-            .client
+            .db()?
             .query(
                 "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a \
                  ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
@@ -246,7 +270,7 @@ impl Warehouse for Postgres {
         }
         for metric in &shape.metrics {
             if !existing.contains(&metric.name) {
-                self.client.batch_execute(&format!(
+                self.db()?.batch_execute(&format!(
                     "ALTER TABLE {} ADD COLUMN {} {}",
                     quote(&shape.name),
                     quote(&metric.name),
@@ -268,27 +292,33 @@ impl Warehouse for Postgres {
 
     fn all_progress(&mut self) -> Result<Vec<Progress>> {
         let exists: bool = self
-            .client
+            .db()?
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&STATE_TABLE])?
             .get(0);
         if !exists {
             return Ok(Vec::new());
         }
-        let rows = self.client.query(
+        let rows = self.db()?.query(
             &format!(
-                "SELECT table_name, advertiser_id, last_day::text, synced_at::text FROM {STATE_TABLE} \
+                "SELECT table_name, advertiser_id, first_day::text, last_day::text, \
+                 to_char(synced_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM {STATE_TABLE} \
                  ORDER BY table_name, advertiser_id"
             ),
             &[],
         )?;
         rows.iter()
             .map(|r| {
-                let day: String = r.get(2);
+                let date = |i: usize| {
+                    r.get::<_, String>(i)
+                        .parse::<NaiveDate>()
+                        .context("a day that is not a date")
+                };
                 Ok(Progress {
                     table: r.get(0),
                     advertiser: r.get(1),
-                    last_day: day.parse().context("a last_day that is not a date")?,
-                    synced_at: r.get(3),
+                    first_day: date(2)?,
+                    last_day: date(3)?,
+                    synced_at: r.get(4),
                 })
             })
             .collect()
@@ -299,7 +329,12 @@ impl Warehouse for Postgres {
         self.staged = Some(Staged {
             out: std::io::BufWriter::new(file),
             rows: 0,
-            kinds: shape.key.iter().chain(&shape.metrics).map(|c| c.kind).collect(),
+            kinds: shape
+                .key
+                .iter()
+                .chain(&shape.metrics)
+                .map(|c| c.kind)
+                .collect(),
         });
         Ok(())
     }
@@ -323,7 +358,7 @@ impl Warehouse for Postgres {
         &mut self,
         shape: &TableShape,
         advertiser: &str,
-        last_day: Option<NaiveDate>,
+        days: Option<Window>,
         synced_at: &str,
     ) -> Result<Counts> {
         let Some(Staged {
@@ -344,7 +379,7 @@ impl Warehouse for Postgres {
             .collect();
         let key: Vec<String> = shape.key.iter().map(|c| quote(&c.name)).collect();
         let metrics: Vec<String> = shape.metrics.iter().map(|c| quote(&c.name)).collect();
-        let mut transaction = self.client.transaction()?;
+        let mut transaction = self.db()?.transaction()?;
         transaction.batch_execute(&format!(
             "CREATE TEMP TABLE tiktok_staging (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
         ))?;
@@ -368,7 +403,9 @@ impl Warehouse for Postgres {
         let sets: Vec<String> = metrics
             .iter()
             .map(|m| format!("{m} = EXCLUDED.{m}"))
-            .chain(std::iter::once("synced_at = EXCLUDED.synced_at".to_string()))
+            .chain(std::iter::once(
+                "synced_at = EXCLUDED.synced_at".to_string(),
+            ))
             .collect();
         let differs = if metrics.is_empty() {
             "false".to_string()
@@ -401,15 +438,21 @@ impl Warehouse for Postgres {
         )?;
         let inserted: i64 = row.get(0);
         let updated: i64 = row.get(1);
-        if let Some(last_day) = last_day {
+        if let Some(days) = days {
             transaction.execute(
             &format!(
-                "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, last_day, synced_at) \
-                 VALUES ($1, $2, $3::text::date, $4::text::timestamptz) \
+                "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, first_day, last_day, synced_at) \
+                 VALUES ($1, $2, $3::text::date, $4::text::date, $5::text::timestamptz) \
                  ON CONFLICT (table_name, advertiser_id) DO UPDATE SET \
-                 last_day = greatest({STATE_TABLE}.last_day, EXCLUDED.last_day), synced_at = EXCLUDED.synced_at"
+                 first_day = least({STATE_TABLE}.first_day, EXCLUDED.first_day), last_day = greatest({STATE_TABLE}.last_day, EXCLUDED.last_day), synced_at = EXCLUDED.synced_at"
             ),
-            &[&shape.name, &advertiser, &last_day.to_string(), &synced_at],
+            &[
+                &shape.name,
+                &advertiser,
+                &days.start.to_string(),
+                &days.end.to_string(),
+                &synced_at,
+            ],
         )?;
         }
         transaction.commit()?;

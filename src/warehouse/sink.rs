@@ -84,7 +84,10 @@ impl DbSink {
         match sent {
             Some(Ok(())) => Ok(()),
             // The writer stopped: its error says why.
-            _ => Err(self.join().err().unwrap_or_else(|| anyhow!("the database writer stopped"))),
+            _ => Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| anyhow!("the database writer stopped"))),
         }
     }
 
@@ -127,7 +130,8 @@ impl Drop for DbSink {
 
 impl RowSink for DbSink {
     fn row(&mut self, unit: &Unit<'_>, cells: &[Option<&str>]) -> Result<()> {
-        self.batch.push(self.shape.row_values(unit.advertiser, cells));
+        self.batch
+            .push(self.shape.row_values(unit.advertiser, cells));
         if self.batch.len() >= BATCH_ROWS {
             self.send_batch()?;
         }
@@ -190,8 +194,7 @@ fn write_all(
                 if !open {
                     warehouse.begin_window(shape)?;
                 }
-                let last_day = window.map(|w| w.end);
-                let counts = warehouse.finish_window(shape, &advertiser, last_day, synced_at)?;
+                let counts = warehouse.finish_window(shape, &advertiser, window, synced_at)?;
                 open = false;
                 let mut committed = lock(committed);
                 committed.counts.add(counts);

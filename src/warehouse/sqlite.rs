@@ -9,6 +9,8 @@ use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
+use crate::api::report::Window;
+
 use super::{
     ColumnKind, Counts, Progress, STATE_TABLE, TableShape, Upserted, Warehouse, WarehouseError,
 };
@@ -94,7 +96,8 @@ impl Warehouse for Sqlite {
     fn prepare(&mut self, shape: &TableShape) -> Result<()> {
         let state = format!(
             "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (table_name TEXT NOT NULL, \
-             advertiser_id TEXT NOT NULL, last_day TEXT NOT NULL, synced_at TEXT NOT NULL, \
+             advertiser_id TEXT NOT NULL, first_day TEXT NOT NULL, last_day TEXT NOT NULL, \
+             synced_at TEXT NOT NULL, \
              PRIMARY KEY (table_name, advertiser_id))"
         );
         self.connection.execute_batch(&state).map_err(|e| {
@@ -260,17 +263,24 @@ impl Warehouse for Sqlite {
         &mut self,
         shape: &TableShape,
         advertiser: &str,
-        last_day: Option<NaiveDate>,
+        days: Option<Window>,
         synced_at: &str,
     ) -> Result<Counts> {
-        if let Some(last_day) = last_day {
+        if let Some(days) = days {
             self.connection.execute(
-            &format!(
-                "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, last_day, synced_at) \
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (table_name, advertiser_id) DO UPDATE SET \
+                &format!(
+                    "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, first_day, last_day, \
+                 synced_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (table_name, advertiser_id) \
+                 DO UPDATE SET first_day = min(first_day, excluded.first_day), \
                  last_day = max(last_day, excluded.last_day), synced_at = excluded.synced_at"
-            ),
-                [&shape.name, advertiser, &last_day.to_string(), synced_at],
+                ),
+                [
+                    &shape.name,
+                    advertiser,
+                    &days.start.to_string(),
+                    &days.end.to_string(),
+                    synced_at,
+                ],
             )?;
         }
         self.connection.execute_batch("COMMIT")?;
@@ -299,7 +309,7 @@ fn progress_in(connection: &Connection) -> Result<Vec<Progress>> {
         return Ok(Vec::new());
     }
     let mut statement = connection.prepare(&format!(
-        "SELECT table_name, advertiser_id, last_day, synced_at FROM {STATE_TABLE} \
+        "SELECT table_name, advertiser_id, first_day, last_day, synced_at FROM {STATE_TABLE} \
          ORDER BY table_name, advertiser_id"
     ))?;
     let rows = statement
@@ -309,17 +319,21 @@ fn progress_in(connection: &Connection) -> Result<Vec<Progress>> {
                 row.get::<_, String>(1)?,
                 row.get::<_, String>(2)?,
                 row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
-        .map(|(table, advertiser, day, synced_at)| {
+        .map(|(table, advertiser, first, last, synced_at)| {
+            let date = |day: &str| {
+                day.parse::<NaiveDate>()
+                    .with_context(|| format!("{STATE_TABLE} holds a day that is not a date: {day}"))
+            };
             Ok(Progress {
                 table,
                 advertiser,
-                last_day: day
-                    .parse()
-                    .with_context(|| format!("{STATE_TABLE} holds a day that is not a date: {day}"))?,
+                first_day: date(&first)?,
+                last_day: date(&last)?,
                 synced_at,
             })
         })

@@ -15,7 +15,7 @@ use super::progress::CliObserver;
 use crate::api::report::split_windows;
 use crate::cli::context::Context;
 use crate::cli::errors::usage;
-use crate::report::plan::{self, Plan, PlannedAccount, Planned};
+use crate::report::plan::{self, Plan, Planned, PlannedAccount};
 use crate::report::sink::Failure;
 use crate::report::{Breakdown, sync};
 use crate::warehouse::sink::{Committed, DbSink};
@@ -35,8 +35,8 @@ pub struct SyncArgs {
     /// The table's name (default: from level and breakdown, e.g. tiktok_ad_daily).
     #[arg(long, value_name = "NAME")]
     pub table: Option<String>,
-    /// First day of a first sync (default: 30 days ago); earlier than what is synced, it
-    /// fills the days before.
+    /// First day of an advertiser's first sync (default: 30 days ago); later runs go on from
+    /// where the last one ended.
     #[arg(long, value_name = "DATE", value_parser = super::args::parse_date)]
     pub since: Option<NaiveDate>,
     /// Days before the last synced day pulled again, for TikTok's late attribution.
@@ -112,9 +112,10 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
                     "the time zone of advertiser {advertiser} is unknown ({}): a sync runs to \
                      yesterday in the account's own zone, so nothing was pulled rather than the \
                      wrong days; the next run catches up",
-                    zone.map_or("TikTok's /advertiser/info/ did not give it".to_string(), |z| {
-                        format!("TikTok names it {z:?}")
-                    })
+                    zone.map_or(
+                        "TikTok's /advertiser/info/ did not give it".to_string(),
+                        |z| { format!("TikTok names it {z:?}") }
+                    )
                 ))
                 .into(),
             });
@@ -145,7 +146,8 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
                     let synced_at = synced_at.clone();
                     let advertiser = account.advertiser.clone();
                     let (returned, counts) = blocking(move || {
-                        let counts = entities::store(store.as_mut(), &advertiser, &fetched, &synced_at)?;
+                        let counts =
+                            entities::store(store.as_mut(), &advertiser, &fetched, &synced_at)?;
                         Ok((store, counts))
                     })
                     .await?;
@@ -179,10 +181,7 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
     )
     .await;
     drop(observer);
-    let committed = committed
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let committed = committed.lock().unwrap_or_else(|p| p.into_inner()).clone();
     ctx.notice(&summary(&shape.name, &committed, &entity_counts));
     result.map(|_| ())
 }
@@ -196,16 +195,12 @@ fn sync_range(
     today: NaiveDate,
 ) -> Option<(NaiveDate, NaiveDate)> {
     let end = today - Days::days(1);
-    let first = args
-        .since
-        .unwrap_or(today - Days::days(FIRST_SYNC_DAYS));
+    // --since is for an account's first sync only, so that it can stay in a cron line.
     let start = match progress {
         Some(p) => {
-            let resume = p.last_day + Days::days(1) - Days::days(i64::from(args.lookback));
-            // An explicit --since before what is there fills the days before.
-            args.since.map_or(resume, |since| since.min(resume))
+            (p.last_day + Days::days(1) - Days::days(i64::from(args.lookback))).max(p.first_day)
         }
-        None => first,
+        None => args.since.unwrap_or(today - Days::days(FIRST_SYNC_DAYS)),
     };
     (start <= end).then_some((start, end))
 }
@@ -254,7 +249,9 @@ fn plan_table(args: &SyncArgs) -> Result<(Plan, TableShape)> {
 
 /// Runs database work off the async runtime (the PostgreSQL driver blocks on a runtime of
 /// its own, which may not run inside this one).
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(work)
         .await
         .context("the database task stopped")?
@@ -325,7 +322,12 @@ async fn explain(
     let spec = &plan.spec;
     let mut out = String::new();
     writeln!(out, "Sync plan (nothing was sent):")?;
-    writeln!(out, "  into         {} table {}", destination.shown(), shape.name)?;
+    writeln!(
+        out,
+        "  into         {} table {}",
+        destination.shown(),
+        shape.name
+    )?;
     let key: Vec<&str> = shape.key.iter().map(|c| c.name.as_str()).collect();
     writeln!(out, "  key          {}", key.join(", "))?;
     writeln!(out, "  metrics      {}", spec.metrics.join(", "))?;
@@ -343,7 +345,10 @@ async fn explain(
             Some(bc) => format!("Business Center {bc}"),
             None => "the token".to_string(),
         };
-        writeln!(out, "  advertisers  every ad account of {whose} (listed at run time)")?;
+        writeln!(
+            out,
+            "  advertisers  every ad account of {whose} (listed at run time)"
+        )?;
     }
     if advertisers.is_empty() && !args.what.many_accounts() {
         writeln!(out, "  advertisers  none given (--advertiser)")?;

@@ -74,8 +74,12 @@ pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
     if args.explain {
         return explain(ctx, &plan, &args);
     }
-    let advertisers =
-        advertisers(ctx, args.report.what.all_advertisers, args.report.what.bc.as_deref()).await?;
+    let advertisers = advertisers(
+        ctx,
+        args.report.what.all_advertisers,
+        args.report.what.bc.as_deref(),
+    )
+    .await?;
     let facts = account_facts(ctx, &plan, &advertisers, args.with_account_info).await?;
     let observer = CliObserver::new(ctx);
     let today = chrono::Utc::now().date_naive();
@@ -177,13 +181,14 @@ pub(super) async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> R
 
 /// `--explain`: what would be asked, without asking.
 fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
-    let advertisers: Vec<String> = if args.report.what.all_advertisers || args.report.what.bc.is_some() {
-        Vec::new()
-    } else if ctx.global.advertiser.is_empty() {
-        ctx.profile.advertiser_id.clone().into_iter().collect()
-    } else {
-        ctx.global.advertiser.clone()
-    };
+    let advertisers: Vec<String> =
+        if args.report.what.all_advertisers || args.report.what.bc.is_some() {
+            Vec::new()
+        } else if ctx.global.advertiser.is_empty() {
+            ctx.profile.advertiser_id.clone().into_iter().collect()
+        } else {
+            ctx.global.advertiser.clone()
+        };
     let today = chrono::Utc::now().date_naive();
     let dates = plan::account_windows(plan, today).map_err(crate::cli::errors::usage)?;
     let spec = &plan.spec;
@@ -280,7 +285,8 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
         ctx.limits()?.for_path(crate::api::report::INTEGRATED_PATH),
         args.concurrency
     )?;
-    let many = advertisers.len() > 1 || args.report.what.all_advertisers || args.report.what.bc.is_some();
+    let many =
+        advertisers.len() > 1 || args.report.what.all_advertisers || args.report.what.bc.is_some();
     let mut columns = sink::prefix_columns(plan, many, args.with_account_info);
     columns.extend(plan.data_columns.iter().cloned());
     writeln!(out, "  columns      {}", columns.join(","))?;
