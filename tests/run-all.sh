@@ -3,7 +3,7 @@
 # (Secret Service) inside a throwaway D-Bus session, and the contract suite's quick part (the
 # official Python SDK against the simulator; it needs python3-venv and PyPI).
 #   usage: tests/run-all.sh [cargo test options...]
-# What they need (dbus, gnome-keyring, python3-venv) is installed when it can be:
+# What they need (dbus, gnome-keyring, python3-venv, postgresql) is installed when it can be:
 # as root, or with sudo that asks no password (Debian/Ubuntu: apt-get, no recommended extras).
 # Otherwise every other test runs and one line at the end says the keyring test was skipped
 # and how to enable it. TIKTOK_ADS_REQUIRE_KEYRING_TEST=1 (CI) makes a skip a failure.
@@ -18,6 +18,9 @@ missing() {
   command -v gnome-keyring-daemon >/dev/null 2>&1 || need="$need gnome-keyring"
   # The contract suite (tests/contract/run.sh) installs the official Python SDK in a venv.
   python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need="$need python3-venv"
+  # report sync's tests start a PostgreSQL server of their own (initdb + pg_ctl).
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    || need="$need postgresql"
   echo "$need"
 }
 
@@ -64,6 +67,16 @@ case "$need" in
     ;;
   *)
     tests/contract/run.sh || status=$?
+    ;;
+esac
+
+case "$need" in
+  *postgresql*)
+    if [ "${TIKTOK_ADS_REQUIRE_POSTGRES:-}" = 1 ]; then
+      echo "run-all.sh: FAILED: the PostgreSQL tests could not run (missing postgresql)" >&2
+      exit 1
+    fi
+    skipped="$skipped${skipped:+; }the PostgreSQL tests of report sync: missing postgresql"
     ;;
 esac
 

@@ -1,7 +1,9 @@
 //! A real PostgreSQL server for a test: `initdb` on a temporary directory (password
 //! authentication, a random password made here), `pg_ctl start` on a free loopback port,
 //! stopped and removed when dropped. Run as root (CI containers), the server runs as the
-//! `postgres` user, as PostgreSQL refuses root.
+//! `postgres` user, as PostgreSQL refuses root. Without PostgreSQL installed the tests that
+//! need it pass with a loud note, unless TIKTOK_ADS_REQUIRE_POSTGRES=1 (CI, `tests/run-all.sh`
+//! where it could install it) makes that a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,9 +17,9 @@ pub struct PgServer {
     pub password: String,
 }
 
-fn find_bin() -> PathBuf {
+fn find_bin() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("TIKTOK_ADS_PG_BIN") {
-        return PathBuf::from(path);
+        return Some(PathBuf::from(path));
     }
     let on_path = Command::new("sh")
         .args(["-c", "command -v initdb"])
@@ -26,10 +28,7 @@ fn find_bin() -> PathBuf {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     if let Some(initdb) = on_path.filter(|p| !p.is_empty()) {
-        return Path::new(&initdb)
-            .parent()
-            .expect("initdb has a directory")
-            .to_path_buf();
+        return Path::new(&initdb).parent().map(Path::to_path_buf);
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|d| {
@@ -39,10 +38,7 @@ fn find_bin() -> PathBuf {
         })
         .unwrap_or_default();
     versions.sort();
-    versions.pop().filter(|p| p.join("initdb").exists()).expect(
-        "PostgreSQL's initdb is needed by these tests (Debian: apt-get install postgresql; \
-             or set TIKTOK_ADS_PG_BIN to its bin directory)",
-    )
+    versions.pop().filter(|p| p.join("initdb").exists())
 }
 
 fn free_port() -> u16 {
@@ -53,8 +49,20 @@ fn free_port() -> u16 {
 }
 
 impl PgServer {
-    pub fn start() -> Self {
-        let bin = find_bin();
+    /// A running server, or `None` (with a note) when PostgreSQL is not installed and not
+    /// required.
+    // A skipped test says so where the test's output goes.
+    #[allow(clippy::print_stderr)]
+    pub fn start() -> Option<Self> {
+        let Some(bin) = find_bin() else {
+            assert!(
+                std::env::var("TIKTOK_ADS_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "PostgreSQL's initdb is needed (Debian: apt-get install postgresql; or set \
+                 TIKTOK_ADS_PG_BIN to its bin directory)"
+            );
+            eprintln!("SKIPPED: PostgreSQL is not installed (apt-get install postgresql)");
+            return None;
+        };
         let dir = tempfile::tempdir().expect("temp dir");
         let root = is_root();
         let runas = root.then(|| "postgres".to_string());
@@ -114,7 +122,7 @@ impl PgServer {
                 "start",
             ],
         );
-        server
+        Some(server)
     }
 
     fn run(&self, program: &str, args: &[&str]) {

@@ -691,7 +691,9 @@ async fn sqlite_explain_and_status_say_where_things_stand() {
 async fn postgres_first_sync_rerun_late_attribution_and_new_metric() {
     let env = TestEnv::new().await;
     let sim = Simulator::start(&env, &[]);
-    let server = PgServer::start();
+    let Some(server) = PgServer::start() else {
+        return;
+    };
     let target = Target::postgres(&server, "ads");
     first_sync_rerun_and_late_attribution(&env, &sim, &target);
     let types = target.query(
@@ -709,7 +711,9 @@ async fn postgres_first_sync_rerun_late_attribution_and_new_metric() {
 async fn postgres_killed_run_resumes_and_failing_account_catches_up() {
     let env = TestEnv::new().await;
     let sim = Simulator::start(&env, &[]);
-    let server = PgServer::start();
+    let Some(server) = PgServer::start() else {
+        return;
+    };
     killed_then_resumed(
         &env,
         &sim,
@@ -723,7 +727,9 @@ async fn postgres_killed_run_resumes_and_failing_account_catches_up() {
 async fn postgres_bad_input_is_refused_without_secrets() {
     let env = TestEnv::new().await;
     let sim = Simulator::start(&env, &[]);
-    let server = PgServer::start();
+    let Some(server) = PgServer::start() else {
+        return;
+    };
     incompatible_table_is_refused(&env, &sim, &Target::postgres(&server, "old"));
 
     // Wrong password: the database exit code, a clear message, no password in it.
