@@ -168,9 +168,10 @@ pub fn store(
     for (table, rows) in TABLES.iter().zip(&fetched.rows) {
         let shape = table.shape();
         warehouse.prepare(&shape)?;
-        warehouse.begin_window(&shape)?;
+        warehouse.begin_window(&shape, advertiser, None)?;
         for values in rows {
-            if let Err(e) = warehouse.upsert(values, synced_at) {
+            let values: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+            if let Err(e) = warehouse.upsert(&values, synced_at) {
                 warehouse.abandon_window()?;
                 return Err(e);
             }

@@ -152,12 +152,17 @@ impl TableShape {
         }
     }
 
-    /// The values of one row in `key` then `metrics` order: days as `YYYY-MM-DD`, TikTok's
-    /// `"-"` (and no value) as NULL for metrics, the exact text otherwise.
-    pub fn row_values(&self, advertiser: &str, cells: &[Option<&str>]) -> Vec<Option<String>> {
-        let mut values = Vec::with_capacity(self.key.len() + self.metrics.len());
+    /// The values of one row, handed to `value` in `key` then `metrics` order: days as
+    /// `YYYY-MM-DD`, TikTok's `"-"` (and no value) as NULL for metrics, the exact text
+    /// otherwise. Nothing is copied.
+    pub fn row_values<'a>(
+        &self,
+        advertiser: &'a str,
+        cells: &[Option<&'a str>],
+        mut value: impl FnMut(Option<&'a str>),
+    ) {
         if self.advertiser_from_unit {
-            values.push(Some(advertiser.to_string()));
+            value(Some(advertiser));
         }
         let key_cells = self.key.len() - usize::from(self.advertiser_from_unit);
         for (cell, column) in cells
@@ -165,18 +170,17 @@ impl TableShape {
             .zip(&self.key[usize::from(self.advertiser_from_unit)..])
         {
             let text = cell.unwrap_or("-");
-            values.push(Some(match column.kind {
-                ColumnKind::Day => text.get(..10).unwrap_or(text).to_string(),
-                _ => text.to_string(),
+            value(Some(match column.kind {
+                ColumnKind::Day => text.get(..10).unwrap_or(text),
+                _ => text,
             }));
         }
         for cell in &cells[key_cells..] {
-            values.push(match cell {
+            value(match cell {
                 None | Some("-") => None,
-                Some(text) => Some((*text).to_string()),
+                Some(text) => Some(text),
             });
         }
-        values
     }
 }
 
@@ -251,10 +255,16 @@ pub trait Warehouse: Send {
     /// Every table's progress (`report sync --status`).
     fn all_progress(&mut self) -> Result<Vec<Progress>>;
 
-    fn begin_window(&mut self, shape: &TableShape) -> Result<()>;
+    /// Opens the transaction of `advertiser`'s rows over `days` (none: a table without days).
+    fn begin_window(
+        &mut self,
+        shape: &TableShape,
+        advertiser: &str,
+        days: Option<Window>,
+    ) -> Result<()>;
 
     /// Inserts or updates one row (values in `key` then `metrics` order).
-    fn upsert(&mut self, values: &[Option<String>], synced_at: &str) -> Result<Upserted>;
+    fn upsert(&mut self, values: &[Option<&str>], synced_at: &str) -> Result<Upserted>;
 
     /// Records `advertiser`'s progress over `days` (none for tables without days, such as
     /// entities) and commits the window.
@@ -320,7 +330,8 @@ mod tests {
         assert_eq!(shape.key.len(), 3, "advertiser, campaign, day");
         assert_eq!(shape.metrics[0].kind, ColumnKind::Number);
         assert_eq!(shape.metrics[1].kind, ColumnKind::Text);
-        let values = shape.row_values(
+        let mut values: Vec<Option<String>> = Vec::new();
+        shape.row_values(
             "7300000000000000001",
             &[
                 Some("1812"),
@@ -329,6 +340,7 @@ mod tests {
                 Some("-"),
                 None,
             ],
+            |v| values.push(v.map(str::to_string)),
         );
         assert_eq!(
             values,

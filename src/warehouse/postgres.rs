@@ -4,7 +4,7 @@
 //! is never printed.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Read, Seek, Write};
+use std::io::{BufRead, Write};
 use std::str::FromStr;
 
 use anyhow::{Context as _, Result, bail};
@@ -24,16 +24,26 @@ const LOCK_KEY: i64 = 0x7469_6b74_6f6b;
 pub struct Postgres {
     /// Always there until dropped.
     client: Option<Client>,
-    /// The window's rows in COPY text format, waiting for the window to end (a file keeps
-    /// memory flat however large the window).
-    staged: Option<Staged>,
+    /// The open window, if any.
+    open: Option<OpenWindow>,
 }
 
-struct Staged {
-    out: std::io::BufWriter<std::fs::File>,
+/// A window's transaction: its rows go in COPY text format, a few MiB at a time, either
+/// straight into the table (days it does not hold yet) or into a temporary table that one
+/// upsert then merges.
+struct OpenWindow {
+    direct: bool,
+    /// The table COPY writes to: the report's own, or the temporary one.
+    target: String,
+    /// The quoted column list of COPY and of the upsert.
+    columns: String,
+    buffer: Vec<u8>,
     rows: u64,
     kinds: Vec<ColumnKind>,
 }
+
+/// COPY data sent at once.
+const COPY_CHUNK: usize = 4 << 20;
 
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -147,7 +157,7 @@ impl Postgres {
         }
         Ok(Self {
             client: Some(client),
-            staged: None,
+            open: None,
         })
     }
 }
@@ -324,10 +334,40 @@ impl Warehouse for Postgres {
             .collect()
     }
 
-    fn begin_window(&mut self, shape: &TableShape) -> Result<()> {
-        let file = tempfile::tempfile().context("creating a temporary file for the window")?;
-        self.staged = Some(Staged {
-            out: std::io::BufWriter::new(file),
+    fn begin_window(
+        &mut self,
+        shape: &TableShape,
+        advertiser: &str,
+        days: Option<Window>,
+    ) -> Result<()> {
+        let table = quote(&shape.name);
+        let columns: Vec<String> = shape
+            .key
+            .iter()
+            .chain(&shape.metrics)
+            .map(|c| quote(&c.name))
+            .chain(std::iter::once("synced_at".to_string()))
+            .collect();
+        let db = self.db()?;
+        db.batch_execute("BEGIN")?;
+        let direct = match days {
+            Some(days) => holds_nothing(db, shape, advertiser, days)?,
+            None => false,
+        };
+        if !direct {
+            db.batch_execute(&format!(
+                "CREATE TEMP TABLE tiktok_staging (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+            ))?;
+        }
+        self.open = Some(OpenWindow {
+            direct,
+            target: if direct {
+                table
+            } else {
+                "tiktok_staging".to_string()
+            },
+            columns: columns.join(", "),
+            buffer: Vec::with_capacity(COPY_CHUNK + (64 << 10)),
             rows: 0,
             kinds: shape
                 .key
@@ -339,17 +379,20 @@ impl Warehouse for Postgres {
         Ok(())
     }
 
-    fn upsert(&mut self, values: &[Option<String>], synced_at: &str) -> Result<Upserted> {
-        let Some(staged) = self.staged.as_mut() else {
+    fn upsert(&mut self, values: &[Option<&str>], synced_at: &str) -> Result<Upserted> {
+        let Some(open) = self.open.as_mut() else {
             bail!("no window is open");
         };
-        for (value, &kind) in values.iter().zip(&staged.kinds) {
-            copy_field(&mut staged.out, value.as_deref(), kind)?;
-            staged.out.write_all(b"\t")?;
+        for (value, &kind) in values.iter().zip(&open.kinds) {
+            copy_field(&mut open.buffer, *value, kind)?;
+            open.buffer.push(b'\t');
         }
-        copy_field(&mut staged.out, Some(synced_at), ColumnKind::Text)?;
-        staged.out.write_all(b"\n")?;
-        staged.rows += 1;
+        copy_field(&mut open.buffer, Some(synced_at), ColumnKind::Text)?;
+        open.buffer.push(b'\n');
+        open.rows += 1;
+        if open.buffer.len() >= COPY_CHUNK {
+            self.send_chunk()?;
+        }
         // What happened to it is known when the window's upsert runs.
         Ok(Upserted::Unchanged)
     }
@@ -361,114 +404,154 @@ impl Warehouse for Postgres {
         days: Option<Window>,
         synced_at: &str,
     ) -> Result<Counts> {
-        let Some(Staged {
-            out, rows: staged, ..
-        }) = self.staged.take()
-        else {
+        self.send_chunk()?;
+        let Some(open) = self.open.take() else {
             bail!("no window is open");
         };
-        let mut file = out.into_inner().map_err(|e| e.into_error())?;
-        file.rewind()?;
-        let table = quote(&shape.name);
-        let columns: Vec<String> = shape
-            .key
-            .iter()
-            .chain(&shape.metrics)
-            .map(|c| quote(&c.name))
-            .chain(std::iter::once("synced_at".to_string()))
-            .collect();
-        let key: Vec<String> = shape.key.iter().map(|c| quote(&c.name)).collect();
-        let metrics: Vec<String> = shape.metrics.iter().map(|c| quote(&c.name)).collect();
-        let mut transaction = self.db()?.transaction()?;
-        transaction.batch_execute(&format!(
-            "CREATE TEMP TABLE tiktok_staging (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
-        ))?;
-        {
-            let mut writer = transaction.copy_in(&format!(
-                "COPY tiktok_staging ({}) FROM STDIN",
-                columns.join(", ")
-            ))?;
-            let mut buffer = Vec::with_capacity(1 << 16);
-            let mut reader = std::io::BufReader::new(&mut file);
-            loop {
-                buffer.clear();
-                let read = (&mut reader).take(1 << 16).read_to_end(&mut buffer)?;
-                if read == 0 {
-                    break;
-                }
-                writer.write_all(&buffer)?;
-            }
-            writer.finish()?;
-        }
-        let sets: Vec<String> = metrics
-            .iter()
-            .map(|m| format!("{m} = EXCLUDED.{m}"))
-            .chain(std::iter::once(
-                "synced_at = EXCLUDED.synced_at".to_string(),
-            ))
-            .collect();
-        let differs = if metrics.is_empty() {
-            "false".to_string()
+        let (inserted, updated) = if open.direct {
+            (open.rows, 0)
         } else {
-            format!(
-                "({}) IS DISTINCT FROM ({})",
-                metrics
-                    .iter()
-                    .map(|m| format!("{table}.{m}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                metrics
-                    .iter()
-                    .map(|m| format!("EXCLUDED.{m}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            merge(self.db()?, shape, &open.columns)?
         };
-        let row = transaction.query_one(
-            &format!(
-                "WITH written AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM tiktok_staging \
-                 ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {differs} \
-                 RETURNING (xmax = 0) AS inserted) \
-                 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written",
-                cols = columns.join(", "),
-                key = key.join(", "),
-                sets = sets.join(", "),
-            ),
-            &[],
-        )?;
-        let inserted: i64 = row.get(0);
-        let updated: i64 = row.get(1);
         if let Some(days) = days {
-            transaction.execute(
-            &format!(
-                "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, first_day, last_day, synced_at) \
-                 VALUES ($1, $2, $3::text::date, $4::text::date, $5::text::timestamptz) \
-                 ON CONFLICT (table_name, advertiser_id) DO UPDATE SET \
-                 first_day = least({STATE_TABLE}.first_day, EXCLUDED.first_day), last_day = greatest({STATE_TABLE}.last_day, EXCLUDED.last_day), synced_at = EXCLUDED.synced_at"
-            ),
-            &[
-                &shape.name,
-                &advertiser,
-                &days.start.to_string(),
-                &days.end.to_string(),
-                &synced_at,
-            ],
-        )?;
+            self.db()?.execute(
+                &format!(
+                    "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, first_day, last_day, \
+                     synced_at) VALUES ($1, $2, $3::text::date, $4::text::date, \
+                     $5::text::timestamptz) ON CONFLICT (table_name, advertiser_id) DO UPDATE SET \
+                     first_day = least({STATE_TABLE}.first_day, EXCLUDED.first_day), \
+                     last_day = greatest({STATE_TABLE}.last_day, EXCLUDED.last_day), \
+                     synced_at = EXCLUDED.synced_at"
+                ),
+                &[
+                    &shape.name,
+                    &advertiser,
+                    &days.start.to_string(),
+                    &days.end.to_string(),
+                    &synced_at,
+                ],
+            )?;
         }
-        transaction.commit()?;
-        let inserted = inserted.max(0) as u64;
-        let updated = updated.max(0) as u64;
+        self.db()?.batch_execute("COMMIT")?;
         Ok(Counts {
             inserted,
             updated,
-            unchanged: staged.saturating_sub(inserted + updated),
+            unchanged: open.rows.saturating_sub(inserted + updated),
         })
     }
 
     fn abandon_window(&mut self) -> Result<()> {
-        self.staged = None;
+        if self.open.take().is_some() {
+            self.db()?.batch_execute("ROLLBACK")?;
+        }
         Ok(())
     }
+}
+
+impl Postgres {
+    /// Sends the rows waiting in the open window with one COPY.
+    fn send_chunk(&mut self) -> Result<()> {
+        let Some(open) = self.open.as_mut() else {
+            return Ok(());
+        };
+        if open.buffer.is_empty() {
+            return Ok(());
+        }
+        let data = std::mem::take(&mut open.buffer);
+        let statement = format!("COPY {} ({}) FROM STDIN", open.target, open.columns);
+        let db = self.db()?;
+        let mut writer = db.copy_in(&statement)?;
+        writer.write_all(&data)?;
+        writer.finish()?;
+        if let Some(open) = self.open.as_mut() {
+            open.buffer = data;
+            open.buffer.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Whether the table holds no row of `advertiser` in `days`: then the window's rows can go
+/// straight in. The state table answers first (days outside what was ever synced); the table
+/// itself confirms.
+fn holds_nothing(
+    db: &mut Client,
+    shape: &TableShape,
+    advertiser: &str,
+    days: Window,
+) -> Result<bool> {
+    let Some(time) = shape
+        .key
+        .iter()
+        .find(|c| matches!(c.kind, ColumnKind::Day | ColumnKind::Hour))
+    else {
+        return Ok(false);
+    };
+    let synced = db.query_opt(
+        &format!(
+            "SELECT 1 FROM {STATE_TABLE} WHERE table_name = $1 AND advertiser_id = $2 \
+             AND first_day <= $4::text::date AND last_day >= $3::text::date"
+        ),
+        &[
+            &shape.name,
+            &advertiser,
+            &days.start.to_string(),
+            &days.end.to_string(),
+        ],
+    )?;
+    if synced.is_some() {
+        return Ok(false);
+    }
+    let found = db.query_opt(
+        &format!(
+            "SELECT 1 FROM {} WHERE advertiser_id = $1 AND {time} >= $2::text::date \
+             AND {time} < $3::text::date + 1 LIMIT 1",
+            quote(&shape.name),
+            time = quote(&time.name)
+        ),
+        &[&advertiser, &days.start.to_string(), &days.end.to_string()],
+    )?;
+    Ok(found.is_none())
+}
+
+/// Merges the staged rows into the table: new keys inserted, changed rows updated, equal rows
+/// left alone; (inserted, updated).
+fn merge(db: &mut Client, shape: &TableShape, columns: &str) -> Result<(u64, u64)> {
+    let table = quote(&shape.name);
+    let key: Vec<String> = shape.key.iter().map(|c| quote(&c.name)).collect();
+    let metrics: Vec<String> = shape.metrics.iter().map(|c| quote(&c.name)).collect();
+    let sets: Vec<String> = metrics
+        .iter()
+        .map(|m| format!("{m} = EXCLUDED.{m}"))
+        .chain(std::iter::once(
+            "synced_at = EXCLUDED.synced_at".to_string(),
+        ))
+        .collect();
+    let differs = if metrics.is_empty() {
+        "false".to_string()
+    } else {
+        let of = |prefix: &str| {
+            metrics
+                .iter()
+                .map(|m| format!("{prefix}.{m}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!("({}) IS DISTINCT FROM ({})", of(&table), of("EXCLUDED"))
+    };
+    let row = db.query_one(
+        &format!(
+            "WITH written AS (INSERT INTO {table} ({columns}) SELECT {columns} FROM tiktok_staging \
+             ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {differs} \
+             RETURNING (xmax = 0) AS inserted) \
+             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written",
+            key = key.join(", "),
+            sets = sets.join(", "),
+        ),
+        &[],
+    )?;
+    let count = |i: usize| row.get::<_, i64>(i).max(0) as u64;
+    Ok((count(0), count(1)))
 }
 
 #[cfg(test)]

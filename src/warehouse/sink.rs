@@ -23,8 +23,12 @@ const BATCH_ROWS: usize = 2048;
 const BATCHES_IN_FLIGHT: usize = 8;
 
 enum Message {
-    /// Rows of the current unit, each in the table's column order.
-    Rows(Vec<Vec<Option<String>>>),
+    /// Rows of one unit (an advertiser over a window).
+    Rows {
+        advertiser: String,
+        window: Option<Window>,
+        rows: Batch,
+    },
     /// The unit's rows are all there: commit them with the account's progress.
     UnitComplete {
         advertiser: String,
@@ -32,6 +36,47 @@ enum Message {
     },
     /// The account failed: its open window (if any) is dropped.
     AccountFailed,
+}
+
+/// Rows in the table's column order, their text in one buffer (a few allocations a batch,
+/// not one a cell).
+#[derive(Debug, Default)]
+struct Batch {
+    text: String,
+    /// Each value's span in `text`; `None` for NULL.
+    values: Vec<Option<(u32, u32)>>,
+    rows: usize,
+}
+
+impl Batch {
+    fn push(&mut self, value: Option<&str>) {
+        self.values.push(value.map(|v| {
+            let start = self.text.len() as u32;
+            self.text.push_str(v);
+            (start, self.text.len() as u32)
+        }));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Each row's values, `width` of them.
+    fn for_each_row(
+        &self,
+        width: usize,
+        mut row: impl FnMut(&[Option<&str>]) -> Result<()>,
+    ) -> Result<()> {
+        let mut values: Vec<Option<&str>> = Vec::with_capacity(width);
+        for spans in self.values.chunks(width.max(1)) {
+            values.clear();
+            values.extend(spans.iter().map(|span| {
+                span.and_then(|(start, end)| self.text.get(start as usize..end as usize))
+            }));
+            row(&values)?;
+        }
+        Ok(())
+    }
 }
 
 /// What a sync has committed so far, per advertiser: rows and days.
@@ -48,7 +93,9 @@ pub struct DbSink {
     sender: Option<SyncSender<Message>>,
     writer: Option<JoinHandle<Result<Box<dyn Warehouse>>>>,
     shape: Arc<TableShape>,
-    batch: Vec<Vec<Option<String>>>,
+    batch: Batch,
+    /// The unit the batch's rows belong to.
+    unit: (String, Option<Window>),
     committed: Arc<Mutex<Committed>>,
 }
 
@@ -74,7 +121,8 @@ impl DbSink {
             sender: Some(sender),
             writer: Some(writer),
             shape,
-            batch: Vec::with_capacity(BATCH_ROWS),
+            batch: Batch::default(),
+            unit: (String::new(), None),
             committed,
         })
     }
@@ -95,8 +143,13 @@ impl DbSink {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let rows = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
-        self.send(Message::Rows(rows))
+        let rows = std::mem::take(&mut self.batch);
+        let (advertiser, window) = self.unit.clone();
+        self.send(Message::Rows {
+            advertiser,
+            window,
+            rows,
+        })
     }
 
     /// Ends the writer and hands the database back.
@@ -130,9 +183,15 @@ impl Drop for DbSink {
 
 impl RowSink for DbSink {
     fn row(&mut self, unit: &Unit<'_>, cells: &[Option<&str>]) -> Result<()> {
-        self.batch
-            .push(self.shape.row_values(unit.advertiser, cells));
-        if self.batch.len() >= BATCH_ROWS {
+        if self.unit.0 != unit.advertiser || self.unit.1 != unit.window {
+            self.send_batch()?;
+            self.unit = (unit.advertiser.to_string(), unit.window);
+        }
+        let batch = &mut self.batch;
+        self.shape
+            .row_values(unit.advertiser, cells, |v| batch.push(v));
+        batch.rows += 1;
+        if batch.rows >= BATCH_ROWS {
             self.send_batch()?;
         }
         Ok(())
@@ -153,7 +212,7 @@ impl RowSink for DbSink {
         } else {
             // Earlier windows of the account are committed with its progress; the next run
             // resumes after them.
-            self.batch.clear();
+            self.batch = Batch::default();
             self.send(Message::AccountFailed)
         }
     }
@@ -181,18 +240,23 @@ fn write_all(
     let mut open = false;
     for message in receiver {
         match message {
-            Message::Rows(rows) => {
+            Message::Rows {
+                advertiser,
+                window,
+                rows,
+            } => {
                 if !open {
-                    warehouse.begin_window(shape)?;
+                    warehouse.begin_window(shape, &advertiser, window)?;
                     open = true;
                 }
-                for values in &rows {
-                    warehouse.upsert(values, synced_at)?;
-                }
+                let width = shape.key.len() + shape.metrics.len();
+                rows.for_each_row(width, |values| {
+                    warehouse.upsert(values, synced_at).map(|_| ())
+                })?;
             }
             Message::UnitComplete { advertiser, window } => {
                 if !open {
-                    warehouse.begin_window(shape)?;
+                    warehouse.begin_window(shape, &advertiser, window)?;
                 }
                 let counts = warehouse.finish_window(shape, &advertiser, window, synced_at)?;
                 open = false;

@@ -1,19 +1,61 @@
 //! What the benchmarks share: a token from the simulator they run against (it accepts only
-//! tokens it issued).
+//! tokens it issued), a simulator process, and a child's peak RSS.
+
+// Each benchmark uses some of these.
+#![allow(dead_code)]
 
 /// Issues a token through the simulator's control API (`POST /_mock/tokens`).
 pub fn simulator_token(url: &str) -> String {
+    control(url, "POST", "/_mock/tokens", "")["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_string()
+}
+
+/// A call to the simulator's control API (`/_mock/...`), answered with JSON.
+pub fn control(url: &str, method: &str, path: &str, body: &str) -> serde_json::Value {
     use std::io::{Read, Write};
     let host = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(host).expect("the simulator listens");
     write!(
         stream,
-        "POST /_mock/tokens HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .expect("the request is sent");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("an answer");
     let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    let value: serde_json::Value = serde_json::from_str(body).expect("JSON from the simulator");
-    value["access_token"].as_str().expect("a token").to_string()
+    serde_json::from_str(body).expect("JSON from the simulator")
+}
+
+/// Starts `tiktok-ads mock --port 0` with `args` in a process of its own (its pages live there,
+/// not in the measured process); its URL.
+pub fn simulator(bin: &str, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(bin)
+        .args(["mock", "--port", "0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tiktok-ads mock starts");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("the simulator prints its URL");
+    (child, url.trim().to_string())
+}
+
+/// Waits for the child and returns its exit status and its own resource usage (peak RSS).
+pub fn wait_with_rusage(pid: libc::pid_t) -> (i32, libc::rusage) {
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 writes into both out-pointers.
+    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
+    assert_eq!(rc, pid, "wait4 failed");
+    (libc::WEXITSTATUS(status), rusage)
 }

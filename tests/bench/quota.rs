@@ -16,7 +16,6 @@
 
 mod common;
 
-use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,19 +44,7 @@ struct Outcome {
 }
 
 fn simulator(extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["mock", "--port", "0", "--rows", ROWS])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tiktok-ads mock starts");
-    let mut url = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("the simulator prints its URL");
-    (child, url.trim().to_string())
+    common::simulator(BIN, &[&["--rows", ROWS][..], extra].concat())
 }
 
 /// One export of the report; processes of one case share `home` (and so their pacing state).

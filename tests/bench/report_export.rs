@@ -28,20 +28,9 @@ struct Measurement {
     page_kib: f64,
 }
 
-/// Starts the simulator; its pages live in that process, not in the measured one.
+/// Starts the simulator serving `rows` synthetic rows.
 fn simulator(rows: usize) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["mock", "--port", "0", "--rows", &rows.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tiktok-ads mock starts");
-    let mut url = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    (child, url.trim().to_string())
+    common::simulator(BIN, &["--rows", &rows.to_string()])
 }
 
 fn export(base_url: &str, work: &std::path::Path) -> Command {
@@ -113,7 +102,7 @@ fn run_export(base_url: &str, rows: usize, work: &std::path::Path) -> (f64, f64)
         .stdout(Stdio::null())
         .spawn()
         .expect("the tiktok-ads binary runs");
-    let (status, rusage) = wait_with_rusage(child.id() as libc::pid_t);
+    let (status, rusage) = common::wait_with_rusage(child.id() as libc::pid_t);
     let wall = started.elapsed().as_secs_f64();
     assert!(status == 0, "tiktok-ads exited with status {status}");
     let lines = std::io::BufReader::new(std::fs::File::open(&out).unwrap())
@@ -123,16 +112,6 @@ fn run_export(base_url: &str, rows: usize, work: &std::path::Path) -> (f64, f64)
     let _ = std::fs::remove_file(&out);
     // Linux reports ru_maxrss in KiB.
     (wall, rusage.ru_maxrss as f64 / 1024.0)
-}
-
-/// Waits for the child and returns its exit status and its own resource usage (peak RSS).
-fn wait_with_rusage(pid: libc::pid_t) -> (i32, libc::rusage) {
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value; wait4 writes into both out-pointers.
-    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
-    assert_eq!(rc, pid, "wait4 failed");
-    (libc::WEXITSTATUS(status), rusage)
 }
 
 fn main() {

@@ -1,0 +1,206 @@
+//! `report sync` benchmark: the simulator (`tiktok-ads mock --rows N`, its own process) serves
+//! N ad × day rows (12 metrics) in one 30-day window, and the optimized `tiktok-ads` binary at
+//! `--rate 1000` syncs them into SQLite and into a PostgreSQL server started here (initdb +
+//! pg_ctl on a temporary directory). Each destination: a first sync (all inserts), then the
+//! simulator restates every day and a re-sync pulls the same rows again (all updates). Wall
+//! time, rows/s and the syncing process's peak RSS go to stdout and to
+//! `target/bench/report_sync.json`.
+//!
+//!   cargo bench --bench report_sync                    # 1,000,000 rows
+//!   BENCH_ROWS=100000,1000000 cargo bench --bench report_sync
+
+// A benchmark reports on stdout: that is its output.
+#![allow(clippy::print_stdout)]
+
+mod common;
+#[path = "../integration/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tiktok-ads");
+const ADVERTISER: &str = "7300000000000000001";
+const METRICS: &str = "spend,impressions,clicks,ctr,cpc,cpm,reach,frequency,conversion,cost_per_conversion,conversion_rate,video_play_actions";
+
+struct Measurement {
+    destination: &'static str,
+    run: &'static str,
+    rows: usize,
+    wall_s: f64,
+    rows_per_s: f64,
+    peak_rss_mib: f64,
+}
+
+/// The tool against the simulator; `quiet` hides notices (the sync's summary is one).
+fn tool(base_url: &str, work: &Path, quiet: bool) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--advertiser", ADVERTISER, "--rate", "1000"])
+        .args(quiet.then_some("-q"))
+        .env("TIKTOK_ACCESS_TOKEN", common::simulator_token(base_url))
+        .env("TIKTOK_ADS_BASE_URL", base_url)
+        .env("TIKTOK_ADS_CONFIG_DIR", work)
+        .env("TIKTOK_ADS_STATE_DIR", work)
+        .env("TIKTOK_ADS_TOKEN_STORE", "file")
+        .stdout(Stdio::null());
+    cmd
+}
+
+/// The first day: one 30-day window ending yesterday in any time zone.
+fn since() -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(30)).to_string()
+}
+
+/// Renders every page once on the simulator's side, so the measured runs read them from its
+/// memory: an export of the same query to nowhere.
+fn warm_up(base_url: &str, work: &Path) {
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
+    let status = tool(base_url, work, true)
+        .args([
+            "-o",
+            "/dev/null",
+            "report",
+            "run",
+            "--level",
+            "ad",
+            "--include-deleted",
+        ])
+        .args([
+            "--metrics",
+            METRICS,
+            "--start",
+            &since(),
+            "--end",
+            &yesterday,
+        ])
+        .status()
+        .expect("report run");
+    assert!(status.success());
+}
+
+/// One sync; (wall seconds, peak RSS MiB) and the summary it printed.
+fn sync(base_url: &str, work: &Path, into: &str, password: Option<&str>) -> (f64, f64, String) {
+    let log = work.join("sync.log");
+    let mut cmd = tool(base_url, work, false);
+    cmd.args([
+        "report",
+        "sync",
+        "--into",
+        into,
+        "--level",
+        "ad",
+        "--metrics",
+        METRICS,
+    ])
+    // Every day again on a re-sync.
+    .args(["--since", &since(), "--lookback", "31"])
+    .stderr(std::fs::File::create(&log).expect("log"));
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    let started = Instant::now();
+    // Reaped by `wait4`, which also returns the child's own peak RSS.
+    #[allow(clippy::zombie_processes)]
+    let child = cmd.spawn().expect("the tiktok-ads binary runs");
+    let (status, rusage) = common::wait_with_rusage(child.id() as libc::pid_t);
+    let wall = started.elapsed().as_secs_f64();
+    let summary = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status == 0, "report sync exited with {status}: {summary}");
+    (wall, rusage.ru_maxrss as f64 / 1024.0, summary)
+}
+
+fn counted(summary: &str, what: &str) -> usize {
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("tiktok_ad_daily: "))
+        .unwrap_or_else(|| panic!("no summary in {summary}"));
+    line.split(", ")
+        .find_map(|part| {
+            part.trim_start_matches("tiktok_ad_daily: ")
+                .strip_suffix(what)
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {what} count in {line}"))
+}
+
+fn main() {
+    let sizes: Vec<usize> = match std::env::var("BENCH_ROWS") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        Err(_) => vec![1_000_000],
+    };
+    let work = tempfile::tempdir().expect("temp dir");
+    let postgres = pg::PgServer::start();
+    let mut results = Vec::new();
+    for (n, &rows) in sizes.iter().enumerate() {
+        let (mut server, base_url) = common::simulator(BIN, &["--rows", &rows.to_string()]);
+        let sqlite = format!(
+            "sqlite:{}",
+            work.path().join(format!("bench-{n}.db")).display()
+        );
+        let mut destinations: Vec<(&'static str, String, Option<String>)> =
+            vec![("sqlite", sqlite, None)];
+        if let Some(pg) = &postgres {
+            let url = pg.database(&format!("bench_{n}"));
+            destinations.push(("postgres", url, Some(pg.password.clone())));
+        }
+        for (name, into, password) in &destinations {
+            warm_up(&base_url, work.path());
+            let (wall_s, rss, summary) = sync(&base_url, work.path(), into, password.as_deref());
+            assert_eq!(counted(&summary, " inserted"), rows, "{summary}");
+            results.push(Measurement {
+                destination: name,
+                run: "first sync (inserts)",
+                rows,
+                wall_s,
+                rows_per_s: rows as f64 / wall_s,
+                peak_rss_mib: rss,
+            });
+            // TikTok restates every day: the same rows again, every one changed.
+            common::control(&base_url, "POST", "/_mock/restate", r#"{"days": 400}"#);
+            warm_up(&base_url, work.path());
+            let (wall_s, rss, summary) = sync(&base_url, work.path(), into, password.as_deref());
+            assert_eq!(counted(&summary, " updated"), rows, "{summary}");
+            results.push(Measurement {
+                destination: name,
+                run: "re-sync (updates)",
+                rows,
+                wall_s,
+                rows_per_s: rows as f64 / wall_s,
+                peak_rss_mib: rss,
+            });
+        }
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+    for m in &results {
+        println!(
+            "report_sync: {:<8} {:<20} {:>9} rows  {:>6.2} s  {:>8.0} rows/s  peak RSS {:>5.1} MiB",
+            m.destination, m.run, m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib
+        );
+    }
+    if postgres.is_none() {
+        println!("report_sync: PostgreSQL is not installed: measured SQLite only");
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let dir = Path::new(&target).join("bench");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let path = dir.join("report_sync.json");
+    let entries: Vec<String> = results
+        .iter()
+        .map(|m| {
+            format!(
+                r#"  {{"destination": "{}", "run": "{}", "rows": {}, "wall_s": {:.3}, "rows_per_s": {:.0}, "peak_rss_mib": {:.1}}}"#,
+                m.destination, m.run, m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib
+            )
+        })
+        .collect();
+    let mut file = std::fs::File::create(&path).expect("results file");
+    writeln!(file, "[\n{}\n]", entries.join(",\n")).expect("results written");
+    println!("report_sync: results written to {}", path.display());
+}
