@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::str::FromStr;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
@@ -28,13 +30,13 @@ pub struct Postgres {
     open: Option<OpenWindow>,
 }
 
-/// A window's transaction: its rows go in COPY text format, a few MiB at a time, either
-/// straight into the table (days it does not hold yet) or into a temporary table that one
-/// upsert then merges.
+/// A window's transaction. Its rows, in COPY text format, stream to a thread that holds the
+/// connection and one COPY open for the whole window, so PostgreSQL works while rows still
+/// arrive: straight into the table when it holds none of the window's days yet, else into a
+/// temporary table that one upsert merges at the end.
 struct OpenWindow {
-    direct: bool,
-    /// The table COPY writes to: the report's own, or the temporary one.
-    target: String,
+    sender: Option<SyncSender<Vec<u8>>>,
+    copier: Option<JoinHandle<Copied>>,
     /// The quoted column list of COPY and of the upsert.
     columns: String,
     buffer: Vec<u8>,
@@ -42,8 +44,12 @@ struct OpenWindow {
     kinds: Vec<ColumnKind>,
 }
 
-/// COPY data sent at once.
-const COPY_CHUNK: usize = 4 << 20;
+/// What the COPY thread hands back: the connection, and whether the rows went straight in.
+type Copied = (Client, Result<bool>);
+
+/// COPY data handed to the COPY thread at once, and how many such pieces may wait.
+const COPY_PIECE: usize = 256 << 10;
+const PIECES_WAITING: usize = 8;
 
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -340,7 +346,6 @@ impl Warehouse for Postgres {
         advertiser: &str,
         days: Option<Window>,
     ) -> Result<()> {
-        let table = quote(&shape.name);
         let columns: Vec<String> = shape
             .key
             .iter()
@@ -348,26 +353,25 @@ impl Warehouse for Postgres {
             .map(|c| quote(&c.name))
             .chain(std::iter::once("synced_at".to_string()))
             .collect();
-        let db = self.db()?;
-        db.batch_execute("BEGIN")?;
-        let direct = match days {
-            Some(days) => holds_nothing(db, shape, advertiser, days)?,
-            None => false,
+        let columns = columns.join(", ");
+        let Some(client) = self.client.take() else {
+            bail!("the PostgreSQL connection is closed");
         };
-        if !direct {
-            db.batch_execute(&format!(
-                "CREATE TEMP TABLE tiktok_staging (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
-            ))?;
-        }
+        let (sender, receiver) = sync_channel::<Vec<u8>>(PIECES_WAITING);
+        let copier = {
+            let (shape, advertiser, columns) =
+                (shape.clone(), advertiser.to_string(), columns.clone());
+            std::thread::Builder::new()
+                .name("postgres-copy".into())
+                .spawn(move || {
+                    copy_window(client, &shape, &advertiser, days, &columns, &receiver)
+                })?
+        };
         self.open = Some(OpenWindow {
-            direct,
-            target: if direct {
-                table
-            } else {
-                "tiktok_staging".to_string()
-            },
-            columns: columns.join(", "),
-            buffer: Vec::with_capacity(COPY_CHUNK + (64 << 10)),
+            sender: Some(sender),
+            copier: Some(copier),
+            columns,
+            buffer: Vec::with_capacity(COPY_PIECE + (16 << 10)),
             rows: 0,
             kinds: shape
                 .key
@@ -390,8 +394,8 @@ impl Warehouse for Postgres {
         copy_field(&mut open.buffer, Some(synced_at), ColumnKind::Text)?;
         open.buffer.push(b'\n');
         open.rows += 1;
-        if open.buffer.len() >= COPY_CHUNK {
-            self.send_chunk()?;
+        if open.buffer.len() >= COPY_PIECE {
+            self.hand_over()?;
         }
         // What happened to it is known when the window's upsert runs.
         Ok(Upserted::Unchanged)
@@ -404,11 +408,12 @@ impl Warehouse for Postgres {
         days: Option<Window>,
         synced_at: &str,
     ) -> Result<Counts> {
-        self.send_chunk()?;
-        let Some(open) = self.open.take() else {
+        self.hand_over()?;
+        let Some(mut open) = self.open.take() else {
             bail!("no window is open");
         };
-        let (inserted, updated) = if open.direct {
+        let direct = self.end_copy(&mut open)?;
+        let (inserted, updated) = if direct {
             (open.rows, 0)
         } else {
             merge(self.db()?, shape, &open.columns)?
@@ -441,7 +446,9 @@ impl Warehouse for Postgres {
     }
 
     fn abandon_window(&mut self) -> Result<()> {
-        if self.open.take().is_some() {
+        if let Some(mut open) = self.open.take() {
+            // Whatever the COPY did, the transaction is rolled back.
+            let _ = self.end_copy(&mut open);
             self.db()?.batch_execute("ROLLBACK")?;
         }
         Ok(())
@@ -449,26 +456,81 @@ impl Warehouse for Postgres {
 }
 
 impl Postgres {
-    /// Sends the rows waiting in the open window with one COPY.
-    fn send_chunk(&mut self) -> Result<()> {
+    /// Hands the rows waiting in the open window to the COPY thread.
+    fn hand_over(&mut self) -> Result<()> {
         let Some(open) = self.open.as_mut() else {
             return Ok(());
         };
         if open.buffer.is_empty() {
             return Ok(());
         }
-        let data = std::mem::take(&mut open.buffer);
-        let statement = format!("COPY {} ({}) FROM STDIN", open.target, open.columns);
-        let db = self.db()?;
-        let mut writer = db.copy_in(&statement)?;
-        writer.write_all(&data)?;
-        writer.finish()?;
-        if let Some(open) = self.open.as_mut() {
-            open.buffer = data;
-            open.buffer.clear();
+        let piece = std::mem::replace(
+            &mut open.buffer,
+            Vec::with_capacity(COPY_PIECE + (16 << 10)),
+        );
+        let sent = open.sender.as_ref().map(|s| s.send(piece));
+        if matches!(sent, Some(Ok(()))) {
+            return Ok(());
         }
-        Ok(())
+        // The COPY thread stopped: its error says why.
+        let Some(mut open) = self.open.take() else {
+            bail!("no window is open");
+        };
+        let error = self
+            .end_copy(&mut open)
+            .err()
+            .unwrap_or_else(|| anyhow::anyhow!("the COPY to PostgreSQL stopped"));
+        Err(error)
     }
+
+    /// Ends the window's COPY and takes the connection back; whether the rows went straight
+    /// into the table.
+    fn end_copy(&mut self, open: &mut OpenWindow) -> Result<bool> {
+        open.sender = None;
+        let Some(copier) = open.copier.take() else {
+            bail!("the COPY has already ended");
+        };
+        let (client, direct) = copier
+            .join()
+            .map_err(|_| anyhow::anyhow!("the COPY thread panicked"))?;
+        self.client = Some(client);
+        direct
+    }
+}
+
+/// The COPY thread of one window: opens the transaction, chooses where the rows go, copies
+/// every piece it is handed until the window ends, and hands the connection back.
+fn copy_window(
+    mut client: Client,
+    shape: &TableShape,
+    advertiser: &str,
+    days: Option<Window>,
+    columns: &str,
+    pieces: &Receiver<Vec<u8>>,
+) -> Copied {
+    let result = (|| -> Result<bool> {
+        client.batch_execute("BEGIN")?;
+        let direct = match days {
+            Some(days) => holds_nothing(&mut client, shape, advertiser, days)?,
+            None => false,
+        };
+        let target = if direct {
+            quote(&shape.name)
+        } else {
+            client.batch_execute(&format!(
+                "CREATE TEMP TABLE tiktok_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                quote(&shape.name)
+            ))?;
+            "tiktok_staging".to_string()
+        };
+        let mut writer = client.copy_in(&format!("COPY {target} ({columns}) FROM STDIN"))?;
+        for piece in pieces {
+            writer.write_all(&piece)?;
+        }
+        writer.finish()?;
+        Ok(direct)
+    })();
+    (client, result)
 }
 
 /// Whether the table holds no row of `advertiser` in `days`: then the window's rows can go

@@ -55,30 +55,19 @@ fn since() -> String {
 }
 
 /// Renders every page once on the simulator's side, so the measured runs read them from its
-/// memory: an export of the same query to nowhere.
+/// memory: the same sync into a throwaway SQLite file (the same queries, page for page).
 fn warm_up(base_url: &str, work: &Path) {
-    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
-    let status = tool(base_url, work, true)
-        .args([
-            "-o",
-            "/dev/null",
-            "report",
-            "run",
-            "--level",
-            "ad",
-            "--include-deleted",
-        ])
-        .args([
-            "--metrics",
-            METRICS,
-            "--start",
-            &since(),
-            "--end",
-            &yesterday,
-        ])
-        .status()
-        .expect("report run");
-    assert!(status.success());
+    let scratch = work.join("warm-up.db");
+    let _ = std::fs::remove_file(&scratch);
+    sync(
+        base_url,
+        work,
+        &format!("sqlite:{}", scratch.display()),
+        None,
+    );
+    for suffix in ["", "-wal", "-shm", ".sync-lock"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
+    }
 }
 
 /// One sync; (wall seconds, peak RSS MiB) and the summary it printed.

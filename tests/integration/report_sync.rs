@@ -365,6 +365,18 @@ fn first_sync_rerun_and_late_attribution(env: &TestEnv, sim: &Simulator, target:
         let sum = |rows: &Rows| exact_sum(rows.values().filter_map(|v| v[i].as_deref()));
         assert_eq!(sum(&now), sum(&expected), "{metric}");
     }
+
+    // The state lost (a restored backup, a hand-made table): the rows already there are
+    // merged, never inserted twice nor refused.
+    target.execute("DELETE FROM tiktok_sync_state");
+    let again = sync.ok(&args);
+    let (inserted, _, unchanged) = counts(&again, "tiktok_ad_daily");
+    assert_eq!(inserted, 0, "{again}");
+    assert_eq!(unchanged as usize, now.len(), "{again}");
+    assert_eq!(
+        target.rows("tiktok_ad_daily", "ad_id", &metric_names()),
+        now
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
