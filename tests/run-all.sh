@@ -21,6 +21,8 @@ missing() {
   # report sync's tests start a PostgreSQL server of their own (initdb + pg_ctl).
   command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     || need="$need postgresql"
+  # The README's report sync example (run by the tests) queries with the sqlite3 shell.
+  command -v sqlite3 >/dev/null 2>&1 || need="$need sqlite3"
   echo "$need"
 }
 

@@ -811,6 +811,44 @@ async fn postgres_bad_input_is_refused_without_secrets() {
     );
     assert!(!stderr_of(&out).contains(wrong));
 
+    // Another sync holding the database (its advisory lock): refused with exit 5.
+    let busy = Target::postgres(&server, "busy");
+    let held = {
+        let config = server.config("busy");
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let mut client = config.connect(postgres::NoTls).expect("the test connects");
+            client
+                .execute("SELECT pg_advisory_lock(127996123180907)", &[])
+                .expect("the lock is taken");
+            locked_tx.send(()).unwrap();
+            let _ = rx.recv();
+        });
+        locked_rx.recv().unwrap();
+        (tx, holder)
+    };
+    let out = Sync {
+        env: &env,
+        sim: &sim,
+        target: &busy,
+    }
+    .run(&["--advertiser", ADV]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("another tiktok-ads report sync"),
+        "{}",
+        stderr_of(&out)
+    );
+    drop(held.0);
+    held.1.join().unwrap();
+    Sync {
+        env: &env,
+        sim: &sim,
+        target: &busy,
+    }
+    .ok(&["--advertiser", ADV, "--since", &days_ago(2)]);
+
     // ~/.pgpass (owner-only) gives the password when the URL and PGPASSWORD do not.
     let pgpass = env.dir.path().join("home/.pgpass");
     std::fs::write(

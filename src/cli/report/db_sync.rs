@@ -121,7 +121,7 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
             });
             continue;
         };
-        let range = sync_range(&args, progress.get(advertiser), today);
+        let range = sync_range(args.since, args.lookback, progress.get(advertiser), today);
         match range {
             Some((start, end)) => planned.accounts.push(PlannedAccount {
                 advertiser: advertiser.clone(),
@@ -190,17 +190,16 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
 /// `--lookback` days (or from `--since`, or 30 days ago, on its first sync), to yesterday in
 /// its zone. `None`: nothing to pull.
 fn sync_range(
-    args: &SyncArgs,
+    since: Option<NaiveDate>,
+    lookback: u32,
     progress: Option<&Progress>,
     today: NaiveDate,
 ) -> Option<(NaiveDate, NaiveDate)> {
     let end = today - Days::days(1);
     // --since is for an account's first sync only, so that it can stay in a cron line.
     let start = match progress {
-        Some(p) => {
-            (p.last_day + Days::days(1) - Days::days(i64::from(args.lookback))).max(p.first_day)
-        }
-        None => args.since.unwrap_or(today - Days::days(FIRST_SYNC_DAYS)),
+        Some(p) => (p.last_day + Days::days(1) - Days::days(i64::from(lookback))).max(p.first_day),
+        None => since.unwrap_or(today - Days::days(FIRST_SYNC_DAYS)),
     };
     (start <= end).then_some((start, end))
 }
@@ -270,17 +269,24 @@ async fn status(ctx: &Context, destination: &Destination) -> Result<()> {
             destination.shown()
         ));
     }
-    let columns = ["table", "advertiser_id", "last_day", "synced_at"]
-        .map(str::to_string)
-        .to_vec();
+    let columns = [
+        "table",
+        "advertiser_id",
+        "first_day",
+        "last_day",
+        "synced_at",
+    ]
+    .map(str::to_string)
+    .to_vec();
     let mut writer = ctx.record_writer(columns)?;
     for p in &progress {
-        let day = p.last_day.to_string();
+        let (first, last) = (p.first_day.to_string(), p.last_day.to_string());
         writer.write_cells(
             [
                 Some(p.table.as_str()),
                 Some(p.advertiser.as_str()),
-                Some(day.as_str()),
+                Some(first.as_str()),
+                Some(last.as_str()),
                 Some(p.synced_at.as_str()),
             ]
             .into_iter(),
@@ -355,7 +361,7 @@ async fn explain(
     }
     let mut total = 0usize;
     for advertiser in &advertisers {
-        match sync_range(args, progress.get(advertiser), today) {
+        match sync_range(args.since, args.lookback, progress.get(advertiser), today) {
             Some((start, end)) => {
                 let windows = split_windows(start, end, spec.max_span_days());
                 total += windows.len();
@@ -421,4 +427,57 @@ fn summary(
         );
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn synced(first: &str, last: &str) -> Progress {
+        Progress {
+            table: "tiktok_ad_daily".into(),
+            advertiser: "1".into(),
+            first_day: day(first),
+            last_day: day(last),
+            synced_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_sync_resumes_after_the_last_day_less_the_lookback_and_never_before_the_first() {
+        let today = day("2026-12-01");
+        // First sync: 30 days ago, or --since.
+        assert_eq!(
+            sync_range(None, 3, None, today),
+            Some((day("2026-11-01"), day("2026-11-30")))
+        );
+        let since = Some(day("2026-06-01"));
+        assert_eq!(
+            sync_range(since, 3, None, today).map(|r| r.0),
+            Some(day("2026-06-01"))
+        );
+        // Later: --since no longer counts; the last 3 days are pulled again.
+        let p = synced("2026-06-01", "2026-11-28");
+        assert_eq!(
+            sync_range(since, 3, Some(&p), today),
+            Some((day("2026-11-26"), day("2026-11-30")))
+        );
+        // Never before the first day synced.
+        let young = synced("2026-11-27", "2026-11-27");
+        assert_eq!(
+            sync_range(None, 5, Some(&young), today).map(|r| r.0),
+            Some(day("2026-11-27"))
+        );
+        // Up to date, no lookback: nothing to pull.
+        let done = synced("2026-11-01", "2026-11-30");
+        assert_eq!(sync_range(None, 0, Some(&done), today), None);
+        assert_eq!(
+            sync_range(None, 1, Some(&done), today),
+            Some((day("2026-11-30"), day("2026-11-30")))
+        );
+    }
 }
