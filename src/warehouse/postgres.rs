@@ -3,7 +3,6 @@
 //! into one database apart. The password comes from the URL, `PGPASSWORD` or `~/.pgpass`, and
 //! is never printed.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::str::FromStr;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -16,8 +15,8 @@ use postgres::{Client, Config};
 use crate::api::report::Window;
 
 use super::{
-    ColumnKind, Counts, Progress, STATE_TABLE, TableShape, Upserted, Warehouse, WarehouseError,
-    redact_url,
+    ColumnKind, Counts, Dialect, Progress, STATE_TABLE, TableShape, Upserted, Warehouse,
+    WarehouseError, fit_table, quote, redact_url,
 };
 
 /// The advisory lock key of `report sync` (any fixed number; this one spells "tiktok").
@@ -50,10 +49,6 @@ type Copied = (Client, Result<bool>);
 /// COPY data handed to the COPY thread at once, and how many such pieces may wait.
 const COPY_PIECE: usize = 256 << 10;
 const PIECES_WAITING: usize = 8;
-
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
 
 fn sql_type(kind: ColumnKind) -> &'static str {
     match kind {
@@ -240,70 +235,30 @@ impl Warehouse for Postgres {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        let key_names: Vec<&str> = shape.key.iter().map(|c| c.name.as_str()).collect();
-        if existing.is_empty() {
-            let mut columns: Vec<String> = shape
-                .key
+        let key: Vec<String> = if existing.is_empty() {
+            Vec::new()
+        } else {
+            self.db()?
+                .query(
+                    "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a \
+                     ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+                     WHERE i.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
+                     AND i.indisprimary",
+                    &[&shape.name],
+                )?
                 .iter()
-                .chain(&shape.metrics)
-                .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind)))
-                .collect();
-            columns.push("synced_at TIMESTAMPTZ NOT NULL".into());
-            let key: Vec<String> = key_names.iter().map(|k| quote(k)).collect();
-            self.db()?.batch_execute(&format!(
-                "CREATE TABLE {} ({}, PRIMARY KEY ({}))",
-                quote(&shape.name),
-                columns.join(", "),
-                key.join(", ")
-            ))?;
-            return Ok(());
-        }
-        let mut existing_key: Vec<String> = self
-            .db()?
-            .query(
-                "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a \
-                 ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
-                 WHERE i.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
-                 AND i.indisprimary",
-                &[&shape.name],
-            )?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        existing_key.sort();
-        let mut wanted: Vec<String> = key_names.iter().map(|s| s.to_string()).collect();
-        wanted.sort();
-        if existing_key != wanted {
-            return Err(WarehouseError::Shape(format!(
-                "table {} exists with another shape (key {}; this sync's is {}): nothing was \
-                 changed. Sync this report into another table with --table NAME, or rename the old \
-                 table yourself",
-                shape.name,
-                existing_key.join(", "),
-                key_names.join(", ")
-            ))
-            .into());
-        }
-        for metric in &shape.metrics {
-            if !existing.contains(&metric.name) {
-                self.db()?.batch_execute(&format!(
-                    "ALTER TABLE {} ADD COLUMN {} {}",
-                    quote(&shape.name),
-                    quote(&metric.name),
-                    sql_type(metric.kind)
-                ))?;
-            }
+                .map(|r| r.get(0))
+                .collect()
+        };
+        let dialect = Dialect {
+            column_type: sql_type,
+            timestamp: "TIMESTAMPTZ",
+            table_options: "",
+        };
+        for statement in fit_table(shape, &existing, &key, &dialect)? {
+            self.db()?.batch_execute(&statement)?;
         }
         Ok(())
-    }
-
-    fn progress(&mut self, table: &str) -> Result<BTreeMap<String, Progress>> {
-        Ok(self
-            .all_progress()?
-            .into_iter()
-            .filter(|p| p.table == table)
-            .map(|p| (p.advertiser.clone(), p))
-            .collect())
     }
 
     fn all_progress(&mut self) -> Result<Vec<Progress>> {

@@ -12,7 +12,8 @@ use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use crate::api::report::Window;
 
 use super::{
-    ColumnKind, Counts, Progress, STATE_TABLE, TableShape, Upserted, Warehouse, WarehouseError,
+    ColumnKind, Counts, Dialect, Progress, STATE_TABLE, TableShape, Upserted, Warehouse,
+    WarehouseError, fit_table, quote,
 };
 
 pub struct Sqlite {
@@ -25,10 +26,6 @@ pub struct Sqlite {
     statements: BTreeMap<String, (String, String)>,
     /// The table of the open window.
     current: Option<String>,
-}
-
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 impl Sqlite {
@@ -109,54 +106,20 @@ impl Warehouse for Sqlite {
             ))
         })?;
         let existing = self.columns_of(&shape.name)?;
-        let key_names: Vec<&str> = shape.key.iter().map(|c| c.name.as_str()).collect();
-        if existing.is_empty() {
-            let mut columns: Vec<String> = shape
-                .key
-                .iter()
-                .chain(&shape.metrics)
-                .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind)))
-                .collect();
-            columns.push("synced_at TEXT NOT NULL".into());
-            let key: Vec<String> = key_names.iter().map(|k| quote(k)).collect();
-            self.connection.execute_batch(&format!(
-                // Clustered on the key: one B-tree, rows in key order, no rowid beside it.
-                "CREATE TABLE {} ({}, PRIMARY KEY ({})) WITHOUT ROWID",
-                quote(&shape.name),
-                columns.join(", "),
-                key.join(", ")
-            ))?;
-        } else {
-            let existing_key: Vec<&str> = existing
-                .iter()
-                .filter(|(_, in_key)| *in_key)
-                .map(|(name, _)| name.as_str())
-                .collect();
-            let mut wanted = key_names.clone();
-            let mut have = existing_key.clone();
-            wanted.sort_unstable();
-            have.sort_unstable();
-            if wanted != have {
-                return Err(WarehouseError::Shape(format!(
-                    "table {} exists with another shape (key {}; this sync's is {}): nothing was \
-                     changed. Sync this report into another table with --table NAME, or rename the \
-                     old table yourself",
-                    shape.name,
-                    existing_key.join(", "),
-                    key_names.join(", ")
-                ))
-                .into());
-            }
-            for metric in &shape.metrics {
-                if !existing.iter().any(|(name, _)| *name == metric.name) {
-                    self.connection.execute_batch(&format!(
-                        "ALTER TABLE {} ADD COLUMN {} {}",
-                        quote(&shape.name),
-                        quote(&metric.name),
-                        sql_type(metric.kind)
-                    ))?;
-                }
-            }
+        let names: Vec<String> = existing.iter().map(|(name, _)| name.clone()).collect();
+        let key: Vec<String> = existing
+            .iter()
+            .filter(|(_, in_key)| *in_key)
+            .map(|(name, _)| name.clone())
+            .collect();
+        let dialect = Dialect {
+            column_type: sql_type,
+            timestamp: "TEXT",
+            // Clustered on the key: one B-tree, rows in key order, no rowid beside it.
+            table_options: " WITHOUT ROWID",
+        };
+        for statement in fit_table(shape, &names, &key, &dialect)? {
+            self.connection.execute_batch(&statement)?;
         }
         let all: Vec<&str> = shape
             .key
@@ -203,15 +166,6 @@ impl Warehouse for Sqlite {
         );
         self.statements.insert(shape.name.clone(), (insert, update));
         Ok(())
-    }
-
-    fn progress(&mut self, table: &str) -> Result<BTreeMap<String, Progress>> {
-        Ok(self
-            .all_progress()?
-            .into_iter()
-            .filter(|p| p.table == table)
-            .map(|p| (p.advertiser.clone(), p))
-            .collect())
     }
 
     fn all_progress(&mut self) -> Result<Vec<Progress>> {

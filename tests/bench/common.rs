@@ -59,3 +59,14 @@ pub fn wait_with_rusage(pid: libc::pid_t) -> (i32, libc::rusage) {
     assert_eq!(rc, pid, "wait4 failed");
     (libc::WEXITSTATUS(status), rusage)
 }
+
+/// The sizes to measure: `BENCH_ROWS=100000,1000000`, else `default`.
+pub fn sizes(default: &[usize]) -> Vec<usize> {
+    match std::env::var("BENCH_ROWS") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        Err(_) => default.to_vec(),
+    }
+}

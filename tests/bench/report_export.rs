@@ -115,13 +115,7 @@ fn run_export(base_url: &str, rows: usize, work: &std::path::Path) -> (f64, f64)
 }
 
 fn main() {
-    let sizes: Vec<usize> = match std::env::var("BENCH_ROWS") {
-        Ok(list) => list
-            .split(',')
-            .filter_map(|s| s.trim().parse().ok())
-            .collect(),
-        Err(_) => vec![100_000, 1_000_000],
-    };
+    let sizes = common::sizes(&[100_000, 1_000_000]);
     let work = tempfile::tempdir().unwrap();
     let mut results = Vec::new();
     for rows in sizes {

@@ -150,16 +150,21 @@ impl PgServer {
 
     /// A new database of this server, with no password in it (it goes in PGPASSWORD).
     pub fn database(&self, name: &str) -> String {
-        let config = self.config("postgres");
-        let sql = format!("CREATE DATABASE {name}");
         // The driver blocks on a runtime of its own: not on a thread of the test's runtime.
+        self.execute("postgres", &format!("CREATE DATABASE {name}"));
+        self.url(name)
+    }
+
+    /// Runs statements in `database` (on a thread of its own: never one of a runtime's).
+    pub fn execute(&self, database: &str, sql: &str) {
+        let config = self.config(database);
+        let sql = sql.to_string();
         std::thread::spawn(move || {
             let mut client = config.connect(postgres::NoTls).expect("the test connects");
-            client.batch_execute(&sql).expect("create database");
+            client.batch_execute(&sql).expect("the statements run");
         })
         .join()
-        .expect("create database thread");
-        self.url(name)
+        .expect("statement thread");
     }
 
     pub fn url(&self, database: &str) -> String {

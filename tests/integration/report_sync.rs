@@ -219,6 +219,31 @@ impl Sync<'_> {
     }
 }
 
+/// One run of `report sync --into URL` with `PGPASSWORD` (or none).
+fn sync_to(env: &TestEnv, sim: &Simulator, url: &str, password: Option<&str>) -> Output {
+    let mut cmd = env.std_cmd();
+    cmd.env("TIKTOK_ADS_BASE_URL", &sim.url)
+        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
+        .args([
+            "report",
+            "sync",
+            "--advertiser",
+            ADV,
+            "--since",
+            &days_ago(3),
+        ])
+        .args(["--into", url]);
+    if let Some(password) = password {
+        cmd.env("PGPASSWORD", password);
+    }
+    cmd.output().expect("tiktok-ads runs")
+}
+
+/// One run of `report sync` into `target`.
+fn run_sync(env: &TestEnv, sim: &Simulator, target: &Target, args: &[&str]) -> Output {
+    Sync { env, sim, target }.run(args)
+}
+
 fn days_ago(n: i64) -> String {
     (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).to_string()
 }
@@ -609,12 +634,7 @@ async fn sqlite_bad_destinations_are_refused_clearly() {
     // A path that cannot be written (through a regular file: tests run as root here).
     std::fs::write(env.work_dir().join("file"), "x").unwrap();
     let unwritable = Target::Sqlite(env.work_dir().join("file/ads.db"));
-    let out = Sync {
-        env: &env,
-        sim: &sim,
-        target: &unwritable,
-    }
-    .run(&["--advertiser", ADV]);
+    let out = run_sync(&env, &sim, &unwritable, &["--advertiser", ADV]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
     assert!(
         stderr_of(&out).contains("file/ads.db"),
@@ -626,12 +646,7 @@ async fn sqlite_bad_destinations_are_refused_clearly() {
     let target = Target::sqlite(&env, "busy.db");
     let lock = std::fs::File::create(env.work_dir().join("busy.db.sync-lock")).unwrap();
     lock.lock().unwrap();
-    let out = Sync {
-        env: &env,
-        sim: &sim,
-        target: &target,
-    }
-    .run(&["--advertiser", ADV]);
+    let out = run_sync(&env, &sim, &target, &["--advertiser", ADV]);
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
     assert!(
         stderr_of(&out).contains("another tiktok-ads report sync"),
@@ -641,19 +656,9 @@ async fn sqlite_bad_destinations_are_refused_clearly() {
     drop(lock);
 
     // Bad flags cost nothing.
-    let out = Sync {
-        env: &env,
-        sim: &sim,
-        target: &target,
-    }
-    .run(&["--by", "none"]);
+    let out = run_sync(&env, &sim, &target, &["--by", "none"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = Sync {
-        env: &env,
-        sim: &sim,
-        target: &target,
-    }
-    .run(&["--table", "x; drop"]);
+    let out = run_sync(&env, &sim, &target, &["--table", "x; drop"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -746,21 +751,7 @@ async fn postgres_bad_input_is_refused_without_secrets() {
 
     // Wrong password: the database exit code, a clear message, no password in it.
     let wrong = "not-the-password-0451";
-    let out = env
-        .std_cmd()
-        .env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
-        .env("PGPASSWORD", wrong)
-        .args([
-            "report",
-            "sync",
-            "--advertiser",
-            ADV,
-            "--into",
-            &server.url("postgres"),
-        ])
-        .output()
-        .unwrap();
+    let out = sync_to(&env, &sim, &server.url("postgres"), Some(wrong));
     assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
     let err = stderr_of(&out);
     assert!(err.contains("password authentication failed"), "{err}");
@@ -769,47 +760,23 @@ async fn postgres_bad_input_is_refused_without_secrets() {
     let url = server
         .url("postgres")
         .replace("tiktok@", &format!("tiktok:{wrong}@"));
-    let out = env
-        .std_cmd()
-        .env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
-        .args(["report", "sync", "--advertiser", ADV, "--into", &url])
-        .output()
-        .unwrap();
+    let out = sync_to(&env, &sim, &url, None);
     assert_eq!(out.status.code(), Some(7));
-    assert!(!stderr_of(&out).contains(wrong), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("tiktok:***@"),
-        "{}",
-        stderr_of(&out)
-    );
+    let err = stderr_of(&out);
+    assert!(!err.contains(wrong) && err.contains("tiktok:***@"), "{err}");
 
     // Unreachable: nothing listens on the port.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let out = env
-        .std_cmd()
-        .env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
-        .env("PGPASSWORD", wrong)
-        .args([
-            "report",
-            "sync",
-            "--advertiser",
-            ADV,
-            "--into",
-            &format!("postgres://tiktok@127.0.0.1:{port}/ads"),
-        ])
-        .output()
-        .unwrap();
+    let url = format!("postgres://tiktok@127.0.0.1:{port}/ads");
+    let out = sync_to(&env, &sim, &url, Some(wrong));
     assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
     assert!(
-        stderr_of(&out).contains("cannot connect"),
-        "{}",
-        stderr_of(&out)
+        err.contains("cannot connect") && !err.contains(wrong),
+        "{err}"
     );
-    assert!(!stderr_of(&out).contains(wrong));
 
     // Another sync holding the database (its advisory lock): refused with exit 5.
     let busy = Target::postgres(&server, "busy");
@@ -828,12 +795,7 @@ async fn postgres_bad_input_is_refused_without_secrets() {
         locked_rx.recv().unwrap();
         (tx, holder)
     };
-    let out = Sync {
-        env: &env,
-        sim: &sim,
-        target: &busy,
-    }
-    .run(&["--advertiser", ADV]);
+    let out = run_sync(&env, &sim, &busy, &["--advertiser", ADV]);
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
     assert!(
         stderr_of(&out).contains("another tiktok-ads report sync"),
@@ -858,21 +820,6 @@ async fn postgres_bad_input_is_refused_without_secrets() {
     .unwrap();
     std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let target = Target::postgres(&server, "pgpass");
-    let out = env
-        .std_cmd()
-        .env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
-        .args([
-            "report",
-            "sync",
-            "--advertiser",
-            ADV,
-            "--since",
-            &days_ago(3),
-            "--into",
-        ])
-        .arg(target.destination())
-        .output()
-        .unwrap();
+    let out = sync_to(&env, &sim, &target.destination(), None);
     assert!(out.status.success(), "{}", stderr_of(&out));
 }
