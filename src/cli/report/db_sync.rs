@@ -96,33 +96,94 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
     let facts = crate::accounts::facts(&client, &advertisers)
         .await
         .context("reading the accounts' time zones from /advertiser/info/ (a sync runs to yesterday in each account's own zone)")?;
+    let mut planned = plan_sync(ctx, &args, &plan, &advertisers, &facts, &progress);
+    let synced_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut entity_counts = BTreeMap::new();
+    if args.with_entities {
+        let include_deleted = !args.exclude_deleted;
+        for advertiser in &advertisers {
+            let stored = match entities::fetch(&client, advertiser, include_deleted).await {
+                Ok(fetched) => {
+                    let (synced_at, advertiser) = (synced_at.clone(), advertiser.clone());
+                    let (returned, counts) = blocking(move || {
+                        let counts =
+                            entities::store(store.as_mut(), &advertiser, &fetched, &synced_at);
+                        Ok((store, counts))
+                    })
+                    .await?;
+                    store = returned;
+                    counts
+                }
+                Err(error) => Err(error),
+            };
+            match stored {
+                Ok(counts) => {
+                    for (table, c) in counts {
+                        entity_counts
+                            .entry(table)
+                            .or_insert_with(warehouse::Counts::default)
+                            .add(c);
+                    }
+                }
+                // Its report waits for the next run too: the account is caught up whole.
+                Err(error) => {
+                    planned.accounts.retain(|a| &a.advertiser != advertiser);
+                    planned.failures.push(Failure {
+                        advertiser: advertiser.clone(),
+                        window: None,
+                        error: error.context("syncing its campaigns, ad groups and ads"),
+                    });
+                }
+            }
+        }
+    }
     let observer = CliObserver::new(ctx);
+    let committed = Arc::new(Mutex::new(Committed::default()));
+    let sink = DbSink::start(store, shape.clone(), synced_at, committed.clone())?;
+    let concurrency = args.concurrency as usize;
+    let result = sync::run_sync(&client, &plan, planned, sink, &observer, concurrency).await;
+    drop(observer);
+    let committed = committed.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    ctx.notice(&summary(&shape.name, &committed, &entity_counts));
+    result.map(|_| ())
+}
+
+/// Each advertiser's windows: from where its sync stands to yesterday in its own time zone.
+/// An account whose zone TikTok did not give fails on its own (nothing is guessed); an
+/// account already up to date has nothing to pull.
+fn plan_sync(
+    ctx: &Context,
+    args: &SyncArgs,
+    plan: &Plan,
+    advertisers: &[String],
+    facts: &BTreeMap<String, crate::accounts::AccountFacts>,
+    progress: &BTreeMap<String, Progress>,
+) -> Planned {
     let mut planned = Planned {
         accounts: Vec::new(),
         failures: Vec::new(),
         advertisers: advertisers.len(),
     };
-    for advertiser in &advertisers {
+    for advertiser in advertisers {
         let zone = facts.get(advertiser).and_then(|f| f.timezone.as_deref());
         let Some(today) = zone.and_then(plan::today_in) else {
+            let why = zone.map_or_else(
+                || "TikTok's /advertiser/info/ did not give it".to_string(),
+                |z| format!("TikTok names it {z:?}"),
+            );
             planned.failures.push(Failure {
                 advertiser: advertiser.clone(),
                 window: None,
                 error: crate::report::ReportError::AccountFacts(format!(
-                    "the time zone of advertiser {advertiser} is unknown ({}): a sync runs to \
+                    "the time zone of advertiser {advertiser} is unknown ({why}): a sync runs to \
                      yesterday in the account's own zone, so nothing was pulled rather than the \
-                     wrong days; the next run catches up",
-                    zone.map_or(
-                        "TikTok's /advertiser/info/ did not give it".to_string(),
-                        |z| { format!("TikTok names it {z:?}") }
-                    )
+                     wrong days; the next run catches up"
                 ))
                 .into(),
             });
             continue;
         };
-        let range = sync_range(args.since, args.lookback, progress.get(advertiser), today);
-        match range {
+        match sync_range(args.since, args.lookback, progress.get(advertiser), today) {
             Some((start, end)) => planned.accounts.push(PlannedAccount {
                 advertiser: advertiser.clone(),
                 windows: split_windows(start, end, plan.spec.max_span_days())
@@ -136,54 +197,7 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
             )),
         }
     }
-    let synced_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let mut entity_counts = BTreeMap::new();
-    if args.with_entities {
-        let mut kept = Vec::new();
-        for account in std::mem::take(&mut planned.accounts) {
-            match entities::fetch(&client, &account.advertiser, !args.exclude_deleted).await {
-                Ok(fetched) => {
-                    let synced_at = synced_at.clone();
-                    let advertiser = account.advertiser.clone();
-                    let (returned, counts) = blocking(move || {
-                        let counts =
-                            entities::store(store.as_mut(), &advertiser, &fetched, &synced_at)?;
-                        Ok((store, counts))
-                    })
-                    .await?;
-                    store = returned;
-                    for (table, c) in counts {
-                        entity_counts
-                            .entry(table)
-                            .or_insert_with(warehouse::Counts::default)
-                            .add(c);
-                    }
-                    kept.push(account);
-                }
-                Err(error) => planned.failures.push(Failure {
-                    advertiser: account.advertiser.clone(),
-                    window: None,
-                    error: error.context("listing its campaigns, ad groups and ads"),
-                }),
-            }
-        }
-        planned.accounts = kept;
-    }
-    let committed = Arc::new(Mutex::new(Committed::default()));
-    let sink = DbSink::start(store, shape.clone(), synced_at, committed.clone())?;
-    let result = sync::run_sync(
-        &client,
-        &plan,
-        planned,
-        sink,
-        &observer,
-        args.concurrency as usize,
-    )
-    .await;
-    drop(observer);
-    let committed = committed.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    ctx.notice(&summary(&shape.name, &committed, &entity_counts));
-    result.map(|_| ())
+    planned
 }
 
 /// The days to pull for one account: from the day after its last synced day, less
