@@ -531,28 +531,22 @@ fn holds_nothing(
     Ok(found.is_none())
 }
 
-/// Merges the staged rows into the table: changed rows updated (one join, not a probe per
-/// row), new keys inserted, equal rows left alone; (inserted, updated). The advisory lock keeps
-/// other syncs out between the two statements; a key TikTok sent twice is written once.
+/// Merges the staged rows into the table: new keys inserted, changed rows updated, equal rows
+/// left alone; (inserted, updated).
 fn merge(db: &mut Client, shape: &TableShape, columns: &str) -> Result<(u64, u64)> {
     let table = quote(&shape.name);
-    let same_key: Vec<String> = shape
-        .key
-        .iter()
-        .map(|c| format!("t.{0} = s.{0}", quote(&c.name)))
-        .collect();
-    let same_key = same_key.join(" AND ");
+    let key: Vec<String> = shape.key.iter().map(|c| quote(&c.name)).collect();
     let metrics: Vec<String> = shape.metrics.iter().map(|c| quote(&c.name)).collect();
-    // The join's hash table in memory rather than in batches on disk (for this transaction).
-    db.batch_execute("ANALYZE tiktok_staging; SET LOCAL work_mem = '64MB'")?;
-    let updated = if metrics.is_empty() {
-        0
+    let sets: Vec<String> = metrics
+        .iter()
+        .map(|m| format!("{m} = EXCLUDED.{m}"))
+        .chain(std::iter::once(
+            "synced_at = EXCLUDED.synced_at".to_string(),
+        ))
+        .collect();
+    let differs = if metrics.is_empty() {
+        "false".to_string()
     } else {
-        let sets: Vec<String> = metrics
-            .iter()
-            .map(|m| format!("{m} = s.{m}"))
-            .chain(std::iter::once("synced_at = s.synced_at".to_string()))
-            .collect();
         let of = |prefix: &str| {
             metrics
                 .iter()
@@ -560,25 +554,21 @@ fn merge(db: &mut Client, shape: &TableShape, columns: &str) -> Result<(u64, u64
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        db.execute(
-            &format!(
-                "UPDATE {table} AS t SET {} FROM tiktok_staging AS s WHERE {same_key} \
-                 AND ({}) IS DISTINCT FROM ({})",
-                sets.join(", "),
-                of("t"),
-                of("s")
-            ),
-            &[],
-        )?
+        format!("({}) IS DISTINCT FROM ({})", of(&table), of("EXCLUDED"))
     };
-    let inserted = db.execute(
+    let row = db.query_one(
         &format!(
-            "INSERT INTO {table} ({columns}) SELECT {columns} FROM tiktok_staging AS s \
-             WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {same_key}) ON CONFLICT DO NOTHING"
+            "WITH written AS (INSERT INTO {table} ({columns}) SELECT {columns} FROM tiktok_staging \
+             ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {differs} \
+             RETURNING (xmax = 0) AS inserted) \
+             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written",
+            key = key.join(", "),
+            sets = sets.join(", "),
         ),
         &[],
     )?;
-    Ok((inserted, updated))
+    let count = |i: usize| row.get::<_, i64>(i).max(0) as u64;
+    Ok((count(0), count(1)))
 }
 
 #[cfg(test)]
