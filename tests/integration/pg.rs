@@ -125,16 +125,21 @@ impl PgServer {
         Some(server)
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
-        let exe = self.bin.join(program);
-        let mut command = match &self.runas {
+    /// One of PostgreSQL's programs, as the user the server runs as.
+    fn program(&self, name: &str) -> Command {
+        let exe = self.bin.join(name);
+        match &self.runas {
             Some(user) => {
                 let mut c = Command::new("runuser");
                 c.args(["-u", user, "--"]).arg(&exe);
                 c
             }
             None => Command::new(&exe),
-        };
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let mut command = self.program(program);
         let output = command
             .args(args)
             .env_remove("PGPASSWORD")
@@ -190,15 +195,7 @@ impl PgServer {
 impl Drop for PgServer {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
-        let exe = self.bin.join("pg_ctl");
-        let mut command = match &self.runas {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(&exe);
-                c
-            }
-            None => Command::new(&exe),
-        };
+        let mut command = self.program("pg_ctl");
         let _ = command
             .args([
                 "-D",
