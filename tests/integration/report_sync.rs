@@ -513,6 +513,66 @@ async fn sqlite_killed_run_resumes_without_holes_or_duplicates() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_sigterm_mid_run_keeps_only_whole_windows() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let target = Target::sqlite(&env, "stopped.db");
+    let since = days_ago(10);
+    let args = [
+        "--advertiser",
+        ADV,
+        "--level",
+        "ad",
+        "--by",
+        "hour",
+        "--metrics",
+        "spend",
+        "--since",
+        &since,
+        "--concurrency",
+        "1",
+    ];
+    sim.control("POST", "/_mock/faults", r#"{"latency_ms": 150}"#);
+    let mut child = Sync {
+        env: &env,
+        sim: &sim,
+        target: &target,
+    }
+    .command(&args)
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while target
+        .try_last_days("tiktok_ad_hourly")
+        .unwrap_or_default()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no window was ever committed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().expect("reaped");
+    assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
+    // Every day in the table is whole (24 hours × 12 ads) and recorded; nothing after it.
+    let last = target.last_days("tiktok_ad_hourly")[ADV].to_string();
+    let days = target.query(
+        "SELECT substr(stat_time_hour, 1, 10), CAST(count(*) AS TEXT) FROM tiktok_ad_hourly \
+         GROUP BY 1",
+    );
+    for day in &days {
+        assert_eq!(day[1].as_deref(), Some("288"), "{day:?}");
+        assert!(
+            day[0].as_deref().unwrap_or_default() <= last.as_str(),
+            "{day:?} after {last}"
+        );
+    }
+}
+
 /// A metric added later gets its column; rows not pulled again keep NULL in it.
 fn new_metric_adds_a_column(env: &TestEnv, sim: &Simulator, target: &Target) {
     let sync = Sync { env, sim, target };
