@@ -534,7 +534,7 @@ async fn sqlite_sigterm_mid_run_keeps_only_whole_windows() {
         "1",
     ];
     sim.control("POST", "/_mock/faults", r#"{"latency_ms": 150}"#);
-    let mut child = Sync {
+    let child = Sync {
         env: &env,
         sim: &sim,
         target: &target,
