@@ -37,7 +37,8 @@ impl Sqlite {
         };
         let unusable = |what: &str, e: &dyn std::fmt::Display| {
             WarehouseError::Unusable(format!(
-                "cannot {what} the SQLite database {}: {e} (is the directory writable? --into                  sqlite:PATH picks another file)",
+                "cannot {what} the SQLite database {}: {e} (does its directory exist, and may this \
+                 user write there? --into sqlite:PATH picks another file)",
                 path.display()
             ))
         };
