@@ -21,7 +21,7 @@ use crate::api::report::Window;
 use crate::catalog::{self, MetricKind};
 
 /// Where a sync writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Destination {
     Sqlite(PathBuf),
     /// A `postgres://` or `postgresql://` URL (its password is never printed).
@@ -49,12 +49,25 @@ impl Destination {
         ))
     }
 
+    /// Whether the URL carries a password (visible in `ps`).
+    pub fn has_password(&self) -> bool {
+        matches!(self, Destination::Postgres(url)
+            if url::Url::parse(url).is_ok_and(|u| u.password().is_some()))
+    }
+
     /// For messages: a PostgreSQL URL without its password.
     pub fn shown(&self) -> String {
         match self {
             Destination::Sqlite(path) => format!("sqlite:{}", path.display()),
             Destination::Postgres(url) => redact_url(url),
         }
+    }
+}
+
+// Shown without its password wherever it is printed with `{:?}` (clap, logs).
+impl std::fmt::Debug for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
     }
 }
 
@@ -391,6 +404,13 @@ mod tests {
         assert_eq!(pg.shown(), "postgres://ads:***@db.example:5432/ads");
         assert!(Destination::parse("mysql://x").is_err());
         assert!(!format!("{:?}", Destination::parse("ftp://u:s3cret@h")).contains("s3cret"));
+        assert!(!format!("{pg:?}").contains("s3cret"));
+        assert!(pg.has_password());
+        assert!(
+            !Destination::parse("postgres://ads@db/ads")
+                .unwrap()
+                .has_password()
+        );
     }
 
     #[test]

@@ -760,6 +760,14 @@ async fn sqlite_explain_and_status_say_where_things_stand() {
     let plan =
         String::from_utf8_lossy(&sync.run(&["--advertiser", ADV, "--explain"]).stdout).to_string();
     assert!(plan.contains("3 days again"), "{plan}");
+    // Every account of the token: those in the state are planned, others said to start fresh.
+    let out = sync.run(&["--all-advertisers", "--explain"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let plan = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        plan.contains(&format!("  {ADV}  ")) && plan.contains("first sync"),
+        "{plan}"
+    );
 }
 
 // PostgreSQL: the same scenarios against a real server.
@@ -824,6 +832,10 @@ async fn postgres_bad_input_is_refused_without_secrets() {
     assert_eq!(out.status.code(), Some(7));
     let err = stderr_of(&out);
     assert!(!err.contains(wrong) && err.contains("tiktok:***@"), "{err}");
+    assert!(
+        err.contains("PGPASSWORD or ~/.pgpass"),
+        "a password in the URL is warned about: {err}"
+    );
 
     // Unreachable: nothing listens on the port.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -72,6 +72,12 @@ impl SyncArgs {
 
 pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
     let destination = args.destination();
+    if destination.has_password() {
+        ctx.notice(
+            "note: a password in --into shows in `ps` to every user of this machine and in shell \
+             history: prefer PGPASSWORD or ~/.pgpass (0600)",
+        );
+    }
     if args.status {
         return status(ctx, &destination).await;
     }
@@ -319,13 +325,6 @@ async fn explain(
     plan: &Plan,
     shape: &TableShape,
 ) -> Result<()> {
-    let advertisers: Vec<String> = if args.what.many_accounts() {
-        Vec::new()
-    } else if ctx.global.advertiser.is_empty() {
-        ctx.profile.advertiser_id.clone().into_iter().collect()
-    } else {
-        ctx.global.advertiser.clone()
-    };
     let progress: BTreeMap<String, Progress> = {
         let destination = destination.clone();
         let table = shape.name.clone();
@@ -337,6 +336,15 @@ async fn explain(
                 .collect())
         })
         .await?
+    };
+    // Every account of a token or BC is listed only at run time: those synced before are in
+    // the state; any other starts as a first sync.
+    let advertisers: Vec<String> = if args.what.many_accounts() {
+        progress.keys().cloned().collect()
+    } else if ctx.global.advertiser.is_empty() {
+        ctx.profile.advertiser_id.clone().into_iter().collect()
+    } else {
+        ctx.global.advertiser.clone()
     };
     let today = chrono::Utc::now().date_naive();
     let spec = &plan.spec;
@@ -365,9 +373,12 @@ async fn explain(
             Some(bc) => format!("Business Center {bc}"),
             None => "the token".to_string(),
         };
+        let first = sync_range(args.since, args.lookback, None, today);
         writeln!(
             out,
-            "  advertisers  every ad account of {whose} (listed at run time)"
+            "  advertisers  every ad account of {whose} (listed at run time); those synced \
+             before are below, any other is a first sync{}",
+            first.map_or(String::new(), |(start, end)| format!(" ({start} to {end})"))
         )?;
     }
     if advertisers.is_empty() && !args.what.many_accounts() {
@@ -397,8 +408,13 @@ async fn explain(
     }
     writeln!(
         out,
-        "  requests     at least {total} report requests (one more per extra page of {} rows) + 1 \
+        "  requests     at least {total} report requests{} (one more per extra page of {} rows) + 1 \
          /advertiser/info/ per 100 accounts{}",
+        if args.what.many_accounts() {
+            " for the accounts above, plus one a window for each account not synced yet"
+        } else {
+            ""
+        },
         spec.page_size,
         if args.with_entities {
             " + the campaign, ad group and ad lists"
