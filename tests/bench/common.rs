@@ -12,23 +12,9 @@ pub fn simulator_token(url: &str) -> String {
         .to_string()
 }
 
-/// A call to the simulator's control API (`/_mock/...`), answered with JSON.
-pub fn control(url: &str, method: &str, path: &str, body: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let host = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(host).expect("the simulator listens");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("the request is sent");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("an answer");
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    serde_json::from_str(body).expect("JSON from the simulator")
-}
+#[path = "../integration/simulator_control.rs"]
+mod simulator_control;
+pub use simulator_control::control;
 
 /// Starts `tiktok-ads mock --port 0` with `args` in a process of its own (its pages live there,
 /// not in the measured process); its URL.

@@ -76,19 +76,7 @@ fn export(base_url: &str, home: &Path, rate: Option<&str>) -> Command {
 
 /// The simulator's counts of accepted and rejected requests.
 fn stats(base_url: &str) -> (u64, u64) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let stats: serde_json::Value = runtime
-        .block_on(async {
-            reqwest::get(format!("{base_url}/_mock/stats"))
-                .await?
-                .json()
-                .await
-        })
-        .expect("the simulator's counts");
+    let stats = common::control(base_url, "GET", "/_mock/stats", "");
     (
         stats["accepted_total"].as_u64().unwrap_or(0),
         stats["rejected_total"].as_u64().unwrap_or(0),

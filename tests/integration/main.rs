@@ -20,6 +20,7 @@ mod report_sync;
 mod reports;
 mod scenarios;
 mod simulator;
+mod simulator_control;
 mod support;
 mod terminal;
 mod token_store;

@@ -197,23 +197,7 @@ impl Simulator {
     }
 }
 
-/// A plain HTTP/1.1 request to the simulator's control API (no async runtime needed).
-pub fn control(url: &str, method: &str, path: &str, body: &str) -> Value {
-    use std::io::{Read, Write};
-    let host = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(host).expect("the simulator listens");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("the request is sent");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("an answer");
-    let (_, payload) = answer.split_once("\r\n\r\n").expect("headers and a body");
-    serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {answer}"))
-}
+pub use crate::simulator_control::control;
 
 impl Drop for Simulator {
     fn drop(&mut self) {
