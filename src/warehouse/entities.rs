@@ -157,7 +157,15 @@ pub async fn fetch(client: &Client, advertiser: &str, include_deleted: bool) -> 
     Ok(Fetched { rows })
 }
 
-/// Upserts an account's fetched entities, one transaction per table; the counts per table.
+/// Creates or fits the entity tables (once a run, before any account's rows).
+pub fn prepare(warehouse: &mut dyn Warehouse) -> Result<()> {
+    TABLES
+        .iter()
+        .try_for_each(|table| warehouse.prepare(&table.shape()))
+}
+
+/// Upserts an account's fetched entities (into tables [`prepare`]d before), one transaction
+/// per table; the counts per table.
 pub fn store(
     warehouse: &mut dyn Warehouse,
     advertiser: &str,
@@ -167,19 +175,22 @@ pub fn store(
     let mut counts = Vec::new();
     for (table, rows) in TABLES.iter().zip(&fetched.rows) {
         let shape = table.shape();
-        warehouse.prepare(&shape)?;
         warehouse.begin_window(&shape, advertiser, None)?;
-        for values in rows {
-            let values: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
-            if let Err(e) = warehouse.upsert(&values, synced_at) {
+        let written = rows
+            .iter()
+            .try_for_each(|values| {
+                let values: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+                warehouse.upsert(&values, synced_at).map(|_| ())
+            })
+            .and_then(|()| warehouse.finish_window(&shape, advertiser, None, synced_at));
+        match written {
+            Ok(c) => counts.push((table.table.to_string(), c)),
+            Err(e) => {
+                // Nothing of this table is kept, and the connection goes on for the others.
                 warehouse.abandon_window()?;
                 return Err(e);
             }
         }
-        counts.push((
-            table.table.to_string(),
-            warehouse.finish_window(&shape, advertiser, None, synced_at)?,
-        ));
     }
     Ok(counts)
 }

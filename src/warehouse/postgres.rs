@@ -363,6 +363,34 @@ impl Warehouse for Postgres {
         days: Option<Window>,
         synced_at: &str,
     ) -> Result<Counts> {
+        let counts = self.commit_window(shape, advertiser, days, synced_at);
+        if counts.is_err() && self.client.is_some() {
+            // The connection goes on (the next account's windows): not inside a failed
+            // transaction.
+            let _ = self.db().map(|db| db.batch_execute("ROLLBACK"));
+        }
+        counts
+    }
+
+    fn abandon_window(&mut self) -> Result<()> {
+        if let Some(mut open) = self.open.take() {
+            // Whatever the COPY did, the transaction is rolled back.
+            let _ = self.end_copy(&mut open);
+            self.db()?.batch_execute("ROLLBACK")?;
+        }
+        Ok(())
+    }
+}
+
+impl Postgres {
+    /// The rest of the window's rows, its merge, its progress, and COMMIT.
+    fn commit_window(
+        &mut self,
+        shape: &TableShape,
+        advertiser: &str,
+        days: Option<Window>,
+        synced_at: &str,
+    ) -> Result<Counts> {
         self.hand_over()?;
         let Some(mut open) = self.open.take() else {
             bail!("no window is open");
@@ -400,17 +428,6 @@ impl Warehouse for Postgres {
         })
     }
 
-    fn abandon_window(&mut self) -> Result<()> {
-        if let Some(mut open) = self.open.take() {
-            // Whatever the COPY did, the transaction is rolled back.
-            let _ = self.end_copy(&mut open);
-            self.db()?.batch_execute("ROLLBACK")?;
-        }
-        Ok(())
-    }
-}
-
-impl Postgres {
     /// Hands the rows waiting in the open window to the COPY thread.
     fn hand_over(&mut self) -> Result<()> {
         let Some(open) = self.open.as_mut() else {

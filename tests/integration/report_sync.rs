@@ -715,6 +715,31 @@ async fn sqlite_bad_destinations_are_refused_clearly() {
     );
     drop(lock);
 
+    // An entity table of another shape: refused at once, before any account is pulled.
+    let entities = Target::sqlite(&env, "entities.db");
+    entities.execute("CREATE TABLE tiktok_campaigns (campaign_id TEXT PRIMARY KEY, note TEXT)");
+    let out = run_sync(
+        &env,
+        &sim,
+        &entities,
+        &["--advertiser", ADV, "--with-entities"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("tiktok_campaigns"),
+        "{}",
+        stderr_of(&out)
+    );
+    let log = sim.control("GET", "/_mock/requests", "");
+    let pulled = log["requests"].as_array().unwrap().iter();
+    let campaigns = pulled.filter(|r| {
+        r["path"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/campaign/get")
+    });
+    assert_eq!(campaigns.count(), 0, "nothing was pulled: {log}");
+
     // Bad flags cost nothing.
     let out = run_sync(&env, &sim, &target, &["--by", "none"]);
     assert_eq!(out.status.code(), Some(2));

@@ -90,9 +90,13 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
     let (mut store, progress) = {
         let destination = destination.clone();
         let shape = shape.clone();
+        let with_entities = args.with_entities;
         blocking(move || {
             let mut store = warehouse::open(&destination)?;
             store.prepare(&shape)?;
+            if with_entities {
+                entities::prepare(store.as_mut())?;
+            }
             let progress = store.progress(&shape.name)?;
             Ok((store, progress))
         })
