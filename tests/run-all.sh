@@ -23,6 +23,8 @@ missing() {
     || need="$need postgresql"
   # The README's report sync example (run by the tests) queries with the sqlite3 shell.
   command -v sqlite3 >/dev/null 2>&1 || need="$need sqlite3"
+  # A PostgreSQL test serves TLS with a certificate it makes with openssl.
+  command -v openssl >/dev/null 2>&1 || need="$need openssl"
   echo "$need"
 }
 

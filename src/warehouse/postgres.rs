@@ -138,9 +138,15 @@ impl Postgres {
             // The driver's message never holds the password; the URL is shown without it.
             let detail = std::error::Error::source(&e)
                 .map_or_else(|| e.to_string(), |cause| format!("{e}: {cause}"));
+            let next = if detail.contains("TLS") || detail.contains("certificate") {
+                "the server's certificate is not trusted here: add its CA to the system's \
+                 certificates (Debian: /usr/local/share/ca-certificates, then \
+                 update-ca-certificates), or add ?sslmode=disable for a server on a trusted network"
+            } else {
+                "check the host, port, user and password: from the URL, PGPASSWORD or ~/.pgpass"
+            };
             WarehouseError::Unusable(format!(
-                "cannot connect to PostgreSQL at {shown}: {detail} (check the host, port, user and \
-                 password: from the URL, PGPASSWORD or ~/.pgpass)"
+                "cannot connect to PostgreSQL at {shown}: {detail} ({next})"
             ))
         })?;
         if lock {

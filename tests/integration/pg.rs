@@ -51,9 +51,18 @@ fn free_port() -> u16 {
 impl PgServer {
     /// A running server, or `None` (with a note) when PostgreSQL is not installed and not
     /// required.
+    pub fn start() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    /// A server that offers TLS with a self-signed certificate no client here trusts.
+    pub fn start_with_untrusted_tls() -> Option<Self> {
+        Self::start_with(true)
+    }
+
     // A skipped test says so where the test's output goes.
     #[allow(clippy::print_stderr)]
-    pub fn start() -> Option<Self> {
+    fn start_with(tls: bool) -> Option<Self> {
         let Some(bin) = find_bin() else {
             assert!(
                 std::env::var("TIKTOK_ADS_REQUIRE_POSTGRES").as_deref() != Ok("1"),
@@ -103,11 +112,51 @@ impl PgServer {
                 "--no-instructions",
             ],
         );
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
             server.port,
             server.dir.path().display()
         );
+        if tls {
+            let (cert, key) = (
+                server.dir.path().join("cert.pem"),
+                server.dir.path().join("key.pem"),
+            );
+            let made = Command::new("openssl")
+                .args([
+                    "req",
+                    "-new",
+                    "-x509",
+                    "-days",
+                    "2",
+                    "-nodes",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                ])
+                .arg("-out")
+                .arg(&cert)
+                .arg("-keyout")
+                .arg(&key)
+                .output()
+                .expect("openssl makes a certificate");
+            assert!(
+                made.status.success(),
+                "{}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+            std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .expect("chmod");
+            if let Some(user) = &server.runas {
+                for file in [&cert, &key] {
+                    std::os::unix::fs::chown(file, Some(id_of(user, "-u")), None).expect("chown");
+                }
+            }
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert.display(),
+                key.display()
+            ));
+        }
         let log = server.dir.path().join("log");
         server.run(
             "pg_ctl",

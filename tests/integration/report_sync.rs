@@ -920,3 +920,30 @@ async fn postgres_bad_input_is_refused_without_secrets() {
     let out = sync_to(&env, &sim, &target.destination(), None);
     assert!(out.status.success(), "{}", stderr_of(&out));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_certificates_are_checked_and_never_skipped_silently() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let Some(server) = PgServer::start_with_untrusted_tls() else {
+        return;
+    };
+    // The server offers TLS with a certificate nobody here trusts: no connection (so no
+    // password sent to it), and a message saying what to do.
+    let url = server.database("tls");
+    let out = sync_to(&env, &sim, &url, Some(&server.password));
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("certificate is not trusted") && err.contains("sslmode=disable"),
+        "{err}"
+    );
+    // Said explicitly, a plain connection on a trusted network works.
+    let out = sync_to(
+        &env,
+        &sim,
+        &format!("{url}?sslmode=disable"),
+        Some(&server.password),
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
