@@ -138,7 +138,10 @@ impl Postgres {
             // The driver's message never holds the password; the URL is shown without it.
             let detail = std::error::Error::source(&e)
                 .map_or_else(|| e.to_string(), |cause| format!("{e}: {cause}"));
-            let next = if detail.contains("TLS") || detail.contains("certificate") {
+            let next = if detail.contains("does not support TLS") {
+                "the URL asks for TLS (sslmode=require) and the server offers none: turn on ssl \
+                 in the server's configuration, or leave sslmode=require out on a trusted network"
+            } else if detail.contains("certificate") {
                 "the server's certificate is not trusted here: add its CA to the system's \
                  certificates (Debian: /usr/local/share/ca-certificates, then \
                  update-ca-certificates), or add ?sslmode=disable for a server on a trusted network"
