@@ -875,6 +875,16 @@ async fn postgres_bad_input_is_refused_without_secrets() {
         "{err}"
     );
 
+    // TLS required, none offered (this server has no TLS): refused, with what to change.
+    let url = format!("{}?sslmode=require", server.url("postgres"));
+    let out = sync_to(&env, &sim, &url, Some(&server.password));
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("offers none"),
+        "{}",
+        stderr_of(&out)
+    );
+
     // Another sync holding the database (its advisory lock): refused with exit 5.
     let busy = Target::postgres(&server, "busy");
     let held = {
