@@ -929,6 +929,10 @@ async fn postgres_bad_input_is_refused_without_secrets() {
     let target = Target::postgres(&server, "pgpass");
     let out = sync_to(&env, &sim, &target.destination(), None);
     assert!(out.status.success(), "{}", stderr_of(&out));
+    // Readable by others, it is ignored (as libpq does): no password, so no connection.
+    std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let out = sync_to(&env, &sim, &target.destination(), None);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
 }
 
 #[tokio::test(flavor = "multi_thread")]
