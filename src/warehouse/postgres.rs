@@ -63,17 +63,9 @@ fn sql_type(kind: ColumnKind) -> &'static str {
 /// The password of `~/.pgpass` (or `$PGPASSFILE`) for a host, port, database and user, the
 /// way libpq reads it: `host:port:database:user:password`, `*` for any, `\` escaping `:`.
 fn pgpass(host: &str, port: u16, database: &str, user: &str) -> Option<String> {
-    let path = std::env::var_os("PGPASSFILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // libpq ignores a password file others can read; so does this.
-        let mode = std::fs::metadata(&path).ok()?.permissions().mode();
-        if mode & 0o077 != 0 {
-            return None;
-        }
+    let path = pgpass_file()?;
+    if loose(&path) {
+        return None;
     }
     let file = std::fs::File::open(path).ok()?;
     for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
@@ -107,6 +99,26 @@ fn pgpass(host: &str, port: u16, database: &str, user: &str) -> Option<String> {
     None
 }
 
+fn pgpass_file() -> Option<std::path::PathBuf> {
+    std::env::var_os("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")))
+}
+
+/// Whether others may read the file: libpq ignores such a password file, and so does this.
+fn loose(path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 impl Postgres {
     /// Connects; with `lock`, takes the sync lock or refuses (another sync is writing).
     pub fn open(url: &str, lock: bool) -> Result<Self> {
@@ -138,15 +150,31 @@ impl Postgres {
             // The driver's message never holds the password; the URL is shown without it.
             let detail = std::error::Error::source(&e)
                 .map_or_else(|| e.to_string(), |cause| format!("{e}: {cause}"));
-            let next = if detail.contains("does not support TLS") {
+            let ignored = config
+                .get_password()
+                .is_none()
+                .then(pgpass_file)
+                .flatten()
+                .filter(|p| loose(p));
+            let next: String = if let Some(path) = ignored {
+                format!(
+                    "{} was not read: others may read it, and a password file must be private \
+                     (chmod 600 {})",
+                    path.display(),
+                    path.display()
+                )
+            } else if detail.contains("does not support TLS") {
                 "the URL asks for TLS (sslmode=require) and the server offers none: turn on ssl \
                  in the server's configuration, or leave sslmode=require out on a trusted network"
+                    .into()
             } else if detail.contains("certificate") {
                 "the server's certificate is not trusted here: add its CA to the system's \
                  certificates (Debian: /usr/local/share/ca-certificates, then \
                  update-ca-certificates), or add ?sslmode=disable for a server on a trusted network"
+                    .into()
             } else {
                 "check the host, port, user and password: from the URL, PGPASSWORD or ~/.pgpass"
+                    .into()
             };
             WarehouseError::Unusable(format!(
                 "cannot connect to PostgreSQL at {shown}: {detail} ({next})"

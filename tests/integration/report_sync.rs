@@ -933,6 +933,7 @@ async fn postgres_bad_input_is_refused_without_secrets() {
     std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let out = sync_to(&env, &sim, &target.destination(), None);
     assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("chmod 600"), "{}", stderr_of(&out));
 }
 
 #[tokio::test(flavor = "multi_thread")]
