@@ -505,6 +505,10 @@ pub const BUDGET_MODES: &[&str] = &[
 
 pub const OPERATION_STATUSES: &[&str] = &["ENABLE", "DISABLE"];
 
+/// The only fields `/campaign/update/` changes.
+pub const CAMPAIGN_UPDATABLE: &[&str] =
+    &["campaign_name", "budget", "special_industries", "po_number"];
+
 pub fn metric(name: &str) -> Option<MetricKind> {
     METRICS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
 }

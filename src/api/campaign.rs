@@ -19,8 +19,7 @@ pub static CAMPAIGN: Resource = Resource {
     idempotent_create: true,
 };
 
-/// The only fields `/campaign/update/` changes.
-pub const UPDATABLE: &[&str] = &["campaign_name", "budget", "special_industries", "po_number"];
+pub use crate::catalog::CAMPAIGN_UPDATABLE as UPDATABLE;
 
 /// Smallest daily or lifetime campaign budget, in USD.
 pub const MIN_BUDGET_USD: f64 = 50.0;

@@ -730,7 +730,7 @@ fn create_ads(world: &mut World, params: &Params, advertiser: &str) -> Checked<C
 /// refused.
 fn updatable(kind: &str) -> &'static [&'static str] {
     match kind {
-        "campaign" => &["campaign_name", "budget", "special_industries", "po_number"],
+        "campaign" => crate::catalog::CAMPAIGN_UPDATABLE,
         "adgroup" => &[
             "adgroup_name",
             "budget",
