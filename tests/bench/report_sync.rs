@@ -2,9 +2,10 @@
 //! N ad × day rows (12 metrics) in one 30-day window, and the optimized `tiktok-ads` binary at
 //! `--rate 1000` syncs them into SQLite and into a PostgreSQL server started here (initdb +
 //! pg_ctl on a temporary directory). Each destination: a first sync (all inserts), then the
-//! simulator restates every day and a re-sync pulls the same rows again (all updates). Wall
-//! time, rows/s and the syncing process's peak RSS go to stdout and to
-//! `target/bench/report_sync.json`.
+//! simulator restates every day and a re-sync pulls the same rows again (all updates); for
+//! PostgreSQL, once more with the table packed full (fillfactor 100, what the tool's default of
+//! 50 trades against). Wall time, rows/s, the syncing process's peak RSS and the table's size on
+//! disk go to stdout and to `target/bench/report_sync.json`.
 //!
 //!   cargo bench --bench report_sync                    # 1,000,000 rows
 //!   BENCH_ROWS=100000,1000000 cargo bench --bench report_sync
@@ -33,6 +34,8 @@ struct Measurement {
     wall_s: f64,
     rows_per_s: f64,
     peak_rss_mib: f64,
+    /// The table and its indexes on disk after the run.
+    table_mib: f64,
 }
 
 /// The tool against the simulator; `quiet` hides notices (the sync's summary is one).
@@ -101,6 +104,32 @@ fn sync(base_url: &str, work: &Path, into: &str, password: Option<&str>) -> (f64
     (wall, rusage.ru_maxrss as f64 / 1024.0, summary)
 }
 
+/// The synced table's size on disk: the SQLite file (with its write-ahead log), or the
+/// PostgreSQL table with its indexes.
+fn table_mib(postgres: Option<&pg::PgServer>, n: usize, into: &str) -> f64 {
+    let bytes = if let Some(path) = into.strip_prefix("sqlite:") {
+        ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| std::fs::metadata(format!("{path}{suffix}")).ok())
+            .map(|m| m.len())
+            .sum::<u64>()
+    } else {
+        let config = postgres
+            .expect("a PostgreSQL server")
+            .config(&format!("bench_{n}"));
+        std::thread::spawn(move || {
+            let mut client = config.connect(postgres::NoTls).expect("the bench connects");
+            let row = client
+                .query_one("SELECT pg_total_relation_size('tiktok_ad_daily')", &[])
+                .expect("the size is read");
+            row.get::<_, i64>(0) as u64
+        })
+        .join()
+        .expect("size thread")
+    };
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 fn counted(summary: &str, what: &str) -> usize {
     let line = summary
         .lines()
@@ -143,19 +172,21 @@ fn main() {
                 wall_s,
                 rows_per_s: rows as f64 / wall_s,
                 peak_rss_mib: rss,
+                table_mib: table_mib(postgres.as_ref(), n, into),
             });
             // TikTok restates every day: the same rows again, every one changed.
             let mut runs = vec!["re-sync (updates)"];
             if *name == "postgres" {
                 // The README's advice for tables that are often rewritten whole.
-                runs.push("re-sync, fillfactor 50");
+                // The same table packed full (the README's way to trade speed for disk).
+                runs.push("re-sync, fillfactor 100");
             }
             for run in runs {
                 if run.contains("fillfactor")
                     && let Some(pg) = &postgres
                 {
                     let db = format!("bench_{n}");
-                    pg.execute(&db, "ALTER TABLE tiktok_ad_daily SET (fillfactor = 50)");
+                    pg.execute(&db, "ALTER TABLE tiktok_ad_daily SET (fillfactor = 100)");
                     // VACUUM runs alone (not in a transaction block).
                     pg.execute(&db, "VACUUM FULL tiktok_ad_daily");
                 }
@@ -171,6 +202,7 @@ fn main() {
                     wall_s,
                     rows_per_s: rows as f64 / wall_s,
                     peak_rss_mib: rss,
+                    table_mib: table_mib(postgres.as_ref(), n, into),
                 });
             }
         }
@@ -179,8 +211,8 @@ fn main() {
     }
     for m in &results {
         println!(
-            "report_sync: {:<8} {:<22} {:>9} rows  {:>6.2} s  {:>8.0} rows/s  peak RSS {:>5.1} MiB",
-            m.destination, m.run, m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib
+            "report_sync: {:<8} {:<23} {:>9} rows  {:>6.2} s  {:>8.0} rows/s  peak RSS {:>5.1} MiB  table {:>5.0} MiB",
+            m.destination, m.run, m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib, m.table_mib
         );
     }
     if postgres.is_none() {
@@ -194,8 +226,8 @@ fn main() {
         .iter()
         .map(|m| {
             format!(
-                r#"  {{"destination": "{}", "run": "{}", "rows": {}, "wall_s": {:.3}, "rows_per_s": {:.0}, "peak_rss_mib": {:.1}}}"#,
-                m.destination, m.run, m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib
+                r#"  {{"destination": "{}", "run": "{}", "rows": {}, "wall_s": {:.3}, "rows_per_s": {:.0}, "peak_rss_mib": {:.1}, "table_mib": {:.1}}}"#,
+                m.destination, m.run, m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib, m.table_mib
             )
         })
         .collect();
