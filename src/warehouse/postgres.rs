@@ -1,7 +1,7 @@
 //! PostgreSQL: metrics as NUMERIC (exact), days as DATE, hours as TIMESTAMP; each window goes
-//! through COPY into a temporary table and upserts, a chunk of rows at a time; a session
-//! advisory lock keeps two syncs into one database apart. The password comes from the URL,
-//! `PGPASSWORD` or `~/.pgpass`, and is never printed.
+//! through COPY into a temporary table and one upsert; a session advisory lock keeps two syncs
+//! into one database apart. The password comes from the URL, `PGPASSWORD` or `~/.pgpass`, and
+//! is never printed.
 
 use std::io::{BufRead, Write};
 use std::str::FromStr;
@@ -30,35 +30,25 @@ pub struct Postgres {
 }
 
 /// A window's transaction. Its rows, in COPY text format, stream to a thread that holds the
-/// connection, so PostgreSQL works while rows still arrive: one COPY straight into the table
-/// when it holds none of the window's days yet, else COPYs into a temporary table, each merged
-/// into the table by an upsert as soon as a chunk of rows is in.
+/// connection and one COPY open for the whole window, so PostgreSQL works while rows still
+/// arrive: straight into the table when it holds none of the window's days yet, else into a
+/// temporary table that one upsert merges at the end.
 struct OpenWindow {
     sender: Option<SyncSender<Vec<u8>>>,
     copier: Option<JoinHandle<Copied>>,
+    /// The quoted column list of COPY and of the upsert.
+    columns: String,
     buffer: Vec<u8>,
     rows: u64,
     kinds: Vec<ColumnKind>,
 }
 
-/// Where a window's rows went.
-enum Landed {
-    /// Straight into the table: every row is new.
-    Direct,
-    /// Merged through the temporary table: (inserted, updated).
-    Merged(u64, u64),
-}
-
-/// What the COPY thread hands back: the connection, and where the rows went.
-type Copied = (Client, Result<Landed>);
+/// What the COPY thread hands back: the connection, and whether the rows went straight in.
+type Copied = (Client, Result<bool>);
 
 /// COPY data handed to the COPY thread at once, and how many such pieces may wait.
 const COPY_PIECE: usize = 256 << 10;
-/// Rows are merged a chunk at a time, while the next chunk's rows still arrive: a merge keeps
-/// one core busy in the server, and the pieces waiting meanwhile (as many bytes as a chunk)
-/// keep the fetching going on the other.
-const MERGE_CHUNK: usize = 4 << 20;
-const PIECES_WAITING: usize = MERGE_CHUNK / COPY_PIECE;
+const PIECES_WAITING: usize = 8;
 
 fn sql_type(kind: ColumnKind) -> &'static str {
     match kind {
@@ -376,6 +366,7 @@ impl Warehouse for Postgres {
         self.open = Some(OpenWindow {
             sender: Some(sender),
             copier: Some(copier),
+            columns,
             buffer: Vec::with_capacity(COPY_PIECE + (16 << 10)),
             rows: 0,
             kinds: shape
@@ -445,9 +436,11 @@ impl Postgres {
         let Some(mut open) = self.open.take() else {
             bail!("no window is open");
         };
-        let (inserted, updated) = match self.end_copy(&mut open)? {
-            Landed::Direct => (open.rows, 0),
-            Landed::Merged(inserted, updated) => (inserted, updated),
+        let direct = self.end_copy(&mut open)?;
+        let (inserted, updated) = if direct {
+            (open.rows, 0)
+        } else {
+            merge(self.db()?, shape, &open.columns)?
         };
         if let Some(days) = days {
             self.db()?.execute(
@@ -503,22 +496,23 @@ impl Postgres {
         Err(error)
     }
 
-    /// Ends the window's COPY and takes the connection back; where the rows went.
-    fn end_copy(&mut self, open: &mut OpenWindow) -> Result<Landed> {
+    /// Ends the window's COPY and takes the connection back; whether the rows went straight
+    /// into the table.
+    fn end_copy(&mut self, open: &mut OpenWindow) -> Result<bool> {
         open.sender = None;
         let Some(copier) = open.copier.take() else {
             bail!("the COPY has already ended");
         };
-        let (client, landed) = copier
+        let (client, direct) = copier
             .join()
             .map_err(|_| anyhow::anyhow!("the COPY thread panicked"))?;
         self.client = Some(client);
-        landed
+        direct
     }
 }
 
 /// The COPY thread of one window: opens the transaction, chooses where the rows go, copies
-/// (and merges) every piece it is handed until the window ends, and hands the connection back.
+/// every piece it is handed until the window ends, and hands the connection back.
 fn copy_window(
     mut client: Client,
     shape: &TableShape,
@@ -527,44 +521,27 @@ fn copy_window(
     columns: &str,
     pieces: &Receiver<Vec<u8>>,
 ) -> Copied {
-    let result = (|| -> Result<Landed> {
+    let result = (|| -> Result<bool> {
         client.batch_execute("BEGIN")?;
         let direct = match days {
             Some(days) => holds_nothing(&mut client, shape, advertiser, days)?,
             None => false,
         };
-        if direct {
-            let table = quote(&shape.name);
-            let mut writer = client.copy_in(&format!("COPY {table} ({columns}) FROM STDIN"))?;
-            for piece in pieces {
-                writer.write_all(&piece)?;
-            }
-            writer.finish()?;
-            return Ok(Landed::Direct);
-        }
-        client.batch_execute(&format!(
-            "CREATE TEMP TABLE tiktok_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+        let target = if direct {
             quote(&shape.name)
-        ))?;
-        let copy = format!("COPY tiktok_staging ({columns}) FROM STDIN");
-        let (mut inserted, mut updated) = (0, 0);
-        let mut pieces = pieces.iter().peekable();
-        while pieces.peek().is_some() {
-            let mut writer = client.copy_in(&copy)?;
-            let mut staged = 0;
-            for piece in pieces.by_ref() {
-                writer.write_all(&piece)?;
-                staged += piece.len();
-                if staged >= MERGE_CHUNK {
-                    break;
-                }
-            }
-            writer.finish()?;
-            let (i, u) = merge(&mut client, shape, columns)?;
-            (inserted, updated) = (inserted + i, updated + u);
-            client.batch_execute("TRUNCATE tiktok_staging")?;
+        } else {
+            client.batch_execute(&format!(
+                "CREATE TEMP TABLE tiktok_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                quote(&shape.name)
+            ))?;
+            "tiktok_staging".to_string()
+        };
+        let mut writer = client.copy_in(&format!("COPY {target} ({columns}) FROM STDIN"))?;
+        for piece in pieces {
+            writer.write_all(&piece)?;
         }
-        Ok(Landed::Merged(inserted, updated))
+        writer.finish()?;
+        Ok(direct)
     })();
     (client, result)
 }
@@ -612,8 +589,8 @@ fn holds_nothing(
     Ok(found.is_none())
 }
 
-/// Merges the rows staged so far into the table: new keys inserted, changed rows updated,
-/// equal rows left alone; (inserted, updated).
+/// Merges the staged rows into the table: new keys inserted, changed rows updated, equal rows
+/// left alone; (inserted, updated).
 fn merge(db: &mut Client, shape: &TableShape, columns: &str) -> Result<(u64, u64)> {
     let table = quote(&shape.name);
     let key: Vec<String> = shape.key.iter().map(|c| quote(&c.name)).collect();
