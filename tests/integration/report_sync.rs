@@ -818,7 +818,7 @@ async fn postgres_first_sync_rerun_late_attribution_and_new_metric() {
 }
 
 /// A re-sync that rewrites every row leaves the primary key alone: each new version goes on
-/// its old row's page (a HOT update), which is what keeps rewriting as cheap as writing.
+/// its old row's page (a HOT update), which roughly halves what rewriting costs.
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_rewritten_rows_are_updated_in_place() {
     let env = TestEnv::new().await;
