@@ -9,7 +9,8 @@ use super::{Column, ColumnKind, Counts, TableShape, Warehouse};
 use crate::api::Client;
 use crate::api::entity::{PAGE_SIZE_MAX, Resource};
 
-/// One entity table: its resource, name, ID field and the fields kept (besides the IDs).
+/// One entity table: its resource, name, ID field and the fields kept (besides the IDs and
+/// the statuses and times every table keeps).
 struct EntityTable {
     resource: &'static Resource,
     table: &'static str,
@@ -17,6 +18,7 @@ struct EntityTable {
     fields: &'static [(&'static str, ColumnKind)],
 }
 
+/// Kept by every table, after its own fields.
 const TIMES_AND_STATUS: [(&str, ColumnKind); 4] = [
     ("operation_status", ColumnKind::Text),
     ("secondary_status", ColumnKind::Text),
@@ -34,10 +36,6 @@ static TABLES: [EntityTable; 3] = [
             ("objective_type", ColumnKind::Text),
             ("budget_mode", ColumnKind::Text),
             ("budget", ColumnKind::Number),
-            TIMES_AND_STATUS[0],
-            TIMES_AND_STATUS[1],
-            TIMES_AND_STATUS[2],
-            TIMES_AND_STATUS[3],
         ],
     },
     EntityTable {
@@ -50,10 +48,6 @@ static TABLES: [EntityTable; 3] = [
             ("budget_mode", ColumnKind::Text),
             ("budget", ColumnKind::Number),
             ("bid_price", ColumnKind::Number),
-            TIMES_AND_STATUS[0],
-            TIMES_AND_STATUS[1],
-            TIMES_AND_STATUS[2],
-            TIMES_AND_STATUS[3],
         ],
     },
     EntityTable {
@@ -63,10 +57,6 @@ static TABLES: [EntityTable; 3] = [
         fields: &[
             ("ad_name", ColumnKind::Text),
             ("ad_format", ColumnKind::Text),
-            TIMES_AND_STATUS[0],
-            TIMES_AND_STATUS[1],
-            TIMES_AND_STATUS[2],
-            TIMES_AND_STATUS[3],
         ],
     },
 ];
@@ -88,16 +78,21 @@ impl EntityTable {
                 .parents
                 .iter()
                 .map(|p| column(p, ColumnKind::Text))
-                .chain(self.fields.iter().map(|(name, kind)| column(name, *kind)))
+                .chain(self.kept().map(|(name, kind)| column(name, *kind)))
                 .collect(),
             advertiser_from_unit: true,
         }
     }
 
+    /// Its own fields, then the statuses and times.
+    fn kept(&self) -> impl Iterator<Item = &(&'static str, ColumnKind)> {
+        self.fields.iter().chain(&TIMES_AND_STATUS)
+    }
+
     fn field_names(&self) -> Vec<String> {
         std::iter::once(self.resource.id_field)
             .chain(self.parents.iter().copied())
-            .chain(self.fields.iter().map(|f| f.0))
+            .chain(self.kept().map(|f| f.0))
             .map(str::to_string)
             .collect()
     }
