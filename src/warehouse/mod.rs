@@ -9,7 +9,7 @@ pub mod postgres;
 pub mod sink;
 pub mod sqlite;
 
-pub use error::WarehouseError;
+pub use error::{PartlyCommitted, WarehouseError};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

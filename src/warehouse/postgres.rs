@@ -11,42 +11,66 @@ use std::thread::JoinHandle;
 use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
 use postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::api::report::Window;
 
 use super::{
-    ColumnKind, Counts, Dialect, Progress, STATE_TABLE, TableShape, Upserted, Warehouse,
-    WarehouseError, fit_table, quote, redact_url,
+    ColumnKind, Counts, Dialect, PartlyCommitted, Progress, STATE_TABLE, TableShape, Upserted,
+    Warehouse, WarehouseError, fit_table, quote, redact_url,
 };
 
 /// The advisory lock key of `report sync` (any fixed number; this one spells "tiktok").
 const LOCK_KEY: i64 = 0x7469_6b74_6f6b;
 
 pub struct Postgres {
-    /// Always there until dropped.
+    /// The connection that holds the sync lock: there until dropped, except while a window's
+    /// first part uses it.
     client: Option<Client>,
+    /// Further connections for a window's later days, opened on the first window that spans
+    /// days.
+    helpers: Vec<Client>,
+    /// Whether helpers were asked for (once a run: a server that refuses them is not asked
+    /// again, and the run goes on over one connection).
+    helpers_tried: bool,
+    config: Config,
+    tls: MakeRustlsConnect,
     /// The open window, if any.
     open: Option<OpenWindow>,
 }
 
-/// A window's transaction. Its rows, in COPY text format, stream to a thread that holds the
-/// connection and one COPY open for the whole window, so PostgreSQL works while rows still
-/// arrive: straight into the table when it holds none of the window's days yet, else into a
-/// temporary table that one upsert merges at the end.
+/// Connections a window's days are spread over. PostgreSQL runs a statement on one core, and
+/// a re-sync that rewrites every row is that one process's work: two halves of a window, each
+/// copied and merged by a server process of its own, take about half the time (each half is a
+/// transaction of its own, committed in day order with its progress).
+const CONNECTIONS: usize = 2;
+
+/// A window's transactions, one per part, in day order.
 struct OpenWindow {
-    sender: Option<SyncSender<Vec<u8>>>,
-    copier: Option<JoinHandle<Copied>>,
-    /// The quoted column list of COPY and of the upsert.
-    columns: String,
-    buffer: Vec<u8>,
-    rows: u64,
+    parts: Vec<Part>,
+    /// Where a row's day is, and the first day (`YYYY-MM-DD`) of each part after the first:
+    /// a row goes to the last part whose first day it has reached.
+    split: Option<(usize, Vec<String>)>,
     kinds: Vec<ColumnKind>,
 }
 
-/// What the COPY thread hands back: the connection, and whether the rows went straight in.
-type Copied = (Client, Result<bool>);
+/// Some days of a window and their transaction. Their rows, in COPY text format, stream to a
+/// thread that holds a connection and one COPY open until the window ends, so PostgreSQL works
+/// while rows still arrive: straight into the table when it holds none of those days yet, else
+/// into a temporary table that one upsert merges at the end.
+struct Part {
+    days: Option<Window>,
+    sender: Option<SyncSender<Vec<u8>>>,
+    worker: Option<JoinHandle<Worked>>,
+    buffer: Vec<u8>,
+    rows: u64,
+}
 
-/// COPY data handed to the COPY thread at once, and how many such pieces may wait.
+/// What a part's thread hands back: its connection (the transaction still open) and the rows
+/// it inserted and updated.
+type Worked = (Client, Result<(u64, u64)>);
+
+/// COPY data handed to a part's thread at once, and how many such pieces may wait.
 const COPY_PIECE: usize = 256 << 10;
 const PIECES_WAITING: usize = 8;
 
@@ -144,9 +168,9 @@ impl Postgres {
         }
         config.connect_timeout(std::time::Duration::from_secs(10));
         let tls = rustls::ClientConfig::with_platform_verifier_ext()
-            .map(tokio_postgres_rustls::MakeRustlsConnect::new)
+            .map(MakeRustlsConnect::new)
             .map_err(|e| anyhow::anyhow!("setting up TLS for PostgreSQL: {e}"))?;
-        let mut client = config.connect(tls).map_err(|e| {
+        let mut client = config.connect(tls.clone()).map_err(|e| {
             // The driver's message never holds the password; the URL is shown without it.
             let detail = std::error::Error::source(&e)
                 .map_or_else(|| e.to_string(), |cause| format!("{e}: {cause}"));
@@ -195,6 +219,10 @@ impl Postgres {
         }
         Ok(Self {
             client: Some(client),
+            helpers: Vec::new(),
+            helpers_tried: false,
+            config,
+            tls,
             open: None,
         })
     }
@@ -245,11 +273,15 @@ impl Postgres {
 impl Drop for Postgres {
     fn drop(&mut self) {
         // The driver closes its connection on a runtime of its own, which cannot start on a
-        // thread that drives this process's runtime: close it on a thread of its own then.
-        if tokio::runtime::Handle::try_current().is_ok()
-            && let Some(client) = self.client.take()
-        {
-            let _ = std::thread::spawn(move || drop(client)).join();
+        // thread that drives this process's runtime: close them on a thread of its own then.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let clients: Vec<Client> = self
+                .client
+                .take()
+                .into_iter()
+                .chain(self.helpers.drain(..))
+                .collect();
+            let _ = std::thread::spawn(move || drop(clients)).join();
         }
     }
 }
@@ -350,25 +382,53 @@ impl Warehouse for Postgres {
             .chain(std::iter::once("synced_at".to_string()))
             .collect();
         let columns = columns.join(", ");
-        let Some(client) = self.client.take() else {
-            bail!("the PostgreSQL connection is closed");
+        let day_at = shape.key.iter().position(|c| c.kind == ColumnKind::Day);
+        let spread = match (days, day_at) {
+            (Some(days), Some(_)) if days.end > days.start => {
+                self.open_helpers();
+                split_days(days, 1 + self.helpers.len())
+            }
+            _ => vec![days],
         };
-        let (sender, receiver) = sync_channel::<Vec<u8>>(PIECES_WAITING);
-        let copier = {
-            let (shape, advertiser, columns) =
-                (shape.clone(), advertiser.to_string(), columns.clone());
-            std::thread::Builder::new()
+        let mut clients = Vec::with_capacity(spread.len());
+        clients.extend(self.client.take());
+        if clients.is_empty() {
+            bail!("the PostgreSQL connection is closed");
+        }
+        clients.extend(self.helpers.drain(..spread.len() - 1));
+        let mut parts = Vec::with_capacity(spread.len());
+        for (client, part_days) in clients.into_iter().zip(&spread) {
+            let (sender, receiver) = sync_channel::<Vec<u8>>(PIECES_WAITING);
+            let (shape, advertiser, columns, part_days) = (
+                shape.clone(),
+                advertiser.to_string(),
+                columns.clone(),
+                *part_days,
+            );
+            let worker = std::thread::Builder::new()
                 .name("postgres-copy".into())
                 .spawn(move || {
-                    copy_window(client, &shape, &advertiser, days, &columns, &receiver)
-                })?
-        };
+                    write_part(client, &shape, &advertiser, part_days, &columns, &receiver)
+                })?;
+            parts.push(Part {
+                days: part_days,
+                sender: Some(sender),
+                worker: Some(worker),
+                buffer: Vec::with_capacity(COPY_PIECE + (16 << 10)),
+                rows: 0,
+            });
+        }
+        let split = day_at.filter(|_| spread.len() > 1).map(|at| {
+            let firsts = spread[1..]
+                .iter()
+                .flatten()
+                .map(|d| d.start.to_string())
+                .collect();
+            (at, firsts)
+        });
         self.open = Some(OpenWindow {
-            sender: Some(sender),
-            copier: Some(copier),
-            columns,
-            buffer: Vec::with_capacity(COPY_PIECE + (16 << 10)),
-            rows: 0,
+            parts,
+            split,
             kinds: shape
                 .key
                 .iter()
@@ -383,15 +443,24 @@ impl Warehouse for Postgres {
         let Some(open) = self.open.as_mut() else {
             bail!("no window is open");
         };
+        let at = match &open.split {
+            Some((day_at, firsts)) => values.get(*day_at).copied().flatten().map_or(0, |day| {
+                firsts.iter().take_while(|f| day >= f.as_str()).count()
+            }),
+            None => 0,
+        };
+        let Some(part) = open.parts.get_mut(at) else {
+            bail!("no part of the window holds this row");
+        };
         for (value, &kind) in values.iter().zip(&open.kinds) {
-            copy_field(&mut open.buffer, *value, kind)?;
-            open.buffer.push(b'\t');
+            copy_field(&mut part.buffer, *value, kind)?;
+            part.buffer.push(b'\t');
         }
-        copy_field(&mut open.buffer, Some(synced_at), ColumnKind::Text)?;
-        open.buffer.push(b'\n');
-        open.rows += 1;
-        if open.buffer.len() >= COPY_PIECE {
-            self.hand_over()?;
+        copy_field(&mut part.buffer, Some(synced_at), ColumnKind::Text)?;
+        part.buffer.push(b'\n');
+        part.rows += 1;
+        if part.buffer.len() >= COPY_PIECE {
+            self.hand_over(at)?;
         }
         // What happened to it is known when the window's upsert runs.
         Ok(Upserted::Unchanged)
@@ -401,127 +470,254 @@ impl Warehouse for Postgres {
         &mut self,
         shape: &TableShape,
         advertiser: &str,
-        days: Option<Window>,
+        _days: Option<Window>,
         synced_at: &str,
     ) -> Result<Counts> {
-        let counts = self.commit_window(shape, advertiser, days, synced_at);
-        if counts.is_err() && self.client.is_some() {
-            // The connection goes on (the next account's windows): not inside a failed
-            // transaction.
-            let _ = self.db().map(|db| db.batch_execute("ROLLBACK"));
+        for at in 0..self.open.as_ref().map_or(0, |o| o.parts.len()) {
+            self.hand_over(at)?;
         }
-        counts
+        let Some(open) = self.open.take() else {
+            bail!("no window is open");
+        };
+        let rows: u64 = open.parts.iter().map(|p| p.rows).sum();
+        let ended = self.end_parts(open);
+        let (inserted, updated) = self.commit_parts(shape, advertiser, ended, synced_at)?;
+        Ok(Counts {
+            inserted,
+            updated,
+            unchanged: rows.saturating_sub(inserted + updated),
+        })
     }
 
     fn abandon_window(&mut self) -> Result<()> {
-        if let Some(mut open) = self.open.take() {
-            // Whatever the COPY did, the transaction is rolled back.
-            let _ = self.end_copy(&mut open);
-            self.db()?.batch_execute("ROLLBACK")?;
+        if let Some(open) = self.open.take() {
+            // Whatever the COPYs did, the transactions are rolled back.
+            let ended = self.end_parts(open);
+            self.roll_back(ended.into_iter().map(|e| e.client));
+        }
+        if self.client.is_none() {
+            bail!("the PostgreSQL connection is closed");
         }
         Ok(())
     }
 }
 
+/// A part of a window whose thread has ended: its connection back, its transaction open.
+struct Ended {
+    days: Option<Window>,
+    rows: u64,
+    client: Client,
+    written: Result<(u64, u64)>,
+}
+
 impl Postgres {
-    /// The rest of the window's rows, its merge, its progress, and COMMIT.
-    fn commit_window(
-        &mut self,
-        shape: &TableShape,
-        advertiser: &str,
-        days: Option<Window>,
-        synced_at: &str,
-    ) -> Result<Counts> {
-        self.hand_over()?;
-        let Some(mut open) = self.open.take() else {
-            bail!("no window is open");
-        };
-        let direct = self.end_copy(&mut open)?;
-        let (inserted, updated) = if direct {
-            (open.rows, 0)
-        } else {
-            merge(self.db()?, shape, &open.columns)?
-        };
-        if let Some(days) = days {
-            self.db()?.execute(
-                &format!(
-                    "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, first_day, last_day, \
-                     synced_at) VALUES ($1, $2, $3::text::date, $4::text::date, \
-                     $5::text::timestamptz) ON CONFLICT (table_name, advertiser_id) DO UPDATE SET \
-                     first_day = least({STATE_TABLE}.first_day, EXCLUDED.first_day), \
-                     last_day = greatest({STATE_TABLE}.last_day, EXCLUDED.last_day), \
-                     synced_at = EXCLUDED.synced_at"
-                ),
-                &[
-                    &shape.name,
-                    &advertiser,
-                    &days.start.to_string(),
-                    &days.end.to_string(),
-                    &synced_at,
-                ],
-            )?;
+    /// Opens the helper connections, once a run; a server that refuses them (its connection
+    /// limit reached, say) leaves the run on its one connection.
+    fn open_helpers(&mut self) {
+        if self.helpers_tried {
+            return;
         }
-        self.db()?.batch_execute("COMMIT")?;
-        Ok(Counts {
-            inserted,
-            updated,
-            unchanged: open.rows.saturating_sub(inserted + updated),
-        })
+        self.helpers_tried = true;
+        for _ in 1..CONNECTIONS {
+            match self.config.connect(self.tls.clone()) {
+                Ok(client) => self.helpers.push(client),
+                Err(e) => {
+                    tracing::debug!("a second PostgreSQL connection was refused ({e}): one it is");
+                    break;
+                }
+            }
+        }
     }
 
-    /// Hands the rows waiting in the open window to the COPY thread.
-    fn hand_over(&mut self) -> Result<()> {
-        let Some(open) = self.open.as_mut() else {
+    /// Hands the rows waiting in part `at` of the open window to its thread; when that thread
+    /// has stopped, ends the window and says why.
+    fn hand_over(&mut self, at: usize) -> Result<()> {
+        let Some(part) = self.open.as_mut().and_then(|o| o.parts.get_mut(at)) else {
             return Ok(());
         };
-        if open.buffer.is_empty() {
+        if part.buffer.is_empty() {
             return Ok(());
         }
         let piece = std::mem::replace(
-            &mut open.buffer,
+            &mut part.buffer,
             Vec::with_capacity(COPY_PIECE + (16 << 10)),
         );
-        let sent = open.sender.as_ref().map(|s| s.send(piece));
+        let sent = part.sender.as_ref().map(|s| s.send(piece));
         if matches!(sent, Some(Ok(()))) {
             return Ok(());
         }
-        // The COPY thread stopped: its error says why.
-        let Some(mut open) = self.open.take() else {
+        let Some(open) = self.open.take() else {
             bail!("no window is open");
         };
-        let error = self
-            .end_copy(&mut open)
-            .err()
-            .unwrap_or_else(|| anyhow::anyhow!("the COPY to PostgreSQL stopped"));
-        Err(error)
+        let mut ended = self.end_parts(open);
+        let error = match ended.get_mut(at).map(|e| &mut e.written) {
+            Some(written @ Err(_)) => std::mem::replace(written, Ok((0, 0))).err(),
+            _ => None,
+        };
+        self.roll_back(ended.into_iter().map(|e| e.client));
+        Err(error.unwrap_or_else(|| anyhow::anyhow!("the COPY to PostgreSQL stopped")))
     }
 
-    /// Ends the window's COPY and takes the connection back; whether the rows went straight
-    /// into the table.
-    fn end_copy(&mut self, open: &mut OpenWindow) -> Result<bool> {
-        open.sender = None;
-        let Some(copier) = open.copier.take() else {
-            bail!("the COPY has already ended");
-        };
-        let (client, direct) = copier
-            .join()
-            .map_err(|_| anyhow::anyhow!("the COPY thread panicked"))?;
-        self.client = Some(client);
-        direct
+    /// Ends every part's COPY and waits for its merge; the connections come back with their
+    /// transactions open. A part whose thread panicked is gone, and says so.
+    fn end_parts(&mut self, open: OpenWindow) -> Vec<Ended> {
+        let mut ended = Vec::with_capacity(open.parts.len());
+        let mut parts = open.parts;
+        for part in &mut parts {
+            part.sender = None;
+        }
+        for part in parts {
+            match part.worker.map(JoinHandle::join) {
+                Some(Ok((client, written))) => ended.push(Ended {
+                    days: part.days,
+                    rows: part.rows,
+                    client,
+                    written,
+                }),
+                _ => tracing::debug!("a PostgreSQL COPY thread panicked"),
+            }
+        }
+        ended
+    }
+
+    /// Commits the parts in day order, each with its progress: a part is committed only when
+    /// every part wrote its rows and the parts before it are committed, so the progress never
+    /// passes a day that is not in. (inserted, updated) of the whole window.
+    fn commit_parts(
+        &mut self,
+        shape: &TableShape,
+        advertiser: &str,
+        ended: Vec<Ended>,
+        synced_at: &str,
+    ) -> Result<(u64, u64)> {
+        let mut totals = (0, 0);
+        let mut failure = None;
+        for part in &ended {
+            match &part.written {
+                Ok((inserted, updated)) => {
+                    totals.0 += inserted;
+                    totals.1 += updated;
+                }
+                Err(e) => {
+                    failure.get_or_insert_with(|| anyhow::anyhow!("{e:#}"));
+                }
+            }
+        }
+        let mut committed: Option<PartlyCommitted> = None;
+        let mut pending = ended.into_iter();
+        if failure.is_none() {
+            for mut part in pending.by_ref() {
+                match commit_part(&mut part.client, shape, advertiser, part.days, synced_at) {
+                    Ok(()) => {
+                        self.give_back(part.client);
+                        if let (Some(days), Ok((inserted, updated))) = (part.days, part.written) {
+                            let so_far = committed.get_or_insert(PartlyCommitted {
+                                counts: Counts::default(),
+                                days,
+                            });
+                            so_far.days.end = days.end;
+                            so_far.counts.add(Counts {
+                                inserted,
+                                updated,
+                                unchanged: part.rows.saturating_sub(inserted + updated),
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        self.roll_back(std::iter::once(part.client));
+                        break;
+                    }
+                }
+            }
+        }
+        self.roll_back(pending.map(|part| part.client));
+        match (failure, committed) {
+            (None, _) => Ok(totals),
+            (Some(error), Some(committed)) => Err(error.context(committed)),
+            (Some(error), None) => Err(error),
+        }
+    }
+
+    /// Rolls the connections' transactions back and keeps them for the next window; a helper
+    /// that cannot roll back is closed.
+    fn roll_back(&mut self, clients: impl Iterator<Item = Client>) {
+        for mut client in clients {
+            let rolled_back = client.batch_execute("ROLLBACK").is_ok();
+            if rolled_back || self.client.is_none() {
+                self.give_back(client);
+            }
+        }
+    }
+
+    /// A connection back from a window: the first is the one that holds the lock.
+    fn give_back(&mut self, client: Client) {
+        if self.client.is_none() {
+            self.client = Some(client);
+        } else {
+            self.helpers.push(client);
+        }
     }
 }
 
-/// The COPY thread of one window: opens the transaction, chooses where the rows go, copies
-/// every piece it is handed until the window ends, and hands the connection back.
-fn copy_window(
+/// `days` in `parts` runs of consecutive days, as even as whole days allow.
+fn split_days(days: Window, parts: usize) -> Vec<Option<Window>> {
+    let total = (days.end - days.start).num_days() + 1;
+    let parts = (parts.max(1) as i64).min(total);
+    let mut start = days.start;
+    (0..parts)
+        .map(|i| {
+            let length = total / parts + i64::from(i < total % parts);
+            let end = start + chrono::Days::new(length as u64 - 1);
+            let window = Window { start, end };
+            start = end + chrono::Days::new(1);
+            Some(window)
+        })
+        .collect()
+}
+
+/// Records the progress over `days` and commits a part's transaction.
+fn commit_part(
+    client: &mut Client,
+    shape: &TableShape,
+    advertiser: &str,
+    days: Option<Window>,
+    synced_at: &str,
+) -> Result<()> {
+    if let Some(days) = days {
+        client.execute(
+            &format!(
+                "INSERT INTO {STATE_TABLE} (table_name, advertiser_id, first_day, last_day, \
+                 synced_at) VALUES ($1, $2, $3::text::date, $4::text::date, \
+                 $5::text::timestamptz) ON CONFLICT (table_name, advertiser_id) DO UPDATE SET \
+                 first_day = least({STATE_TABLE}.first_day, EXCLUDED.first_day), \
+                 last_day = greatest({STATE_TABLE}.last_day, EXCLUDED.last_day), \
+                 synced_at = EXCLUDED.synced_at"
+            ),
+            &[
+                &shape.name,
+                &advertiser,
+                &days.start.to_string(),
+                &days.end.to_string(),
+                &synced_at,
+            ],
+        )?;
+    }
+    client.batch_execute("COMMIT")?;
+    Ok(())
+}
+
+/// The thread of one part: opens its transaction, chooses where the rows go, copies every
+/// piece it is handed until the window ends, merges them, and hands the connection back.
+fn write_part(
     mut client: Client,
     shape: &TableShape,
     advertiser: &str,
     days: Option<Window>,
     columns: &str,
     pieces: &Receiver<Vec<u8>>,
-) -> Copied {
-    let result = (|| -> Result<bool> {
+) -> Worked {
+    let result = (|| -> Result<(u64, u64)> {
         client.batch_execute("BEGIN")?;
         let direct = match days {
             Some(days) => holds_nothing(&mut client, shape, advertiser, days)?,
@@ -540,8 +736,12 @@ fn copy_window(
         for piece in pieces {
             writer.write_all(&piece)?;
         }
-        writer.finish()?;
-        Ok(direct)
+        let copied = writer.finish()?;
+        if direct {
+            Ok((copied, 0))
+        } else {
+            merge(&mut client, shape, columns)
+        }
     })();
     (client, result)
 }
@@ -642,5 +842,51 @@ mod tests {
         out.push(b'|');
         copy_field(&mut out, Some("1.27%"), ColumnKind::Number).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "a\\tb\\\\c\\nd|\\N|1.27");
+    }
+
+    #[test]
+    fn a_window_splits_into_runs_of_whole_days_in_order() {
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let window = |a: &str, b: &str| {
+            Some(Window {
+                start: day(a),
+                end: day(b),
+            })
+        };
+        let ten = Window {
+            start: day("2026-11-01"),
+            end: day("2026-11-10"),
+        };
+        assert_eq!(
+            split_days(ten, 2),
+            vec![
+                window("2026-11-01", "2026-11-05"),
+                window("2026-11-06", "2026-11-10")
+            ]
+        );
+        let nine = Window {
+            end: day("2026-11-09"),
+            ..ten
+        };
+        assert_eq!(
+            split_days(nine, 2),
+            vec![
+                window("2026-11-01", "2026-11-05"),
+                window("2026-11-06", "2026-11-09")
+            ]
+        );
+        // Never more parts than days, never an empty one.
+        let two = Window {
+            end: day("2026-11-02"),
+            ..ten
+        };
+        assert_eq!(
+            split_days(two, 3),
+            vec![
+                window("2026-11-01", "2026-11-01"),
+                window("2026-11-02", "2026-11-02")
+            ]
+        );
+        assert_eq!(split_days(ten, 1), vec![Some(ten)]);
     }
 }

@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use anyhow::{Result, anyhow};
 use chrono::NaiveDate;
 
-use super::{Counts, TableShape, Warehouse};
+use super::{Counts, PartlyCommitted, TableShape, Warehouse};
 use crate::api::report::Window;
 use crate::report::sink::{RowSink, Unit};
 
@@ -258,15 +258,17 @@ fn write_all(
                 if !open {
                     warehouse.begin_window(shape, &advertiser, window)?;
                 }
-                let counts = warehouse.finish_window(shape, &advertiser, window, synced_at)?;
+                let finished = warehouse.finish_window(shape, &advertiser, window, synced_at);
                 open = false;
-                let mut committed = lock(committed);
-                committed.counts.add(counts);
-                committed.windows += 1;
-                if let Some(w) = window {
-                    let days = committed.days.entry(advertiser).or_insert((w.start, w.end));
-                    days.0 = days.0.min(w.start);
-                    days.1 = days.1.max(w.end);
+                match finished {
+                    Ok(counts) => record(committed, advertiser, counts, window),
+                    Err(error) => {
+                        // Its earlier days may be in (PostgreSQL writes a window in parts).
+                        if let Some(part) = error.downcast_ref::<PartlyCommitted>() {
+                            record(committed, advertiser, part.counts, Some(part.days));
+                        }
+                        return Err(error);
+                    }
                 }
             }
             Message::AccountFailed => {
@@ -281,6 +283,18 @@ fn write_all(
         warehouse.abandon_window()?;
     }
     Ok(warehouse)
+}
+
+/// A committed window (or the committed part of one) in the run's totals.
+fn record(committed: &Mutex<Committed>, advertiser: String, counts: Counts, days: Option<Window>) {
+    let mut committed = lock(committed);
+    committed.counts.add(counts);
+    committed.windows += 1;
+    if let Some(w) = days {
+        let days = committed.days.entry(advertiser).or_insert((w.start, w.end));
+        days.0 = days.0.min(w.start);
+        days.1 = days.1.max(w.end);
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -893,6 +893,96 @@ async fn postgres_rewritten_rows_are_updated_in_place() {
     );
 }
 
+/// A window of days is written as two halves at once, over two connections, each half its own
+/// transaction committed in day order with its progress: when the later half cannot commit,
+/// the earlier one is in with its days recorded, the later one left no row behind, and the
+/// next run pulls exactly the missing days.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_window_halves_commit_in_day_order() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let target = Target::postgres(&server, "halves");
+    let start = chrono::Utc::now().date_naive() - chrono::Duration::days(10);
+    // Nine or ten days (yesterday depends on the account's time zone): the later half starts
+    // on the sixth day either way.
+    let later = start + chrono::Duration::days(5);
+    target.execute(&format!(
+        "CREATE TABLE tiktok_sync_state (table_name TEXT NOT NULL, \
+         advertiser_id TEXT NOT NULL, first_day DATE NOT NULL, last_day DATE NOT NULL, \
+         synced_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (table_name, advertiser_id)); \
+         CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'the test refuses days from {later}'; END $$; \
+         CREATE TRIGGER refuse_later BEFORE INSERT OR UPDATE ON tiktok_sync_state \
+         FOR EACH ROW WHEN (NEW.last_day >= '{later}') EXECUTE FUNCTION refuse();"
+    ));
+    let sync = Sync {
+        env: &env,
+        sim: &sim,
+        target: &target,
+    };
+    let since = start.to_string();
+    let args = [
+        "--advertiser",
+        ADV,
+        "--level",
+        "ad",
+        "--metrics",
+        METRICS,
+        "--since",
+        &since,
+        "--lookback",
+        "0",
+    ];
+    let refused = sync.run(&args);
+    let stderr = stderr_of(&refused);
+    // The database refused a write: exit 7, and the message says what is in and what is not.
+    assert_eq!(refused.status.code(), Some(7), "{stderr}");
+    let earlier_end = later - chrono::Duration::days(1);
+    assert!(
+        stderr.contains(&format!(
+            "{since}..{earlier_end} is committed, the window's later days are not"
+        )) && stderr.contains("the test refuses days from"),
+        "{stderr}"
+    );
+    assert_eq!(
+        target.last_days("tiktok_ad_daily"),
+        BTreeMap::from([(ADV.to_string(), earlier_end)]),
+        "the earlier half is recorded"
+    );
+    let synced = target.rows("tiktok_ad_daily", "ad_id", &metric_names());
+    assert!(!synced.is_empty());
+    assert_eq!(
+        synced,
+        report_run(&env, &sim, ADV, &since, &earlier_end.to_string()),
+        "the earlier half is in, row for row, and nothing of the later one"
+    );
+    assert_eq!(
+        counts(&stderr, "tiktok_ad_daily"),
+        (synced.len() as u64, 0, 0),
+        "the summary counts what is in"
+    );
+
+    target.execute("DROP TRIGGER refuse_later ON tiktok_sync_state");
+    let resumed = sync.ok(&args);
+    let last = target.last_days("tiktok_ad_daily")[ADV];
+    assert!(last >= later, "{resumed}");
+    let whole = report_run(&env, &sim, ADV, &since, &last.to_string());
+    let missing = (whole.len() - synced.len()) as u64;
+    assert_eq!(
+        counts(&resumed, "tiktok_ad_daily"),
+        (missing, 0, 0),
+        "only the later days are pulled: {resumed}"
+    );
+    assert_eq!(
+        target.rows("tiktok_ad_daily", "ad_id", &metric_names()),
+        whole,
+        "no hole, no duplicate"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_killed_run_resumes_and_failing_account_catches_up() {
     let env = TestEnv::new().await;
