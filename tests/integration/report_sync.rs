@@ -983,6 +983,61 @@ async fn postgres_window_halves_commit_in_day_order() {
     );
 }
 
+/// A server that allows the sync's user one connection only: the second connection is
+/// refused, and the run goes on over the one it has, every row in.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_one_connection_is_enough() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    server.execute(
+        "postgres",
+        &format!(
+            "CREATE ROLE lone LOGIN PASSWORD '{}' CONNECTION LIMIT 1",
+            server.password
+        ),
+    );
+    // CREATE DATABASE runs alone (not in a transaction block).
+    server.execute("postgres", "CREATE DATABASE lone OWNER lone");
+    let target = Target::Postgres {
+        url: format!("postgres://lone@127.0.0.1:{}/lone", server.port),
+        password: server.password.clone(),
+        port: server.port,
+        user: "lone".into(),
+        db: "lone".into(),
+    };
+    let since = days_ago(10);
+    let args = [
+        "--advertiser",
+        ADV,
+        "--level",
+        "ad",
+        "--metrics",
+        METRICS,
+        "--since",
+        &since,
+    ];
+    let summary = Sync {
+        env: &env,
+        sim: &sim,
+        target: &target,
+    }
+    .ok(&args);
+    let last = target.last_days("tiktok_ad_daily")[ADV];
+    let expected = report_run(&env, &sim, ADV, &since, &last.to_string());
+    assert_eq!(
+        counts(&summary, "tiktok_ad_daily"),
+        (expected.len() as u64, 0, 0),
+        "{summary}"
+    );
+    assert_eq!(
+        target.rows("tiktok_ad_daily", "ad_id", &metric_names()),
+        expected
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_killed_run_resumes_and_failing_account_catches_up() {
     let env = TestEnv::new().await;
