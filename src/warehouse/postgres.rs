@@ -74,6 +74,10 @@ type Worked = (Client, Result<(u64, u64)>);
 const COPY_PIECE: usize = 256 << 10;
 const PIECES_WAITING: usize = 8;
 
+/// The piece that says a part's rows are all there (no piece of rows is empty): its thread
+/// merges them. A thread whose pieces end without it drops them unmerged (a stopped run).
+const COMPLETE: Vec<u8> = Vec::new();
+
 fn sql_type(kind: ColumnKind) -> &'static str {
     match kind {
         ColumnKind::Key => "TEXT NOT NULL",
@@ -479,6 +483,10 @@ impl Warehouse for Postgres {
         let Some(open) = self.open.take() else {
             bail!("no window is open");
         };
+        for part in &open.parts {
+            // A part whose thread stopped says why when it is joined.
+            let _ = part.sender.as_ref().map(|s| s.send(COMPLETE));
+        }
         let rows: u64 = open.parts.iter().map(|p| p.rows).sum();
         let ended = self.end_parts(open);
         let (inserted, updated) = self.commit_parts(shape, advertiser, ended, synced_at)?;
@@ -733,8 +741,18 @@ fn write_part(
             "tiktok_staging".to_string()
         };
         let mut writer = client.copy_in(&format!("COPY {target} ({columns}) FROM STDIN"))?;
+        let mut complete = false;
         for piece in pieces {
+            if piece.is_empty() {
+                complete = true;
+                break;
+            }
             writer.write_all(&piece)?;
+        }
+        if !complete {
+            // Dropping the writer cancels the COPY; the transaction is rolled back.
+            drop(writer);
+            bail!("the window was abandoned");
         }
         let copied = writer.finish()?;
         if direct {

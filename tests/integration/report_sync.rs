@@ -983,6 +983,78 @@ async fn postgres_window_halves_commit_in_day_order() {
     );
 }
 
+/// A run stopped (SIGTERM) while a window's rows are still arriving rolls the window back
+/// without merging what had arrived: the merge is the long part of a re-sync, and a stopped
+/// run should stop. A statement trigger counts merges in a sequence, which a rollback does not
+/// undo.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_stopped_window_is_dropped_without_merging() {
+    let env = TestEnv::new().await;
+    // Twenty pages a window: time to stop the run while they arrive.
+    let sim = Simulator::start(&env, &["--rows", "20000"]);
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let target = Target::postgres(&server, "stopped");
+    let sync = Sync {
+        env: &env,
+        sim: &sim,
+        target: &target,
+    };
+    let since = days_ago(30);
+    let args = [
+        "--advertiser",
+        ADV,
+        "--level",
+        "ad",
+        "--metrics",
+        METRICS,
+        "--since",
+        &since,
+        "--lookback",
+        "31",
+        "--concurrency",
+        "1",
+    ];
+    sync.ok(&args);
+    let before = target.rows("tiktok_ad_daily", "ad_id", &metric_names());
+    target.execute(
+        "CREATE SEQUENCE merges; \
+         CREATE FUNCTION count_merge() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM nextval('merges'); RETURN NULL; END $$; \
+         CREATE TRIGGER count_merges BEFORE INSERT ON tiktok_ad_daily \
+         FOR EACH STATEMENT EXECUTE FUNCTION count_merge();",
+    );
+
+    sim.control("POST", "/_mock/restate", r#"{"days": 40}"#);
+    sim.control("POST", "/_mock/faults", r#"{"latency_ms": 150}"#);
+    let requests = || sim.control("GET", "/_mock/stats", "")["accepted_total"].as_u64();
+    let start = requests().expect("the simulator counts requests");
+    let child = sync
+        .command(&args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while requests().unwrap_or_default() < start + 4 {
+        assert!(std::time::Instant::now() < deadline, "no page was fetched");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().expect("reaped");
+    assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
+    assert_eq!(
+        target.query("SELECT is_called::text FROM merges"),
+        vec![vec![Some("false".into())]],
+        "no merge ran"
+    );
+    assert_eq!(
+        target.rows("tiktok_ad_daily", "ad_id", &metric_names()),
+        before,
+        "the table is as it was"
+    );
+}
+
 /// A server that allows the sync's user one connection only: the second connection is
 /// refused, and the run goes on over the one it has, every row in.
 #[tokio::test(flavor = "multi_thread")]
