@@ -261,11 +261,11 @@ fn write_all(
                 let finished = warehouse.finish_window(shape, &advertiser, window, synced_at);
                 open = false;
                 match finished {
-                    Ok(counts) => record(committed, advertiser, counts, window),
+                    Ok(counts) => record(committed, advertiser, counts, window, true),
                     Err(error) => {
                         // Its earlier days may be in (PostgreSQL writes a window in parts).
                         if let Some(part) = error.downcast_ref::<PartlyCommitted>() {
-                            record(committed, advertiser, part.counts, Some(part.days));
+                            record(committed, advertiser, part.counts, Some(part.days), false);
                         }
                         return Err(error);
                     }
@@ -285,11 +285,17 @@ fn write_all(
     Ok(warehouse)
 }
 
-/// A committed window (or the committed part of one) in the run's totals.
-fn record(committed: &Mutex<Committed>, advertiser: String, counts: Counts, days: Option<Window>) {
+/// A committed window (`whole`) or the committed part of one in the run's totals.
+fn record(
+    committed: &Mutex<Committed>,
+    advertiser: String,
+    counts: Counts,
+    days: Option<Window>,
+    whole: bool,
+) {
     let mut committed = lock(committed);
     committed.counts.add(counts);
-    committed.windows += 1;
+    committed.windows += u64::from(whole);
     if let Some(w) = days {
         let days = committed.days.entry(advertiser).or_insert((w.start, w.end));
         days.0 = days.0.min(w.start);

@@ -964,6 +964,11 @@ async fn postgres_window_halves_commit_in_day_order() {
         (synced.len() as u64, 0, 0),
         "the summary counts what is in"
     );
+    assert!(
+        stderr.contains("(0 windows committed)")
+            && stderr.contains(&format!("{since} to {earlier_end}")),
+        "half a window is not a window, its days are covered: {stderr}"
+    );
 
     target.execute("DROP TRIGGER refuse_later ON tiktok_sync_state");
     let resumed = sync.ok(&args);
