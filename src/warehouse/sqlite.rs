@@ -55,12 +55,8 @@ impl Sqlite {
         connection
             .busy_timeout(std::time::Duration::from_secs(30))
             .map_err(|e| unusable("open", &e))?;
-        // A new file gets 8 KiB pages (SQLite's default is 4 KiB): a report table is written
-        // in long runs of rows, and bigger pages take a million rows in a quarter less time
-        // (fewer page splits); a file that exists keeps the pages it has.
         connection
-            .pragma_update(None, "page_size", 8192)
-            .and_then(|_| connection.pragma_update(None, "journal_mode", "WAL"))
+            .pragma_update(None, "journal_mode", "WAL")
             .and_then(|_| connection.pragma_update(None, "synchronous", "NORMAL"))
             // 16 MiB of page cache (the default is 2): a window's upserts stay in memory.
             .and_then(|_| connection.pragma_update(None, "cache_size", -16384))

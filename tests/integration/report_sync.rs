@@ -415,51 +415,6 @@ async fn sqlite_first_sync_rerun_and_late_attribution() {
     assert_eq!(types[0][0].as_deref(), Some("text"));
 }
 
-/// A database file the sync creates gets 8 KiB pages (faster to fill than SQLite's 4 KiB); a
-/// file that exists keeps its pages and is synced into all the same.
-#[tokio::test(flavor = "multi_thread")]
-async fn sqlite_new_files_get_8k_pages_existing_ones_keep_theirs() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
-    let page_size = |t: &Target| t.query("SELECT CAST(page_size AS TEXT) FROM pragma_page_size()");
-    let since = days_ago(3);
-    let args = [
-        "--advertiser",
-        ADV,
-        "--level",
-        "ad",
-        "--metrics",
-        METRICS,
-        "--since",
-        &since,
-    ];
-
-    let new = Target::sqlite(&env, "new.db");
-    Sync {
-        env: &env,
-        sim: &sim,
-        target: &new,
-    }
-    .ok(&args);
-    assert_eq!(page_size(&new), vec![vec![Some("8192".into())]]);
-
-    let old = Target::sqlite(&env, "old.db");
-    old.execute("PRAGMA page_size = 4096; CREATE TABLE notes (text TEXT)");
-    Sync {
-        env: &env,
-        sim: &sim,
-        target: &old,
-    }
-    .ok(&args);
-    assert_eq!(page_size(&old), vec![vec![Some("4096".into())]]);
-    let synced = new.rows("tiktok_ad_daily", "ad_id", &metric_names());
-    assert!(!synced.is_empty());
-    assert_eq!(
-        old.rows("tiktok_ad_daily", "ad_id", &metric_names()),
-        synced
-    );
-}
-
 /// A run killed (SIGKILL) in the middle, then run again, leaves what one clean run leaves.
 fn killed_then_resumed(env: &TestEnv, sim: &Simulator, target: &Target, clean: &Target) {
     let since = days_ago(12);
