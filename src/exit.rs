@@ -6,6 +6,7 @@ use crate::api::ApiError;
 use crate::auth::StoreError;
 use crate::auth::login::LoginError;
 use crate::cli::errors::CliError;
+use crate::output::streams::StdoutClosed;
 use crate::report::ReportError;
 use crate::warehouse::WarehouseError;
 
@@ -20,7 +21,16 @@ pub const DATABASE: u8 = 7;
 
 /// The exit code for an error, from the most specific cause in its chain.
 pub fn code_for(error: &anyhow::Error) -> u8 {
-    for cause in error.chain() {
+    // An I/O error may carry the error that caused it (a database driver's, say) without
+    // listing it as its source: it counts as a cause here.
+    let causes = error.chain().flat_map(|cause| {
+        let carried = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        std::iter::once(cause).chain(carried)
+    });
+    for cause in causes {
         if let Some(e) = cause.downcast_ref::<CliError>() {
             return match e {
                 CliError::Usage(_) => USAGE,
@@ -62,9 +72,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 _ => AUTH,
             };
         }
-        if let Some(e) = cause.downcast_ref::<std::io::Error>()
-            && e.kind() == std::io::ErrorKind::BrokenPipe
-        {
+        if cause.is::<StdoutClosed>() {
             // `| head` closing the pipe early is not a failure.
             return OK;
         }
@@ -213,8 +221,17 @@ mod tests {
         assert_eq!(code_for(&api(50000)), TRANSIENT);
         assert_eq!(code_for(&crate::cli::errors::usage("bad")), USAGE);
         assert_eq!(code_for(&anyhow::anyhow!("boom")), UNEXPECTED);
+        // Stdout's reader going away (`| head`) is not a failure; any other broken pipe is.
+        let closed = std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            crate::output::streams::StdoutClosed,
+        );
+        assert_eq!(code_for(&anyhow::Error::new(closed).context("writing")), OK);
         let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
-        assert_eq!(code_for(&pipe), OK);
+        assert_eq!(code_for(&pipe), UNEXPECTED);
+        // A database error carried inside an I/O error (a COPY's writer) is a database error.
+        let carried = std::io::Error::other(rusqlite::Error::InvalidQuery);
+        assert_eq!(code_for(&anyhow::Error::new(carried)), DATABASE);
         let busy = anyhow::Error::new(WarehouseError::Busy("b".into())).context("syncing");
         assert_eq!(code_for(&busy), TRANSIENT);
         let shape = anyhow::Error::new(WarehouseError::Shape("s".into()));

@@ -18,10 +18,33 @@ enum Sink {
     Buffer(Buffer),
 }
 
+/// Stdout's reader went away (`| head` has read what it wanted): the one broken pipe that is
+/// not a failure of the run. A broken pipe anywhere else (a database's socket, a FIFO given to
+/// `-o`) is one.
+#[derive(Debug)]
+pub struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stdout was closed by its reader")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// A write to stdout that failed: a broken pipe is marked as stdout's own.
+fn on_stdout(error: io::Error) -> io::Error {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        io::Error::new(io::ErrorKind::BrokenPipe, StdoutClosed)
+    } else {
+        error
+    }
+}
+
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Sink::Stdout => io::stdout().write(buf),
+            Sink::Stdout => io::stdout().write(buf).map_err(on_stdout),
             Sink::Stderr => io::stderr().write(buf),
             Sink::Buffer(buffer) => {
                 lock(buffer).extend_from_slice(buf);
@@ -32,7 +55,7 @@ impl Write for Sink {
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
-            Sink::Stdout => io::stdout().write_all(buf),
+            Sink::Stdout => io::stdout().write_all(buf).map_err(on_stdout),
             Sink::Stderr => io::stderr().write_all(buf),
             Sink::Buffer(buffer) => {
                 lock(buffer).extend_from_slice(buf);
@@ -43,7 +66,7 @@ impl Write for Sink {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Sink::Stdout => io::stdout().flush(),
+            Sink::Stdout => io::stdout().flush().map_err(on_stdout),
             Sink::Stderr => io::stderr().flush(),
             Sink::Buffer(_) => Ok(()),
         }

@@ -171,6 +171,10 @@ impl Postgres {
             }
         }
         config.connect_timeout(std::time::Duration::from_secs(10));
+        if config.get_application_name().is_none() {
+            // What a DBA sees in pg_stat_activity.
+            config.application_name("tiktok-ads report sync");
+        }
         let tls = rustls::ClientConfig::with_platform_verifier_ext()
             .map(MakeRustlsConnect::new)
             .map_err(|e| anyhow::anyhow!("setting up TLS for PostgreSQL: {e}"))?;
@@ -598,17 +602,20 @@ impl Postgres {
         ended: Vec<Ended>,
         synced_at: &str,
     ) -> Result<(u64, u64)> {
+        let mut ended = ended;
         let mut totals = (0, 0);
         let mut failure = None;
-        for part in &ended {
-            match &part.written {
+        for part in &mut ended {
+            match &mut part.written {
                 Ok((inserted, updated)) => {
-                    totals.0 += inserted;
-                    totals.1 += updated;
+                    totals.0 += *inserted;
+                    totals.1 += *updated;
                 }
-                Err(e) => {
-                    failure.get_or_insert_with(|| anyhow::anyhow!("{e:#}"));
+                // The first error, whole (its type gives the exit code).
+                written @ Err(_) if failure.is_none() => {
+                    failure = std::mem::replace(written, Ok((0, 0))).err();
                 }
+                Err(_) => {}
             }
         }
         let mut committed: Option<PartlyCommitted> = None;
@@ -760,7 +767,11 @@ fn write_part(
         } else {
             merge(&mut client, shape, columns)
         }
-    })();
+    })()
+    .with_context(|| match days {
+        Some(days) => format!("writing {days} of advertiser {advertiser} to PostgreSQL"),
+        None => format!("writing advertiser {advertiser}'s rows to PostgreSQL"),
+    });
     (client, result)
 }
 

@@ -1060,6 +1060,96 @@ async fn postgres_stopped_window_is_dropped_without_merging() {
     );
 }
 
+/// A connection cut while a window's rows arrive (the server ends one of the sync's two
+/// backends): the run fails with the database exit code and says why, the window is not half
+/// in, and the next run completes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_cut_connection_leaves_no_half_window() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &["--rows", "20000"]);
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let target = Target::postgres(&server, "cut");
+    let sync = Sync {
+        env: &env,
+        sim: &sim,
+        target: &target,
+    };
+    let since = days_ago(30);
+    let args = [
+        "--advertiser",
+        ADV,
+        "--level",
+        "ad",
+        "--metrics",
+        METRICS,
+        "--since",
+        &since,
+        "--lookback",
+        "31",
+        "--concurrency",
+        "1",
+    ];
+    sync.ok(&args);
+    let before = target.rows("tiktok_ad_daily", "ad_id", &metric_names());
+    let state = target.query("SELECT last_day::text, synced_at::text FROM tiktok_sync_state");
+
+    sim.control("POST", "/_mock/restate", r#"{"days": 40}"#);
+    sim.control("POST", "/_mock/faults", r#"{"latency_ms": 150}"#);
+    let child = sync
+        .command(&args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The later half's connection is the one not holding the sync's advisory lock.
+    let helper = "SELECT a.pid::text FROM pg_stat_activity a \
+         WHERE a.application_name = 'tiktok-ads report sync' AND a.state = 'active' \
+         AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory')";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let pid = loop {
+        if let Some(pid) = target.query(helper).first().and_then(|r| r[0].clone()) {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no second connection was seen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    target.query(&format!("SELECT pg_terminate_backend({pid})::text"));
+    let out = child.wait_with_output().expect("reaped");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(
+        stderr.contains(&format!("of advertiser {ADV} to PostgreSQL")),
+        "what was being written is named: {stderr}"
+    );
+    assert_eq!(
+        target.rows("tiktok_ad_daily", "ad_id", &metric_names()),
+        before,
+        "neither half is in"
+    );
+    assert_eq!(
+        target.query("SELECT last_day::text, synced_at::text FROM tiktok_sync_state"),
+        state
+    );
+
+    sim.control("POST", "/_mock/faults", r#"{"latency_ms": 0}"#);
+    let again = sync.ok(&args);
+    let last = target.last_days("tiktok_ad_daily")[ADV];
+    let expected = report_run(&env, &sim, ADV, &since, &last.to_string());
+    assert_eq!(
+        counts(&again, "tiktok_ad_daily"),
+        (0, expected.len() as u64, 0),
+        "{again}"
+    );
+    assert_eq!(
+        target.rows("tiktok_ad_daily", "ad_id", &metric_names()),
+        expected
+    );
+}
+
 /// A server that allows the sync's user one connection only: the second connection is
 /// refused, and the run goes on over the one it has, every row in.
 #[tokio::test(flavor = "multi_thread")]

@@ -285,3 +285,40 @@ async fn demo_runs_the_main_job_without_credentials() {
         "keep me\n"
     );
 }
+
+/// `report run | head -1`: the reader leaves after one line, the tool's next write finds the
+/// pipe closed, and that is success, not an error: exit 0, nothing on stderr.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_leaves_early_is_not_a_failure() {
+    use std::io::BufRead;
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &["--rows", "20000"]);
+    let mut child = env
+        .std_cmd()
+        .env("TIKTOK_ADS_BASE_URL", &sim.url)
+        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
+        .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER)
+        .args([
+            "report",
+            "run",
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-01-30",
+            "--level",
+            "ad",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut header = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut header)
+        .expect("a first line");
+    assert!(header.starts_with("ad_id,"), "{header}");
+    // The reader is gone (its end of the pipe closed with it).
+    let out = child.wait_with_output().expect("reaped");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "");
+}
