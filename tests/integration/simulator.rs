@@ -322,3 +322,27 @@ async fn a_reader_that_leaves_early_is_not_a_failure() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(stderr_of(&out), "");
 }
+
+/// The same when the reader is gone before the first byte (`... | true`): a short list is
+/// written in one piece when the output ends, and that write's broken pipe is stdout's too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_gone_before_the_first_byte_is_not_a_failure() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    for format in ["csv", "json", "ndjson", "table"] {
+        let mut child = env
+            .std_cmd()
+            .env("TIKTOK_ADS_BASE_URL", &sim.url)
+            .env("TIKTOK_ACCESS_TOKEN", &sim.token)
+            .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER)
+            .args(["campaign", "list", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("reaped");
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr_of(&out));
+        assert_eq!(stderr_of(&out), "", "{format}");
+    }
+}
