@@ -968,3 +968,43 @@ async fn names_outside_the_catalogue_are_refused_before_any_request() {
         Some(r#"["spend","brand_new_metric"]"#)
     );
 }
+
+/// `report sync` checks every window as `report run` does: a page that announces more rows
+/// than it sends fails the account (exit 6) and leaves nothing of the window in the database.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_window_is_never_synced() {
+    let env = TestEnv::with_account().await;
+    let day = (chrono::Utc::now().date_naive() - chrono::Duration::days(5)).to_string();
+    on_get("/report/integrated/get/")
+        .respond_with(page_of(vec![row(CAMPAIGN_A, &day, "1", "1")], 1, 1000, 3))
+        .mount(&env.server)
+        .await;
+    let db = env.work_dir().join("short.db");
+    let out = env
+        .cmd()
+        .args(["--advertiser", ADV_US, "report", "sync"])
+        .args(["--into", &format!("sqlite:{}", db.display())])
+        .args([
+            "--level",
+            "campaign",
+            "--metrics",
+            "clicks,spend",
+            "--since",
+            &day,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("announced 3 rows but sent 1"),
+        "{}",
+        stderr_of(&out)
+    );
+    let db = rusqlite::Connection::open(&db).unwrap();
+    let count = |table: &str| -> i64 {
+        db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count("tiktok_campaign_daily"), 0, "no row of the window");
+    assert_eq!(count("tiktok_sync_state"), 0, "no progress recorded");
+}
