@@ -491,14 +491,8 @@ impl Warehouse for Postgres {
             // A part whose thread stopped says why when it is joined.
             let _ = part.sender.as_ref().map(|s| s.send(COMPLETE));
         }
-        let rows: u64 = open.parts.iter().map(|p| p.rows).sum();
         let ended = self.end_parts(open);
-        let (inserted, updated) = self.commit_parts(shape, advertiser, ended, synced_at)?;
-        Ok(Counts {
-            inserted,
-            updated,
-            unchanged: rows.saturating_sub(inserted + updated),
-        })
+        self.commit_parts(shape, advertiser, ended, synced_at)
     }
 
     fn abandon_window(&mut self) -> Result<()> {
@@ -514,12 +508,12 @@ impl Warehouse for Postgres {
     }
 }
 
-/// A part of a window whose thread has ended: its connection back, its transaction open.
+/// A part of a window whose thread has ended: its connection back, its transaction open, and
+/// what its rows did.
 struct Ended {
     days: Option<Window>,
-    rows: u64,
     client: Client,
-    written: Result<(u64, u64)>,
+    written: Result<Counts>,
 }
 
 impl Postgres {
@@ -563,7 +557,7 @@ impl Postgres {
         };
         let mut ended = self.end_parts(open);
         let error = match ended.get_mut(at).map(|e| &mut e.written) {
-            Some(written @ Err(_)) => std::mem::replace(written, Ok((0, 0))).err(),
+            Some(written @ Err(_)) => std::mem::replace(written, Ok(Counts::default())).err(),
             _ => None,
         };
         self.roll_back(ended.into_iter().map(|e| e.client));
@@ -582,9 +576,12 @@ impl Postgres {
             match part.worker.map(JoinHandle::join) {
                 Some(Ok((client, written))) => ended.push(Ended {
                     days: part.days,
-                    rows: part.rows,
                     client,
-                    written,
+                    written: written.map(|(inserted, updated)| Counts {
+                        inserted,
+                        updated,
+                        unchanged: part.rows.saturating_sub(inserted + updated),
+                    }),
                 }),
                 _ => tracing::debug!("a PostgreSQL COPY thread panicked"),
             }
@@ -594,26 +591,22 @@ impl Postgres {
 
     /// Commits the parts in day order, each with its progress: a part is committed only when
     /// every part wrote its rows and the parts before it are committed, so the progress never
-    /// passes a day that is not in. (inserted, updated) of the whole window.
+    /// passes a day that is not in. What the whole window's rows did.
     fn commit_parts(
         &mut self,
         shape: &TableShape,
         advertiser: &str,
-        ended: Vec<Ended>,
+        mut ended: Vec<Ended>,
         synced_at: &str,
-    ) -> Result<(u64, u64)> {
-        let mut ended = ended;
-        let mut totals = (0, 0);
+    ) -> Result<Counts> {
+        let mut totals = Counts::default();
         let mut failure = None;
         for part in &mut ended {
             match &mut part.written {
-                Ok((inserted, updated)) => {
-                    totals.0 += *inserted;
-                    totals.1 += *updated;
-                }
+                Ok(counts) => totals.add(*counts),
                 // The first error, whole (its type gives the exit code).
                 written @ Err(_) if failure.is_none() => {
-                    failure = std::mem::replace(written, Ok((0, 0))).err();
+                    failure = std::mem::replace(written, Ok(Counts::default())).err();
                 }
                 Err(_) => {}
             }
@@ -625,17 +618,13 @@ impl Postgres {
                 match commit_part(&mut part.client, shape, advertiser, part.days, synced_at) {
                     Ok(()) => {
                         self.give_back(part.client);
-                        if let (Some(days), Ok((inserted, updated))) = (part.days, part.written) {
+                        if let (Some(days), Ok(counts)) = (part.days, part.written) {
                             let so_far = committed.get_or_insert(PartlyCommitted {
                                 counts: Counts::default(),
                                 days,
                             });
                             so_far.days.end = days.end;
-                            so_far.counts.add(Counts {
-                                inserted,
-                                updated,
-                                unchanged: part.rows.saturating_sub(inserted + updated),
-                            });
+                            so_far.counts.add(counts);
                         }
                     }
                     Err(e) => {

@@ -248,6 +248,51 @@ fn days_ago(n: i64) -> String {
     (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).to_string()
 }
 
+/// Polls `found` until it finds something, for at most a minute (then fails, saying `what`
+/// never happened).
+fn wait_until<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(value) = found() {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The flags of a sync of the last 30 days that pulls every one of them again, a page at a
+/// time.
+fn every_day_again(since: &str) -> [&str; 12] {
+    [
+        "--advertiser",
+        ADV,
+        "--level",
+        "ad",
+        "--metrics",
+        METRICS,
+        "--since",
+        since,
+        "--lookback",
+        "31",
+        "--concurrency",
+        "1",
+    ]
+}
+
+/// After a first sync: TikTok restates every day, its answers slow down, and a re-sync starts
+/// (stderr piped), to be stopped or cut while its rows arrive.
+fn start_slow_resync(sync: &Sync, args: &[&str]) -> std::process::Child {
+    sync.sim
+        .control("POST", "/_mock/restate", r#"{"days": 40}"#);
+    sync.sim
+        .control("POST", "/_mock/faults", r#"{"latency_ms": 150}"#);
+    sync.command(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
 /// `inserted, updated, unchanged` from the summary line of `table`.
 fn counts(stderr: &str, table: &str) -> (u64, u64, u64) {
     let line = stderr
@@ -439,23 +484,15 @@ fn killed_then_resumed(env: &TestEnv, sim: &Simulator, target: &Target, clean: &
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        // Before the sync has made its tables, there is nothing to read yet.
-        let committed = target.try_last_days("tiktok_ad_hourly").unwrap_or_default();
-        if !committed.is_empty() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no window was ever committed"
-        );
+    wait_until("no window was ever committed", || {
         assert!(
             child.try_wait().expect("wait").is_none(),
             "the sync ended before the kill"
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+        // Before the sync has made its tables, there is nothing to read yet.
+        let committed = target.try_last_days("tiktok_ad_hourly").unwrap_or_default();
+        (!committed.is_empty()).then_some(())
+    });
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
     let partial = target.last_days("tiktok_ad_hourly")[ADV];
@@ -543,18 +580,10 @@ async fn sqlite_sigterm_mid_run_keeps_only_whole_windows() {
     .stderr(std::process::Stdio::piped())
     .spawn()
     .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while target
-        .try_last_days("tiktok_ad_hourly")
-        .unwrap_or_default()
-        .is_empty()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no window was ever committed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_until("no window was ever committed", || {
+        let committed = target.try_last_days("tiktok_ad_hourly").unwrap_or_default();
+        (!committed.is_empty()).then_some(())
+    });
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let out = child.wait_with_output().expect("reaped");
     assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
@@ -1007,20 +1036,7 @@ async fn postgres_stopped_window_is_dropped_without_merging() {
         target: &target,
     };
     let since = days_ago(30);
-    let args = [
-        "--advertiser",
-        ADV,
-        "--level",
-        "ad",
-        "--metrics",
-        METRICS,
-        "--since",
-        &since,
-        "--lookback",
-        "31",
-        "--concurrency",
-        "1",
-    ];
+    let args = every_day_again(&since);
     sync.ok(&args);
     let before = target.rows("tiktok_ad_daily", "ad_id", &metric_names());
     target.execute(
@@ -1031,20 +1047,12 @@ async fn postgres_stopped_window_is_dropped_without_merging() {
          FOR EACH STATEMENT EXECUTE FUNCTION count_merge();",
     );
 
-    sim.control("POST", "/_mock/restate", r#"{"days": 40}"#);
-    sim.control("POST", "/_mock/faults", r#"{"latency_ms": 150}"#);
     let requests = || sim.control("GET", "/_mock/stats", "")["accepted_total"].as_u64();
     let start = requests().expect("the simulator counts requests");
-    let child = sync
-        .command(&args)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while requests().unwrap_or_default() < start + 4 {
-        assert!(std::time::Instant::now() < deadline, "no page was fetched");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let child = start_slow_resync(&sync, &args);
+    wait_until("no page was fetched", || {
+        (requests().unwrap_or_default() >= start + 4).then_some(())
+    });
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let out = child.wait_with_output().expect("reaped");
     assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
@@ -1077,46 +1085,19 @@ async fn postgres_cut_connection_leaves_no_half_window() {
         target: &target,
     };
     let since = days_ago(30);
-    let args = [
-        "--advertiser",
-        ADV,
-        "--level",
-        "ad",
-        "--metrics",
-        METRICS,
-        "--since",
-        &since,
-        "--lookback",
-        "31",
-        "--concurrency",
-        "1",
-    ];
+    let args = every_day_again(&since);
     sync.ok(&args);
     let before = target.rows("tiktok_ad_daily", "ad_id", &metric_names());
     let state = target.query("SELECT last_day::text, synced_at::text FROM tiktok_sync_state");
 
-    sim.control("POST", "/_mock/restate", r#"{"days": 40}"#);
-    sim.control("POST", "/_mock/faults", r#"{"latency_ms": 150}"#);
-    let child = sync
-        .command(&args)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = start_slow_resync(&sync, &args);
     // The later half's connection is the one not holding the sync's advisory lock.
     let helper = "SELECT a.pid::text FROM pg_stat_activity a \
          WHERE a.application_name = 'tiktok-ads report sync' AND a.state = 'active' \
          AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory')";
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let pid = loop {
-        if let Some(pid) = target.query(helper).first().and_then(|r| r[0].clone()) {
-            break pid;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no second connection was seen"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let pid = wait_until("no second connection was seen", || {
+        target.query(helper).first().and_then(|r| r[0].clone())
+    });
     target.query(&format!("SELECT pg_terminate_backend({pid})::text"));
     let out = child.wait_with_output().expect("reaped");
     let stderr = stderr_of(&out);

@@ -81,7 +81,12 @@ async fn auth_login_through_the_simulators_consent_redirect() {
 }
 
 fn sim_cmd(env: &TestEnv, sim: &Simulator) -> assert_cmd::Command {
-    let mut cmd = env.cmd();
+    assert_cmd::Command::from_std(sim_std_cmd(env, sim))
+}
+
+/// The same, to spawn and watch.
+fn sim_std_cmd(env: &TestEnv, sim: &Simulator) -> std::process::Command {
+    let mut cmd = env.std_cmd();
     cmd.env("TIKTOK_ADS_BASE_URL", &sim.url)
         .env("TIKTOK_ACCESS_TOKEN", &sim.token)
         .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER);
@@ -293,11 +298,7 @@ async fn a_reader_that_leaves_early_is_not_a_failure() {
     use std::io::BufRead;
     let env = TestEnv::new().await;
     let sim = Simulator::start(&env, &["--rows", "20000"]);
-    let mut child = env
-        .std_cmd()
-        .env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
-        .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER)
+    let mut child = sim_std_cmd(&env, &sim)
         .args([
             "report",
             "run",
@@ -330,11 +331,7 @@ async fn a_reader_gone_before_the_first_byte_is_not_a_failure() {
     let env = TestEnv::new().await;
     let sim = Simulator::start(&env, &[]);
     for format in ["csv", "json", "ndjson", "table"] {
-        let mut child = env
-            .std_cmd()
-            .env("TIKTOK_ADS_BASE_URL", &sim.url)
-            .env("TIKTOK_ACCESS_TOKEN", &sim.token)
-            .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER)
+        let mut child = sim_std_cmd(&env, &sim)
             .args(["campaign", "list", "--format", format])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
