@@ -77,23 +77,35 @@ pub fn redact(text: &str) -> Cow<'_, str> {
             }
         }
     }
-    if out
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        let escaped = out
-            .chars()
+    if let Cow::Owned(escaped) = escape_controls(&out, |c| c == '\n' || c == '\t') {
+        out = Cow::Owned(escaped);
+    }
+    out
+}
+
+/// Text that came from a server (or a browser callback), made safe to print on one line:
+/// control characters, which could drive the terminal (escape sequences) or fake extra lines,
+/// are shown escaped.
+pub fn clean(text: &str) -> String {
+    escape_controls(text, |_| false).into_owned()
+}
+
+/// `text` with its control characters shown escaped, except those `keep` lets through.
+fn escape_controls(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && !keep(c)) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
             .map(|c| {
-                if c.is_control() && c != '\n' && c != '\t' {
+                if c.is_control() && !keep(c) {
                     c.escape_default().to_string()
                 } else {
                     c.to_string()
                 }
             })
-            .collect();
-        out = Cow::Owned(escaped);
-    }
-    out
+            .collect(),
+    )
 }
 
 /// A stderr writer for the log subscriber that masks registered secrets.
@@ -134,6 +146,15 @@ mod tests {
         }
         register("tok\"en\\with-quotes");
         assert_eq!(redact(r#"{"t":"tok\"en\\with-quotes"}"#), r#"{"t":"***"}"#);
+    }
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        assert_eq!(clean("plain text"), "plain text");
+        assert_eq!(
+            clean("red\u{1b}[31m\nfake line\r"),
+            "red\\u{1b}[31m\\nfake line\\r"
+        );
     }
 
     #[test]

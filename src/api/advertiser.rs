@@ -4,9 +4,9 @@ pub use crate::catalog::ADVERTISER_INFO_FIELDS as INFO_FIELDS;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::client::{Client, Request};
-use super::error::ApiError;
-use super::query::Query;
+use super::transport::client::{Client, Request};
+use super::transport::error::ApiError;
+use super::transport::query::Query;
 
 pub const INFO_PATH: &str = "/advertiser/info/";
 

@@ -3,10 +3,10 @@
 use futures_util::{Stream, TryStreamExt};
 use serde_json::{Map, Value};
 
-use super::client::Client;
-use super::error::ApiError;
-use super::paging::Page;
-use super::query::Query;
+use super::transport::client::Client;
+use super::transport::error::ApiError;
+use super::transport::paging::Page;
+use super::transport::query::Query;
 
 pub const BC_GET_PATH: &str = "/bc/get/";
 pub const BC_ASSET_PATH: &str = "/bc/asset/get/";

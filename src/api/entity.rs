@@ -5,11 +5,11 @@
 use futures_util::{Stream, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::client::{Auth, Client, Request};
-use super::error::ApiError;
-use super::paging::Page;
-use super::query::Query;
-use super::retry::Replay;
+use super::transport::client::{Auth, Client, Request};
+use super::transport::error::ApiError;
+use super::transport::paging::Page;
+use super::transport::query::Query;
+use super::transport::retry::Replay;
 
 /// Most IDs one `*_ids` filter takes.
 pub const FILTER_IDS_MAX: usize = 100;

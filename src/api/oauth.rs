@@ -4,10 +4,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client::{Auth, Client, Request};
-use super::error::ApiError;
-use super::query::Query;
-use super::retry::Replay;
+use super::transport::client::{Auth, Client, Request};
+use super::transport::error::ApiError;
+use super::transport::query::Query;
+use super::transport::retry::Replay;
 
 pub const ACCESS_TOKEN_PATH: &str = "/oauth2/access_token/";
 pub const ADVERTISER_GET_PATH: &str = "/oauth2/advertiser/get/";
@@ -23,7 +23,10 @@ pub struct AppCredentials {
 #[derive(Deserialize)]
 pub struct TokenGrant {
     pub access_token: SecretString,
-    #[serde(default, deserialize_with = "super::ids::vec_string_or_number")]
+    #[serde(
+        default,
+        deserialize_with = "super::transport::ids::vec_string_or_number"
+    )]
     pub advertiser_ids: Vec<String>,
     #[serde(default)]
     pub scope: Vec<serde_json::Value>,
@@ -31,7 +34,7 @@ pub struct TokenGrant {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthorizedAdvertiser {
-    #[serde(deserialize_with = "super::ids::string_or_number")]
+    #[serde(deserialize_with = "super::transport::ids::string_or_number")]
     pub advertiser_id: String,
     #[serde(default)]
     pub advertiser_name: String,
@@ -44,7 +47,10 @@ struct AdvertiserList {
 
 #[derive(Debug, Deserialize)]
 pub struct Revoked {
-    #[serde(default, deserialize_with = "super::ids::vec_string_or_number")]
+    #[serde(
+        default,
+        deserialize_with = "super::transport::ids::vec_string_or_number"
+    )]
     pub advertiser_ids: Vec<String>,
 }
 

@@ -138,7 +138,7 @@ impl Problems {
                 self.push(format!("{field} is required ({flag})"))
             }
             None | Some(Value::Null) => {}
-            Some(Value::String(s)) if super::ids::is_valid_id(s) => {}
+            Some(Value::String(s)) if super::transport::ids::is_valid_id(s) => {}
             Some(other) => self.push(format!("{field} {other} is not an ID: expected digits")),
         }
     }

@@ -3,9 +3,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::client::Client;
-use super::error::ApiError;
-use super::query::Query;
+use super::transport::client::Client;
+use super::transport::error::ApiError;
+use super::transport::query::Query;
 
 pub const REGION_PATH: &str = "/tool/region/";
 

@@ -2,15 +2,15 @@
 
 use serde::Deserialize;
 
-use super::client::Client;
-use super::error::ApiError;
-use super::query::Query;
+use super::transport::client::Client;
+use super::transport::error::ApiError;
+use super::transport::query::Query;
 
 pub const USER_INFO_PATH: &str = "/user/info/";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct UserInfo {
-    #[serde(default, deserialize_with = "super::ids::string_or_number")]
+    #[serde(default, deserialize_with = "super::transport::ids::string_or_number")]
     pub core_user_id: String,
     #[serde(default)]
     pub display_name: String,

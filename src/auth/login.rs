@@ -80,7 +80,7 @@ pub fn code_from_params(
             .map(|d| format!("{error}: {d}"))
             .unwrap_or_else(|| error.clone());
         // The browser's callback is anyone's text: it is shown, never obeyed by the terminal.
-        return Err(LoginError::Denied(crate::api::error::clean(&detail)));
+        return Err(LoginError::Denied(crate::redact::clean(&detail)));
     }
     params
         .get("auth_code")
@@ -116,7 +116,7 @@ pub fn code_from_paste(line: &str, expected_state: &str) -> Result<SecretString,
 
 /// The address to listen on for a loopback redirect URI.
 pub fn listen_addr(redirect_uri: &Url) -> Result<SocketAddr, LoginError> {
-    if !crate::config::is_loopback(redirect_uri) || redirect_uri.scheme() != "http" {
+    if !crate::api::host::is_loopback(redirect_uri) || redirect_uri.scheme() != "http" {
         return Err(LoginError::NotLoopback(redirect_uri.to_string()));
     }
     let port = redirect_uri.port_or_known_default().unwrap_or(80);

@@ -90,7 +90,7 @@ impl Context {
         };
         let base_override = match global.base_url.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(text) => Some(config::parse_base_url(text).map_err(usage)?),
+            Some(text) => Some(crate::api::host::parse_base_url(text).map_err(usage)?),
         };
         let base_url = match &base_override {
             Some(url) => url.clone(),

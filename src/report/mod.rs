@@ -20,6 +20,7 @@
 pub mod error;
 pub mod observer;
 pub mod plan;
+pub mod poll;
 pub mod sink;
 pub mod sync;
 pub mod tasks;

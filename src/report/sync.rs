@@ -17,8 +17,8 @@ use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned};
 use super::sink::{Failure, RowSink, Unit, conclude};
 use crate::api::paging::{Next, PageCheck};
+use crate::api::report::{Columns, ReportPage};
 use crate::api::report::{ReportSpec, Window};
-use crate::api::report_page::{Columns, ReportPage};
 use crate::api::{ApiError, Client};
 
 /// Requests in flight at once, by default.

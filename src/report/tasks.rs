@@ -10,10 +10,10 @@ use anyhow::{Context as _, Result};
 use super::error::ReportError;
 use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned, whole_range};
+use super::poll::PollSchedule;
 use super::sink::{Failure, RowSink, Unit, conclude};
 use crate::api::Client;
 use crate::api::report::{DAY, HOUR, ReportSpec, Window};
-use crate::api::task_poll::PollSchedule;
 
 /// TikTok allows about one task creation per second per app.
 pub const CREATE_SPACING: Duration = Duration::from_secs(1);

@@ -7,8 +7,9 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::error::{ApiError, clean};
+use super::error::ApiError;
 use super::http::Answer;
+use crate::redact::clean;
 
 /// An envelope whose `data` went through a seed.
 pub(crate) struct Envelope<D> {

@@ -1,18 +1,22 @@
 //! Reports: the synchronous `/report/integrated/get/` (paged, span-limited) and the
 //! asynchronous `/report/task/*` endpoints (REFERENCE 9).
 
+mod csv_check;
+mod decode;
+
+pub use csv_check::CsvShape;
+pub use decode::{Columns, ReportPage, THROTTLE_HEADER};
+
 use chrono::{Duration as Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::client::{Auth, Client, Downloaded, Method, Request, Target};
-use super::error::ApiError;
-use super::paging::PageCheck;
-use super::query::Query;
-use super::report_csv::{self, CsvShape};
-use super::report_page::{self, Columns, ReportPage};
-use super::retry::Replay;
+use crate::api::transport::client::{Auth, Client, Downloaded, Method, Request, Target};
+use crate::api::transport::error::ApiError;
+use crate::api::transport::paging::PageCheck;
+use crate::api::transport::query::Query;
+use crate::api::transport::retry::Replay;
 
 pub const INTEGRATED_PATH: &str = "/report/integrated/get/";
 pub const TASK_CREATE_PATH: &str = "/report/task/create/";
@@ -206,7 +210,7 @@ impl Client {
     ) -> Result<ReportPage, ApiError> {
         let query = spec.page_query(advertiser_id, window, page);
         self.call_with(&Request::get(INTEGRATED_PATH, &query), |answer| {
-            let decoded = report_page::decode(INTEGRATED_PATH, answer, columns)?;
+            let decoded = decode::decode(INTEGRATED_PATH, answer, columns)?;
             let mut check = check.lock().unwrap_or_else(|p| p.into_inner());
             check
                 .claim(
@@ -249,7 +253,7 @@ impl Client {
                 .set("page_size", 1);
             let probe = self
                 .call_with(&Request::get(INTEGRATED_PATH, &query), |answer| {
-                    report_page::decode(INTEGRATED_PATH, answer, &no_columns)
+                    decode::decode(INTEGRATED_PATH, answer, &no_columns)
                 })
                 .await;
             match probe {
@@ -268,7 +272,7 @@ impl Client {
     pub async fn create_report_task(&self, body: &Value) -> Result<String, ApiError> {
         #[derive(Deserialize)]
         struct Created {
-            #[serde(deserialize_with = "super::ids::string_or_number")]
+            #[serde(deserialize_with = "crate::api::transport::ids::string_or_number")]
             task_id: String,
         }
         // A repeated create only makes a second task; nothing is lost or doubled.
@@ -314,7 +318,7 @@ impl Client {
         let mut attempt = 1;
         loop {
             self.download_task(advertiser_id, task_id, file).await?;
-            let problem = match report_csv::check(file) {
+            let problem = match csv_check::check(file) {
                 Ok(shape) if expected.is_none_or(|n| n == shape.rows) => return Ok(shape),
                 Ok(shape) => format!(
                     "the download of task {task_id} holds {} rows where TikTok counts {}",

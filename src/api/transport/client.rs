@@ -578,7 +578,7 @@ impl Client {
 
 /// A pre-signed URL may be on any host, but over https (or plain http to this machine).
 fn presigned_url(url: &Url) -> Result<Url, ApiError> {
-    crate::config::parse_base_url(url.as_str().split('?').next().unwrap_or_default())
+    super::host::parse_base_url(url.as_str().split('?').next().unwrap_or_default())
         .map_err(|e| ApiError::Setup(format!("the download URL is not usable: {e}")))?;
     Ok(url.clone())
 }

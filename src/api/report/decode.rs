@@ -8,11 +8,12 @@ use std::fmt;
 use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::client::Reported;
-use super::envelope;
-use super::error::{ApiError, clean};
-use super::http::Answer;
-use super::paging::PageInfo;
+use crate::api::transport::client::Reported;
+use crate::api::transport::envelope;
+use crate::api::transport::error::ApiError;
+use crate::api::transport::http::Answer;
+use crate::api::transport::paging::PageInfo;
+use crate::redact::clean;
 
 /// The response header TikTok sets when it truncated a report to the newest 20,000 ads.
 pub const THROTTLE_HEADER: &str = "x-tt-ads-throttle";
@@ -74,7 +75,11 @@ impl ReportPage {
                 .join("\u{1f}")
         };
         let (first, last) = (text(0), text(rows - 1));
-        super::paging::fingerprint(&[&rows.to_le_bytes(), first.as_bytes(), last.as_bytes()])
+        crate::api::transport::paging::fingerprint(&[
+            &rows.to_le_bytes(),
+            first.as_bytes(),
+            last.as_bytes(),
+        ])
     }
 
     /// The cells of row `i` in column order; `None` where TikTok sent no value.
@@ -381,7 +386,7 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::http::Headers;
+    use crate::api::transport::http::Headers;
 
     fn columns(names: &[&str]) -> Columns {
         Columns::new(names.iter().map(|s| s.to_string()).collect())

@@ -100,24 +100,6 @@ pub fn describe_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Text that came from a server (or a browser callback), made safe to print: control
-/// characters, which could drive the terminal (escape sequences) or fake extra lines, are
-/// shown escaped.
-pub fn clean(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 fn snippet_suffix(body: &str) -> String {
     let trimmed = body.trim();
     if trimmed.is_empty() {
@@ -241,15 +223,6 @@ mod tests {
         };
         assert_eq!(wrapped.code(), Some(40100));
         assert!(wrapped.is_transient());
-    }
-
-    #[test]
-    fn server_text_cannot_drive_the_terminal() {
-        assert_eq!(clean("plain text"), "plain text");
-        assert_eq!(
-            clean("red\u{1b}[31m\nfake line\r"),
-            "red\\u{1b}[31m\\nfake line\\r"
-        );
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use url::Url;
 
-use super::error::{ApiError, clean};
+use super::error::ApiError;
+use crate::redact::clean;
 
 /// Response headers, read by name (case-insensitive).
 #[derive(Debug, Clone, Default)]
