@@ -23,6 +23,13 @@ pub use transport::query::Query;
 pub use transport::retry::{Replay, RetryPolicy};
 pub use transport::{host, ids, pacing, paging};
 
+impl Client {
+    /// `/report/integrated/get/` and `/report/task/*`.
+    pub fn reports(&self) -> report::Reports<'_> {
+        report::Reports::new(self)
+    }
+}
+
 /// Production host of the API and of the advertiser consent page.
 pub const PRODUCTION_HOST: &str = "https://business-api.tiktok.com";
 /// Sandbox host (tokens are made in the developer portal; no consent page).

@@ -22,10 +22,14 @@ pub mod observer;
 pub mod plan;
 pub mod poll;
 pub mod sink;
+pub mod spec;
 pub mod sync;
 pub mod tasks;
+pub mod window;
 
 pub use error::ReportError;
 pub use observer::Observer;
 pub use plan::{Breakdown, Dates, Level, Plan, PlanRequest};
 pub use sink::RowSink;
+pub use spec::ReportSpec;
+pub use window::{Window, split_windows};

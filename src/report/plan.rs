@@ -6,8 +6,10 @@ use chrono::{Duration as Days, NaiveDate, Utc};
 use super::error::ReportError;
 use super::observer::Observer;
 use super::sink::Failure;
+use super::spec::{DAY, Filter, HOUR, ReportSpec};
+use super::window::{Window, split_windows};
 use crate::accounts::AccountFacts;
-use crate::api::report::{DAY, Filter, HOUR, PAGE_SIZE_MAX, ReportSpec, Window, split_windows};
+use crate::api::report::PAGE_SIZE_MAX;
 
 pub const DEFAULT_METRICS: &[&str] = &[
     "spend",

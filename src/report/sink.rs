@@ -12,8 +12,8 @@ use anyhow::{Context as _, Result};
 use super::error::ReportError;
 use super::observer::Observer;
 use super::plan::Plan;
+use super::window::Window;
 use crate::accounts::AccountFacts;
-use crate::api::report::Window;
 use crate::output::RecordWriter;
 
 /// One part of a run: an advertiser over one window (`None`: the lifetime).

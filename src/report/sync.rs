@@ -16,9 +16,10 @@ use super::error::ReportError;
 use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned};
 use super::sink::{Failure, RowSink, Unit, conclude};
+use super::spec::ReportSpec;
+use super::window::Window;
 use crate::api::paging::{Next, PageCheck};
 use crate::api::report::{Columns, ReportPage};
-use crate::api::report::{ReportSpec, Window};
 use crate::api::{ApiError, Client};
 
 /// Requests in flight at once, by default.
@@ -78,15 +79,12 @@ impl Fetcher {
                 // This account has failed already: do not spend quota on it.
                 return Ok(ReportPage::default());
             }
+            let query = this
+                .spec
+                .page_query(&this.accounts[u.account], u.window, page);
             this.client
-                .report_page(
-                    &this.spec,
-                    &this.columns,
-                    &this.accounts[u.account],
-                    u.window,
-                    page,
-                    &this.checks[unit],
-                )
+                .reports()
+                .page(&query, &this.columns, page, &this.checks[unit])
                 .await
         }));
         async move {

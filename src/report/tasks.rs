@@ -12,8 +12,9 @@ use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned, whole_range};
 use super::poll::PollSchedule;
 use super::sink::{Failure, RowSink, Unit, conclude};
-use crate::api::Client;
-use crate::api::report::{DAY, HOUR, ReportSpec, Window};
+use super::spec::{DAY, HOUR, ReportSpec};
+use super::window::{Window, split_windows};
+use crate::api::{ApiError, Client};
 
 /// TikTok allows about one task creation per second per app.
 pub const CREATE_SPACING: Duration = Duration::from_secs(1);
@@ -56,7 +57,7 @@ pub async fn create_task(
     window: Option<Window>,
 ) -> Result<String> {
     let body = spec.task_body(advertiser, window);
-    client.create_report_task(&body).await.map_err(|e| {
+    client.reports().create_task(&body).await.map_err(|e| {
         let allowlist = matches!(e.code(), Some(40001 | 40118 | 40125));
         let error = anyhow::Error::new(e);
         if allowlist {
@@ -68,6 +69,41 @@ pub async fn create_task(
             error
         }
     })
+}
+
+/// TikTok's own count of a report's rows over `window`: the synchronous endpoint's
+/// `total_number`, from one single-row request per window it allows. `None` when it cannot be
+/// known: TikTok truncated the synchronous report (20,000+ ads), or refuses there a
+/// combination that only asynchronous reports take.
+pub async fn row_count(
+    client: &Client,
+    spec: &ReportSpec,
+    advertiser_id: &str,
+    window: Option<Window>,
+) -> Result<Option<u64>, ApiError> {
+    let windows: Vec<Option<Window>> = match window {
+        Some(w) if !spec.lifetime => split_windows(w.start, w.end, spec.max_span_days())
+            .into_iter()
+            .map(Some)
+            .collect(),
+        _ => vec![None],
+    };
+    let mut total = 0u64;
+    for window in windows {
+        let query = spec
+            .page_query(advertiser_id, window, 1)
+            .set("page_size", 1);
+        match client.reports().probe(&query).await {
+            Ok(page) if page.truncated.is_some() => return Ok(None),
+            Ok(page) => total += page.page_info.total_number,
+            Err(e) if !e.is_transient() && !e.is_auth() => {
+                tracing::info!("the row count of the report cannot be known: {e}");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(total))
 }
 
 /// FAILED and CANCELED are failures carrying TikTok's message.
@@ -98,7 +134,7 @@ pub async fn wait_for(
     let started = tokio::time::Instant::now();
     let mut schedule = PollSchedule::new(options.poll_first, options.wait_timeout);
     loop {
-        let status = client.report_task_status(advertiser, task_id).await?;
+        let status = client.reports().task_status(advertiser, task_id).await?;
         observer.progress(&Progress {
             waiting: Some(format!(
                 "report task {task_id} (advertiser {advertiser}): {} · {} s",
@@ -138,6 +174,7 @@ pub async fn fetch_csv(
     spool: &mut std::fs::File,
 ) -> Result<()> {
     let error = match client
+        .reports()
         .fetch_task_csv(advertiser, task_id, expected, spool)
         .await
     {
@@ -148,7 +185,7 @@ pub async fn fetch_csv(
         return Err(error.into());
     }
     // Why there is no output: still running, failed or canceled (when TikTok says).
-    let state = match client.report_task_status(advertiser, task_id).await {
+    let state = match client.reports().task_status(advertiser, task_id).await {
         Ok(status) => {
             check_final(task_id, &status.status, &status.message)?;
             status.status
@@ -244,9 +281,7 @@ pub async fn run_async(
             let mut spools = Vec::with_capacity(tasks.len());
             for (task_id, window, partitions) in tasks {
                 wait_for(client, advertiser, task_id, options, observer).await?;
-                let expected = client
-                    .report_row_count(&plan.spec, advertiser, *window)
-                    .await?;
+                let expected = row_count(client, &plan.spec, advertiser, *window).await?;
                 let mut spool = tempfile::tempfile().context("creating a temporary file")?;
                 fetch_csv(client, advertiser, task_id, expected, &mut spool).await?;
                 unfinished().retain(|(_, id)| id != task_id);

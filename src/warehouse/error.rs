@@ -2,7 +2,7 @@
 //! to the database exit code too).
 
 use super::Counts;
-use crate::api::report::Window;
+use crate::report::Window;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {

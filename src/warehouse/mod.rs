@@ -17,8 +17,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use crate::api::report::Window;
 use crate::catalog::{self, MetricKind};
+use crate::report::Window;
 
 /// Where a sync writes.
 #[derive(Clone, PartialEq, Eq)]

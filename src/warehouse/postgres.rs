@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use postgres::{Client, Config};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::api::report::Window;
+use crate::report::Window;
 
 use super::{
     ColumnKind, Counts, Dialect, PartlyCommitted, Progress, STATE_TABLE, TableShape, Upserted,

@@ -13,7 +13,7 @@ use anyhow::{Result, anyhow};
 use chrono::NaiveDate;
 
 use super::{Counts, PartlyCommitted, TableShape, Warehouse};
-use crate::api::report::Window;
+use crate::report::Window;
 use crate::report::sink::{RowSink, Unit};
 
 /// Rows a batch holds before it goes to the writer (also sent at the end of every page).

@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
-use crate::api::report::Window;
+use crate::report::Window;
 
 use super::{
     ColumnKind, Counts, Dialect, Progress, STATE_TABLE, TableShape, Upserted, Warehouse,

@@ -12,11 +12,11 @@ use clap::Args;
 
 use super::args::ShapeArgs;
 use super::progress::CliObserver;
-use crate::api::report::split_windows;
 use crate::cli::context::Context;
 use crate::cli::errors::usage;
 use crate::report::plan::{self, Plan, Planned, PlannedAccount};
 use crate::report::sink::Failure;
+use crate::report::split_windows;
 use crate::report::{Breakdown, sync};
 use crate::warehouse::sink::{Committed, DbSink};
 use crate::warehouse::{self, Destination, Progress, TableShape, entities};

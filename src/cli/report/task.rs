@@ -8,10 +8,10 @@ use clap::{Args, Subcommand};
 
 use super::args::ReportArgs;
 use super::progress::CliObserver;
-use crate::api::report::TaskRecord;
 use crate::cli::context::Context;
 use crate::cli::errors::usage;
 use crate::report::plan;
+use crate::report::spec::TaskRecord;
 use crate::report::tasks::{check_final, create_task, fetch_csv};
 
 #[derive(Debug, Subcommand)]
@@ -84,7 +84,8 @@ async fn status(ctx: &Context, args: TaskArgs) -> Result<()> {
     let advertiser = ctx.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let status = client
-        .report_task_status(&advertiser, &args.task_id)
+        .reports()
+        .task_status(&advertiser, &args.task_id)
         .await?;
     ctx.write_text(&format!("{}\n", status.status))?;
     Ok(check_final(&args.task_id, &status.status, &status.message)?)
@@ -97,8 +98,7 @@ async fn download(ctx: &Context, args: TaskArgs) -> Result<()> {
     let (client, _) = ctx.authed_client().await?;
     let expected = match super::task_record::load(&args.task_id) {
         Some(record) if record.advertiser_id == advertiser => {
-            client
-                .report_row_count(&record.spec, &advertiser, record.window)
+            crate::report::tasks::row_count(&client, &record.spec, &advertiser, record.window)
                 .await?
         }
         _ => {
@@ -121,7 +121,8 @@ async fn cancel(ctx: &Context, args: TaskArgs) -> Result<()> {
     let advertiser = ctx.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let status = client
-        .cancel_report_task(&advertiser, &args.task_id)
+        .reports()
+        .cancel_task(&advertiser, &args.task_id)
         .await?;
     let mut out = ctx.destination()?;
     writeln!(

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::api::ids::is_valid_id;
-use crate::api::report::TaskRecord;
+use crate::report::spec::TaskRecord;
 
 /// TikTok keeps tasks 30 days; a day more covers time zones.
 const KEEP: Duration = Duration::from_secs(31 * 24 * 3600);
