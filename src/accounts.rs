@@ -24,7 +24,8 @@ pub async fn facts(
     advertisers: &[String],
 ) -> Result<BTreeMap<String, AccountFacts>, ApiError> {
     let info = client
-        .advertiser_info(
+        .advertisers()
+        .info(
             advertisers,
             &["advertiser_id", "currency", "timezone", "display_timezone"],
         )
@@ -78,7 +79,7 @@ pub async fn reachable(
 ) -> Result<Option<Reachable>, ApiError> {
     if let Some(app) = app {
         return Ok(Some(Reachable {
-            accounts: client.authorized_advertisers(app).await?,
+            accounts: client.oauth().advertisers(app).await?,
             source: Source::Tiktok,
         }));
     }

@@ -18,10 +18,16 @@ struct InfoList {
     list: Vec<Map<String, Value>>,
 }
 
-impl Client {
+/// `/advertiser/info/`, from [`Client::advertisers`].
+#[derive(Clone, Copy)]
+pub struct Advertisers<'c> {
+    pub(super) client: &'c Client,
+}
+
+impl<'c> Advertisers<'c> {
     /// Details of the given accounts, in batches of [`INFO_BATCH`], as TikTok sent them (field
     /// names and values untouched, so new fields pass through).
-    pub async fn advertiser_info(
+    pub async fn info(
         &self,
         advertiser_ids: &[String],
         fields: &[&str],
@@ -33,6 +39,7 @@ impl Client {
                 query = query.json("fields", &fields);
             }
             let info: InfoList = self
+                .client
                 .call(&Request::get(INFO_PATH, &query))
                 .await?
                 .list_data(INFO_PATH)?;

@@ -13,33 +13,38 @@ pub const BC_ASSET_PATH: &str = "/bc/asset/get/";
 /// Largest `page_size` of both endpoints.
 pub const PAGE_SIZE: u32 = 50;
 
-impl Client {
+/// `/bc/get/` and `/bc/asset/get/`, from [`Client::business_centers`].
+#[derive(Clone, Copy)]
+pub struct BusinessCenters<'c> {
+    pub(super) client: &'c Client,
+}
+
+impl<'c> BusinessCenters<'c> {
     /// Every Business Center the token's user belongs to, page by page.
-    pub fn business_centers(
-        &self,
-    ) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + '_ {
-        self.pages(BC_GET_PATH, Query::new(), Some(PAGE_SIZE))
+    pub fn list(self) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + 'c {
+        self.client
+            .pages(BC_GET_PATH, Query::new(), Some(PAGE_SIZE))
     }
 
     /// Every ad account under a Business Center, page by page.
-    pub fn bc_advertisers(
-        &self,
+    pub fn advertisers(
+        self,
         bc_id: &str,
-    ) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + '_ {
+    ) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + 'c {
         let query = Query::new()
             .param("bc_id", bc_id)
             .param("asset_type", "ADVERTISER");
-        self.pages(BC_ASSET_PATH, query, Some(PAGE_SIZE))
+        self.client.pages(BC_ASSET_PATH, query, Some(PAGE_SIZE))
     }
 
     /// Every ad account under a Business Center as records: TikTok's `asset_id` and
     /// `asset_name` as `advertiser_id` and `advertiser_name`, the rest as sent.
-    pub async fn bc_advertiser_records(
+    pub async fn advertiser_records(
         &self,
         bc_id: &str,
     ) -> Result<Vec<Map<String, Value>>, ApiError> {
         let mut all = Vec::new();
-        let pages = self.bc_advertisers(bc_id);
+        let pages = self.advertisers(bc_id);
         futures_util::pin_mut!(pages);
         while let Some(page) = pages.try_next().await? {
             for mut item in page.list {

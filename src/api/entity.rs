@@ -46,16 +46,23 @@ pub struct StatusOutcome {
     pub failed: Vec<(String, String)>,
 }
 
-impl Client {
+/// The list / get / create / update / status endpoints of one kind of entity, from
+/// [`Client::campaigns`], [`Client::adgroups`], [`Client::ads`] or [`Client::entities`].
+#[derive(Clone, Copy)]
+pub struct Entities<'c> {
+    pub(super) client: &'c Client,
+    pub(super) resource: &'static Resource,
+}
+
+impl<'c> Entities<'c> {
     /// Every page of entities matching `filtering`, lazily.
-    pub fn list_entities<'a>(
-        &'a self,
-        resource: &'static Resource,
+    pub fn list(
+        self,
         advertiser_id: &str,
         filtering: &Map<String, Value>,
         fields: Option<&[String]>,
         page_size: u32,
-    ) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + 'a {
+    ) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + 'c {
         let mut query = Query::new().param("advertiser_id", advertiser_id);
         if !filtering.is_empty() {
             query = query.json("filtering", filtering);
@@ -63,83 +70,74 @@ impl Client {
         if let Some(fields) = fields {
             query = query.json("fields", &fields);
         }
-        self.pages(
-            resource.get_path,
+        self.client.pages(
+            self.resource.get_path,
             query,
             Some(page_size.clamp(1, PAGE_SIZE_MAX)),
         )
     }
 
     /// One entity by ID; [`ApiError::NotFound`] when TikTok returns none.
-    pub async fn get_entity(
-        &self,
-        resource: &'static Resource,
-        advertiser_id: &str,
-        id: &str,
-    ) -> Result<Map<String, Value>, ApiError> {
+    pub async fn get(&self, advertiser_id: &str, id: &str) -> Result<Map<String, Value>, ApiError> {
         let mut filtering = Map::new();
-        filtering.insert(resource.ids_key.into(), json!([id]));
+        filtering.insert(self.resource.ids_key.into(), json!([id]));
         let query = Query::new()
             .param("advertiser_id", advertiser_id)
             .json("filtering", &filtering);
-        let pages = self.pages::<Map<String, Value>>(resource.get_path, query, Some(1));
+        let pages = self
+            .client
+            .pages::<Map<String, Value>>(self.resource.get_path, query, Some(1));
         futures_util::pin_mut!(pages);
         let first = pages.try_next().await?;
         first
             .into_iter()
             .flat_map(|page| page.list)
-            .find(|e| e.get(resource.id_field).and_then(Value::as_str) == Some(id))
+            .find(|e| e.get(self.resource.id_field).and_then(Value::as_str) == Some(id))
             .ok_or_else(|| ApiError::NotFound {
-                endpoint: resource.get_path.to_string(),
-                what: format!("{} {id} in ad account {advertiser_id}", resource.noun),
+                endpoint: self.resource.get_path.to_string(),
+                what: format!("{} {id} in ad account {advertiser_id}", self.resource.noun),
             })
     }
 
     /// Creates an entity. Without an idempotency key a create that may have reached TikTok is
     /// not re-sent.
-    pub async fn create_entity(
-        &self,
-        resource: &'static Resource,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        let replay = if resource.idempotent_create && body.get("request_id").is_some() {
+    pub async fn create(&self, body: &Value) -> Result<Value, ApiError> {
+        let replay = if self.resource.idempotent_create && body.get("request_id").is_some() {
             Replay::Safe
         } else {
             Replay::Unsafe
         };
-        self.post(resource.create_path, body, Auth::Token, replay)
+        self.client
+            .post(self.resource.create_path, body, Auth::Token, replay)
             .await
     }
 
     /// Updates an entity; an update sets values, so sending it twice is harmless.
-    pub async fn update_entity(
-        &self,
-        resource: &'static Resource,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        self.post(resource.update_path, body, Auth::Token, Replay::Safe)
+    pub async fn update(&self, body: &Value) -> Result<Value, ApiError> {
+        self.client
+            .post(self.resource.update_path, body, Auth::Token, Replay::Safe)
             .await
     }
 
     /// Sets `operation_status` (`ENABLE`, `DISABLE`, `DELETE`) of at most [`STATUS_BATCH`] IDs.
-    pub async fn set_entity_status(
+    pub async fn set_status(
         &self,
-        resource: &'static Resource,
         advertiser_id: &str,
         ids: &[String],
         operation_status: &str,
     ) -> Result<StatusOutcome, ApiError> {
-        let body = status_body(resource, advertiser_id, ids, operation_status);
+        let body = status_body(self.resource, advertiser_id, ids, operation_status);
         let response = self
+            .client
             .call(&Request::post(
-                resource.status_path,
+                self.resource.status_path,
                 &body,
                 Auth::Token,
                 Replay::Safe,
             ))
             .await?;
-        let data: Value = response.data(resource.status_path)?;
-        Ok(status_outcome(resource, &data))
+        let data: Value = response.data(self.resource.status_path)?;
+        Ok(status_outcome(self.resource, &data))
     }
 }
 

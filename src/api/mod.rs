@@ -23,10 +23,51 @@ pub use transport::query::Query;
 pub use transport::retry::{Replay, RetryPolicy};
 pub use transport::{host, ids, pacing, paging};
 
+/// The resources, one handle each (`client.campaigns().list(...)`): every endpoint is a method
+/// of its resource's handle, and every handle sends through the one transport core.
 impl Client {
-    /// `/report/integrated/get/` and `/report/task/*`.
+    pub fn advertisers(&self) -> advertiser::Advertisers<'_> {
+        advertiser::Advertisers { client: self }
+    }
+
+    pub fn business_centers(&self) -> bc::BusinessCenters<'_> {
+        bc::BusinessCenters { client: self }
+    }
+
+    pub fn campaigns(&self) -> entity::Entities<'_> {
+        self.entities(&campaign::CAMPAIGN)
+    }
+
+    pub fn adgroups(&self) -> entity::Entities<'_> {
+        self.entities(&adgroup::ADGROUP)
+    }
+
+    pub fn ads(&self) -> entity::Entities<'_> {
+        self.entities(&ad::AD)
+    }
+
+    /// Campaigns, ad groups or ads, as `resource` describes them.
+    pub fn entities(&self, resource: &'static entity::Resource) -> entity::Entities<'_> {
+        entity::Entities {
+            client: self,
+            resource,
+        }
+    }
+
+    pub fn oauth(&self) -> oauth::OAuth<'_> {
+        oauth::OAuth { client: self }
+    }
+
     pub fn reports(&self) -> report::Reports<'_> {
-        report::Reports::new(self)
+        report::Reports { client: self }
+    }
+
+    pub fn tools(&self) -> tool::Tools<'_> {
+        tool::Tools { client: self }
+    }
+
+    pub fn user(&self) -> user::Users<'_> {
+        user::Users { client: self }
     }
 }
 

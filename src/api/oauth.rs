@@ -54,9 +54,15 @@ pub struct Revoked {
     pub advertiser_ids: Vec<String>,
 }
 
-impl Client {
+/// The OAuth endpoints of advertiser tokens, from [`Client::oauth`].
+#[derive(Clone, Copy)]
+pub struct OAuth<'c> {
+    pub(super) client: &'c Client,
+}
+
+impl<'c> OAuth<'c> {
     /// Trades a one-time `auth_code` for a long-term advertiser token.
-    pub async fn exchange_auth_code(
+    pub async fn exchange_code(
         &self,
         app: &AppCredentials,
         auth_code: &SecretString,
@@ -68,12 +74,13 @@ impl Client {
         });
         // A code is single-use: a repeat after a lost answer would fail with 40110 anyway,
         // and retrying on throttling codes (nothing consumed) stays safe.
-        self.post(ACCESS_TOKEN_PATH, &body, Auth::None, Replay::Unsafe)
+        self.client
+            .post(ACCESS_TOKEN_PATH, &body, Auth::None, Replay::Unsafe)
             .await
     }
 
     /// The ad accounts the token may act on, with their names.
-    pub async fn authorized_advertisers(
+    pub async fn advertisers(
         &self,
         app: &AppCredentials,
     ) -> Result<Vec<AuthorizedAdvertiser>, ApiError> {
@@ -81,6 +88,7 @@ impl Client {
             .param("app_id", &app.app_id)
             .param("secret", app.secret.expose_secret());
         let list: AdvertiserList = self
+            .client
             .call(&Request::get(ADVERTISER_GET_PATH, &query))
             .await?
             .list_data(ADVERTISER_GET_PATH)?;
@@ -88,7 +96,7 @@ impl Client {
     }
 
     /// Revokes `token` at TikTok.
-    pub async fn revoke_token(
+    pub async fn revoke(
         &self,
         app: &AppCredentials,
         token: &SecretString,
@@ -98,7 +106,8 @@ impl Client {
             "secret": app.secret.expose_secret(),
             "access_token": token.expose_secret(),
         });
-        self.post(REVOKE_PATH, &body, Auth::Token, Replay::Safe)
+        self.client
+            .post(REVOKE_PATH, &body, Auth::Token, Replay::Safe)
             .await
     }
 }

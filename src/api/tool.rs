@@ -25,7 +25,13 @@ pub struct RegionQuery<'a> {
     pub language: Option<&'a str>,
 }
 
-impl Client {
+/// `/tool/*`, from [`Client::tools`].
+#[derive(Clone, Copy)]
+pub struct Tools<'c> {
+    pub(super) client: &'c Client,
+}
+
+impl<'c> Tools<'c> {
     /// Locations that can be targeted for this placement and objective.
     pub async fn regions(&self, q: &RegionQuery<'_>) -> Result<Vec<Map<String, Value>>, ApiError> {
         let mut query = Query::new()
@@ -38,7 +44,7 @@ impl Client {
         if let Some(language) = q.language {
             query = query.param("language", language);
         }
-        let regions: Regions = self.get(REGION_PATH, &query).await?;
+        let regions: Regions = self.client.get(REGION_PATH, &query).await?;
         Ok(regions.region_info)
     }
 }

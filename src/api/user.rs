@@ -18,8 +18,14 @@ pub struct UserInfo {
     pub email: String,
 }
 
-impl Client {
-    pub async fn user_info(&self) -> Result<UserInfo, ApiError> {
-        self.get(USER_INFO_PATH, &Query::new()).await
+/// `/user/info/`, from [`Client::user`].
+#[derive(Clone, Copy)]
+pub struct Users<'c> {
+    pub(super) client: &'c Client,
+}
+
+impl<'c> Users<'c> {
+    pub async fn info(&self) -> Result<UserInfo, ApiError> {
+        self.client.get(USER_INFO_PATH, &Query::new()).await
     }
 }

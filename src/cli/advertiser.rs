@@ -81,7 +81,8 @@ async fn list(ctx: &Context, fields: FieldsArg) -> Result<()> {
     };
     let ids: Vec<String> = accounts.iter().map(|a| a.advertiser_id.clone()).collect();
     let details = client
-        .advertiser_info(&ids, &request_fields(&columns))
+        .advertisers()
+        .info(&ids, &request_fields(&columns))
         .await
         .context("reading ad account details (/advertiser/info/)")?;
     let mut writer = ctx.record_writer(columns)?;
@@ -117,7 +118,8 @@ async fn info(ctx: &Context, ids: Vec<String>, fields: FieldsArg) -> Result<()> 
     }
     let (client, _) = ctx.authed_client().await?;
     let details = client
-        .advertiser_info(&ids, &request_fields(&columns))
+        .advertisers()
+        .info(&ids, &request_fields(&columns))
         .await
         .context("reading ad account details (/advertiser/info/)")?;
     let mut writer = ctx.record_writer(columns)?;

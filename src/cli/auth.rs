@@ -79,7 +79,8 @@ async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
     };
     crate::redact::register(code.expose_secret());
     let grant = client
-        .exchange_auth_code(&app, &code)
+        .oauth()
+        .exchange_code(&app, &code)
         .await
         .context("exchanging the auth_code for a token")?;
     crate::redact::register(grant.access_token.expose_secret());
@@ -193,7 +194,7 @@ async fn print_advertisers_after_login(
     app: &AppCredentials,
     grant: &TokenGrant,
 ) -> Result<()> {
-    let names = match client.authorized_advertisers(app).await {
+    let names = match client.oauth().advertisers(app).await {
         Ok(list) => list,
         Err(e) => {
             ctx.notice(&format!("(could not fetch advertiser names: {e})"));
@@ -219,7 +220,7 @@ async fn print_advertisers_after_login(
 async fn login_with_token(ctx: &Context) -> Result<()> {
     let token = ctx.read_secret_from_stdin("access token")?;
     let client = ctx.client(Some(token.clone()))?;
-    let user = match client.user_info().await {
+    let user = match client.user().info().await {
         Ok(user) => Some(user),
         // Some sandbox deployments do not serve /user/info/: store, but say it is unverified.
         Err(e) if matches!(e.code(), Some(40008 | 40009 | 40014)) => {
@@ -269,7 +270,7 @@ async fn status(ctx: &Context) -> Result<()> {
     };
     describe_token(ctx, &resolved, &mut fields);
     let client = ctx.client(Some(resolved.token.clone()))?;
-    let live = client.user_info().await;
+    let live = client.user().info().await;
     match &live {
         Ok(user) => {
             fields.push(("token_valid", json!(true)));
@@ -362,7 +363,7 @@ async fn logout(ctx: &Context) -> Result<()> {
                 Some(app_id) => {
                     let app = AppCredentials { app_id, secret };
                     let client = ctx.client(Some(resolved.token.clone()))?;
-                    match client.revoke_token(&app, &resolved.token).await {
+                    match client.oauth().revoke(&app, &resolved.token).await {
                         Ok(_) => {
                             ctx.notice("Token revoked at TikTok.");
                             None

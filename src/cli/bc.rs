@@ -44,7 +44,7 @@ pub async fn run(ctx: &Context, command: BcCommand) -> Result<()> {
         BcCommand::List => {
             let mut writer =
                 ctx.record_writer(BC_COLUMNS.iter().map(|c| c.to_string()).collect())?;
-            let pages = client.business_centers();
+            let pages = client.business_centers().list();
             futures_util::pin_mut!(pages);
             while let Some(page) = pages.try_next().await.context("listing Business Centers")? {
                 for item in page.list {
@@ -63,7 +63,8 @@ pub async fn run(ctx: &Context, command: BcCommand) -> Result<()> {
             let mut writer =
                 ctx.record_writer(ADVERTISER_COLUMNS.iter().map(|c| c.to_string()).collect())?;
             let accounts = client
-                .bc_advertiser_records(&bc_id)
+                .business_centers()
+                .advertiser_records(&bc_id)
                 .await
                 .with_context(|| format!("listing the ad accounts of Business Center {bc_id}"))?;
             for account in accounts {

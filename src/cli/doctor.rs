@@ -216,7 +216,8 @@ pub async fn run(ctx: &Context) -> Result<()> {
             );
         } else {
             match client
-                .advertiser_info(&accounts, &["advertiser_id", "name"])
+                .advertisers()
+                .info(&accounts, &["advertiser_id", "name"])
                 .await
             {
                 Ok(found) => {

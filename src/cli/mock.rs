@@ -259,7 +259,7 @@ async fn login(
         app_id,
         secret: SecretString::from(secret),
     };
-    let grant = ctx.client(None)?.exchange_auth_code(&app, &code).await?;
+    let grant = ctx.client(None)?.oauth().exchange_code(&app, &code).await?;
     crate::redact::register(grant.access_token.expose_secret());
     Ok(grant.access_token)
 }

@@ -86,6 +86,7 @@ pub async fn run(ctx: &Context, command: RegionCommand) -> Result<()> {
     let advertiser_id = ctx.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let regions = client
+        .tools()
         .regions(&RegionQuery {
             advertiser_id: &advertiser_id,
             placements: &placements,

@@ -461,7 +461,7 @@ pub fn plan_accounts(
         let dates = dates_for(plan, advertiser, account, utc_today).and_then(|dates| {
             if require_facts {
                 let wanted = ["currency".to_string(), "timezone".to_string()];
-                super::sink::lead_cells(&wanted, advertiser, account)?;
+                super::columns::lead_cells(&wanted, advertiser, account)?;
             }
             Ok(dates)
         });

@@ -226,7 +226,7 @@ type Task = (String, Option<Window>, Vec<Window>);
 
 /// `report run --async`: tasks for every planned account, then the same rows as the
 /// synchronous path into `sink`, and the same conclusion.
-pub async fn run_async(
+pub async fn run(
     client: &Client,
     plan: &Plan,
     planned: Planned,

@@ -1,5 +1,5 @@
 //! Keeping a database of TikTok reports current (`report sync`): where it is ([`Destination`]),
-//! the table a report shape goes to ([`TableShape`]), the per-account progress ([`Progress`]),
+//! the table a report shape goes to ([`TableShape`]), the per-account progress (`report::incremental::Synced`),
 //! and the databases themselves (SQLite, PostgreSQL) behind one [`Warehouse`] interface that a
 //! writer thread drives ([`sink::DbSink`]), one transaction per report window.
 
@@ -8,6 +8,7 @@ pub mod error;
 pub mod postgres;
 pub mod sink;
 pub mod sqlite;
+pub mod target;
 
 pub use error::{PartlyCommitted, WarehouseError};
 
@@ -15,10 +16,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use chrono::NaiveDate;
 
 use crate::catalog::{self, MetricKind};
-use crate::report::Window;
+use crate::report::incremental::Synced;
+use crate::report::{Plan, Window};
 
 /// Where a sync writes.
 #[derive(Clone, PartialEq, Eq)]
@@ -197,6 +198,35 @@ impl TableShape {
     }
 }
 
+impl TableShape {
+    /// The table a report plan's rows go to: `table`, or the name made from its level, time
+    /// breakdown and other dimensions ([`table_name`]). Names that SQL would need quoted are
+    /// refused, for the table and for every column.
+    pub fn for_report(plan: &Plan, table: Option<&str>) -> Result<Self, WarehouseError> {
+        let dimensions = &plan.spec.dimensions;
+        let name = match table {
+            Some(name) => name.trim().to_string(),
+            None => table_name(
+                dimensions[0].trim_end_matches("_id"),
+                dimensions.iter().any(|d| d == "stat_time_hour"),
+                dimensions.get(2..).unwrap_or_default(),
+            ),
+        };
+        if !valid_identifier(&name) {
+            return Err(WarehouseError::Shape(format!(
+                "--table {name:?} is not a table name: lower-case letters, digits and _, at most 63"
+            )));
+        }
+        if let Some(bad) = plan.data_columns.iter().find(|c| !valid_identifier(c)) {
+            return Err(WarehouseError::Shape(format!(
+                "{bad:?} cannot be a column name (lower-case letters, digits and _)"
+            )));
+        }
+        let metric_count = plan.data_columns.len() - dimensions.len();
+        Ok(Self::new(name, &plan.data_columns, metric_count))
+    }
+}
+
 /// The table name of a report shape: `tiktok_<level>_<daily|hourly>`, then `_by_<dimension>`
 /// for each breakdown.
 pub fn table_name(level: &str, hourly: bool, breakdowns: &[String]) -> String {
@@ -219,17 +249,6 @@ pub fn valid_identifier(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// What one table holds for one advertiser: the last day synced and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Progress {
-    pub table: String,
-    pub advertiser: String,
-    /// The first day ever synced (a lookback never reaches before it).
-    pub first_day: NaiveDate,
-    pub last_day: NaiveDate,
-    pub synced_at: String,
 }
 
 /// What happened to the rows of a run, per table.
@@ -263,7 +282,7 @@ pub trait Warehouse: Send {
     fn prepare(&mut self, shape: &TableShape) -> Result<()>;
 
     /// Each advertiser's progress in `table`.
-    fn progress(&mut self, table: &str) -> Result<BTreeMap<String, Progress>> {
+    fn progress(&mut self, table: &str) -> Result<BTreeMap<String, Synced>> {
         Ok(self
             .all_progress()?
             .into_iter()
@@ -273,7 +292,7 @@ pub trait Warehouse: Send {
     }
 
     /// Every table's progress (`report sync --status`).
-    fn all_progress(&mut self) -> Result<Vec<Progress>>;
+    fn all_progress(&mut self) -> Result<Vec<Synced>>;
 
     /// Opens the transaction of `advertiser`'s rows over `days` (none: a table without days).
     fn begin_window(
@@ -383,7 +402,7 @@ pub fn open(destination: &Destination) -> Result<Box<dyn Warehouse>> {
 
 /// Every table's progress, read without the sync lock (a running sync does not block it) and
 /// without creating anything: a database that does not exist yet has none.
-pub fn read_progress(destination: &Destination) -> Result<Vec<Progress>> {
+pub fn read_progress(destination: &Destination) -> Result<Vec<Synced>> {
     match destination {
         Destination::Sqlite(path) => sqlite::read_progress(path),
         Destination::Postgres(url) => postgres::Postgres::open(url, false)?.all_progress(),

@@ -14,10 +14,11 @@ use postgres::{Client, Config};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::report::Window;
+use crate::report::incremental::Synced;
 
 use super::{
-    ColumnKind, Counts, Dialect, PartlyCommitted, Progress, STATE_TABLE, TableShape, Upserted,
-    Warehouse, WarehouseError, fit_table, quote, redact_url,
+    ColumnKind, Counts, Dialect, PartlyCommitted, STATE_TABLE, TableShape, Upserted, Warehouse,
+    WarehouseError, fit_table, quote, redact_url,
 };
 
 /// The advisory lock key of `report sync` (any fixed number; this one spells "tiktok").
@@ -342,7 +343,7 @@ impl Warehouse for Postgres {
         Ok(())
     }
 
-    fn all_progress(&mut self) -> Result<Vec<Progress>> {
+    fn all_progress(&mut self) -> Result<Vec<Synced>> {
         let exists: bool = self
             .db()?
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&STATE_TABLE])?
@@ -365,7 +366,7 @@ impl Warehouse for Postgres {
                         .parse::<NaiveDate>()
                         .context("a day that is not a date")
                 };
-                Ok(Progress {
+                Ok(Synced {
                     table: r.get(0),
                     advertiser: r.get(1),
                     first_day: date(2)?,

@@ -79,13 +79,16 @@ impl Batch {
     }
 }
 
-/// What a sync has committed so far, per advertiser: rows and days.
+/// What a sync has committed so far, per advertiser: rows and days, and the entity tables'
+/// rows.
 #[derive(Debug, Clone, Default)]
 pub struct Committed {
     pub counts: Counts,
     /// Per advertiser, the first and last day of the windows committed.
     pub days: BTreeMap<String, (NaiveDate, NaiveDate)>,
     pub windows: u64,
+    /// Per entity table, what happened to its rows.
+    pub entities: BTreeMap<String, Counts>,
 }
 
 /// The report sink of `report sync`.

@@ -10,10 +10,11 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use crate::report::Window;
+use crate::report::incremental::Synced;
 
 use super::{
-    ColumnKind, Counts, Dialect, Progress, STATE_TABLE, TableShape, Upserted, Warehouse,
-    WarehouseError, fit_table, quote,
+    ColumnKind, Counts, Dialect, STATE_TABLE, TableShape, Upserted, Warehouse, WarehouseError,
+    fit_table, quote,
 };
 
 pub struct Sqlite {
@@ -169,7 +170,7 @@ impl Warehouse for Sqlite {
         Ok(())
     }
 
-    fn all_progress(&mut self) -> Result<Vec<Progress>> {
+    fn all_progress(&mut self) -> Result<Vec<Synced>> {
         progress_in(&self.connection)
     }
 
@@ -260,7 +261,7 @@ impl Warehouse for Sqlite {
 }
 
 /// The state table's rows.
-fn progress_in(connection: &Connection) -> Result<Vec<Progress>> {
+fn progress_in(connection: &Connection) -> Result<Vec<Synced>> {
     let exists: Option<String> = connection
         .query_row(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1",
@@ -292,7 +293,7 @@ fn progress_in(connection: &Connection) -> Result<Vec<Progress>> {
                 day.parse::<NaiveDate>()
                     .with_context(|| format!("{STATE_TABLE} holds a day that is not a date: {day}"))
             };
-            Ok(Progress {
+            Ok(Synced {
                 table,
                 advertiser,
                 first_day: date(&first)?,
@@ -305,7 +306,7 @@ fn progress_in(connection: &Connection) -> Result<Vec<Progress>> {
 
 /// Every table's progress in the database at `path`, read only (nothing is created; a
 /// running sync does not block it).
-pub fn read_progress(path: &Path) -> Result<Vec<Progress>> {
+pub fn read_progress(path: &Path) -> Result<Vec<Synced>> {
     if !path.exists() {
         return Ok(Vec::new());
     }

@@ -40,14 +40,10 @@ pub const DOWNLOAD_ATTEMPTS: u32 = 3;
 /// The report endpoints, from [`Client::reports`].
 #[derive(Clone, Copy)]
 pub struct Reports<'c> {
-    client: &'c Client,
+    pub(in crate::api) client: &'c Client,
 }
 
 impl<'c> Reports<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
-        Self { client }
-    }
-
     /// One page of a synchronous report (`query` asks for page `page`), decoded into `columns`
     /// order and claimed in `check` (the page asked for, the same total as the first page, not
     /// a repeat) as it is decoded, so a page that fails the check is asked for again.

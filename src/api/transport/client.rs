@@ -776,7 +776,7 @@ mod http_tests {
             ))
             .mount(&server)
             .await;
-        let user = client(&server, 200).user_info().await.unwrap();
+        let user = client(&server, 200).user().info().await.unwrap();
         assert_eq!(user.display_name, "x");
         assert_eq!(server.received_requests().await.unwrap().len(), 2);
     }
@@ -800,7 +800,7 @@ mod http_tests {
             ))
             .mount(&server)
             .await;
-        let user = client(&server, 1000).user_info().await.unwrap();
+        let user = client(&server, 1000).user().info().await.unwrap();
         assert_eq!(user.display_name, "x");
         assert_eq!(server.received_requests().await.unwrap().len(), 3);
     }

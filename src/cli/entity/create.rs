@@ -40,7 +40,8 @@ pub async fn create(
         body::refuse_problems(&what, validate(&body, currency.as_deref()))?;
     }
     let created = client
-        .create_entity(entity.resource, &Value::Object(body))
+        .entities(entity.resource)
+        .create(&Value::Object(body))
         .await
         .map_err(|e| uncertain_hint(e, entity))?;
     print_created(ctx, entity, &created)

@@ -13,7 +13,8 @@ pub async fn get(ctx: &Context, entity: &Entity, args: GetArgs) -> Result<()> {
     let advertiser_id = ctx.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let object = client
-        .get_entity(entity.resource, &advertiser_id, &args.id)
+        .entities(entity.resource)
+        .get(&advertiser_id, &args.id)
         .await?;
     print_object(ctx, &object, &args.fields, columns)
 }

@@ -52,8 +52,7 @@ pub async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Result<()> 
         if let Some(ids) = chunk {
             filtering.insert(resource.ids_key.into(), json!(ids));
         }
-        let pages = client.list_entities(
-            resource,
+        let pages = client.entities(resource).list(
             &advertiser_id,
             &filtering,
             fields.as_deref(),

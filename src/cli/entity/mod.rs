@@ -127,7 +127,8 @@ pub async fn account_currency(
     advertiser_id: &str,
 ) -> Option<String> {
     match client
-        .advertiser_info(&[advertiser_id.to_string()], &["advertiser_id", "currency"])
+        .advertisers()
+        .info(&[advertiser_id.to_string()], &["advertiser_id", "currency"])
         .await
     {
         Ok(list) => list

@@ -38,7 +38,8 @@ pub async fn set_status(
     let mut last_error = None;
     for batch in ids.chunks(STATUS_BATCH) {
         let outcome = match client
-            .set_entity_status(entity.resource, &advertiser_id, batch, operation)
+            .entities(entity.resource)
+            .set_status(&advertiser_id, batch, operation)
             .await
         {
             Ok(outcome) => outcome,

@@ -28,7 +28,8 @@ pub async fn prepare_update(
     wanted: Map<String, Value>,
 ) -> Result<Update> {
     let current = client
-        .get_entity(entity.resource, advertiser_id, id)
+        .entities(entity.resource)
+        .get(advertiser_id, id)
         .await?;
     let changes = wanted
         .into_iter()
@@ -130,7 +131,7 @@ pub async fn update(
     if args.dry_run {
         return body::print_dry_run(ctx, &body);
     }
-    let updated = client.update_entity(entity.resource, &body).await?;
+    let updated = client.entities(entity.resource).update(&body).await?;
     if !(diff || ctx.global.verbose > 0) {
         ctx.notice(&format!("Updated {} {id}:", entity.resource.noun));
         print_diff(ctx, &update, currency.as_deref());

@@ -4,25 +4,20 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result};
-use chrono::{Duration as Days, NaiveDate};
+use chrono::NaiveDate;
 use clap::Args;
 
 use super::args::ShapeArgs;
 use super::progress::CliObserver;
 use crate::cli::context::Context;
-use crate::cli::errors::usage;
-use crate::report::plan::{self, Plan, Planned, PlannedAccount};
-use crate::report::sink::Failure;
+use crate::report::incremental::{self, SyncOptions, Synced, sync_range};
+use crate::report::plan::Plan;
 use crate::report::split_windows;
-use crate::report::{Breakdown, sync};
-use crate::warehouse::sink::{Committed, DbSink};
-use crate::warehouse::{self, Destination, Progress, TableShape, entities};
-
-/// Days before today a first sync starts without `--since`.
-const FIRST_SYNC_DAYS: i64 = 30;
+use crate::warehouse::sink::Committed;
+use crate::warehouse::target::SyncInto;
+use crate::warehouse::{self, Destination, TableShape};
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -81,193 +76,36 @@ pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
     if args.status {
         return status(ctx, &destination).await;
     }
-    let (plan, shape) = plan_table(&args)?;
+    let mut request = args.what.request();
+    request.include_deleted = !args.exclude_deleted;
+    let plan = incremental::plan(&request)?;
+    let shape = TableShape::for_report(&plan, args.table.as_deref())?;
     if args.explain {
         return explain(ctx, &args, &destination, &plan, &shape).await;
     }
     let advertisers =
         super::advertisers(ctx, args.what.all_advertisers, args.what.bc.as_deref()).await?;
-    let (mut store, progress) = {
+    let table = shape.name.clone();
+    let target = {
         let destination = destination.clone();
-        let shape = shape.clone();
         let with_entities = args.with_entities;
-        blocking(move || {
-            let mut store = warehouse::open(&destination)?;
-            store.prepare(&shape)?;
-            if with_entities {
-                entities::prepare(store.as_mut())?;
-            }
-            let progress = store.progress(&shape.name)?;
-            Ok((store, progress))
-        })
-        .await?
+        blocking(move || SyncInto::open(&destination, shape, with_entities)).await?
     };
+    let committed = target.committed();
     let (client, _) = ctx.authed_client().await?;
-    let facts = crate::accounts::facts(&client, &advertisers)
-        .await
-        .context("reading the accounts' time zones from /advertiser/info/ (a sync runs to yesterday in each account's own zone)")?;
-    let mut planned = plan_sync(ctx, &args, &plan, &advertisers, &facts, &progress);
-    let synced_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let mut entity_counts = BTreeMap::new();
-    if args.with_entities {
-        let include_deleted = !args.exclude_deleted;
-        for advertiser in &advertisers {
-            let stored = match entities::fetch(&client, advertiser, include_deleted).await {
-                Ok(fetched) => {
-                    let (synced_at, advertiser) = (synced_at.clone(), advertiser.clone());
-                    let (returned, counts) = blocking(move || {
-                        let counts =
-                            entities::store(store.as_mut(), &advertiser, &fetched, &synced_at);
-                        Ok((store, counts))
-                    })
-                    .await?;
-                    store = returned;
-                    counts
-                }
-                Err(error) => Err(error),
-            };
-            match stored {
-                Ok(counts) => {
-                    for (table, c) in counts {
-                        entity_counts
-                            .entry(table)
-                            .or_insert_with(warehouse::Counts::default)
-                            .add(c);
-                    }
-                }
-                // Its report waits for the next run too: the account is caught up whole.
-                Err(error) => {
-                    planned.accounts.retain(|a| &a.advertiser != advertiser);
-                    planned.failures.push(Failure {
-                        advertiser: advertiser.clone(),
-                        window: None,
-                        error: error.context("syncing its campaigns, ad groups and ads"),
-                    });
-                }
-            }
-        }
-    }
+    let options = SyncOptions {
+        since: args.since,
+        lookback: args.lookback,
+        with_entities: args.with_entities,
+        include_deleted: !args.exclude_deleted,
+        concurrency: args.concurrency as usize,
+    };
     let observer = CliObserver::new(ctx);
-    let committed = Arc::new(Mutex::new(Committed::default()));
-    let sink = DbSink::start(store, shape.clone(), synced_at, committed.clone())?;
-    let concurrency = args.concurrency as usize;
-    let result = sync::run_sync(&client, &plan, planned, sink, &observer, concurrency).await;
+    let result = incremental::run(&client, &plan, &options, &advertisers, target, &observer).await;
     drop(observer);
     let committed = committed.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    ctx.notice(&summary(&shape.name, &committed, &entity_counts));
+    ctx.notice(&summary(&table, &committed));
     result.map(|_| ())
-}
-
-/// Each advertiser's windows: from where its sync stands to yesterday in its own time zone.
-/// An account whose zone TikTok did not give fails on its own (nothing is guessed); an
-/// account already up to date has nothing to pull.
-fn plan_sync(
-    ctx: &Context,
-    args: &SyncArgs,
-    plan: &Plan,
-    advertisers: &[String],
-    facts: &BTreeMap<String, crate::accounts::AccountFacts>,
-    progress: &BTreeMap<String, Progress>,
-) -> Planned {
-    let mut planned = Planned {
-        accounts: Vec::new(),
-        failures: Vec::new(),
-        advertisers: advertisers.len(),
-    };
-    for advertiser in advertisers {
-        let zone = facts.get(advertiser).and_then(|f| f.timezone.as_deref());
-        let Some(today) = zone.and_then(plan::today_in) else {
-            let why = zone.map_or_else(
-                || "TikTok's /advertiser/info/ did not give it".to_string(),
-                |z| format!("TikTok names it {z:?}"),
-            );
-            planned.failures.push(Failure {
-                advertiser: advertiser.clone(),
-                window: None,
-                error: crate::report::ReportError::AccountFacts(format!(
-                    "the time zone of advertiser {advertiser} is unknown ({why}): a sync runs to \
-                     yesterday in the account's own zone, so nothing was pulled rather than the \
-                     wrong days; the next run catches up"
-                ))
-                .into(),
-            });
-            continue;
-        };
-        match sync_range(args.since, args.lookback, progress.get(advertiser), today) {
-            Some((start, end)) => planned.accounts.push(PlannedAccount {
-                advertiser: advertiser.clone(),
-                windows: split_windows(start, end, plan.spec.max_span_days())
-                    .into_iter()
-                    .map(Some)
-                    .collect(),
-            }),
-            None => ctx.notice(&format!(
-                "advertiser {advertiser}: up to date (synced to {}, yesterday in its time zone)",
-                today - Days::days(1)
-            )),
-        }
-    }
-    planned
-}
-
-/// The days to pull for one account: from the day after its last synced day, less
-/// `--lookback` days (or from `--since`, or 30 days ago, on its first sync), to yesterday in
-/// its zone. `None`: nothing to pull.
-fn sync_range(
-    since: Option<NaiveDate>,
-    lookback: u32,
-    progress: Option<&Progress>,
-    today: NaiveDate,
-) -> Option<(NaiveDate, NaiveDate)> {
-    let end = today - Days::days(1);
-    // --since is for an account's first sync only, so that it can stay in a cron line.
-    let start = match progress {
-        Some(p) => (p.last_day + Days::days(1) - Days::days(i64::from(lookback))).max(p.first_day),
-        None => since.unwrap_or(today - Days::days(FIRST_SYNC_DAYS)),
-    };
-    (start <= end).then_some((start, end))
-}
-
-/// The report plan and the table it goes to.
-fn plan_table(args: &SyncArgs) -> Result<(Plan, TableShape)> {
-    if args.what.breakdown == Breakdown::None {
-        return Err(usage(
-            "report sync keeps days (or hours): use --by day or --by hour, not none",
-        ));
-    }
-    let mut request = args.what.request();
-    let placeholder = chrono::Utc::now().date_naive() - Days::days(1);
-    request.start = Some(placeholder);
-    request.end = Some(placeholder);
-    request.include_deleted = !args.exclude_deleted;
-    let plan = plan::build(&request)?;
-    let dimension_count = plan.spec.dimensions.len();
-    let breakdowns: Vec<String> = plan.spec.dimensions[2..].to_vec();
-    let name = match &args.table {
-        Some(name) => name.trim().to_string(),
-        None => warehouse::table_name(
-            args.what.level.id_dimension().trim_end_matches("_id"),
-            args.what.breakdown == Breakdown::Hour,
-            &breakdowns,
-        ),
-    };
-    if !warehouse::valid_identifier(&name) {
-        return Err(usage(format!(
-            "--table {name:?} is not a table name: lower-case letters, digits and _, at most 63"
-        )));
-    }
-    if let Some(bad) = plan
-        .data_columns
-        .iter()
-        .find(|c| !warehouse::valid_identifier(c))
-    {
-        return Err(usage(format!(
-            "{bad:?} cannot be a column name (lower-case letters, digits and _)"
-        )));
-    }
-    let metric_count = plan.data_columns.len() - dimension_count;
-    let shape = TableShape::new(name, &plan.data_columns, metric_count);
-    Ok((plan, shape))
 }
 
 /// Runs database work off the async runtime (the PostgreSQL driver blocks on a runtime of
@@ -329,7 +167,7 @@ async fn explain(
     plan: &Plan,
     shape: &TableShape,
 ) -> Result<()> {
-    let progress: BTreeMap<String, Progress> = {
+    let progress: BTreeMap<String, Synced> = {
         let destination = destination.clone();
         let table = shape.name.clone();
         blocking(move || {
@@ -434,11 +272,7 @@ async fn explain(
 }
 
 /// The end-of-run summary: rows inserted / updated / unchanged per table, days covered.
-fn summary(
-    table: &str,
-    committed: &Committed,
-    entities: &BTreeMap<String, warehouse::Counts>,
-) -> String {
+fn summary(table: &str, committed: &Committed) -> String {
     let mut text = String::new();
     let c = committed.counts;
     let _ = write!(
@@ -453,7 +287,7 @@ fn summary(
     for (advertiser, (first, last)) in &committed.days {
         let _ = write!(text, "\n  advertiser {advertiser}: {first} to {last}");
     }
-    for (name, c) in entities {
+    for (name, c) in &committed.entities {
         let _ = write!(
             text,
             "\n{name}: {} inserted, {} updated, {} unchanged",
@@ -461,57 +295,4 @@ fn summary(
         );
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-
-    fn synced(first: &str, last: &str) -> Progress {
-        Progress {
-            table: "tiktok_ad_daily".into(),
-            advertiser: "1".into(),
-            first_day: day(first),
-            last_day: day(last),
-            synced_at: String::new(),
-        }
-    }
-
-    #[test]
-    fn a_sync_resumes_after_the_last_day_less_the_lookback_and_never_before_the_first() {
-        let today = day("2026-12-01");
-        // First sync: 30 days ago, or --since.
-        assert_eq!(
-            sync_range(None, 3, None, today),
-            Some((day("2026-11-01"), day("2026-11-30")))
-        );
-        let since = Some(day("2026-06-01"));
-        assert_eq!(
-            sync_range(since, 3, None, today).map(|r| r.0),
-            Some(day("2026-06-01"))
-        );
-        // Later: --since no longer counts; the last 3 days are pulled again.
-        let p = synced("2026-06-01", "2026-11-28");
-        assert_eq!(
-            sync_range(since, 3, Some(&p), today),
-            Some((day("2026-11-26"), day("2026-11-30")))
-        );
-        // Never before the first day synced.
-        let young = synced("2026-11-27", "2026-11-27");
-        assert_eq!(
-            sync_range(None, 5, Some(&young), today).map(|r| r.0),
-            Some(day("2026-11-27"))
-        );
-        // Up to date, no lookback: nothing to pull.
-        let done = synced("2026-11-01", "2026-11-30");
-        assert_eq!(sync_range(None, 0, Some(&done), today), None);
-        assert_eq!(
-            sync_range(None, 1, Some(&done), today),
-            Some((day("2026-11-30"), day("2026-11-30")))
-        );
-    }
 }

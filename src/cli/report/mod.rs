@@ -3,6 +3,7 @@
 pub mod args;
 pub mod db_sync;
 pub mod progress;
+pub mod record_sink;
 pub mod task;
 pub mod task_record;
 
@@ -14,11 +15,12 @@ use clap::{Args, Subcommand};
 
 use self::args::ReportArgs;
 use self::progress::CliObserver;
+use self::record_sink::RecordSink;
 use super::context::Context;
 use crate::accounts::{self, AccountFacts};
+use crate::report::columns;
+use crate::report::paged;
 use crate::report::plan::{self, Dates, Plan};
-use crate::report::sink::{self, RecordSink};
-use crate::report::sync;
 use crate::report::tasks::{self, AsyncOptions};
 
 #[derive(Debug, Subcommand)]
@@ -93,12 +95,12 @@ pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
     )?;
     let many_accounts =
         advertisers.len() > 1 || args.report.what.all_advertisers || args.report.what.bc.is_some();
-    let prefix = sink::prefix_columns(&plan, many_accounts, args.with_account_info);
+    let prefix = columns::prefix_columns(&plan, many_accounts, args.with_account_info);
     let leads = planned
         .accounts
         .iter()
         .map(|a| {
-            sink::lead_cells(&prefix, &a.advertiser, facts.get(&a.advertiser))
+            columns::lead_cells(&prefix, &a.advertiser, facts.get(&a.advertiser))
                 .map(|cells| (a.advertiser.clone(), cells))
         })
         .collect::<Result<BTreeMap<_, _>, _>>()?;
@@ -115,10 +117,10 @@ pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
             wait_timeout: std::time::Duration::from_secs(args.wait_timeout),
             poll_first: std::time::Duration::from_millis(args.poll_ms),
         };
-        tasks::run_async(&client, &plan, planned, sink, &observer, &options).await?;
+        tasks::run(&client, &plan, planned, sink, &observer, &options).await?;
     } else {
         let concurrency = args.concurrency as usize;
-        sync::run_sync(&client, &plan, planned, sink, &observer, concurrency).await?;
+        paged::run(&client, &plan, planned, sink, &observer, concurrency).await?;
     }
     Ok(())
 }
@@ -149,7 +151,8 @@ pub(super) async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> R
     let mut ids: Vec<String> = if let Some(bc_id) = bc {
         let (client, _) = ctx.authed_client().await?;
         client
-            .bc_advertiser_records(bc_id)
+            .business_centers()
+            .advertiser_records(bc_id)
             .await
             .with_context(|| format!("listing the ad accounts of Business Center {bc_id}"))?
             .iter()
@@ -287,7 +290,7 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
     )?;
     let many =
         advertisers.len() > 1 || args.report.what.all_advertisers || args.report.what.bc.is_some();
-    let mut columns = sink::prefix_columns(plan, many, args.with_account_info);
+    let mut columns = columns::prefix_columns(plan, many, args.with_account_info);
     columns.extend(plan.data_columns.iter().cloned());
     writeln!(out, "  columns      {}", columns.join(","))?;
     ctx.write_text(&out)

@@ -158,7 +158,7 @@ impl Fetcher {
 
 /// Runs the planned accounts through `/report/integrated/get/` into `sink` and concludes:
 /// the rows kept, or why not (see [`conclude`]).
-pub async fn run_sync(
+pub async fn run(
     client: &Client,
     plan: &Plan,
     planned: Planned,
