@@ -23,7 +23,6 @@ async fn run(
     server: Option<&MockServer>,
     config_dir: &Path,
 ) -> (anyhow::Result<()>, Captured) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut argv = vec!["tiktok-ads", "--retry-base-ms", "1"];
     let base;
     if let Some(server) = server {

@@ -658,7 +658,6 @@ mod tests {
 
     #[test]
     fn endpoint_paths_cannot_leave_the_api_prefix() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = Client::new(ClientOptions::new(
             Url::parse("http://127.0.0.1:9000").unwrap(),
         ))
@@ -736,7 +735,6 @@ mod http_tests {
     use super::*;
 
     fn client(server: &MockServer, timeout_ms: u64) -> Client {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut options = ClientOptions::new(Url::parse(&server.uri()).unwrap());
         options.token = Some(SecretString::from("t".repeat(20)));
         options.timeout = Duration::from_millis(timeout_ms);

@@ -104,6 +104,9 @@ pub(crate) fn build(api_base: &Url, timeout: Duration) -> Result<reqwest::Client
             attempt.follow()
         }
     });
+    // rustls needs a process-wide crypto provider; unless the program chose one, it is ring
+    // (smaller and faster to build than the default).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .user_agent(concat!("tiktok-ads/", env!("CARGO_PKG_VERSION")))
         .timeout(timeout)
