@@ -2,13 +2,40 @@
 //! library under it.
 //!
 //! What the library offers: [`api`] (a typed client: one request path with pacing, retries,
-//! envelope and paging checks), [`report`] (plan, fetch and sink reports, synchronously or as
-//! asynchronous tasks), [`accounts`] (which ad accounts a token reaches, their time zones and
-//! currencies), [`output`] (streaming CSV/JSON/NDJSON/table writers, atomic files) and [`mock`]
-//! (a local simulator of the API). The rest serves the `tiktok-ads` binary.
+//! envelope and paging checks, and one handle per resource), [`report`] (plan, fetch and sink
+//! reports — synchronously, as asynchronous tasks, or incrementally into a store), [`warehouse`]
+//! (SQLite and PostgreSQL as stores of `report sync`), [`accounts`] (which ad accounts a token
+//! reaches, their time zones and currencies), [`output`] (streaming CSV/JSON/NDJSON/table
+//! writers, atomic files) and [`mock`] (a local simulator of the API). The rest serves the
+//! `tiktok-ads` binary.
 //!
-//! Layers depend downward only: `cli` → (`auth`, `report`, `accounts`, `output`, `config`) →
-//! `api`.
+//! # Layers
+//!
+//! Layers depend downward only. Each row names a layer (a module, or a part of one) and what
+//! it may import from this crate; an import of anything else, or of a crate it may not use, is
+//! refused by `tests/integration/layers.rs`, which reads `src/`, takes its rules from this
+//! table and names the file and line that breaks one. Tests inside a module (`#[cfg(test)]`)
+//! may reach further; `main.rs` is the binary and may use the whole library.
+//!
+//! | layer | what it holds | may import | may not use |
+//! |---|---|---|---|
+//! | `exit` | failures → exit codes and hints, in one place | `api`, `auth`, `cli`, `output`, `redact`, `report`, `warehouse` | |
+//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse` | `reqwest`, `rusqlite`, `postgres` |
+//! | `warehouse` | stores report rows and entity snapshots; fetches nothing | `report`, `catalog`, `fsutil`, `redact` | `reqwest`, `clap`, `indicatif` |
+//! | `report` | plans, fetches and concludes every report | `api`, `accounts`, `catalog`, `fsutil`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
+//! | `auth` | token stores and the login flow | `api`, `config`, `fsutil`, `redact` | `clap`, `indicatif` |
+//! | `config` | profiles, environments and their hosts, directories | `api`, `catalog`, `fsutil` | `reqwest`, `clap` |
+//! | `accounts` | the ad accounts a token reaches, their zones and currencies | `api` | `clap`, `indicatif` |
+//! | `api` | one module per resource, over the transport core | `api::transport`, `catalog`, `fsutil`, `redact` | `rusqlite`, `postgres`, `clap`, `indicatif`, `tabled` |
+//! | `api::transport` | the one request path: hosts, envelope, errors, retries, pacing, paging | `fsutil`, `redact` | `rusqlite`, `postgres`, `clap`, `indicatif`, `tabled` |
+//! | `mock` | the simulator, independent of the client | `catalog`, `fsutil`, `redact` | `clap`, `indicatif` |
+//! | `output` | every byte for stdout, stderr or `-o` | `fsutil`, `redact` | `reqwest` |
+//! | `logging` | diagnostics on stderr | `redact` | |
+//! | `catalog` | TikTok's vocabulary | | |
+//! | `fsutil` | atomic owner-only files and their locks | | |
+//! | `redact` | secrets masked, control characters escaped | | |
+//! | `signals` | the signals that stop a run | | |
+//! | `env_file` | `.env` | | |
 
 // The simulator builds TikTok's large objects with `json!`.
 #![recursion_limit = "256"]

@@ -17,7 +17,8 @@ pub mod rules;
 pub mod tool;
 pub mod user;
 
-pub use transport::client::{Auth, Client, ClientOptions, Method, Request};
+pub use transport::client::{Auth, Client, ClientOptions, Method, Request, Target};
+pub use transport::http::Headers;
 pub use transport::error::ApiError;
 pub use transport::query::Query;
 pub use transport::retry::{Replay, RetryPolicy};

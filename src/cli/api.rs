@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::body;
 use super::context::Context;
 use super::errors::usage;
-use crate::api::transport::client::{Auth, Method, Request, Target};
+use crate::api::{Auth, Method, Request, Target};
 use crate::api::{Query, Replay};
 use crate::output::{Format, FormatChoice};
 use futures_util::TryStreamExt;

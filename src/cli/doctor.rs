@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::context::{Context, TokenSource};
 use super::errors::CliError;
-use crate::api::transport::http::Headers;
+use crate::api::Headers;
 use crate::api::{Query, Request};
 use crate::auth::token::app_secret_key;
 use crate::config::{ConfigFile, Environment, TokenStoreKind};

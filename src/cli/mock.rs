@@ -248,10 +248,7 @@ async fn login(
         )
         .await
     });
-    let browser = reqwest::Client::new();
-    browser
-        .get(consent.as_str())
-        .send()
+    crate::mock::browser::approve(&consent)
         .await
         .context("opening the consent page")?;
     let code = waiting.await.context("the callback listener stopped")??;

@@ -9,6 +9,7 @@
 // code usually does; a response per request is not worth boxing.
 #![allow(clippy::result_large_err)]
 
+pub mod browser;
 mod answer;
 mod auth;
 mod control;

@@ -10,6 +10,7 @@ mod edges;
 mod entities;
 mod escape;
 mod generated;
+mod layers;
 mod library;
 mod login;
 mod mock_strict;
