@@ -6,6 +6,7 @@ use crate::api::ApiError;
 use crate::auth::StoreError;
 use crate::auth::login::LoginError;
 use crate::cli::errors::CliError;
+use crate::output::Streams;
 use crate::output::streams::StdoutClosed;
 use crate::report::ReportError;
 use crate::warehouse::WarehouseError;
@@ -170,13 +171,12 @@ fn api_hint(error: &ApiError) -> Option<String> {
 }
 
 /// Prints the error (secrets masked) and returns the process exit code.
-pub fn report(result: anyhow::Result<()>) -> ExitCode {
+pub fn report(result: anyhow::Result<()>, streams: &Streams) -> ExitCode {
     let Err(error) = result else {
         return ExitCode::from(OK);
     };
     let code = code_for(&error);
     if code != OK {
-        let streams = crate::output::Streams::system();
         let text = format!("{error:#}");
         streams.write_err_line(&format!("error: {}", crate::redact::redact(&text)));
         if let Some(hint) = hint_for(&error) {

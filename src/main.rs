@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use tiktok_ads::cli::{self, errors::CliError};
+use tiktok_ads::output::Streams;
 use tiktok_ads::{env_file, exit, logging, signals};
 
 fn main() -> ExitCode {
@@ -17,9 +18,11 @@ fn main() -> ExitCode {
         // reading the environment while it changes.
         unsafe { std::env::set_var(key, value) };
     }
-    let cli = cli::parse();
+    // The process's streams, made once: every command, the simulator, generated help and the
+    // error report write through them.
+    let streams = Streams::system();
+    let cli = cli::parse(&streams);
     logging::init(cli.global.verbose, cli.global.quiet);
-    let streams = tiktok_ads::output::Streams::system();
     if let Some(notice) = env_file.notice()
         && !cli.global.quiet
     {
@@ -33,13 +36,16 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => return exit::report(Err(anyhow::Error::new(e).context("starting the runtime"))),
+        Err(e) => {
+            let error = anyhow::Error::new(e).context("starting the runtime");
+            return exit::report(Err(error), &streams);
+        }
     };
     let result = runtime.block_on(async {
         // Signal handlers first: the command may create its output file before it first waits.
         let stopped = signals::first();
         tokio::select! {
-            result = cli::run(cli) => result,
+            result = cli::run(cli, &streams) => result,
             stop = stopped => Err(CliError::Stopped(stop).into()),
         }
     });
@@ -48,5 +54,5 @@ fn main() -> ExitCode {
             streams.write_err_line(&tiktok_ads::redact::redact(&note));
         }
     }
-    exit::report(result)
+    exit::report(result, &streams)
 }

@@ -18,8 +18,8 @@ pub mod tool;
 pub mod user;
 
 pub use transport::client::{Auth, Client, ClientOptions, Method, Request, Target};
-pub use transport::http::Headers;
 pub use transport::error::ApiError;
+pub use transport::http::Headers;
 pub use transport::query::Query;
 pub use transport::retry::{Replay, RetryPolicy};
 pub use transport::{host, ids, pacing, paging};

@@ -131,7 +131,11 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
             .text("adgroup_id", &args.adgroup)
             .into_map(),
     );
-    body::default(&mut body, "advertiser_id", json!(ctx.advertiser_id()?));
+    body::default(
+        &mut body,
+        "advertiser_id",
+        json!(ctx.settings.advertiser_id()?),
+    );
     let creative_flags = args
         .creative
         .flags()

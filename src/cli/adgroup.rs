@@ -198,7 +198,11 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
         .enumeration("optimization_event", &args.optimization_event)
         .value("operation_status", args.disabled.then(|| json!("DISABLE")));
     body::overlay(&mut body, flags.into_map());
-    body::default(&mut body, "advertiser_id", json!(ctx.advertiser_id()?));
+    body::default(
+        &mut body,
+        "advertiser_id",
+        json!(ctx.settings.advertiser_id()?),
+    );
     // Defaults fill only what neither the file nor a flag set.
     let placement = if body.contains_key("placements") {
         "PLACEMENT_TYPE_NORMAL"

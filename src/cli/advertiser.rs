@@ -4,8 +4,9 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value};
 
-use super::context::{Context, check_advertiser_id};
+use super::context::Context;
 use super::errors::usage;
+use super::settings::check_advertiser_id;
 use crate::api::advertiser::INFO_FIELDS;
 use crate::api::oauth::AuthorizedAdvertiser;
 use crate::config::Environment;
@@ -61,7 +62,7 @@ pub async fn run(ctx: &Context, command: AdvertiserCommand) -> Result<()> {
 async fn list(ctx: &Context, fields: FieldsArg) -> Result<()> {
     let columns = columns(&fields, LIST_COLUMNS)?;
     let (client, token) = ctx.authed_client().await?;
-    let accounts = if ctx.environment == Environment::Sandbox {
+    let accounts = if ctx.settings.environment == Environment::Sandbox {
         // `/oauth2/advertiser/get/` does not answer sandbox tokens.
         let ids = known_advertiser_ids(ctx, token.stored.as_ref().map(|s| &s.advertiser_ids));
         if ids.is_empty() {
@@ -109,7 +110,7 @@ async fn list(ctx: &Context, fields: FieldsArg) -> Result<()> {
 async fn info(ctx: &Context, ids: Vec<String>, fields: FieldsArg) -> Result<()> {
     let columns = columns(&fields, INFO_COLUMNS)?;
     let ids = if ids.is_empty() {
-        vec![ctx.advertiser_id()?]
+        vec![ctx.settings.advertiser_id()?]
     } else {
         ids
     };
@@ -146,10 +147,10 @@ async fn info(ctx: &Context, ids: Vec<String>, fields: FieldsArg) -> Result<()> 
 
 /// The IDs given with `--advertiser`, else the profile default, else those stored at login.
 fn known_advertiser_ids(ctx: &Context, stored: Option<&Vec<String>>) -> Vec<String> {
-    if !ctx.global.advertiser.is_empty() {
-        return ctx.global.advertiser.clone();
+    if !ctx.settings.global.advertiser.is_empty() {
+        return ctx.settings.global.advertiser.clone();
     }
-    if let Some(id) = &ctx.profile.advertiser_id {
+    if let Some(id) = &ctx.settings.profile.advertiser_id {
         return vec![id.clone()];
     }
     stored.cloned().unwrap_or_default()

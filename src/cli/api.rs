@@ -181,8 +181,8 @@ async fn paginate(
     path: &str,
     mut params: Map<String, Value>,
 ) -> Result<()> {
-    let format = match ctx.global.format {
-        FormatChoice::Auto if ctx.output_file().is_none() => Format::Ndjson,
+    let format = match ctx.settings.global.format {
+        FormatChoice::Auto if ctx.settings.output_file().is_none() => Format::Ndjson,
         _ => ctx.format()?,
     };
     // Paging is the pager's: from page 1, at the size asked for (else the server's default).

@@ -7,7 +7,8 @@ use clap::{Args, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
-use super::context::{Context, ResolvedToken, TokenSource};
+use super::context::Context;
+use super::credentials::{ResolvedToken, TokenSource};
 use super::errors::{CliError, usage};
 use crate::api::oauth::{AppCredentials, TokenGrant};
 use crate::api::{ApiError, Client};
@@ -64,14 +65,14 @@ async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
     if args.with_token {
         return login_with_token(ctx).await;
     }
-    if ctx.environment == Environment::Sandbox && ctx.base_override.is_none() {
+    if ctx.settings.environment == Environment::Sandbox && ctx.settings.base_override.is_none() {
         ctx.notice(
             "note: sandbox tokens are created in the developer portal (app page → sandbox ad \
              account); store one with `tiktok-ads --sandbox auth login --with-token`",
         );
     }
     // Everything that can fail without the user is checked before the browser opens.
-    let app = ctx.app_credentials(true).await?;
+    let app = ctx.credentials.app_credentials(true).await?;
     let client = ctx.client(None)?;
     let code = match &args.auth_code {
         Some(code) => code_from_arg(ctx, code)?,
@@ -92,7 +93,7 @@ async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
 
 fn code_from_arg(ctx: &Context, code: &str) -> Result<SecretString> {
     if code == "-" {
-        return ctx.read_secret_from_stdin("auth_code");
+        return ctx.credentials.read_from_stdin("auth_code");
     }
     let code = code.trim();
     if code.is_empty() {
@@ -109,11 +110,16 @@ async fn browser_consent(
     let redirect_text = args
         .redirect_uri
         .clone()
-        .or_else(|| ctx.profile.redirect_uri.clone())
+        .or_else(|| ctx.settings.profile.redirect_uri.clone())
         .unwrap_or_else(|| DEFAULT_REDIRECT_URI.to_string());
     let redirect_uri = config::parse_redirect_uri(&redirect_text).map_err(usage)?;
     let state = login::new_state();
-    let url = login::consent_url(&ctx.consent_base(), &app.app_id, &state, &redirect_uri);
+    let url = login::consent_url(
+        &ctx.settings.consent_base(),
+        &app.app_id,
+        &state,
+        &redirect_uri,
+    );
 
     // With a remote redirect URI only pasting can work; otherwise listen before opening.
     let listener = match CallbackListener::bind(&redirect_uri).await {
@@ -169,8 +175,9 @@ async fn store_grant(ctx: &Context, app: &AppCredentials, grant: &TokenGrant) ->
 
 async fn save_token(ctx: &Context, record: &StoredToken) -> Result<()> {
     let saved = ctx
-        .secret_store()
-        .set(&ctx.token_key(), &record.to_json())
+        .credentials
+        .store()
+        .set(ctx.credentials.token_key(), &record.to_json())
         .await
         .context("storing the token")?;
     if let Some(reason) = &saved.fallback_reason {
@@ -181,8 +188,8 @@ async fn save_token(ctx: &Context, record: &StoredToken) -> Result<()> {
     }
     ctx.notice(&format!(
         "Logged in to {} as profile {:?}; token stored in the {}.",
-        ctx.environment,
-        ctx.profile_name(),
+        ctx.settings.environment,
+        ctx.settings.profile_name(),
         saved.location
     ));
     Ok(())
@@ -218,7 +225,7 @@ async fn print_advertisers_after_login(
 }
 
 async fn login_with_token(ctx: &Context) -> Result<()> {
-    let token = ctx.read_secret_from_stdin("access token")?;
+    let token = ctx.credentials.read_from_stdin("access token")?;
     let client = ctx.client(Some(token.clone()))?;
     let user = match client.user().info().await {
         Ok(user) => Some(user),
@@ -234,15 +241,15 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
                 .context("the token was not accepted by TikTok; nothing was stored"));
         }
     };
-    let mut advertiser_ids = ctx.global.advertiser.clone();
+    let mut advertiser_ids = ctx.settings.global.advertiser.clone();
     if advertiser_ids.is_empty()
-        && let Some(id) = &ctx.profile.advertiser_id
+        && let Some(id) = &ctx.settings.profile.advertiser_id
     {
         advertiser_ids.push(id.clone());
     }
     let record = StoredToken {
         access_token: token.expose_secret().to_string(),
-        app_id: ctx.app_id(),
+        app_id: ctx.settings.app_id(),
         advertiser_ids,
         scope: Vec::new(),
         created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -256,9 +263,9 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
 
 async fn status(ctx: &Context) -> Result<()> {
     let mut fields: Vec<(&str, Value)> = vec![
-        ("profile", json!(ctx.profile_name())),
-        ("environment", json!(ctx.environment.as_str())),
-        ("api_host", json!(ctx.base_url.as_str())),
+        ("profile", json!(ctx.settings.profile_name())),
+        ("environment", json!(ctx.settings.environment.as_str())),
+        ("api_host", json!(ctx.settings.base_url.as_str())),
     ];
     let resolved = match ctx.token().await {
         Ok(resolved) => resolved,
@@ -292,7 +299,7 @@ fn describe_token(ctx: &Context, resolved: &ResolvedToken, fields: &mut Vec<(&st
         .stored
         .as_ref()
         .and_then(|s| s.app_id.clone())
-        .or_else(|| ctx.app_id());
+        .or_else(|| ctx.settings.app_id());
     fields.push(("app_id", json!(app_id)));
     if let Some(stored) = &resolved.stored {
         fields.push(("advertiser_ids", json!(stored.advertiser_ids)));
@@ -344,8 +351,8 @@ async fn logout(ctx: &Context) -> Result<()> {
         Err(e) if matches!(e.downcast_ref(), Some(CliError::NotLoggedIn { .. })) => {
             ctx.notice(&format!(
                 "Not logged in to {} with profile {:?}: nothing to log out.",
-                ctx.environment,
-                ctx.profile_name()
+                ctx.settings.environment,
+                ctx.settings.profile_name()
             ));
             return Ok(());
         }
@@ -357,9 +364,9 @@ async fn logout(ctx: &Context) -> Result<()> {
              (and revoke it in TikTok for Business if it leaked)",
         ));
     }
-    let revoke_error = match ctx.app_secret(false).await? {
+    let revoke_error = match ctx.credentials.app_secret(false).await? {
         Some(secret) => {
-            match ctx.app_id() {
+            match ctx.settings.app_id() {
                 Some(app_id) => {
                     let app = AppCredentials { app_id, secret };
                     let client = ctx.client(Some(resolved.token.clone()))?;
@@ -388,8 +395,9 @@ async fn logout(ctx: &Context) -> Result<()> {
         }
     };
     let removed = ctx
-        .secret_store()
-        .delete(&ctx.token_key())
+        .credentials
+        .store()
+        .delete(ctx.credentials.token_key())
         .await
         .context("deleting the stored token")?;
     for location in &removed {

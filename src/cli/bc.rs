@@ -5,7 +5,8 @@ use clap::Subcommand;
 use futures_util::TryStreamExt;
 use serde_json::{Map, Value};
 
-use super::context::{Context, check_advertiser_id};
+use super::context::Context;
+use super::settings::check_advertiser_id;
 
 const BC_COLUMNS: &[&str] = &[
     "bc_id",

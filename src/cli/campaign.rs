@@ -107,7 +107,11 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
         .enum_list("special_industries", &args.special_industries)
         .value("operation_status", args.disabled.then(|| json!("DISABLE")));
     body::overlay(&mut body, flags.into_map());
-    body::default(&mut body, "advertiser_id", json!(ctx.advertiser_id()?));
+    body::default(
+        &mut body,
+        "advertiser_id",
+        json!(ctx.settings.advertiser_id()?),
+    );
     if body.contains_key("budget") {
         body::default(&mut body, "budget_mode", json!("BUDGET_MODE_DAY"));
     }

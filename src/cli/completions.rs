@@ -11,29 +11,33 @@ use crate::output::{Destination, Streams};
 
 /// Generated text goes where data goes: stdout, or `-o FILE` (written atomically). These
 /// commands need no settings, so they run before any configuration is read.
-fn destination(output: Option<&std::path::Path>) -> Result<Destination> {
+fn destination(output: Option<&std::path::Path>, streams: &Streams) -> Result<Destination> {
     match output.filter(|p| p.as_os_str() != "-") {
         Some(path) => Destination::file(path),
-        None => Ok(Destination::stream(Streams::system().stdout())),
+        None => Ok(Destination::stream(streams.stdout())),
     }
 }
 
-pub fn completions(shell: clap_complete::Shell, output: Option<&std::path::Path>) -> Result<()> {
+pub fn completions(
+    shell: clap_complete::Shell,
+    output: Option<&std::path::Path>,
+    streams: &Streams,
+) -> Result<()> {
     let mut command = Cli::command();
     // Rendered into memory first: clap_complete panics on a closed pipe, a write here returns
     // the error (and `| head` exits 0).
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "tiktok-ads", &mut script);
-    let mut out = destination(output)?;
+    let mut out = destination(output, streams)?;
     out.write_all(&script)?;
     out.commit()
 }
 
-pub fn man(output: Option<&std::path::Path>) -> Result<()> {
+pub fn man(output: Option<&std::path::Path>, streams: &Streams) -> Result<()> {
     let command = Cli::command();
     let mut page = Vec::new();
     clap_mangen::Man::new(command).render(&mut page)?;
-    let mut out = destination(output)?;
+    let mut out = destination(output, streams)?;
     out.write_all(&page)?;
     out.commit()
 }

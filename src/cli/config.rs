@@ -32,8 +32,8 @@ pub enum ConfigCommand {
 }
 
 pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
-    let dir = &ctx.config_dir;
-    let profile_name = ctx.profile_name().to_string();
+    let dir = &ctx.settings.config_dir;
+    let profile_name = ctx.settings.profile_name().to_string();
     match command {
         ConfigCommand::Set { key, value } if key == SECRET_KEY => {
             if value.is_some() {
@@ -42,9 +42,10 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
                      `ps`): pipe it on stdin, e.g. `printf %s \"$SECRET\" | tiktok-ads config set app_secret`",
                 ));
             }
-            let secret = ctx.read_secret_from_stdin("app secret")?;
+            let secret = ctx.credentials.read_from_stdin("app secret")?;
             let saved = ctx
-                .secret_store()
+                .credentials
+                .store()
                 .set(
                     &app_secret_key(&profile_name),
                     secrecy::ExposeSecret::expose_secret(&secret),
@@ -75,7 +76,8 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
         }
         ConfigCommand::Unset { key } if key == SECRET_KEY => {
             let removed = ctx
-                .secret_store()
+                .credentials
+                .store()
                 .delete(&app_secret_key(&profile_name))
                 .await?;
             if removed.is_empty() {

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::context::{Context, TokenSource};
+use super::context::Context;
+use super::credentials::TokenSource;
 use super::errors::CliError;
 use crate::api::Headers;
 use crate::api::{Query, Request};
@@ -38,12 +39,16 @@ impl Report {
 pub async fn run(ctx: &Context) -> Result<()> {
     let mut r = Report { lines: Vec::new() };
 
-    let path = ConfigFile::path(&ctx.config_dir);
-    match ConfigFile::load(&ctx.config_dir) {
-        Ok(config) if config.profiles.contains_key(ctx.profile_name()) => r.add(
+    let path = ConfigFile::path(&ctx.settings.config_dir);
+    match ConfigFile::load(&ctx.settings.config_dir) {
+        Ok(config) if config.profiles.contains_key(ctx.settings.profile_name()) => r.add(
             Level::Ok,
             "config",
-            format!("{} (profile {:?})", path.display(), ctx.profile_name()),
+            format!(
+                "{} (profile {:?})",
+                path.display(),
+                ctx.settings.profile_name()
+            ),
             None,
         ),
         Ok(_) => r.add(
@@ -51,7 +56,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
             "config",
             format!(
                 "profile {:?} not in {} (defaults apply)",
-                ctx.profile_name(),
+                ctx.settings.profile_name(),
                 path.display()
             ),
             None,
@@ -64,7 +69,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
         ),
     }
 
-    let host_note = if ctx.base_override.is_some() {
+    let host_note = if ctx.settings.base_override.is_some() {
         " (--base-url / TIKTOK_ADS_BASE_URL)"
     } else {
         ""
@@ -72,12 +77,15 @@ pub async fn run(ctx: &Context) -> Result<()> {
     r.add(
         Level::Ok,
         "environment",
-        format!("{}, {}{host_note}", ctx.environment, ctx.base_url),
+        format!(
+            "{}, {}{host_note}",
+            ctx.settings.environment, ctx.settings.base_url
+        ),
         None,
     );
 
-    let secret = ctx.app_secret(false).await;
-    match (ctx.app_id(), secret) {
+    let secret = ctx.credentials.app_secret(false).await;
+    match (ctx.settings.app_id(), secret) {
         (Some(app_id), Ok(Some(_))) => r.add(Level::Ok, "app", format!("app ID {app_id}, app secret present"), None),
         (app_id, _) => r.add(
             Level::Warn,
@@ -94,17 +102,17 @@ pub async fn run(ctx: &Context) -> Result<()> {
     }
 
     // The keyring is probed with a read of an entry that does not exist.
-    let store = ctx.secret_store();
-    if ctx.store_kind() == TokenStoreKind::File {
+    let store = ctx.credentials.store();
+    if ctx.settings.store_kind() == TokenStoreKind::File {
         r.add(Level::Ok, "keyring", "not used (token store: file)", None);
     } else {
         let probe = crate::auth::SecretStore::new(
             TokenStoreKind::Keyring,
-            crate::auth::file::FileStore::in_dir(&ctx.config_dir),
+            crate::auth::file::FileStore::in_dir(&ctx.settings.config_dir),
         );
         match probe.get(&app_secret_key("doctor-probe")).await {
             Ok(_) => r.add(Level::Ok, "keyring", "the OS keyring answers", None),
-            Err(e) if ctx.store_kind() == TokenStoreKind::Keyring => r.add(
+            Err(e) if ctx.settings.store_kind() == TokenStoreKind::Keyring => r.add(
                 Level::Problem,
                 "keyring",
                 e.to_string(),
@@ -156,7 +164,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
             format!("{e:#}"),
             Some(format!(
                 "tiktok-ads{} auth login",
-                if ctx.environment == Environment::Sandbox {
+                if ctx.settings.environment == Environment::Sandbox {
                     " --sandbox"
                 } else {
                     ""
@@ -195,9 +203,9 @@ pub async fn run(ctx: &Context) -> Result<()> {
                 }),
             ),
         }
-        let mut accounts = ctx.global.advertiser.clone();
+        let mut accounts = ctx.settings.global.advertiser.clone();
         if accounts.is_empty() {
-            accounts.extend(ctx.profile.advertiser_id.clone());
+            accounts.extend(ctx.settings.profile.advertiser_id.clone());
         }
         if accounts.is_empty() {
             accounts.extend(

@@ -33,7 +33,7 @@ async fn run(
     let cli = Cli::try_parse_from(argv).expect("arguments parse");
     let (streams, captured) = Streams::captured("");
     let mut ctx = Context::with(cli.global, streams, config_dir.to_path_buf()).expect("context");
-    ctx.token_override = Some(SecretString::from("in-process-token-0123456789"));
+    ctx.credentials.token_override = Some(SecretString::from("in-process-token-0123456789"));
     let result = dispatch(&ctx, cli.command).await;
     (result, captured)
 }
@@ -207,4 +207,43 @@ async fn quiet_hides_notes_but_never_an_advertisers_error() {
         "{}",
         captured.out()
     );
+}
+
+#[tokio::test]
+async fn commands_without_settings_write_through_the_streams_they_are_given() {
+    // Completions, the man page and the error report need no settings; they still write only
+    // where the caller's streams say.
+    for args in [
+        &["tiktok-ads", "completions", "bash"][..],
+        &["tiktok-ads", "man"][..],
+    ] {
+        let cli = Cli::try_parse_from(args).expect("arguments parse");
+        let (streams, captured) = Streams::captured("");
+        super::run(cli, &streams).await.expect("generated");
+        assert!(captured.out().contains("tiktok-ads"), "{args:?}");
+        assert_eq!(captured.err(), "");
+    }
+    // The simulator's URL (stdout) and its banner (stderr) too.
+    let cli = Cli::try_parse_from(["tiktok-ads", "mock", "--port", "0"]).expect("arguments parse");
+    let (streams, captured) = Streams::captured("");
+    let server = tokio::spawn(async move { super::run(cli, &streams).await });
+    for _ in 0..500 {
+        if captured.err().contains("Control API") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    server.abort();
+    assert!(
+        captured.out().starts_with("http://127.0.0.1:"),
+        "{}",
+        captured.out()
+    );
+    assert!(captured.err().contains("a local TikTok API simulator"));
+
+    let (streams, captured) = Streams::captured("");
+    let code = crate::exit::report(Err(super::errors::usage("no advertiser")), &streams);
+    assert_eq!(code, std::process::ExitCode::from(crate::exit::USAGE));
+    assert_eq!(captured.err(), "error: no advertiser\n");
+    assert_eq!(captured.out(), "");
 }

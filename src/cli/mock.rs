@@ -62,7 +62,7 @@ pub struct DemoArgs {
     pub report_file: Option<std::path::PathBuf>,
 }
 
-pub async fn serve(args: MockArgs) -> Result<()> {
+pub async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
     if Duration::try_from_secs_f64(args.qps_window).map_or(true, |w| w.is_zero()) {
         return Err(super::errors::usage(
             "--qps-window takes a positive number of seconds",
@@ -70,7 +70,7 @@ pub async fn serve(args: MockArgs) -> Result<()> {
     }
     // An app secret in the environment (the one `auth login` will send) becomes the
     // simulated app's, so the tool and the simulator agree without copying it around.
-    let env_secret = std::env::var(crate::cli::context::APP_SECRET_ENV)
+    let env_secret = std::env::var(crate::cli::credentials::APP_SECRET_ENV)
         .ok()
         .filter(|s| !s.trim().is_empty());
     let options = MockOptions {
@@ -107,7 +107,6 @@ pub async fn serve(args: MockArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{} (try --port 0)", args.port))?;
     // The URL alone on stdout, for scripts (`url=$(tiktok-ads mock --port 0 | head -1)`).
-    let streams = Streams::system();
     let mut out = streams.stdout();
     writeln!(out, "http://{addr}")?;
     out.flush()?;
@@ -132,7 +131,7 @@ pub async fn serve(args: MockArgs) -> Result<()> {
     mock.serve(listener).await.context("the simulator stopped")
 }
 
-pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
+pub async fn demo(global: GlobalArgs, args: DemoArgs, streams: &Streams) -> Result<()> {
     let report_file = demo_report_file(args.report_file)?;
     let (listener, addr) = Mock::bind(0)
         .await
@@ -147,20 +146,20 @@ pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
     demo_global.sandbox = false;
     demo_global.output = None;
     demo_global.advertiser = vec![crate::mock::state_accounts()[0].to_string()];
-    let mut ctx = Context::new(demo_global.clone())?;
+    let mut ctx = Context::new(demo_global.clone(), streams.clone())?;
     ctx.notice(&format!(
         "1/4  Started the local TikTok simulator on {base}"
     ));
 
     let token = login(&ctx, &base, app).await?;
-    ctx.token_override = Some(token);
+    ctx.credentials.token_override = Some(token);
     ctx.notice(
         "2/4  Logged in through the consent page and the loopback callback (token kept in memory only)",
     );
 
     ctx.notice(&format!(
         "3/4  Campaigns of ad account {}:",
-        ctx.advertiser_id()?
+        ctx.settings.advertiser_id()?
     ));
     let list = DemoList::parse_from([
         "list",
@@ -170,8 +169,8 @@ pub async fn demo(global: GlobalArgs, args: DemoArgs) -> Result<()> {
     entity::list(&ctx, &super::campaign::ENTITY, list.args).await?;
 
     demo_global.output = Some(report_file.clone());
-    let mut report_ctx = Context::new(demo_global)?;
-    report_ctx.token_override = ctx.token_override.clone();
+    let mut report_ctx = Context::new(demo_global, streams.clone())?;
+    report_ctx.credentials.token_override = ctx.credentials.token_override.clone();
     let run = DemoReport::parse_from([
         "report",
         "--last",

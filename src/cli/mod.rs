@@ -13,12 +13,14 @@ pub(crate) mod choices;
 pub(crate) mod completions;
 pub(crate) mod config;
 pub(crate) mod context;
+pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod entity;
 pub mod errors;
 pub(crate) mod mock;
 pub(crate) mod region;
 pub(crate) mod report;
+pub(crate) mod settings;
 
 use std::path::PathBuf;
 
@@ -216,7 +218,7 @@ pub enum Command {
 /// The command line, parsed. On a usage error the usage line shows what was typed, never
 /// values taken from environment variables (clap counts those as given: `--base-url <URL>
 /// --app-id <ID>` would appear in a usage the user never wrote).
-pub fn parse() -> Cli {
+pub fn parse(streams: &crate::output::Streams) -> Cli {
     let error = match Cli::try_parse() {
         Ok(cli) => return cli,
         Err(error) => error,
@@ -226,7 +228,6 @@ pub fn parse() -> Cli {
         error.exit();
     }
     let text = without_env_arguments(&error.render().to_string(), &Cli::command());
-    let streams = crate::output::Streams::system();
     streams.write_err(&text);
     std::process::exit(error.exit_code());
 }
@@ -262,23 +263,23 @@ fn without_env_arguments(text: &str, command: &clap::Command) -> String {
         .collect()
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli, streams: &crate::output::Streams) -> anyhow::Result<()> {
     // Generated help needs no settings, no config file and no keyring.
     match cli.command {
         Command::Completions { shell } => {
-            return completions::completions(shell, cli.global.output.as_deref());
+            return completions::completions(shell, cli.global.output.as_deref(), streams);
         }
         Command::Man { dir } => {
             return match dir {
                 Some(dir) => completions::man_pages(&dir),
-                None => completions::man(cli.global.output.as_deref()),
+                None => completions::man(cli.global.output.as_deref(), streams),
             };
         }
-        Command::Mock(args) => return mock::serve(args).await,
-        Command::Demo(args) => return mock::demo(cli.global, args).await,
+        Command::Mock(args) => return mock::serve(args, streams).await,
+        Command::Demo(args) => return mock::demo(cli.global, args, streams).await,
         _ => {}
     }
-    let ctx = context::Context::new(cli.global)?;
+    let ctx = context::Context::new(cli.global, streams.clone())?;
     dispatch(&ctx, cli.command).await
 }
 

@@ -83,7 +83,7 @@ pub async fn run(ctx: &Context, command: RegionCommand) -> Result<()> {
     if !problems.is_empty() {
         return Err(usage(problems.join("; ")));
     }
-    let advertiser_id = ctx.advertiser_id()?;
+    let advertiser_id = ctx.settings.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let regions = client
         .tools()

@@ -9,9 +9,9 @@
 // code usually does; a response per request is not worth boxing.
 #![allow(clippy::result_large_err)]
 
-pub mod browser;
 mod answer;
 mod auth;
+pub mod browser;
 mod control;
 mod entities;
 mod faults;

@@ -84,10 +84,12 @@ enum Input {
     Lines(Mutex<VecDeque<String>>),
 }
 
+/// Cheap to clone: every clone writes to and reads from the same streams.
+#[derive(Clone)]
 pub struct Streams {
     out: Sink,
     err: Sink,
-    input: Input,
+    input: Arc<Input>,
     pub out_is_terminal: bool,
     pub err_is_terminal: bool,
     pub in_is_terminal: bool,
@@ -116,7 +118,7 @@ impl Streams {
         Self {
             out: Sink::Stdout,
             err: Sink::Stderr,
-            input: Input::Stdin,
+            input: Arc::new(Input::Stdin),
             out_is_terminal: io::stdout().is_terminal(),
             err_is_terminal: io::stderr().is_terminal(),
             in_is_terminal: io::stdin().is_terminal(),
@@ -132,7 +134,9 @@ impl Streams {
         let streams = Self {
             out: Sink::Buffer(captured.out.clone()),
             err: Sink::Buffer(captured.err.clone()),
-            input: Input::Lines(Mutex::new(input.lines().map(str::to_string).collect())),
+            input: Arc::new(Input::Lines(Mutex::new(
+                input.lines().map(str::to_string).collect(),
+            ))),
             out_is_terminal: false,
             err_is_terminal: false,
             in_is_terminal: false,
@@ -160,7 +164,7 @@ impl Streams {
 
     /// All of stdin (a JSON body given as `-`).
     pub fn read_to_string(&self) -> io::Result<String> {
-        match &self.input {
+        match self.input.as_ref() {
             Input::Stdin => io::read_to_string(io::stdin().lock()),
             Input::Lines(lines) => Ok(lock(lines).drain(..).map(|l| format!("{l}\n")).collect()),
         }
@@ -168,7 +172,7 @@ impl Streams {
 
     /// Stdin for reading while something else is awaited (a pasted login URL).
     pub fn async_input(&self) -> Box<dyn tokio::io::AsyncBufRead + Unpin + Send> {
-        match &self.input {
+        match self.input.as_ref() {
             Input::Stdin => Box::new(tokio::io::BufReader::new(tokio::io::stdin())),
             Input::Lines(lines) => {
                 let text: String = lock(lines).drain(..).map(|l| format!("{l}\n")).collect();
@@ -179,7 +183,7 @@ impl Streams {
 
     /// One line from stdin, without its line break; `None` at the end of input.
     pub fn read_line(&self) -> io::Result<Option<String>> {
-        match &self.input {
+        match self.input.as_ref() {
             Input::Stdin => {
                 let mut line = String::new();
                 let read = io::stdin().lock().read_line(&mut line)?;

@@ -10,7 +10,7 @@ use crate::output::Format;
 pub async fn get(ctx: &Context, entity: &Entity, args: GetArgs) -> Result<()> {
     check_ids(std::slice::from_ref(&args.id))?;
     let columns = chosen_columns(entity, &args.fields)?;
-    let advertiser_id = ctx.advertiser_id()?;
+    let advertiser_id = ctx.settings.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let object = client
         .entities(entity.resource)

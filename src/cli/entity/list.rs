@@ -13,7 +13,7 @@ use crate::output::Format;
 
 pub async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Result<()> {
     let resource = entity.resource;
-    let advertiser_id = ctx.advertiser_id()?;
+    let advertiser_id = ctx.settings.advertiser_id()?;
     let filtering = list_filtering(entity, &args)?;
     let columns = chosen_columns(entity, &args.fields)?;
     let whole_objects =

@@ -17,7 +17,7 @@ pub async fn set_status(
     operation: &str,
 ) -> Result<()> {
     check_ids(&args.ids)?;
-    let advertiser_id = ctx.advertiser_id()?;
+    let advertiser_id = ctx.settings.advertiser_id()?;
     let mut ids = args.ids.clone();
     ids.dedup();
     if args.dry_run {
@@ -98,7 +98,7 @@ fn confirm_delete(ctx: &Context, entity: &Entity, ids: &[String]) -> Result<bool
         "Delete {} {noun}(s) ({}) in ad account {}? This cannot be undone. [y/N] ",
         ids.len(),
         ids.join(", "),
-        ctx.advertiser_id()?
+        ctx.settings.advertiser_id()?
     );
     match ctx.ask(&question)? {
         Some(answer) => Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES")),

@@ -93,7 +93,7 @@ pub async fn update(
         wanted.remove(key);
     }
     check_ids(&[id.to_string()])?;
-    let advertiser_id = ctx.advertiser_id()?;
+    let advertiser_id = ctx.settings.advertiser_id()?;
     let what = format!("{} update {id}", entity.command);
     if wanted.is_empty() {
         return Err(usage(format!(
@@ -124,7 +124,7 @@ pub async fn update(
         validate(&update.changes, Some(&update.current), currency.as_deref()),
     )?;
     let body = build_body(&advertiser_id, &update);
-    if diff || args.dry_run || ctx.global.verbose > 0 {
+    if diff || args.dry_run || ctx.settings.global.verbose > 0 {
         ctx.notice(&format!("{} {id}:", entity.resource.noun));
         print_diff(ctx, &update, currency.as_deref());
     }
@@ -132,7 +132,7 @@ pub async fn update(
         return body::print_dry_run(ctx, &body);
     }
     let updated = client.entities(entity.resource).update(&body).await?;
-    if !(diff || ctx.global.verbose > 0) {
+    if !(diff || ctx.settings.global.verbose > 0) {
         ctx.notice(&format!("Updated {} {id}:", entity.resource.noun));
         print_diff(ctx, &update, currency.as_deref());
     }

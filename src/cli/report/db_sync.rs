@@ -183,10 +183,8 @@ async fn explain(
     // the state; any other starts as a first sync.
     let advertisers: Vec<String> = if args.what.many_accounts() {
         progress.keys().cloned().collect()
-    } else if ctx.global.advertiser.is_empty() {
-        ctx.profile.advertiser_id.clone().into_iter().collect()
     } else {
-        ctx.global.advertiser.clone()
+        ctx.settings.advertisers_given()
     };
     let today = chrono::Utc::now().date_naive();
     let spec = &plan.spec;

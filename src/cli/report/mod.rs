@@ -169,10 +169,10 @@ pub(super) async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> R
             .into_iter()
             .map(|a| a.advertiser_id)
             .collect()
-    } else if ctx.global.advertiser.is_empty() {
-        vec![ctx.advertiser_id()?]
+    } else if ctx.settings.global.advertiser.is_empty() {
+        vec![ctx.settings.advertiser_id()?]
     } else {
-        ctx.global.advertiser.clone()
+        ctx.settings.global.advertiser.clone()
     };
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(id.clone()));
@@ -187,10 +187,8 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
     let advertisers: Vec<String> =
         if args.report.what.all_advertisers || args.report.what.bc.is_some() {
             Vec::new()
-        } else if ctx.global.advertiser.is_empty() {
-            ctx.profile.advertiser_id.clone().into_iter().collect()
         } else {
-            ctx.global.advertiser.clone()
+            ctx.settings.advertisers_given()
         };
     let today = chrono::Utc::now().date_naive();
     let dates = plan::account_windows(plan, today).map_err(crate::cli::errors::usage)?;
@@ -285,7 +283,9 @@ fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
     writeln!(
         out,
         "  pace         {} (shared by every tiktok-ads run of the app), {} in flight",
-        ctx.limits()?.for_path(crate::api::report::INTEGRATED_PATH),
+        ctx.settings
+            .limits()?
+            .for_path(crate::api::report::INTEGRATED_PATH),
         args.concurrency
     )?;
     let many =

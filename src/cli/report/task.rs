@@ -52,7 +52,7 @@ pub async fn run(ctx: &Context, command: TaskCommand) -> Result<()> {
 /// machine so that its download can be counted against TikTok.
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let plan = plan::build(&args.report.request())?;
-    let advertiser = ctx.advertiser_id().map_err(|_| {
+    let advertiser = ctx.settings.advertiser_id().map_err(|_| {
         usage("report task create takes one --advertiser (use `report run --async` for several)")
     })?;
     let advertisers = vec![advertiser.clone()];
@@ -81,7 +81,7 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
 }
 
 async fn status(ctx: &Context, args: TaskArgs) -> Result<()> {
-    let advertiser = ctx.advertiser_id()?;
+    let advertiser = ctx.settings.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let status = client
         .reports()
@@ -94,7 +94,7 @@ async fn status(ctx: &Context, args: TaskArgs) -> Result<()> {
 /// The CSV exactly as TikTok made it, but only once it is proven whole (strict CSV, and
 /// TikTok's row count when this machine created the task).
 async fn download(ctx: &Context, args: TaskArgs) -> Result<()> {
-    let advertiser = ctx.advertiser_id()?;
+    let advertiser = ctx.settings.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let expected = match super::task_record::load(&args.task_id) {
         Some(record) if record.advertiser_id == advertiser => {
@@ -118,7 +118,7 @@ async fn download(ctx: &Context, args: TaskArgs) -> Result<()> {
 }
 
 async fn cancel(ctx: &Context, args: TaskArgs) -> Result<()> {
-    let advertiser = ctx.advertiser_id()?;
+    let advertiser = ctx.settings.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
     let status = client
         .reports()

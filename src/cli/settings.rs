@@ -1,0 +1,205 @@
+//! Settings resolved once per run — flag > environment (and `.env`) > profile > default — and
+//! what follows from them alone: the environment and its host, the limits to pace at, the
+//! client's options, the one advertiser a command works on, where data goes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use secrecy::SecretString;
+use url::Url;
+
+use super::GlobalArgs;
+use super::errors::usage;
+use crate::api::pacing::{Limits, PacerOptions, SystemClock, parse_rate};
+use crate::api::{ClientOptions, RetryPolicy, ids};
+use crate::config::{self, ConfigFile, Environment, Profile, TokenStoreKind};
+use crate::output::Format;
+
+pub struct Settings {
+    pub global: GlobalArgs,
+    pub config_dir: PathBuf,
+    pub profile: Profile,
+    pub environment: Environment,
+    pub base_url: Url,
+    /// `--base-url` / `TIKTOK_ADS_BASE_URL`, checked; `None` when not set (or set empty).
+    pub base_override: Option<Url>,
+}
+
+impl Settings {
+    /// Settings from `global` and the profile it names in `config_dir`.
+    pub fn resolve(global: GlobalArgs, config_dir: PathBuf) -> Result<Self> {
+        let profile = ConfigFile::load(&config_dir)?.profile(&global.profile);
+        let environment = if global.sandbox {
+            Environment::Sandbox
+        } else {
+            profile.environment.unwrap_or(Environment::Production)
+        };
+        let base_override = match global.base_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(crate::api::host::parse_base_url(text).map_err(usage)?),
+        };
+        let base_url = match &base_override {
+            Some(url) => url.clone(),
+            None => Url::parse(environment.default_host()).context("built-in host is not a URL")?,
+        };
+        for id in &global.advertiser {
+            check_advertiser_id(id)?;
+        }
+        Ok(Self {
+            global,
+            config_dir,
+            profile,
+            environment,
+            base_url,
+            base_override,
+        })
+    }
+
+    pub fn profile_name(&self) -> &str {
+        &self.global.profile
+    }
+
+    /// The consent page host: the base-URL override, else production (the sandbox has none).
+    pub fn consent_base(&self) -> Url {
+        match &self.base_override {
+            Some(url) => url.clone(),
+            None => Url::parse(Environment::Production.default_host())
+                .unwrap_or_else(|_| self.base_url.clone()),
+        }
+    }
+
+    pub fn store_kind(&self) -> TokenStoreKind {
+        self.global
+            .token_store
+            .or(self.profile.token_store)
+            .unwrap_or_default()
+    }
+
+    pub fn app_id(&self) -> Option<String> {
+        self.global
+            .app_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .or_else(|| self.profile.app_id.clone())
+    }
+
+    /// TikTok's limits for this environment, with the profile's per-endpoint rates (apps on a
+    /// higher tier); `--rate` sets every endpoint.
+    pub fn limits(&self) -> Result<Limits> {
+        if let Some(rate) = &self.global.rate {
+            return Ok(Limits::all(rate.clone()));
+        }
+        let mut limits = match self.environment {
+            Environment::Sandbox => Limits::sandbox(),
+            Environment::Production => Limits::basic(),
+        };
+        for (endpoint, rate) in &self.profile.rate {
+            let limit = parse_rate(&rate.to_string())
+                .map_err(|e| usage(format!("rate.{endpoint} in the profile: {e}")))?;
+            limits = limits.with_limit(endpoint, limit);
+        }
+        Ok(limits)
+    }
+
+    /// How a client of this run talks to TikTok: host, token, timeouts, retries, pacing (shared
+    /// with every process of the app), the run's deadline. `waiting` counts the requests
+    /// waiting for quota.
+    pub fn client_options(
+        &self,
+        token: Option<SecretString>,
+        waiting: Arc<AtomicUsize>,
+    ) -> Result<ClientOptions> {
+        let mut options = ClientOptions::new(self.base_url.clone());
+        options.token = token;
+        options.timeout = Duration::from_secs(self.global.timeout);
+        options.retry = RetryPolicy {
+            max_retries: self.global.max_retries,
+            retry_for: Duration::from_secs(self.global.retry_for),
+            base_delay: Duration::from_millis(self.global.retry_base_ms),
+            ..RetryPolicy::default()
+        };
+        options.pacing = PacerOptions {
+            limits: self.limits()?,
+            shared_state: self.pacing_state_file(),
+            clock: Arc::new(SystemClock),
+            waiting,
+            pause: Duration::from_millis(self.global.retry_base_ms),
+        };
+        options.deadline = self.global.deadline.map(Duration::from_secs);
+        Ok(options)
+    }
+
+    /// The pacing state every process of this app shares: one small file per app, environment
+    /// and host under the state directory (none when there is no state directory).
+    fn pacing_state_file(&self) -> Option<PathBuf> {
+        let dir = config::state_dir().ok()?.join("pacing");
+        let app = self.app_id().unwrap_or_else(|| "any-app".to_string());
+        let host: String = format!(
+            "{}-{}",
+            self.base_url.host_str().unwrap_or("host"),
+            self.base_url.port_or_known_default().unwrap_or(0)
+        )
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+        Some(dir.join(format!("{}-{app}-{host}.json", self.environment)))
+    }
+
+    /// The one advertiser a command works on: `--advertiser`, else the profile default.
+    pub fn advertiser_id(&self) -> Result<String> {
+        match self.global.advertiser.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => self.profile.advertiser_id.clone().ok_or_else(|| {
+                usage(
+                    "no advertiser: pass --advertiser ID, set TIKTOK_ADVERTISER_ID, or run \
+                     `tiktok-ads config set advertiser_id ID` (`tiktok-ads advertiser list` shows the IDs)",
+                )
+            }),
+            _ => Err(usage("this command takes one --advertiser, not several")),
+        }
+    }
+
+    /// The advertisers given (`--advertiser`, else the profile default); none when neither.
+    pub fn advertisers_given(&self) -> Vec<String> {
+        if self.global.advertiser.is_empty() {
+            self.profile.advertiser_id.clone().into_iter().collect()
+        } else {
+            self.global.advertiser.clone()
+        }
+    }
+
+    /// The `-o` file, if data goes to one (`-o -` means stdout).
+    pub fn output_file(&self) -> Option<&Path> {
+        self.global
+            .output
+            .as_deref()
+            .filter(|path| path.as_os_str() != "-")
+    }
+
+    /// The data format: `--format`, or decided by where data goes (`auto`).
+    pub fn format(&self, out_is_terminal: bool) -> Result<Format> {
+        self.global
+            .format
+            .resolve(out_is_terminal, self.output_file())
+            .map_err(usage)
+    }
+}
+
+pub fn check_advertiser_id(id: &str) -> Result<()> {
+    if ids::is_valid_id(id) {
+        Ok(())
+    } else {
+        Err(usage(format!(
+            "advertiser ID {id:?} is not valid: expected the digits of an ad account ID, e.g. 7301234567890123456"
+        )))
+    }
+}
