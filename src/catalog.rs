@@ -7,7 +7,7 @@
 
 /// How a metric's value comes about; the simulator derives consistent numbers from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricKind {
+pub(crate) enum MetricKind {
     /// A count or an amount that adds up over days, hours and breakdowns.
     Additive,
     /// Computed from additive ones (a rate, a cost per, an average).
@@ -74,7 +74,7 @@ use Level::*;
 use MetricKind::*;
 
 /// Every metric name, with its kind.
-pub const METRICS: &[(&str, MetricKind)] = &[
+pub(crate) const METRICS: &[(&str, MetricKind)] = &[
     // Cost
     ("spend", Additive),
     ("billed_cost", Additive),
@@ -192,7 +192,7 @@ pub const METRICS: &[(&str, MetricKind)] = &[
 
 /// What a dimension groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DimensionKind {
+pub(crate) enum DimensionKind {
     /// An entity's ID (one per query; it must match the data level).
     Id(Level),
     /// Days or hours in the account's time zone (at most one).
@@ -205,7 +205,7 @@ pub enum DimensionKind {
 
 use DimensionKind::*;
 
-pub const DIMENSIONS: &[(&str, DimensionKind)] = &[
+pub(crate) const DIMENSIONS: &[(&str, DimensionKind)] = &[
     ("advertiser_id", Id(Advertiser)),
     ("campaign_id", Id(Campaign)),
     ("adgroup_id", Id(Adgroup)),
@@ -236,7 +236,7 @@ pub const DIMENSIONS: &[(&str, DimensionKind)] = &[
 ];
 
 /// The fields of a campaign object (`fields` of `/campaign/get/`).
-pub const CAMPAIGN_FIELDS: &[&str] = &[
+pub(crate) const CAMPAIGN_FIELDS: &[&str] = &[
     "advertiser_id",
     "campaign_id",
     "campaign_name",
@@ -269,7 +269,7 @@ pub const CAMPAIGN_FIELDS: &[&str] = &[
 ];
 
 /// The fields of an ad group object (`fields` of `/adgroup/get/`).
-pub const ADGROUP_FIELDS: &[&str] = &[
+pub(crate) const ADGROUP_FIELDS: &[&str] = &[
     "advertiser_id",
     "campaign_id",
     "campaign_name",
@@ -319,7 +319,7 @@ pub const ADGROUP_FIELDS: &[&str] = &[
 ];
 
 /// The fields of an ad object (`fields` of `/ad/get/`).
-pub const AD_FIELDS: &[&str] = &[
+pub(crate) const AD_FIELDS: &[&str] = &[
     "advertiser_id",
     "campaign_id",
     "campaign_name",
@@ -496,29 +496,32 @@ pub const ADVERTISER_INFO_FIELDS: &[&str] = &[
 ];
 
 /// Budget modes shared by campaigns and ad groups.
-pub const BUDGET_MODES: &[&str] = &[
+pub(crate) const BUDGET_MODES: &[&str] = &[
     "BUDGET_MODE_INFINITE",
     "BUDGET_MODE_DAY",
     "BUDGET_MODE_TOTAL",
     "BUDGET_MODE_DYNAMIC_DAILY_BUDGET",
 ];
 
-pub const OPERATION_STATUSES: &[&str] = &["ENABLE", "DISABLE"];
+pub(crate) const OPERATION_STATUSES: &[&str] = &["ENABLE", "DISABLE"];
 
 /// The only fields `/campaign/update/` changes.
 pub const CAMPAIGN_UPDATABLE: &[&str] =
     &["campaign_name", "budget", "special_industries", "po_number"];
 
-pub fn metric(name: &str) -> Option<MetricKind> {
+pub(crate) fn metric(name: &str) -> Option<MetricKind> {
     METRICS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
 }
 
-pub fn dimension(name: &str) -> Option<DimensionKind> {
+pub(crate) fn dimension(name: &str) -> Option<DimensionKind> {
     DIMENSIONS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
 }
 
 /// The closest of `known` to `name` when it is near enough to be a typo of it.
-pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     known
         .into_iter()
         .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))

@@ -12,29 +12,29 @@ use url::Url;
 
 use crate::api::{PRODUCTION_HOST, SANDBOX_HOST};
 
-pub const CONFIG_DIR_ENV: &str = "TIKTOK_ADS_CONFIG_DIR";
-pub const STATE_DIR_ENV: &str = "TIKTOK_ADS_STATE_DIR";
+pub(crate) const CONFIG_DIR_ENV: &str = "TIKTOK_ADS_CONFIG_DIR";
+pub(crate) const STATE_DIR_ENV: &str = "TIKTOK_ADS_STATE_DIR";
 const CONFIG_FILE: &str = "config.toml";
 
 /// The default redirect URI of `auth login` (it must be registered on the app).
-pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8080/callback";
+pub(crate) const DEFAULT_REDIRECT_URI: &str = "http://localhost:8080/callback";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Environment {
+pub(crate) enum Environment {
     Production,
     Sandbox,
 }
 
 impl Environment {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Environment::Production => "production",
             Environment::Sandbox => "sandbox",
         }
     }
 
-    pub fn default_host(self) -> &'static str {
+    pub(crate) fn default_host(self) -> &'static str {
         match self {
             Environment::Production => PRODUCTION_HOST,
             Environment::Sandbox => SANDBOX_HOST,
@@ -91,7 +91,7 @@ impl FromStr for TokenStoreKind {
 /// One named profile. Every field is optional; flags and environment variables win over it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Profile {
+pub(crate) struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,7 +111,7 @@ pub struct Profile {
 /// A rate as written in the config file: a number (a second) or text such as `"50/10s"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Rate {
+pub(crate) enum Rate {
     PerSecond(u32),
     Text(String),
 }
@@ -126,7 +126,7 @@ impl fmt::Display for Rate {
 }
 
 /// The keys `config set|get|unset` accepts, with what each holds.
-pub const PROFILE_KEYS: &[(&str, &str)] = &[
+pub(crate) const PROFILE_KEYS: &[(&str, &str)] = &[
     ("app_id", "developer app ID (digits)"),
     (
         "advertiser_id",
@@ -149,7 +149,7 @@ pub const PROFILE_KEYS: &[(&str, &str)] = &[
 ];
 
 impl Profile {
-    pub fn get(&self, key: &str) -> Option<String> {
+    pub(crate) fn get(&self, key: &str) -> Option<String> {
         match key {
             "app_id" => self.app_id.clone(),
             "advertiser_id" => self.advertiser_id.clone(),
@@ -164,7 +164,7 @@ impl Profile {
     }
 
     /// Sets (or with `None` clears) a key after checking its value.
-    pub fn set(&mut self, key: &str, value: Option<&str>) -> Result<(), String> {
+    pub(crate) fn set(&mut self, key: &str, value: Option<&str>) -> Result<(), String> {
         let value = value.map(str::trim);
         match key {
             "app_id" => self.app_id = value.map(check_id).transpose()?,
@@ -213,18 +213,18 @@ fn check_id(value: &str) -> Result<String, String> {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
 }
 
 impl ConfigFile {
-    pub fn path(dir: &Path) -> PathBuf {
+    pub(crate) fn path(dir: &Path) -> PathBuf {
         dir.join(CONFIG_FILE)
     }
 
     /// Reads the config file; a missing file is an empty config.
-    pub fn load(dir: &Path) -> Result<Self> {
+    pub(crate) fn load(dir: &Path) -> Result<Self> {
         let path = Self::path(dir);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -236,7 +236,10 @@ impl ConfigFile {
 
     /// Reads, changes and writes the config file as one step, locked against other
     /// tiktok-ads processes changing it at the same time.
-    pub fn update(dir: &Path, change: impl FnOnce(&mut Self) -> Result<()>) -> Result<PathBuf> {
+    pub(crate) fn update(
+        dir: &Path,
+        change: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<PathBuf> {
         let _lock = crate::fsutil::lock(&Self::path(dir))?;
         let mut config = Self::load(dir)?;
         change(&mut config)?;
@@ -244,20 +247,20 @@ impl ConfigFile {
     }
 
     /// Writes the config file atomically (temp file in the same directory, then rename).
-    pub fn save(&self, dir: &Path) -> Result<PathBuf> {
+    pub(crate) fn save(&self, dir: &Path) -> Result<PathBuf> {
         let text = toml::to_string_pretty(self).context("serializing the config")?;
         let path = Self::path(dir);
         crate::fsutil::write_private_atomic(&path, text.as_bytes())?;
         Ok(path)
     }
 
-    pub fn profile(&self, name: &str) -> Profile {
+    pub(crate) fn profile(&self, name: &str) -> Profile {
         self.profiles.get(name).cloned().unwrap_or_default()
     }
 }
 
 /// `TIKTOK_ADS_CONFIG_DIR`, else the XDG config directory (`~/.config/tiktok-ads`).
-pub fn config_dir() -> Result<PathBuf> {
+pub(crate) fn config_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os(CONFIG_DIR_ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
@@ -270,7 +273,7 @@ pub fn config_dir() -> Result<PathBuf> {
 /// `TIKTOK_ADS_STATE_DIR`, else the XDG state directory (`~/.local/state/tiktok-ads`): what
 /// the tool remembers between runs that is neither configuration nor secret (async tasks it
 /// created, shared pacing).
-pub fn state_dir() -> Result<PathBuf> {
+pub(crate) fn state_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
@@ -284,7 +287,7 @@ pub fn state_dir() -> Result<PathBuf> {
 }
 
 /// Checks a redirect URI for `auth login`.
-pub fn parse_redirect_uri(text: &str) -> Result<Url, String> {
+pub(crate) fn parse_redirect_uri(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| {
         format!("invalid redirect URI {text:?} ({e}): expected e.g. {DEFAULT_REDIRECT_URI}")
     })?;

@@ -10,11 +10,11 @@ use anyhow::{Context, Result};
 /// none (files are replaced by rename, never rewritten in place); every read-modify-write
 /// takes it, so two logins at once cannot lose each other's token. The lock file itself is
 /// left in place (removing it would race with a process about to lock it).
-pub struct FileLock {
+pub(crate) struct FileLock {
     _file: std::fs::File,
 }
 
-pub fn lock(file: &Path) -> Result<FileLock> {
+pub(crate) fn lock(file: &Path) -> Result<FileLock> {
     let dir = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -41,7 +41,7 @@ pub fn lock(file: &Path) -> Result<FileLock> {
 
 /// An exclusive advisory lock on the file `path` (created when missing), if no other process
 /// holds it: `None` then, without waiting.
-pub fn try_lock(path: &Path) -> Result<Option<FileLock>> {
+pub(crate) fn try_lock(path: &Path) -> Result<Option<FileLock>> {
     let mut options = std::fs::OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]
@@ -64,7 +64,7 @@ pub fn try_lock(path: &Path) -> Result<Option<FileLock>> {
 /// Writes `bytes` to `path` through a temp file in the same directory and a rename, so readers
 /// never see a half-written file. The file is readable by its owner only (0600), the directory
 /// is created 0700 when missing.
-pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -81,7 +81,7 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-pub fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

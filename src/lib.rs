@@ -39,20 +39,27 @@
 
 // The simulator builds TikTok's large objects with `json!`.
 #![recursion_limit = "256"]
+#![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod api;
 pub(crate) mod auth;
-pub mod catalog;
+pub(crate) mod catalog;
+#[doc(hidden)]
 pub mod cli;
 pub(crate) mod config;
+#[doc(hidden)]
 pub mod env_file;
+#[doc(hidden)]
 pub mod exit;
 mod fsutil;
+#[doc(hidden)]
 pub mod logging;
 pub mod mock;
 pub mod output;
+#[doc(hidden)]
 pub mod redact;
 pub mod report;
+#[doc(hidden)]
 pub mod signals;
 pub mod warehouse;

@@ -22,9 +22,9 @@ fn main() -> ExitCode {
     // error report write through them.
     let streams = Streams::system();
     let cli = cli::parse(&streams);
-    logging::init(cli.global.verbose, cli.global.quiet);
+    logging::init(cli.verbose(), cli.quiet());
     if let Some(notice) = env_file.notice()
-        && !cli.global.quiet
+        && !cli.quiet()
     {
         streams.write_err_line(&notice);
     }

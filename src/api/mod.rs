@@ -3,7 +3,7 @@
 //! checks) and one module per resource, each building its requests and decoding its answers on
 //! top of that core. Knows nothing of terminals, output formats or profiles.
 
-pub mod transport;
+pub(crate) mod transport;
 
 pub mod ad;
 pub mod adgroup;
@@ -13,16 +13,18 @@ pub mod campaign;
 pub mod entity;
 pub mod oauth;
 pub mod report;
-pub mod rules;
+pub(crate) mod rules;
 pub mod tool;
 pub mod user;
 
 pub use transport::client::{Auth, Client, ClientOptions, Method, Request, Target};
 pub use transport::error::ApiError;
 pub use transport::http::Headers;
+pub use transport::pacing;
+pub use transport::paging::{Page, PageInfo};
 pub use transport::query::Query;
 pub use transport::retry::{Replay, RetryPolicy};
-pub use transport::{host, ids, pacing, paging};
+pub(crate) use transport::{host, ids, paging};
 
 /// The resources, one handle each (`client.campaigns().list(...)`): every endpoint is a method
 /// of its resource's handle, and every handle sends through the one transport core.

@@ -1,28 +1,32 @@
 //! Checks of request bodies against TikTok's documented rules, so a bad create or update is
 //! refused before it is sent, with every problem listed at once.
 
-pub use crate::catalog::{BUDGET_MODES, OPERATION_STATUSES};
+pub(crate) use crate::catalog::{BUDGET_MODES, OPERATION_STATUSES};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
 /// The time format of schedules and creation filters (UTC).
-pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+pub(crate) const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// Collected problems of one body.
 #[derive(Debug, Default)]
-pub struct Problems(Vec<String>);
+pub(crate) struct Problems(Vec<String>);
 
 impl Problems {
-    pub fn push(&mut self, problem: impl Into<String>) {
+    pub(crate) fn push(&mut self, problem: impl Into<String>) {
         self.0.push(problem.into());
     }
 
-    pub fn into_vec(self) -> Vec<String> {
+    pub(crate) fn into_vec(self) -> Vec<String> {
         self.0
     }
 
     /// A string field, or a problem if it is there but not a string.
-    pub fn string<'a>(&mut self, body: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
+    pub(crate) fn string<'a>(
+        &mut self,
+        body: &'a Map<String, Value>,
+        field: &str,
+    ) -> Option<&'a str> {
         match body.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.as_str()),
@@ -33,7 +37,7 @@ impl Problems {
         }
     }
 
-    pub fn required_string<'a>(
+    pub(crate) fn required_string<'a>(
         &mut self,
         body: &'a Map<String, Value>,
         field: &str,
@@ -53,7 +57,7 @@ impl Problems {
     }
 
     /// A money field: missing, given but not a number (reported here), or its value.
-    pub fn amount(&mut self, body: &Map<String, Value>, field: &str) -> Amount {
+    pub(crate) fn amount(&mut self, body: &Map<String, Value>, field: &str) -> Amount {
         match body.get(field) {
             None | Some(Value::Null) => Amount::Missing,
             Some(_) => self
@@ -63,7 +67,7 @@ impl Problems {
     }
 
     /// A number field (TikTok money values are JSON numbers), or a problem.
-    pub fn number(&mut self, body: &Map<String, Value>, field: &str) -> Option<f64> {
+    pub(crate) fn number(&mut self, body: &Map<String, Value>, field: &str) -> Option<f64> {
         match body.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => n.as_f64(),
@@ -75,7 +79,7 @@ impl Problems {
     }
 
     /// Checks that a present string field is one of `allowed`.
-    pub fn one_of(&mut self, body: &Map<String, Value>, field: &str, allowed: &[&str]) {
+    pub(crate) fn one_of(&mut self, body: &Map<String, Value>, field: &str, allowed: &[&str]) {
         if let Some(value) = self.string(body, field)
             && !allowed.contains(&value)
         {
@@ -87,7 +91,7 @@ impl Problems {
     }
 
     /// Checks every item of a present string-array field against `allowed`.
-    pub fn all_of(&mut self, body: &Map<String, Value>, field: &str, allowed: &[&str]) {
+    pub(crate) fn all_of(&mut self, body: &Map<String, Value>, field: &str, allowed: &[&str]) {
         match body.get(field) {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
@@ -106,7 +110,7 @@ impl Problems {
     }
 
     /// Names: at most 512 characters, no emoji (TikTok refuses both).
-    pub fn name(&mut self, body: &Map<String, Value>, field: &str, flag: &str) {
+    pub(crate) fn name(&mut self, body: &Map<String, Value>, field: &str, flag: &str) {
         if let Some(name) = self.required_string(body, field, flag) {
             if name.chars().count() > 512 {
                 self.push(format!("{field} is longer than 512 characters"));
@@ -118,7 +122,7 @@ impl Problems {
     }
 
     /// A `YYYY-MM-DD HH:MM:SS` time field.
-    pub fn time(&mut self, body: &Map<String, Value>, field: &str) -> Option<NaiveDateTime> {
+    pub(crate) fn time(&mut self, body: &Map<String, Value>, field: &str) -> Option<NaiveDateTime> {
         let text = self.string(body, field)?;
         match NaiveDateTime::parse_from_str(text, TIME_FORMAT) {
             Ok(time) => Some(time),
@@ -132,7 +136,13 @@ impl Problems {
     }
 
     /// A digits-only ID field.
-    pub fn id(&mut self, body: &Map<String, Value>, field: &str, flag: &str, required: bool) {
+    pub(crate) fn id(
+        &mut self,
+        body: &Map<String, Value>,
+        field: &str,
+        flag: &str,
+        required: bool,
+    ) {
         match body.get(field) {
             None | Some(Value::Null) if required => {
                 self.push(format!("{field} is required ({flag})"))
@@ -145,7 +155,7 @@ impl Problems {
 
     /// A budget against a minimum in US dollars, checked only for USD accounts: the minimums of
     /// other currencies are not published, and TikTok's own message covers them.
-    pub fn minimum_budget(
+    pub(crate) fn minimum_budget(
         &mut self,
         what: &str,
         budget: f64,
@@ -166,7 +176,7 @@ fn is_emoji(c: char) -> bool {
 
 /// What a body says about an amount such as `budget`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Amount {
+pub(crate) enum Amount {
     Missing,
     /// Present but not a number: already reported, nothing more to say about it.
     Invalid,

@@ -9,26 +9,26 @@ use super::store::StoreError;
 const FILE_NAME: &str = "credentials.toml";
 
 #[derive(Debug, Clone)]
-pub struct FileStore {
+pub(crate) struct FileStore {
     path: PathBuf,
 }
 
 impl FileStore {
-    pub fn in_dir(dir: &Path) -> Self {
+    pub(crate) fn in_dir(dir: &Path) -> Self {
         Self {
             path: dir.join(FILE_NAME),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    pub fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.read_all()?.remove(key))
     }
 
-    pub fn set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    pub(crate) fn set(&self, key: &str, value: &str) -> Result<(), StoreError> {
         let _lock = self.lock()?;
         let mut all = self.read_all()?;
         all.insert(key.to_string(), value.to_string());
@@ -36,7 +36,7 @@ impl FileStore {
     }
 
     /// Removes `key`; true when it was there.
-    pub fn delete(&self, key: &str) -> Result<bool, StoreError> {
+    pub(crate) fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let _lock = self.lock()?;
         let mut all = self.read_all()?;
         if all.remove(key).is_none() {

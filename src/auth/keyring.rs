@@ -7,7 +7,7 @@
 //! store crates has none of these traps. Every call here is blocking and may hang on a locked
 //! keyring with a reachable display, so `store.rs` runs it on its own thread under a timeout.
 
-pub const SERVICE: &str = "tiktok-ads";
+pub(crate) const SERVICE: &str = "tiktok-ads";
 
 #[cfg(feature = "keyring")]
 mod imp {
@@ -65,7 +65,7 @@ mod imp {
             .map_err(|e| e.to_string())
     }
 
-    pub fn get(key: &str) -> Result<Option<String>, String> {
+    pub(crate) fn get(key: &str) -> Result<Option<String>, String> {
         match entry(key)?.get_password() {
             Ok(value) => Ok(Some(value)),
             Err(Error::NoEntry) => Ok(None),
@@ -73,11 +73,11 @@ mod imp {
         }
     }
 
-    pub fn set(key: &str, value: &str) -> Result<(), String> {
+    pub(crate) fn set(key: &str, value: &str) -> Result<(), String> {
         entry(key)?.set_password(value).map_err(|e| e.to_string())
     }
 
-    pub fn delete(key: &str) -> Result<bool, String> {
+    pub(crate) fn delete(key: &str) -> Result<bool, String> {
         match entry(key)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(Error::NoEntry) => Ok(false),
@@ -104,4 +104,4 @@ mod imp {
     }
 }
 
-pub use imp::{delete, get, set};
+pub(crate) use imp::{delete, get, set};

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
-pub enum LoginError {
+pub(crate) enum LoginError {
     #[error(
         "the callback's state did not match this login (possible cross-site request forgery, or an \
          old browser tab): nothing was exchanged; run `tiktok-ads auth login` again"
@@ -48,13 +48,13 @@ pub enum LoginError {
 }
 
 /// A fresh, unguessable `state` value: 128 random bits, hex-encoded.
-pub fn new_state() -> String {
+pub(crate) fn new_state() -> String {
     let bytes: [u8; 16] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `{base}/portal/auth?app_id=..&state=..&redirect_uri=..`
-pub fn consent_url(base: &Url, app_id: &str, state: &str, redirect_uri: &Url) -> Url {
+pub(crate) fn consent_url(base: &Url, app_id: &str, state: &str, redirect_uri: &Url) -> Url {
     let mut url = base.clone();
     let path = format!("{}/portal/auth", base.path().trim_end_matches('/'));
     url.set_path(&path);
@@ -67,7 +67,7 @@ pub fn consent_url(base: &Url, app_id: &str, state: &str, redirect_uri: &Url) ->
 }
 
 /// Reads the code out of the callback's query, checking `state` first.
-pub fn code_from_params(
+pub(crate) fn code_from_params(
     params: &HashMap<String, String>,
     expected_state: &str,
 ) -> Result<SecretString, LoginError> {
@@ -91,7 +91,10 @@ pub fn code_from_params(
 }
 
 /// Reads a pasted redirected URL (state checked) or a bare code.
-pub fn code_from_paste(line: &str, expected_state: &str) -> Result<SecretString, LoginError> {
+pub(crate) fn code_from_paste(
+    line: &str,
+    expected_state: &str,
+) -> Result<SecretString, LoginError> {
     let line = line.trim();
     if line.is_empty() {
         return Err(LoginError::NothingPasted);
@@ -115,7 +118,7 @@ pub fn code_from_paste(line: &str, expected_state: &str) -> Result<SecretString,
 }
 
 /// The address to listen on for a loopback redirect URI.
-pub fn listen_addr(redirect_uri: &Url) -> Result<SocketAddr, LoginError> {
+pub(crate) fn listen_addr(redirect_uri: &Url) -> Result<SocketAddr, LoginError> {
     if !crate::api::host::is_loopback(redirect_uri) || redirect_uri.scheme() != "http" {
         return Err(LoginError::NotLoopback(redirect_uri.to_string()));
     }
@@ -137,14 +140,14 @@ struct CallbackState {
 }
 
 /// A bound loopback listener waiting for one callback.
-pub struct CallbackListener {
+pub(crate) struct CallbackListener {
     listener: tokio::net::TcpListener,
     path: String,
 }
 
 impl CallbackListener {
     /// Binds now, before the browser opens, so a busy port fails fast.
-    pub async fn bind(redirect_uri: &Url) -> Result<Self, LoginError> {
+    pub(crate) async fn bind(redirect_uri: &Url) -> Result<Self, LoginError> {
         let addr = listen_addr(redirect_uri)?;
         let listener =
             tokio::net::TcpListener::bind(addr)
@@ -160,12 +163,12 @@ impl CallbackListener {
     }
 
     /// The address actually bound (useful when the redirect URI asked for port 0).
-    pub fn local_addr(&self) -> Option<SocketAddr> {
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
     }
 
     /// Serves until the first callback on the redirect path, then shuts down.
-    pub async fn wait(self, expected_state: &str) -> Outcome {
+    pub(crate) async fn wait(self, expected_state: &str) -> Outcome {
         let (tx, rx) = oneshot::channel();
         let state = CallbackState {
             expected_state: Arc::from(expected_state),
@@ -246,7 +249,7 @@ fn page(title: &str, body: &str) -> Html<String> {
 }
 
 /// Waits for whichever comes first: the callback, or a pasted URL/code on `input` (when given).
-pub async fn wait_for_code<R: AsyncBufRead + Unpin>(
+pub(crate) async fn wait_for_code<R: AsyncBufRead + Unpin>(
     listener: impl Into<Option<CallbackListener>>,
     paste: Option<R>,
     expected_state: &str,

@@ -1,11 +1,11 @@
 //! Tokens and the login flow: where secrets are kept (`store`, `keyring`, `file`) and how a
 //! browser consent turns into an `auth_code` (`login`).
 
-pub mod file;
-pub mod keyring;
-pub mod login;
-pub mod store;
-pub mod token;
+pub(crate) mod file;
+pub(crate) mod keyring;
+pub(crate) mod login;
+pub(crate) mod store;
+pub(crate) mod token;
 
-pub use store::{Location, SecretStore, StoreError};
-pub use token::StoredToken;
+pub(crate) use store::{Location, SecretStore, StoreError};
+pub(crate) use token::StoredToken;

@@ -10,10 +10,10 @@ use super::keyring;
 use crate::config::TokenStoreKind;
 
 /// Longest wait for the OS keyring; a locked keyring with a display can block forever.
-pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     #[error("no usable OS keyring: {0}")]
     KeyringUnavailable(String),
     #[error(
@@ -36,7 +36,7 @@ pub enum StoreError {
 
 /// Where a secret was found or put.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
+pub(crate) enum Location {
     Keyring,
     File(PathBuf),
 }
@@ -52,26 +52,26 @@ impl fmt::Display for Location {
 
 /// The result of a read: the value if any, and why the keyring was skipped if it was.
 #[derive(Debug, Default)]
-pub struct Lookup {
+pub(crate) struct Lookup {
     pub found: Option<(String, Location)>,
     pub keyring_problem: Option<String>,
 }
 
 /// The result of a write: where it went, and why not to the keyring when it fell back.
 #[derive(Debug)]
-pub struct Saved {
+pub(crate) struct Saved {
     pub location: Location,
     pub fallback_reason: Option<String>,
 }
 
-pub struct SecretStore {
+pub(crate) struct SecretStore {
     kind: TokenStoreKind,
     file: FileStore,
     timeout: Duration,
 }
 
 impl SecretStore {
-    pub fn new(kind: TokenStoreKind, file: FileStore) -> Self {
+    pub(crate) fn new(kind: TokenStoreKind, file: FileStore) -> Self {
         Self {
             kind,
             file,
@@ -79,11 +79,11 @@ impl SecretStore {
         }
     }
 
-    pub fn file_path(&self) -> PathBuf {
+    pub(crate) fn file_path(&self) -> PathBuf {
         self.file.path().to_path_buf()
     }
 
-    pub async fn get(&self, key: &str) -> Result<Lookup, StoreError> {
+    pub(crate) async fn get(&self, key: &str) -> Result<Lookup, StoreError> {
         let mut lookup = Lookup::default();
         if self.kind != TokenStoreKind::File {
             let owned = key.to_string();
@@ -107,7 +107,7 @@ impl SecretStore {
         Ok(lookup)
     }
 
-    pub async fn set(&self, key: &str, value: &str) -> Result<Saved, StoreError> {
+    pub(crate) async fn set(&self, key: &str, value: &str) -> Result<Saved, StoreError> {
         let mut fallback_reason = None;
         if self.kind != TokenStoreKind::File {
             let (k, v) = (key.to_string(), value.to_string());
@@ -136,7 +136,7 @@ impl SecretStore {
     }
 
     /// Removes `key` from every store this kind covers; returns where it was.
-    pub async fn delete(&self, key: &str) -> Result<Vec<Location>, StoreError> {
+    pub(crate) async fn delete(&self, key: &str) -> Result<Vec<Location>, StoreError> {
         let mut removed = Vec::new();
         if self.kind != TokenStoreKind::File {
             let owned = key.to_string();

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Serialize, Deserialize)]
-pub struct StoredToken {
+pub(crate) struct StoredToken {
     pub access_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
@@ -28,23 +28,23 @@ impl std::fmt::Debug for StoredToken {
 }
 
 impl StoredToken {
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    pub fn from_json(text: &str) -> Option<Self> {
+    pub(crate) fn from_json(text: &str) -> Option<Self> {
         serde_json::from_str(text).ok()
     }
 }
 
 /// The store key of a profile's token: `<environment>/<profile>`, so a sandbox token can never
 /// answer a production call.
-pub fn token_key(environment: &str, profile: &str) -> String {
+pub(crate) fn token_key(environment: &str, profile: &str) -> String {
     format!("{environment}/{profile}")
 }
 
 /// The store key of a profile's app secret.
-pub fn app_secret_key(profile: &str) -> String {
+pub(crate) fn app_secret_key(profile: &str) -> String {
     format!("app-secret/{profile}")
 }
 

@@ -9,9 +9,9 @@ use super::context::Context;
 use super::entity::{self, Entity, EntityCommand, Update};
 use crate::api::ad::{self as rules, AD, PATCHABLE, READ_ONLY};
 
-pub type AdCommand = EntityCommand<CreateArgs, UpdateArgs>;
+pub(crate) type AdCommand = EntityCommand<CreateArgs, UpdateArgs>;
 
-pub static ENTITY: Entity = Entity {
+pub(crate) static ENTITY: Entity = Entity {
     resource: &AD,
     command: "ad",
     known_fields: crate::catalog::AD_FIELDS,
@@ -104,7 +104,7 @@ pub struct UpdateArgs {
 }
 
 /// The ad commands: the shared ones, with this module's create and update.
-pub struct Ads;
+pub(crate) struct Ads;
 
 impl entity::EntityCommands for Ads {
     type Create = CreateArgs;

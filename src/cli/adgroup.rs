@@ -9,9 +9,9 @@ use super::context::Context;
 use super::entity::{self, BudgetMode, Entity, EntityCommand};
 use crate::api::adgroup::{self as rules, ADGROUP};
 
-pub type AdgroupCommand = EntityCommand<CreateArgs, UpdateArgs>;
+pub(crate) type AdgroupCommand = EntityCommand<CreateArgs, UpdateArgs>;
 
-pub static ENTITY: Entity = Entity {
+pub(crate) static ENTITY: Entity = Entity {
     resource: &ADGROUP,
     command: "adgroup",
     known_fields: crate::catalog::ADGROUP_FIELDS,
@@ -155,7 +155,7 @@ pub struct UpdateArgs {
 }
 
 /// The ad group commands: the shared ones, with this module's create and update.
-pub struct Adgroups;
+pub(crate) struct Adgroups;
 
 impl entity::EntityCommands for Adgroups {
     type Create = CreateArgs;

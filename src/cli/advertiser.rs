@@ -52,7 +52,7 @@ pub struct FieldsArg {
     pub fields: Vec<String>,
 }
 
-pub async fn run(ctx: &Context, command: AdvertiserCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, command: AdvertiserCommand) -> Result<()> {
     match command {
         AdvertiserCommand::List(fields) => list(ctx, fields).await,
         AdvertiserCommand::Info { ids, fields } => info(ctx, ids, fields).await,

@@ -38,7 +38,7 @@ pub struct ApiArgs {
     pub raw: bool,
 }
 
-pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
     let method = match args.method.to_ascii_uppercase().as_str() {
         "GET" => Method::Get,
         "POST" => Method::Post,

@@ -52,7 +52,7 @@ pub struct LoginArgs {
     pub callback_timeout: u64,
 }
 
-pub async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, command: AuthCommand) -> Result<()> {
     match command {
         AuthCommand::Login(args) => login(ctx, args).await,
         AuthCommand::Status => status(ctx).await,

@@ -39,7 +39,7 @@ pub enum BcCommand {
     },
 }
 
-pub async fn run(ctx: &Context, command: BcCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, command: BcCommand) -> Result<()> {
     let (client, _) = ctx.authed_client().await?;
     match command {
         BcCommand::List => {

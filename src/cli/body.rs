@@ -42,7 +42,7 @@ impl BodyArgs {
     }
 }
 
-pub fn parse_object(text: &str, name: &str) -> Result<Map<String, Value>> {
+pub(crate) fn parse_object(text: &str, name: &str) -> Result<Map<String, Value>> {
     if text.trim().is_empty() {
         return Err(usage(format!("{name} is empty: expected a JSON object")));
     }
@@ -73,19 +73,19 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 /// Copies every flag value over the body.
-pub fn overlay(body: &mut Map<String, Value>, flags: Map<String, Value>) {
+pub(crate) fn overlay(body: &mut Map<String, Value>, flags: Map<String, Value>) {
     for (key, value) in flags {
         body.insert(key, value);
     }
 }
 
 /// Sets `key` only when neither the file nor a flag did.
-pub fn default(body: &mut Map<String, Value>, key: &str, value: Value) {
+pub(crate) fn default(body: &mut Map<String, Value>, key: &str, value: Value) {
     body.entry(key.to_string()).or_insert(value);
 }
 
 /// Fails with every problem listed, one per line.
-pub fn refuse_problems(what: &str, problems: Vec<String>) -> Result<()> {
+pub(crate) fn refuse_problems(what: &str, problems: Vec<String>) -> Result<()> {
     if problems.is_empty() {
         return Ok(());
     }
@@ -99,7 +99,7 @@ pub fn refuse_problems(what: &str, problems: Vec<String>) -> Result<()> {
 
 /// A `--budget`-style flag: kept as the JSON number the API wants; text that is not a number
 /// is kept as a string so the checks report it alongside every other problem.
-pub fn number_flag(text: &str) -> Value {
+pub(crate) fn number_flag(text: &str) -> Value {
     match text.trim().parse::<f64>() {
         Ok(n) if n.is_finite() => serde_json::Number::from_f64(n)
             .map(Value::Number)
@@ -109,12 +109,12 @@ pub fn number_flag(text: &str) -> Value {
 }
 
 /// Uppercases an enum-like flag (`traffic` → `TRAFFIC`).
-pub fn enum_flag(text: &str) -> Value {
+pub(crate) fn enum_flag(text: &str) -> Value {
     Value::String(text.trim().to_ascii_uppercase().replace('-', "_"))
 }
 
 /// A comma list flag as a JSON array of strings.
-pub fn list_flag(items: &[String]) -> Value {
+pub(crate) fn list_flag(items: &[String]) -> Value {
     Value::Array(
         items
             .iter()
@@ -124,7 +124,7 @@ pub fn list_flag(items: &[String]) -> Value {
 }
 
 /// Prints a body exactly as it would be sent (to stdout or `-o`).
-pub fn print_dry_run(ctx: &Context, body: &Value) -> Result<()> {
+pub(crate) fn print_dry_run(ctx: &Context, body: &Value) -> Result<()> {
     let text = serde_json::to_string_pretty(body)?;
     ctx.write_text(&format!("{text}\n"))
 }
@@ -162,38 +162,38 @@ mod tests {
 
 /// Collects flag values into an object, skipping flags that were not given.
 #[derive(Default)]
-pub struct Flags(Map<String, Value>);
+pub(crate) struct Flags(Map<String, Value>);
 
 impl Flags {
-    pub fn text(mut self, key: &str, value: &Option<String>) -> Self {
+    pub(crate) fn text(mut self, key: &str, value: &Option<String>) -> Self {
         if let Some(v) = value {
             self.0.insert(key.into(), Value::String(v.clone()));
         }
         self
     }
 
-    pub fn enumeration(mut self, key: &str, value: &Option<String>) -> Self {
+    pub(crate) fn enumeration(mut self, key: &str, value: &Option<String>) -> Self {
         if let Some(v) = value {
             self.0.insert(key.into(), enum_flag(v));
         }
         self
     }
 
-    pub fn number(mut self, key: &str, value: &Option<String>) -> Self {
+    pub(crate) fn number(mut self, key: &str, value: &Option<String>) -> Self {
         if let Some(v) = value {
             self.0.insert(key.into(), number_flag(v));
         }
         self
     }
 
-    pub fn list(mut self, key: &str, values: &[String]) -> Self {
+    pub(crate) fn list(mut self, key: &str, values: &[String]) -> Self {
         if !values.is_empty() {
             self.0.insert(key.into(), list_flag(values));
         }
         self
     }
 
-    pub fn enum_list(mut self, key: &str, values: &[String]) -> Self {
+    pub(crate) fn enum_list(mut self, key: &str, values: &[String]) -> Self {
         if !values.is_empty() {
             self.0.insert(
                 key.into(),
@@ -203,14 +203,14 @@ impl Flags {
         self
     }
 
-    pub fn value(mut self, key: &str, value: Option<Value>) -> Self {
+    pub(crate) fn value(mut self, key: &str, value: Option<Value>) -> Self {
         if let Some(v) = value {
             self.0.insert(key.into(), v);
         }
         self
     }
 
-    pub fn into_map(self) -> Map<String, Value> {
+    pub(crate) fn into_map(self) -> Map<String, Value> {
         self.0
     }
 }

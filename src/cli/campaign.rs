@@ -9,9 +9,9 @@ use super::context::Context;
 use super::entity::{self, BudgetMode, Entity, EntityCommand};
 use crate::api::campaign::{self as rules, CAMPAIGN};
 
-pub type CampaignCommand = EntityCommand<CreateArgs, UpdateArgs>;
+pub(crate) type CampaignCommand = EntityCommand<CreateArgs, UpdateArgs>;
 
-pub static ENTITY: Entity = Entity {
+pub(crate) static ENTITY: Entity = Entity {
     resource: &CAMPAIGN,
     command: "campaign",
     known_fields: crate::catalog::CAMPAIGN_FIELDS,
@@ -77,7 +77,7 @@ pub struct UpdateArgs {
 }
 
 /// The campaign commands: the shared ones, with this module's create and update.
-pub struct Campaigns;
+pub(crate) struct Campaigns;
 
 impl entity::EntityCommands for Campaigns {
     type Create = CreateArgs;

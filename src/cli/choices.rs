@@ -4,10 +4,10 @@
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 /// One accepted value: its name on the command line, its help, and what it means.
-pub type Choice<T> = (&'static str, &'static str, T);
+pub(crate) type Choice<T> = (&'static str, &'static str, T);
 
 /// A value parser accepting exactly `choices` (shown in help and completions).
-pub fn parser<T: Clone + Send + Sync + 'static>(
+pub(crate) fn parser<T: Clone + Send + Sync + 'static>(
     choices: &'static [Choice<T>],
 ) -> impl TypedValueParser<Value = T> {
     PossibleValuesParser::new(choices.iter().map(|(name, help, _)| {
@@ -31,7 +31,7 @@ use crate::config::TokenStoreKind;
 use crate::output::FormatChoice;
 use crate::report::{Breakdown, Level};
 
-pub const FORMATS: &[Choice<FormatChoice>] = &[
+pub(crate) const FORMATS: &[Choice<FormatChoice>] = &[
     (
         "auto",
         "Table on a terminal; otherwise from the -o extension, else CSV",
@@ -43,7 +43,7 @@ pub const FORMATS: &[Choice<FormatChoice>] = &[
     ("ndjson", "", FormatChoice::Ndjson),
 ];
 
-pub const TOKEN_STORES: &[Choice<TokenStoreKind>] = &[
+pub(crate) const TOKEN_STORES: &[Choice<TokenStoreKind>] = &[
     (
         "auto",
         "The OS keyring, falling back to the credentials file when no keyring is reachable",
@@ -57,14 +57,14 @@ pub const TOKEN_STORES: &[Choice<TokenStoreKind>] = &[
     ),
 ];
 
-pub const LEVELS: &[Choice<Level>] = &[
+pub(crate) const LEVELS: &[Choice<Level>] = &[
     ("advertiser", "", Level::Advertiser),
     ("campaign", "", Level::Campaign),
     ("adgroup", "", Level::Adgroup),
     ("ad", "", Level::Ad),
 ];
 
-pub const BREAKDOWNS: &[Choice<Breakdown>] = &[
+pub(crate) const BREAKDOWNS: &[Choice<Breakdown>] = &[
     (
         "day",
         "One row per day (`stat_time_day`; at most 30 days per request)",

@@ -18,7 +18,7 @@ fn destination(output: Option<&std::path::Path>, streams: &Streams) -> Result<De
     }
 }
 
-pub fn completions(
+pub(crate) fn completions(
     shell: clap_complete::Shell,
     output: Option<&std::path::Path>,
     streams: &Streams,
@@ -33,7 +33,7 @@ pub fn completions(
     out.commit()
 }
 
-pub fn man(output: Option<&std::path::Path>, streams: &Streams) -> Result<()> {
+pub(crate) fn man(output: Option<&std::path::Path>, streams: &Streams) -> Result<()> {
     let command = Cli::command();
     let mut page = Vec::new();
     clap_mangen::Man::new(command).render(&mut page)?;
@@ -43,7 +43,7 @@ pub fn man(output: Option<&std::path::Path>, streams: &Streams) -> Result<()> {
 }
 
 /// Every page (the tool and each subcommand, as `tiktok-ads-report-run.1`) into `dir`.
-pub fn man_pages(dir: &std::path::Path) -> Result<()> {
+pub(crate) fn man_pages(dir: &std::path::Path) -> Result<()> {
     use anyhow::Context as _;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     clap_mangen::generate_to(Cli::command(), dir)

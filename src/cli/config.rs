@@ -31,7 +31,7 @@ pub enum ConfigCommand {
     Path,
 }
 
-pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
     let dir = &ctx.settings.config_dir;
     let profile_name = ctx.settings.profile_name().to_string();
     match command {

@@ -18,7 +18,7 @@ use crate::api::Client;
 use crate::config::{self, Environment};
 use crate::output::{Destination, Format, RecordWriter, Streams};
 
-pub struct Context {
+pub(crate) struct Context {
     pub settings: Settings,
     pub credentials: Credentials,
     /// Standard output, error and input, and which of them are terminals: every byte a
@@ -35,13 +35,13 @@ pub struct Context {
 
 impl Context {
     /// Settings for this process: its streams and the configured config directory.
-    pub fn new(global: GlobalArgs, streams: Streams) -> Result<Self> {
+    pub(crate) fn new(global: GlobalArgs, streams: Streams) -> Result<Self> {
         Self::with(global, streams, config::config_dir()?)
     }
 
     /// Settings from `global`, with these streams and config directory (tests run commands
     /// in-process this way).
-    pub fn with(global: GlobalArgs, streams: Streams, config_dir: PathBuf) -> Result<Self> {
+    pub(crate) fn with(global: GlobalArgs, streams: Streams, config_dir: PathBuf) -> Result<Self> {
         let settings = Settings::resolve(global, config_dir)?;
         let credentials = Credentials::new(&settings, streams.clone());
         Ok(Self {
@@ -55,7 +55,7 @@ impl Context {
     }
 
     /// A message on stderr, unless `--quiet`: what was adjusted, where things went.
-    pub fn notice(&self, message: &str) {
+    pub(crate) fn notice(&self, message: &str) {
         if !self.settings.global.quiet {
             self.say(message);
         }
@@ -63,12 +63,12 @@ impl Context {
 
     /// A message on stderr that `--quiet` does not hide: errors (also of one advertiser among
     /// several), and instructions the user must see (the consent URL).
-    pub fn say(&self, message: &str) {
+    pub(crate) fn say(&self, message: &str) {
         self.streams.write_err_line(&crate::redact::redact(message));
     }
 
     /// A spinner on stderr when it is a terminal and `--quiet` is off; hidden otherwise (cron).
-    pub fn progress(&self) -> indicatif::ProgressBar {
+    pub(crate) fn progress(&self) -> indicatif::ProgressBar {
         if !self.streams.err_is_terminal || self.settings.global.quiet {
             return indicatif::ProgressBar::hidden();
         }
@@ -91,7 +91,7 @@ impl Context {
 
     /// Asks a question on the terminal and reads the answer; `None` when there is no terminal
     /// to ask on (scripts must say what they want with flags).
-    pub fn ask(&self, question: &str) -> Result<Option<String>> {
+    pub(crate) fn ask(&self, question: &str) -> Result<Option<String>> {
         if !(self.streams.in_is_terminal && self.streams.err_is_terminal) {
             return Ok(None);
         }
@@ -117,7 +117,7 @@ impl Context {
 
     /// A client of this run's host and pacing, with `token` (none: calls that take the app's
     /// credentials instead).
-    pub fn client(&self, token: Option<SecretString>) -> Result<Client> {
+    pub(crate) fn client(&self, token: Option<SecretString>) -> Result<Client> {
         self.note_sandbox();
         let options = self
             .settings
@@ -126,12 +126,12 @@ impl Context {
     }
 
     /// The token for this profile and environment (see [`Credentials::token`]).
-    pub async fn token(&self) -> Result<ResolvedToken> {
+    pub(crate) async fn token(&self) -> Result<ResolvedToken> {
         self.note_sandbox();
         self.credentials.token().await
     }
 
-    pub async fn authed_client(&self) -> Result<(Client, ResolvedToken)> {
+    pub(crate) async fn authed_client(&self) -> Result<(Client, ResolvedToken)> {
         let (client, token) = self
             .authed
             .get_or_try_init(|| async {
@@ -143,31 +143,31 @@ impl Context {
         Ok((client.clone(), token.clone()))
     }
 
-    pub fn format(&self) -> Result<Format> {
+    pub(crate) fn format(&self) -> Result<Format> {
         self.settings.format(self.streams.out_is_terminal)
     }
 
-    pub fn destination(&self) -> Result<Destination> {
+    pub(crate) fn destination(&self) -> Result<Destination> {
         match self.settings.output_file() {
             Some(path) => Destination::file(path),
             None => Ok(Destination::stream(self.streams.stdout())),
         }
     }
 
-    pub fn record_writer(&self, columns: Vec<String>) -> Result<RecordWriter> {
+    pub(crate) fn record_writer(&self, columns: Vec<String>) -> Result<RecordWriter> {
         RecordWriter::new(self.format()?, columns, self.destination()?)
     }
 
     /// Ends a record output; after a file written for someone at a terminal, one line says
     /// what went where.
-    pub fn finish(&self, writer: RecordWriter) -> Result<u64> {
+    pub(crate) fn finish(&self, writer: RecordWriter) -> Result<u64> {
         let rows = writer.finish()?;
         self.say_written(rows);
         Ok(rows)
     }
 
     /// After a file written for someone at a terminal: how many rows went where.
-    pub fn say_written(&self, rows: u64) {
+    pub(crate) fn say_written(&self, rows: u64) {
         if let Some(path) = self.settings.output_file()
             && self.streams.err_is_terminal
         {
@@ -181,7 +181,7 @@ impl Context {
 
     /// Writes plain text (a plan, a report of checks, a value) to the data destination, so
     /// `-o` holds for it like for records.
-    pub fn write_text(&self, text: &str) -> Result<()> {
+    pub(crate) fn write_text(&self, text: &str) -> Result<()> {
         let mut out = self.destination()?;
         out.write_all(text.as_bytes())
             .context("writing the output")?;
@@ -190,7 +190,10 @@ impl Context {
 
     /// The ad accounts the token reaches: TikTok's list when the app's credentials are at hand
     /// (asked for on a terminal when `prompt`), else those recorded at login, with a note.
-    pub async fn reachable_advertisers(&self, prompt: bool) -> Result<crate::accounts::Reachable> {
+    pub(crate) async fn reachable_advertisers(
+        &self,
+        prompt: bool,
+    ) -> Result<crate::accounts::Reachable> {
         let (client, token) = self.authed_client().await?;
         let app = self.credentials.app_credentials(prompt).await;
         let recorded = token

@@ -16,12 +16,12 @@ use crate::auth::{Location, SecretStore, StoredToken};
 use crate::config::Environment;
 use crate::output::Streams;
 
-pub const ACCESS_TOKEN_ENV: &str = "TIKTOK_ACCESS_TOKEN";
-pub const APP_SECRET_ENV: &str = "TIKTOK_APP_SECRET";
+pub(crate) const ACCESS_TOKEN_ENV: &str = "TIKTOK_ACCESS_TOKEN";
+pub(crate) const APP_SECRET_ENV: &str = "TIKTOK_APP_SECRET";
 
 /// Where the token in use came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenSource {
+pub(crate) enum TokenSource {
     Env,
     /// Held in memory for this run only (the demo).
     Memory,
@@ -39,13 +39,13 @@ impl std::fmt::Display for TokenSource {
 }
 
 #[derive(Clone)]
-pub struct ResolvedToken {
+pub(crate) struct ResolvedToken {
     pub token: SecretString,
     pub source: TokenSource,
     pub stored: Option<StoredToken>,
 }
 
-pub struct Credentials {
+pub(crate) struct Credentials {
     store: SecretStore,
     token_key: String,
     app_secret_key: String,
@@ -58,7 +58,7 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    pub fn new(settings: &Settings, streams: Streams) -> Self {
+    pub(crate) fn new(settings: &Settings, streams: Streams) -> Self {
         Self {
             store: SecretStore::new(
                 settings.store_kind(),
@@ -75,17 +75,17 @@ impl Credentials {
     }
 
     /// Where this profile's secrets are kept.
-    pub fn store(&self) -> &SecretStore {
+    pub(crate) fn store(&self) -> &SecretStore {
         &self.store
     }
 
     /// The store key of this profile's token in this environment.
-    pub fn token_key(&self) -> &str {
+    pub(crate) fn token_key(&self) -> &str {
         &self.token_key
     }
 
     /// The token for this profile and environment: `TIKTOK_ACCESS_TOKEN`, else the store.
-    pub async fn token(&self) -> Result<ResolvedToken> {
+    pub(crate) async fn token(&self) -> Result<ResolvedToken> {
         if let Some(token) = &self.token_override {
             return Ok(ResolvedToken {
                 token: token.clone(),
@@ -141,7 +141,7 @@ impl Credentials {
 
     /// App ID and secret. The secret comes from `TIKTOK_APP_SECRET` (or `.env`), else the
     /// profile's stored secret, else a no-echo prompt when `prompt` and stdin is a terminal.
-    pub async fn app_credentials(&self, prompt: bool) -> Result<AppCredentials> {
+    pub(crate) async fn app_credentials(&self, prompt: bool) -> Result<AppCredentials> {
         let app_id = self.app_id.clone().ok_or_else(|| {
             CliError::MissingAppCredentials(
                 "no app ID: set TIKTOK_APP_ID, pass --app-id, or run `tiktok-ads config set app_id ID`"
@@ -167,7 +167,7 @@ impl Credentials {
     }
 
     /// The app secret if at hand, without failing when it is not.
-    pub async fn app_secret(&self, prompt: bool) -> Result<Option<SecretString>> {
+    pub(crate) async fn app_secret(&self, prompt: bool) -> Result<Option<SecretString>> {
         if let Some(secret) = env_nonempty(APP_SECRET_ENV) {
             crate::redact::register(&secret);
             return Ok(Some(SecretString::from(secret)));
@@ -190,7 +190,7 @@ impl Credentials {
     }
 
     /// Reads one secret line from stdin (for `--with-token`, `config set app_secret`).
-    pub fn read_from_stdin(&self, what: &str) -> Result<SecretString> {
+    pub(crate) fn read_from_stdin(&self, what: &str) -> Result<SecretString> {
         let text = if self.streams.in_is_terminal {
             rpassword::prompt_password(format!("{what} (input hidden): "))
                 .with_context(|| format!("reading the {what}"))?

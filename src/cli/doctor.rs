@@ -36,7 +36,7 @@ impl Report {
     }
 }
 
-pub async fn run(ctx: &Context) -> Result<()> {
+pub(crate) async fn run(ctx: &Context) -> Result<()> {
     let mut r = Report { lines: Vec::new() };
 
     let path = ConfigFile::path(&ctx.settings.config_dir);

@@ -62,7 +62,7 @@ pub struct DemoArgs {
     pub report_file: Option<std::path::PathBuf>,
 }
 
-pub async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
+pub(crate) async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
     if Duration::try_from_secs_f64(args.qps_window).map_or(true, |w| w.is_zero()) {
         return Err(super::errors::usage(
             "--qps-window takes a positive number of seconds",
@@ -131,7 +131,7 @@ pub async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
     mock.serve(listener).await.context("the simulator stopped")
 }
 
-pub async fn demo(global: GlobalArgs, args: DemoArgs, streams: &Streams) -> Result<()> {
+pub(crate) async fn demo(global: GlobalArgs, args: DemoArgs, streams: &Streams) -> Result<()> {
     let report_file = demo_report_file(args.report_file)?;
     let (listener, addr) = Mock::bind(0)
         .await

@@ -41,9 +41,21 @@ use crate::output::FormatChoice;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
+}
+
+impl Cli {
+    /// `-v` given this many times (more diagnostics on stderr).
+    pub fn verbose(&self) -> u8 {
+        self.global.verbose
+    }
+
+    /// `-q`: only errors on stderr.
+    pub fn quiet(&self) -> bool {
+        self.global.quiet
+    }
 }
 
 /// Options every command takes; help lists them under their own heading, after the command's.

@@ -48,7 +48,7 @@ pub struct ListArgs {
     pub country: Option<String>,
 }
 
-pub async fn run(ctx: &Context, command: RegionCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, command: RegionCommand) -> Result<()> {
     let RegionCommand::List(args) = command;
     let placements: Vec<String> = args
         .placements

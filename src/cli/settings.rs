@@ -18,7 +18,7 @@ use crate::api::{ClientOptions, RetryPolicy, ids};
 use crate::config::{self, ConfigFile, Environment, Profile, TokenStoreKind};
 use crate::output::Format;
 
-pub struct Settings {
+pub(crate) struct Settings {
     pub global: GlobalArgs,
     pub config_dir: PathBuf,
     pub profile: Profile,
@@ -30,7 +30,7 @@ pub struct Settings {
 
 impl Settings {
     /// Settings from `global` and the profile it names in `config_dir`.
-    pub fn resolve(global: GlobalArgs, config_dir: PathBuf) -> Result<Self> {
+    pub(crate) fn resolve(global: GlobalArgs, config_dir: PathBuf) -> Result<Self> {
         let profile = ConfigFile::load(&config_dir)?.profile(&global.profile);
         let environment = if global.sandbox {
             Environment::Sandbox
@@ -58,12 +58,12 @@ impl Settings {
         })
     }
 
-    pub fn profile_name(&self) -> &str {
+    pub(crate) fn profile_name(&self) -> &str {
         &self.global.profile
     }
 
     /// The consent page host: the base-URL override, else production (the sandbox has none).
-    pub fn consent_base(&self) -> Url {
+    pub(crate) fn consent_base(&self) -> Url {
         match &self.base_override {
             Some(url) => url.clone(),
             None => Url::parse(Environment::Production.default_host())
@@ -71,14 +71,14 @@ impl Settings {
         }
     }
 
-    pub fn store_kind(&self) -> TokenStoreKind {
+    pub(crate) fn store_kind(&self) -> TokenStoreKind {
         self.global
             .token_store
             .or(self.profile.token_store)
             .unwrap_or_default()
     }
 
-    pub fn app_id(&self) -> Option<String> {
+    pub(crate) fn app_id(&self) -> Option<String> {
         self.global
             .app_id
             .clone()
@@ -88,7 +88,7 @@ impl Settings {
 
     /// TikTok's limits for this environment, with the profile's per-endpoint rates (apps on a
     /// higher tier); `--rate` sets every endpoint.
-    pub fn limits(&self) -> Result<Limits> {
+    pub(crate) fn limits(&self) -> Result<Limits> {
         if let Some(rate) = &self.global.rate {
             return Ok(Limits::all(rate.clone()));
         }
@@ -107,7 +107,7 @@ impl Settings {
     /// How a client of this run talks to TikTok: host, token, timeouts, retries, pacing (shared
     /// with every process of the app), the run's deadline. `waiting` counts the requests
     /// waiting for quota.
-    pub fn client_options(
+    pub(crate) fn client_options(
         &self,
         token: Option<SecretString>,
         waiting: Arc<AtomicUsize>,
@@ -155,7 +155,7 @@ impl Settings {
     }
 
     /// The one advertiser a command works on: `--advertiser`, else the profile default.
-    pub fn advertiser_id(&self) -> Result<String> {
+    pub(crate) fn advertiser_id(&self) -> Result<String> {
         match self.global.advertiser.as_slice() {
             [one] => Ok(one.clone()),
             [] => self.profile.advertiser_id.clone().ok_or_else(|| {
@@ -169,7 +169,7 @@ impl Settings {
     }
 
     /// The advertisers given (`--advertiser`, else the profile default); none when neither.
-    pub fn advertisers_given(&self) -> Vec<String> {
+    pub(crate) fn advertisers_given(&self) -> Vec<String> {
         if self.global.advertiser.is_empty() {
             self.profile.advertiser_id.clone().into_iter().collect()
         } else {
@@ -178,7 +178,7 @@ impl Settings {
     }
 
     /// The `-o` file, if data goes to one (`-o -` means stdout).
-    pub fn output_file(&self) -> Option<&Path> {
+    pub(crate) fn output_file(&self) -> Option<&Path> {
         self.global
             .output
             .as_deref()
@@ -186,7 +186,7 @@ impl Settings {
     }
 
     /// The data format: `--format`, or decided by where data goes (`auto`).
-    pub fn format(&self, out_is_terminal: bool) -> Result<Format> {
+    pub(crate) fn format(&self, out_is_terminal: bool) -> Result<Format> {
         self.global
             .format
             .resolve(out_is_terminal, self.output_file())
@@ -194,7 +194,7 @@ impl Settings {
     }
 }
 
-pub fn check_advertiser_id(id: &str) -> Result<()> {
+pub(crate) fn check_advertiser_id(id: &str) -> Result<()> {
     if ids::is_valid_id(id) {
         Ok(())
     } else {

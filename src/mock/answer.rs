@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 /// A log ID as TikTok writes them: the UTC time to the second, then random hex.
-pub fn log_id() -> String {
+pub(super) fn log_id() -> String {
     format!(
         "{}{:022X}",
         chrono::Utc::now().format("%Y%m%d%H%M%S"),
@@ -16,34 +16,34 @@ pub fn log_id() -> String {
 }
 
 /// Adds the headers every answer of TikTok carries.
-pub fn with_log_id(mut response: Response, id: &str) -> Response {
+pub(super) fn with_log_id(mut response: Response, id: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert("x-tt-logid", value);
     }
     response
 }
 
-pub fn json_response(status: StatusCode, body: String) -> Response {
+pub(super) fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The envelope TikTok wraps everything in; the request ID doubles as the log ID.
-pub fn envelope(code: i64, message: &str, data: Value) -> Response {
+pub(super) fn envelope(code: i64, message: &str, data: Value) -> Response {
     let id = log_id();
     let body = json!({"code": code, "message": message, "request_id": id, "data": data});
     with_log_id(json_response(StatusCode::OK, body.to_string()), &id)
 }
 
-pub fn ok(data: Value) -> Response {
+pub(super) fn ok(data: Value) -> Response {
     envelope(0, "OK", data)
 }
 
-pub fn error(code: i64, message: &str) -> Response {
+pub(super) fn error(code: i64, message: &str) -> Response {
     envelope(code, message, json!({}))
 }
 
 /// 40002 with TikTok's `field: reason` message style.
-pub fn invalid(field: &str, reason: &str) -> Response {
+pub(super) fn invalid(field: &str, reason: &str) -> Response {
     error(40002, &format!("{field}: {reason}"))
 }
 
@@ -53,7 +53,7 @@ fn status_envelope(status: StatusCode, code: i64, message: &str) -> Response {
     with_log_id(json_response(status, body.to_string()), &id)
 }
 
-pub async fn not_found() -> Response {
+pub(super) async fn not_found() -> Response {
     status_envelope(
         StatusCode::NOT_FOUND,
         40400,
@@ -61,7 +61,7 @@ pub async fn not_found() -> Response {
     )
 }
 
-pub async fn method_not_allowed() -> Response {
+pub(super) async fn method_not_allowed() -> Response {
     status_envelope(
         StatusCode::METHOD_NOT_ALLOWED,
         40000,

@@ -20,7 +20,7 @@ const CODE_LIFETIME_SECS: i64 = 3600;
 
 /// The token of a request, checked: 40104 without one, 40105 for one not issued here or
 /// revoked.
-pub fn authorize(world: &World, headers: &HeaderMap) -> Checked<Grant> {
+pub(super) fn authorize(world: &World, headers: &HeaderMap) -> Checked<Grant> {
     let token = headers
         .get("Access-Token")
         .and_then(|v| v.to_str().ok())
@@ -42,7 +42,7 @@ pub fn authorize(world: &World, headers: &HeaderMap) -> Checked<Grant> {
 }
 
 /// 40001 unless the token was granted the ad account.
-pub fn check_advertiser(grant: &Grant, advertiser_id: &str) -> Checked<()> {
+pub(super) fn check_advertiser(grant: &Grant, advertiser_id: &str) -> Checked<()> {
     if grant.advertisers.iter().any(|a| a == advertiser_id) {
         Ok(())
     } else {
@@ -57,7 +57,7 @@ pub fn check_advertiser(grant: &Grant, advertiser_id: &str) -> Checked<()> {
 }
 
 /// Issues a token for `advertisers` (a control call, or the start-up token).
-pub fn issue_token(world: &mut World, advertisers: Vec<String>) -> String {
+pub(super) fn issue_token(world: &mut World, advertisers: Vec<String>) -> String {
     let token = new_token();
     world.tokens.insert(
         token.clone(),
@@ -83,7 +83,7 @@ fn check_app(world: &World, params: &Params) -> Checked<()> {
 
 /// The consent page: the user approves every ad account at once, and is sent back with a
 /// code, as TikTok does.
-pub async fn consent(
+pub(super) async fn consent(
     State(mock): State<Mock>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -119,7 +119,7 @@ pub async fn consent(
     Redirect::to(target.as_str()).into_response()
 }
 
-pub async fn access_token(State(mock): State<Mock>, body: Bytes) -> Response {
+pub(super) async fn access_token(State(mock): State<Mock>, body: Bytes) -> Response {
     let params = match body_params(&body) {
         Ok(p) => p,
         Err(e) => return e,
@@ -148,7 +148,7 @@ pub async fn access_token(State(mock): State<Mock>, body: Bytes) -> Response {
     }
 }
 
-pub async fn authorized_advertisers(
+pub(super) async fn authorized_advertisers(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     Query(q): Query<HashMap<String, String>>,
@@ -165,7 +165,7 @@ pub async fn authorized_advertisers(
     ok(json!({"list": list}))
 }
 
-pub async fn revoke(State(mock): State<Mock>, body: Bytes) -> Response {
+pub(super) async fn revoke(State(mock): State<Mock>, body: Bytes) -> Response {
     let params = match body_params(&body) {
         Ok(p) => p,
         Err(e) => return e,
@@ -190,7 +190,7 @@ pub async fn revoke(State(mock): State<Mock>, body: Bytes) -> Response {
     }
 }
 
-pub async fn user_info() -> Response {
+pub(super) async fn user_info() -> Response {
     ok(json!({
         "core_user_id": "7012345678900000001", "display_name": "mock-user",
         "email": "m***@example.invalid", "avatar_url": null, "create_time": 1_651_234_567

@@ -28,7 +28,7 @@ use super::answer::json_response;
 use super::world::{APP_ID, account};
 use super::{Faults, Mock, auth, world_accounts};
 
-pub fn router() -> Router<Mock> {
+pub(super) fn router() -> Router<Mock> {
     Router::new()
         .route("/app", get(app))
         .route("/token", get(startup_token))

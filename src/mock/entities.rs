@@ -195,7 +195,7 @@ fn kind_named(name: &str) -> &'static Kind {
     KINDS.iter().find(|k| k.name == name).unwrap_or(&KINDS[0])
 }
 
-pub async fn list(
+pub(super) async fn list(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     uri: Uri,
@@ -345,7 +345,7 @@ fn campaign_of<'a>(
     world.find("campaign", text(object, "campaign_id"))
 }
 
-pub async fn create(
+pub(super) async fn create(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     uri: Uri,
@@ -833,7 +833,7 @@ fn apply_update(
     Ok(())
 }
 
-pub async fn update(
+pub(super) async fn update(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     uri: Uri,
@@ -896,7 +896,7 @@ pub async fn update(
     }
 }
 
-pub async fn set_status(
+pub(super) async fn set_status(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     uri: Uri,
@@ -965,7 +965,7 @@ pub async fn set_status(
     }
 }
 
-pub async fn advertiser_info(
+pub(super) async fn advertiser_info(
     Extension(grant): Extension<Grant>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -1030,7 +1030,7 @@ fn advertiser_object(a: &SeedAccount) -> Map<String, Value> {
     }
 }
 
-pub async fn bc_get(Query(q): Query<HashMap<String, String>>) -> Response {
+pub(super) async fn bc_get(Query(q): Query<HashMap<String, String>>) -> Response {
     let params = Params::Query(q);
     let outcome = (|| {
         let (page, size) = params.paging(50)?;
@@ -1060,7 +1060,7 @@ fn paged(items: Vec<Value>, page: u64, size: u64) -> Response {
     ok(json!({"list": list, "page_info": page_info(page, size, total)}))
 }
 
-pub async fn bc_assets(Query(q): Query<HashMap<String, String>>) -> Response {
+pub(super) async fn bc_assets(Query(q): Query<HashMap<String, String>>) -> Response {
     let params = Params::Query(q);
     let outcome = (|| {
         let bc = params.required_id("bc_id")?;
@@ -1105,7 +1105,7 @@ pub async fn bc_assets(Query(q): Query<HashMap<String, String>>) -> Response {
     outcome.unwrap_or_else(|e| e)
 }
 
-pub async fn regions(
+pub(super) async fn regions(
     Extension(grant): Extension<Grant>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {

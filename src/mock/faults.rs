@@ -52,7 +52,7 @@ pub struct Faults {
 
 /// One request as the log keeps it: secrets replaced by `[redacted]`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Logged {
+pub(super) struct Logged {
     pub method: String,
     pub path: String,
     pub query: BTreeMap<String, String>,
@@ -74,7 +74,7 @@ struct Counters {
     log: VecDeque<Logged>,
 }
 
-pub struct Gate {
+pub(super) struct Gate {
     faults: Mutex<Faults>,
     counters: Mutex<Counters>,
 }
@@ -92,20 +92,23 @@ enum Fire {
 }
 
 impl Gate {
-    pub fn new(faults: Faults) -> Self {
+    pub(super) fn new(faults: Faults) -> Self {
         Self {
             faults: Mutex::new(faults),
             counters: Mutex::default(),
         }
     }
 
-    pub fn faults(&self) -> Faults {
+    pub(super) fn faults(&self) -> Faults {
         lock(&self.faults).clone()
     }
 
     /// Sets the faults given in `changes` (a JSON object of [`Faults`] fields); the others
     /// stay.
-    pub fn set_faults(&self, changes: &serde_json::Map<String, Value>) -> Result<Faults, String> {
+    pub(super) fn set_faults(
+        &self,
+        changes: &serde_json::Map<String, Value>,
+    ) -> Result<Faults, String> {
         let mut faults = lock(&self.faults);
         let mut merged = serde_json::to_value(&*faults).map_err(|e| e.to_string())?;
         if let Value::Object(map) = &mut merged {
@@ -117,16 +120,16 @@ impl Gate {
         Ok(faults.clone())
     }
 
-    pub fn reset(&self, faults: Faults) {
+    pub(super) fn reset(&self, faults: Faults) {
         *lock(&self.faults) = faults;
         *lock(&self.counters) = Counters::default();
     }
 
-    pub fn log(&self) -> Vec<Logged> {
+    pub(super) fn log(&self) -> Vec<Logged> {
         lock(&self.counters).log.iter().cloned().collect()
     }
 
-    pub fn stats(&self) -> Value {
+    pub(super) fn stats(&self) -> Value {
         let counters = lock(&self.counters);
         let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
         json!({
@@ -238,7 +241,7 @@ fn envelope_code(body: &[u8]) -> Option<i64> {
 }
 
 /// The middleware of every API request.
-pub async fn gate(State(mock): State<Mock>, request: Request, next: Next) -> Response {
+pub(super) async fn gate(State(mock): State<Mock>, request: Request, next: Next) -> Response {
     let gate = mock.gate.clone();
     let (mut parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20)

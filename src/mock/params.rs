@@ -10,10 +10,10 @@ use serde_json::{Map, Value};
 
 use super::answer::invalid;
 
-pub type Checked<T> = Result<T, Response>;
+pub(super) type Checked<T> = Result<T, Response>;
 
 /// The parameters of one request.
-pub enum Params {
+pub(super) enum Params {
     Query(HashMap<String, String>),
     Body(Map<String, Value>),
 }
@@ -38,7 +38,7 @@ impl Params {
     }
 
     /// A string (a number in a body is accepted as its digits, as TikTok converts IDs).
-    pub fn text(&self, key: &str) -> Checked<Option<String>> {
+    pub(super) fn text(&self, key: &str) -> Checked<Option<String>> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -47,7 +47,7 @@ impl Params {
         }
     }
 
-    pub fn required_text(&self, key: &str) -> Checked<String> {
+    pub(super) fn required_text(&self, key: &str) -> Checked<String> {
         match self.text(key)? {
             Some(s) if !s.trim().is_empty() => Ok(s),
             _ => Err(invalid(key, MISSING)),
@@ -55,7 +55,7 @@ impl Params {
     }
 
     /// An ID: digits only.
-    pub fn id(&self, key: &str) -> Checked<Option<String>> {
+    pub(super) fn id(&self, key: &str) -> Checked<Option<String>> {
         match self.text(key)? {
             None => Ok(None),
             Some(s) if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()) => {
@@ -65,12 +65,12 @@ impl Params {
         }
     }
 
-    pub fn required_id(&self, key: &str) -> Checked<String> {
+    pub(super) fn required_id(&self, key: &str) -> Checked<String> {
         self.id(key)?.ok_or_else(|| invalid(key, MISSING))
     }
 
     /// One of `allowed`.
-    pub fn choice(&self, key: &str, allowed: &[&str]) -> Checked<Option<String>> {
+    pub(super) fn choice(&self, key: &str, allowed: &[&str]) -> Checked<Option<String>> {
         match self.text(key)? {
             None => Ok(None),
             Some(s) if allowed.contains(&s.as_str()) => Ok(Some(s)),
@@ -81,13 +81,13 @@ impl Params {
         }
     }
 
-    pub fn required_choice(&self, key: &str, allowed: &[&str]) -> Checked<String> {
+    pub(super) fn required_choice(&self, key: &str, allowed: &[&str]) -> Checked<String> {
         self.choice(key, allowed)?
             .ok_or_else(|| invalid(key, MISSING))
     }
 
     /// A list of strings (IDs as numbers are accepted, as TikTok converts them).
-    pub fn list(&self, key: &str) -> Checked<Option<Vec<String>>> {
+    pub(super) fn list(&self, key: &str) -> Checked<Option<Vec<String>>> {
         let Some(value) = self.value(key) else {
             return Ok(None);
         };
@@ -106,7 +106,7 @@ impl Params {
     }
 
     /// A JSON object.
-    pub fn object(&self, key: &str) -> Checked<Option<Map<String, Value>>> {
+    pub(super) fn object(&self, key: &str) -> Checked<Option<Map<String, Value>>> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::Object(map)) => Ok(Some(map)),
@@ -115,13 +115,13 @@ impl Params {
     }
 
     /// Any JSON value, for shapes a handler checks itself.
-    pub fn json(&self, key: &str) -> Option<Value> {
+    pub(super) fn json(&self, key: &str) -> Option<Value> {
         self.value(key)
     }
 
     /// `true` or `false`, in any letter case (the Python SDK sends `True`); a body may also send
     /// a JSON boolean.
-    pub fn boolean(&self, key: &str) -> Checked<Option<bool>> {
+    pub(super) fn boolean(&self, key: &str) -> Checked<Option<bool>> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(b)),
@@ -132,7 +132,7 @@ impl Params {
     }
 
     /// An integer within `min..=max` (or `default` when absent).
-    pub fn integer(&self, key: &str, min: u64, max: u64, default: u64) -> Checked<u64> {
+    pub(super) fn integer(&self, key: &str, min: u64, max: u64, default: u64) -> Checked<u64> {
         let number = match self.value(key) {
             None => return Ok(default),
             Some(Value::Number(n)) => n.as_u64(),
@@ -150,7 +150,7 @@ impl Params {
     }
 
     /// A number (a budget, a bid).
-    pub fn number(&self, key: &str) -> Checked<Option<f64>> {
+    pub(super) fn number(&self, key: &str) -> Checked<Option<f64>> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::Number(n)) => Ok(n.as_f64()),
@@ -164,7 +164,7 @@ impl Params {
     }
 
     /// `page` (from 1) and `page_size` (1 to `max`, default 10).
-    pub fn paging(&self, max: u64) -> Checked<(u64, u64)> {
+    pub(super) fn paging(&self, max: u64) -> Checked<(u64, u64)> {
         Ok((
             self.integer("page", 1, 99_999, 1)?,
             self.integer("page_size", 1, max, 10)?,

@@ -23,7 +23,7 @@ pub struct SeedAccount {
     pub country: &'static str,
 }
 
-pub const APP_ADVERTISERS: &[SeedAccount] = &[
+pub(super) const APP_ADVERTISERS: &[SeedAccount] = &[
     SeedAccount {
         id: "7300000000000000001",
         name: "Demo Shoes US",
@@ -42,13 +42,13 @@ pub const APP_ADVERTISERS: &[SeedAccount] = &[
     },
 ];
 
-pub fn account(id: &str) -> Option<&'static SeedAccount> {
+pub(super) fn account(id: &str) -> Option<&'static SeedAccount> {
     APP_ADVERTISERS.iter().find(|a| a.id == id)
 }
 
 /// An auth code: single use, valid for an hour.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Code {
+pub(super) struct Code {
     pub advertisers: Vec<String>,
     /// Unix seconds.
     pub expires_at: i64,
@@ -56,13 +56,13 @@ pub struct Code {
 
 /// What a token may do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Grant {
+pub(super) struct Grant {
     pub advertisers: Vec<String>,
     pub revoked: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Task {
+pub(super) struct Task {
     pub advertiser_id: String,
     pub body: Map<String, Value>,
     pub checks: u32,
@@ -70,7 +70,7 @@ pub struct Task {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct World {
+pub(super) struct World {
     pub seed: u64,
     pub app_secret: String,
     /// `campaign`, `adgroup`, `ad` → objects, in creation order.
@@ -88,7 +88,7 @@ pub struct World {
 }
 
 /// 40 lowercase hex characters, like TikTok's tokens.
-pub fn new_token() -> String {
+pub(super) fn new_token() -> String {
     format!(
         "{:032x}{:08x}",
         rand::random::<u128>(),
@@ -98,7 +98,7 @@ pub fn new_token() -> String {
 
 impl World {
     /// The seed of one day's numbers: the world's, changed by every restatement covering it.
-    pub fn seed_on(&self, day: chrono::NaiveDate) -> u64 {
+    pub(super) fn seed_on(&self, day: chrono::NaiveDate) -> u64 {
         self.restated
             .iter()
             .filter(|(from, _)| *from <= day)
@@ -111,7 +111,7 @@ impl World {
     /// one deleted campaign with its ad group and ad (its spend is real, reports show it only
     /// with deleted objects included). Everything dates from 2023, so reports of any recent
     /// range have rows.
-    pub fn seeded(seed: u64, app_secret: String) -> Self {
+    pub(super) fn seeded(seed: u64, app_secret: String) -> Self {
         let mut world = Self {
             seed,
             app_secret,
@@ -167,23 +167,23 @@ impl World {
         world
     }
 
-    pub fn new_id(&mut self) -> String {
+    pub(super) fn new_id(&mut self) -> String {
         self.next_id += 1;
         self.next_id.to_string()
     }
 
-    pub fn all(&self, kind: &str) -> &[Map<String, Value>] {
+    pub(super) fn all(&self, kind: &str) -> &[Map<String, Value>] {
         self.entities.get(kind).map_or(&[], Vec::as_slice)
     }
 
-    pub fn find(&self, kind: &str, id: &str) -> Option<&Map<String, Value>> {
+    pub(super) fn find(&self, kind: &str, id: &str) -> Option<&Map<String, Value>> {
         let key = format!("{kind}_id");
         self.all(kind)
             .iter()
             .find(|e| e.get(&key).and_then(Value::as_str) == Some(id))
     }
 
-    pub fn push(&mut self, kind: &str, object: Map<String, Value>) {
+    pub(super) fn push(&mut self, kind: &str, object: Map<String, Value>) {
         self.entities
             .entry(kind.to_string())
             .or_default()
@@ -192,7 +192,7 @@ impl World {
 
     /// Sets an object's `operation_status` and the matching `secondary_status`; deleting a
     /// campaign or an ad group deletes what is in it.
-    pub fn set_status(&mut self, kind: &str, id: &str, status: &str, when: &str) {
+    pub(super) fn set_status(&mut self, kind: &str, id: &str, status: &str, when: &str) {
         if status == "DELETE" {
             let (child, parent_key) = match kind {
                 "campaign" => ("adgroup", "campaign_id"),
@@ -312,7 +312,7 @@ fn campaign_object(id: &str, seed: &CampaignSeed<'_>) -> Map<String, Value> {
 }
 
 /// A new campaign object from a create request's checked fields.
-pub fn new_campaign(
+pub(super) fn new_campaign(
     id: &str,
     advertiser: &str,
     fields: &Map<String, Value>,
@@ -333,7 +333,11 @@ pub fn new_campaign(
 }
 
 /// An ad group of `campaign` with TikTok's defaults for what a create does not say.
-pub fn adgroup_defaults(campaign: &Map<String, Value>, id: &str, name: &str) -> Map<String, Value> {
+pub(super) fn adgroup_defaults(
+    campaign: &Map<String, Value>,
+    id: &str,
+    name: &str,
+) -> Map<String, Value> {
     object(json!({
         "advertiser_id": text(campaign, "advertiser_id"), "campaign_id": text(campaign, "campaign_id"),
         "campaign_name": text(campaign, "campaign_name"), "adgroup_id": id, "adgroup_name": name,
@@ -357,7 +361,7 @@ pub fn adgroup_defaults(campaign: &Map<String, Value>, id: &str, name: &str) -> 
 }
 
 /// An ad of `adgroup` with TikTok's defaults for what a create does not say.
-pub fn ad_defaults(adgroup: &Map<String, Value>, id: &str) -> Map<String, Value> {
+pub(super) fn ad_defaults(adgroup: &Map<String, Value>, id: &str) -> Map<String, Value> {
     object(json!({
         "advertiser_id": text(adgroup, "advertiser_id"), "campaign_id": text(adgroup, "campaign_id"),
         "campaign_name": text(adgroup, "campaign_name"), "adgroup_id": text(adgroup, "adgroup_id"),
@@ -375,7 +379,7 @@ pub fn ad_defaults(adgroup: &Map<String, Value>, id: &str) -> Map<String, Value>
 }
 
 /// Copies `fields` over `object` (the keys an object of its kind has, nothing else).
-pub fn overlay(object: &mut Map<String, Value>, fields: &Map<String, Value>) {
+pub(super) fn overlay(object: &mut Map<String, Value>, fields: &Map<String, Value>) {
     for (key, value) in fields {
         if object.contains_key(key) {
             object.insert(key.clone(), value.clone());

@@ -5,16 +5,16 @@
 use std::time::Duration;
 
 /// Longest wait between two checks.
-pub const MAX_POLL: Duration = Duration::from_secs(60);
+pub(crate) const MAX_POLL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
-pub struct PollSchedule {
+pub(crate) struct PollSchedule {
     next: Duration,
     deadline: Duration,
 }
 
 impl PollSchedule {
-    pub fn new(first: Duration, deadline: Duration) -> Self {
+    pub(crate) fn new(first: Duration, deadline: Duration) -> Self {
         Self {
             next: first,
             deadline,
@@ -23,7 +23,7 @@ impl PollSchedule {
 
     /// After a check that found the task still running `elapsed` after the start: how long
     /// to wait before the next check, or `None` when the deadline has come.
-    pub fn after_check(&mut self, elapsed: Duration) -> Option<Duration> {
+    pub(crate) fn after_check(&mut self, elapsed: Duration) -> Option<Duration> {
         let left = self
             .deadline
             .checked_sub(elapsed)

@@ -44,7 +44,7 @@ fn shape(level: &SnapshotLevel) -> TableShape {
 }
 
 /// Creates or fits the entity tables (once a run, before any account's rows).
-pub fn prepare(warehouse: &mut dyn Warehouse) -> Result<()> {
+pub(crate) fn prepare(warehouse: &mut dyn Warehouse) -> Result<()> {
     LEVELS
         .iter()
         .try_for_each(|level| warehouse.prepare(&shape(level)))
@@ -52,7 +52,7 @@ pub fn prepare(warehouse: &mut dyn Warehouse) -> Result<()> {
 
 /// Upserts an account's snapshot (into tables [`prepare`]d before), one transaction per
 /// table; the counts per table.
-pub fn store(
+pub(crate) fn store(
     warehouse: &mut dyn Warehouse,
     advertiser: &str,
     snapshot: &Snapshot,

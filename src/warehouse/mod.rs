@@ -3,11 +3,11 @@
 //! and the databases themselves (SQLite, PostgreSQL) behind one [`Warehouse`] interface that a
 //! writer thread drives ([`sink::DbSink`]), one transaction per report window.
 
-pub mod entities;
+pub(crate) mod entities;
 pub mod error;
-pub mod postgres;
+pub(crate) mod postgres;
 pub mod sink;
-pub mod sqlite;
+pub(crate) mod sqlite;
 pub mod target;
 
 pub use error::{PartlyCommitted, WarehouseError};

@@ -24,7 +24,7 @@ use super::{
 /// The advisory lock key of `report sync` (any fixed number; this one spells "tiktok").
 const LOCK_KEY: i64 = 0x7469_6b74_6f6b;
 
-pub struct Postgres {
+pub(crate) struct Postgres {
     /// The connection that holds the sync lock: there until dropped, except while a window's
     /// first part uses it.
     client: Option<Client>,
@@ -150,7 +150,7 @@ fn loose(path: &std::path::Path) -> bool {
 
 impl Postgres {
     /// Connects; with `lock`, takes the sync lock or refuses (another sync is writing).
-    pub fn open(url: &str, lock: bool) -> Result<Self> {
+    pub(crate) fn open(url: &str, lock: bool) -> Result<Self> {
         let shown = redact_url(url);
         let mut config = Config::from_str(url).map_err(|e| {
             WarehouseError::Unusable(format!("{shown} is not a PostgreSQL URL: {e}"))

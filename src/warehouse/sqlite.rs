@@ -17,7 +17,7 @@ use super::{
     fit_table, quote,
 };
 
-pub struct Sqlite {
+pub(crate) struct Sqlite {
     connection: Connection,
     path: PathBuf,
     /// Held for the whole run: another sync into the same file is refused.
@@ -30,7 +30,7 @@ pub struct Sqlite {
 }
 
 impl Sqlite {
-    pub fn open(path: &Path) -> Result<Self> {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
         let lock_path = {
             let mut name = path.as_os_str().to_os_string();
             name.push(".sync-lock");
@@ -306,7 +306,7 @@ fn progress_in(connection: &Connection) -> Result<Vec<Synced>> {
 
 /// Every table's progress in the database at `path`, read only (nothing is created; a
 /// running sync does not block it).
-pub fn read_progress(path: &Path) -> Result<Vec<Synced>> {
+pub(crate) fn read_progress(path: &Path) -> Result<Vec<Synced>> {
     if !path.exists() {
         return Ok(Vec::new());
     }

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 /// Issues a token through the simulator's control API (`POST /_mock/tokens`).
-pub fn simulator_token(url: &str) -> String {
+pub(crate) fn simulator_token(url: &str) -> String {
     control(url, "POST", "/_mock/tokens", "")["access_token"]
         .as_str()
         .expect("a token")
@@ -14,11 +14,11 @@ pub fn simulator_token(url: &str) -> String {
 
 #[path = "../integration/simulator_control.rs"]
 mod simulator_control;
-pub use simulator_control::control;
+pub(crate) use simulator_control::control;
 
 /// Starts `tiktok-ads mock --port 0` with `args` in a process of its own (its pages live there,
 /// not in the measured process); its URL.
-pub fn simulator(bin: &str, args: &[&str]) -> (std::process::Child, String) {
+pub(crate) fn simulator(bin: &str, args: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
     let mut child = Command::new(bin)
@@ -37,7 +37,7 @@ pub fn simulator(bin: &str, args: &[&str]) -> (std::process::Child, String) {
 }
 
 /// Waits for the child and returns its exit status and its own resource usage (peak RSS).
-pub fn wait_with_rusage(pid: libc::pid_t) -> (i32, libc::rusage) {
+pub(crate) fn wait_with_rusage(pid: libc::pid_t) -> (i32, libc::rusage) {
     let mut status = 0;
     // SAFETY: a zeroed rusage is a valid value; wait4 writes into both out-pointers.
     let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -47,7 +47,7 @@ pub fn wait_with_rusage(pid: libc::pid_t) -> (i32, libc::rusage) {
 }
 
 /// The sizes to measure: `BENCH_ROWS=100000,1000000`, else `default`.
-pub fn sizes(default: &[usize]) -> Vec<usize> {
+pub(crate) fn sizes(default: &[usize]) -> Vec<usize> {
     match std::env::var("BENCH_ROWS") {
         Ok(list) => list
             .split(',')

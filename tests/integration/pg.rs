@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub struct PgServer {
+pub(crate) struct PgServer {
     dir: tempfile::TempDir,
     bin: PathBuf,
     runas: Option<String>,
@@ -51,12 +51,12 @@ fn free_port() -> u16 {
 impl PgServer {
     /// A running server, or `None` (with a note) when PostgreSQL is not installed and not
     /// required.
-    pub fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         Self::start_with(false)
     }
 
     /// A server that offers TLS with a self-signed certificate no client here trusts.
-    pub fn start_with_untrusted_tls() -> Option<Self> {
+    pub(crate) fn start_with_untrusted_tls() -> Option<Self> {
         Self::start_with(true)
     }
 
@@ -203,14 +203,14 @@ impl PgServer {
     }
 
     /// A new database of this server, with no password in it (it goes in PGPASSWORD).
-    pub fn database(&self, name: &str) -> String {
+    pub(crate) fn database(&self, name: &str) -> String {
         // The driver blocks on a runtime of its own: not on a thread of the test's runtime.
         self.execute("postgres", &format!("CREATE DATABASE {name}"));
         self.url(name)
     }
 
     /// Runs statements in `database` (on a thread of its own: never one of a runtime's).
-    pub fn execute(&self, database: &str, sql: &str) {
+    pub(crate) fn execute(&self, database: &str, sql: &str) {
         let config = self.config(database);
         let sql = sql.to_string();
         std::thread::spawn(move || {
@@ -221,7 +221,7 @@ impl PgServer {
         .expect("statement thread");
     }
 
-    pub fn url(&self, database: &str) -> String {
+    pub(crate) fn url(&self, database: &str) -> String {
         format!(
             "postgres://{}@127.0.0.1:{}/{database}",
             self.user, self.port
@@ -229,7 +229,7 @@ impl PgServer {
     }
 
     /// How the test itself connects.
-    pub fn config(&self, database: &str) -> postgres::Config {
+    pub(crate) fn config(&self, database: &str) -> postgres::Config {
         let mut config = postgres::Config::new();
         config
             .host("127.0.0.1")

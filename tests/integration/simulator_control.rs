@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// A call to the control API, answered with JSON.
-pub fn control(url: &str, method: &str, path: &str, body: &str) -> Value {
+pub(crate) fn control(url: &str, method: &str, path: &str, body: &str) -> Value {
     use std::io::{Read, Write};
     let host = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(host).expect("the simulator listens");

@@ -11,19 +11,19 @@ use tempfile::TempDir;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-pub const TOKEN: &str = "test-access-token-0123456789abcdef";
-pub const APP_ID: &str = "7100000000000000001";
-pub const APP_SECRET: &str = "test-app-secret-fedcba9876543210";
-pub const ADV_US: &str = "7301234567890123456";
-pub const ADV_EU: &str = "7301234567890654321";
+pub(crate) const TOKEN: &str = "test-access-token-0123456789abcdef";
+pub(crate) const APP_ID: &str = "7100000000000000001";
+pub(crate) const APP_SECRET: &str = "test-app-secret-fedcba9876543210";
+pub(crate) const ADV_US: &str = "7301234567890123456";
+pub(crate) const ADV_EU: &str = "7301234567890654321";
 
-pub struct TestEnv {
+pub(crate) struct TestEnv {
     pub dir: TempDir,
     pub server: MockServer,
 }
 
 impl TestEnv {
-    pub async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         for sub in ["home", "config", "work", "runtime", "data"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
@@ -40,25 +40,25 @@ impl TestEnv {
         }
     }
 
-    pub fn config_dir(&self) -> PathBuf {
+    pub(crate) fn config_dir(&self) -> PathBuf {
         self.dir.path().join("config")
     }
 
-    pub fn work_dir(&self) -> PathBuf {
+    pub(crate) fn work_dir(&self) -> PathBuf {
         self.dir.path().join("work")
     }
 
-    pub fn credentials_file(&self) -> PathBuf {
+    pub(crate) fn credentials_file(&self) -> PathBuf {
         self.config_dir().join("credentials.toml")
     }
 
     /// The binary with a clean environment: nothing from the developer's shell, no D-Bus
     /// session (so no real keyring), the file token store, fast retries, this test's server.
-    pub fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         Command::from_std(self.std_cmd())
     }
 
-    pub fn isolate(&self, cmd: &mut std::process::Command) {
+    pub(crate) fn isolate(&self, cmd: &mut std::process::Command) {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path().join("home"))
@@ -75,14 +75,14 @@ impl TestEnv {
 
     /// A `std::process::Command` with the same isolation, for tests that talk to the
     /// process while it runs (the login flow).
-    pub fn std_cmd(&self) -> std::process::Command {
+    pub(crate) fn std_cmd(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("tiktok-ads"));
         self.isolate(&mut cmd);
         cmd
     }
 
     /// Stores `token` for the default profile in production, through `auth login --with-token`.
-    pub async fn login_with_token(&self, token: &str) {
+    pub(crate) async fn login_with_token(&self, token: &str) {
         let guard = Mock::given(method("GET"))
             .and(path("/open_api/v1.3/user/info/"))
             .and(header("Access-Token", token))
@@ -99,7 +99,7 @@ impl TestEnv {
 }
 
 /// A fixture from `tests/fixtures` (copies of the API reference's examples).
-pub fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
@@ -108,49 +108,49 @@ pub fn fixture(name: &str) -> Value {
 }
 
 /// HTTP 200 with a success envelope around `data`.
-pub fn ok(data: Value) -> ResponseTemplate {
+pub(crate) fn ok(data: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "code": 0, "message": "OK", "request_id": "req-ok-1", "data": data
     }))
 }
 
 /// HTTP 200 with an error envelope, as TikTok sends errors.
-pub fn api_error(code: i64, message: &str, request_id: &str) -> ResponseTemplate {
+pub(crate) fn api_error(code: i64, message: &str, request_id: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "code": code, "message": message, "request_id": request_id, "data": {}
     }))
 }
 
 /// HTTP 200 with a whole fixture as the body.
-pub fn fixture_response(name: &str) -> ResponseTemplate {
+pub(crate) fn fixture_response(name: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(fixture(name))
 }
 
-pub fn api_path(endpoint: &str) -> String {
+pub(crate) fn api_path(endpoint: &str) -> String {
     format!("/open_api/v1.3{endpoint}")
 }
 
-pub fn stdout_of(output: &std::process::Output) -> String {
+pub(crate) fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-pub fn stderr_of(output: &std::process::Output) -> String {
+pub(crate) fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// A mock of `GET {endpoint}` under the API prefix.
-pub fn on_get(endpoint: &str) -> wiremock::MockBuilder {
+pub(crate) fn on_get(endpoint: &str) -> wiremock::MockBuilder {
     Mock::given(method("GET")).and(path(api_path(endpoint)))
 }
 
 /// A mock of `POST {endpoint}` under the API prefix.
-pub fn on_post(endpoint: &str) -> wiremock::MockBuilder {
+pub(crate) fn on_post(endpoint: &str) -> wiremock::MockBuilder {
     Mock::given(method("POST")).and(path(api_path(endpoint)))
 }
 
 /// A `tiktok-ads mock` child process on a free port; killed when dropped. It checks tokens
 /// and the app secret as TikTok does: `token` is one it issued, `app_secret` its app's.
-pub struct Simulator {
+pub(crate) struct Simulator {
     child: std::process::Child,
     pub url: String,
     pub token: String,
@@ -158,7 +158,7 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    pub fn start(env: &TestEnv, extra: &[&str]) -> Self {
+    pub(crate) fn start(env: &TestEnv, extra: &[&str]) -> Self {
         use std::io::BufRead;
         let mut child = env
             .std_cmd()
@@ -192,12 +192,12 @@ impl Simulator {
     }
 
     /// A call to the simulator's control API (`/_mock/...`), answered with JSON.
-    pub fn control(&self, method: &str, path: &str, body: &str) -> Value {
+    pub(crate) fn control(&self, method: &str, path: &str, body: &str) -> Value {
         control(&self.url, method, path, body)
     }
 }
 
-pub use crate::simulator_control::control;
+pub(crate) use crate::simulator_control::control;
 
 impl Drop for Simulator {
     fn drop(&mut self) {
@@ -208,7 +208,7 @@ impl Drop for Simulator {
 
 impl TestEnv {
     /// A test home with a stored token.
-    pub async fn logged_in() -> Self {
+    pub(crate) async fn logged_in() -> Self {
         let env = Self::new().await;
         env.login_with_token(TOKEN).await;
         env
@@ -216,7 +216,7 @@ impl TestEnv {
 
     /// A test home with a stored token, and `/advertiser/info/` answering with the fixture
     /// accounts (USD / New York and EUR / Berlin).
-    pub async fn with_account() -> Self {
+    pub(crate) async fn with_account() -> Self {
         let env = Self::logged_in().await;
         on_get("/advertiser/info/")
             .respond_with(fixture_response("advertiser_info.json"))
@@ -226,7 +226,7 @@ impl TestEnv {
     }
 
     /// The requests the server received for one endpoint, in order.
-    pub async fn requests_to(&self, endpoint: &str) -> Vec<wiremock::Request> {
+    pub(crate) async fn requests_to(&self, endpoint: &str) -> Vec<wiremock::Request> {
         self.server
             .received_requests()
             .await
@@ -238,7 +238,7 @@ impl TestEnv {
 }
 
 /// A query parameter of a received request.
-pub fn query(request: &wiremock::Request, key: &str) -> Option<String> {
+pub(crate) fn query(request: &wiremock::Request, key: &str) -> Option<String> {
     request
         .url
         .query_pairs()
@@ -247,17 +247,17 @@ pub fn query(request: &wiremock::Request, key: &str) -> Option<String> {
 }
 
 /// A JSON-encoded query parameter of a received request, decoded.
-pub fn query_json(request: &wiremock::Request, key: &str) -> Value {
+pub(crate) fn query_json(request: &wiremock::Request, key: &str) -> Value {
     serde_json::from_str(&query(request, key).unwrap_or_else(|| panic!("no {key}"))).unwrap()
 }
 
 /// The JSON body of a received request.
-pub fn body_of(request: &wiremock::Request) -> Value {
+pub(crate) fn body_of(request: &wiremock::Request) -> Value {
     serde_json::from_slice(&request.body).unwrap()
 }
 
 /// A page of a list endpoint, with its `page_info`.
-pub fn page_of(list: Vec<Value>, page: u64, page_size: u64, total: u64) -> ResponseTemplate {
+pub(crate) fn page_of(list: Vec<Value>, page: u64, page_size: u64, total: u64) -> ResponseTemplate {
     ok(json!({"list": list, "page_info": {
         "page": page, "page_size": page_size, "total_number": total,
         "total_page": total.div_ceil(page_size)}}))
@@ -265,13 +265,13 @@ pub fn page_of(list: Vec<Value>, page: u64, page_size: u64, total: u64) -> Respo
 
 /// A listener on another loopback address (127.0.0.2) that records every request it gets and
 /// answers each with an empty 200: the place a leaked token would land.
-pub struct Recorder {
+pub(crate) struct Recorder {
     pub url: String,
     received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Recorder {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.2:0").expect("127.0.0.2 is loopback");
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -297,7 +297,7 @@ impl Recorder {
     }
 
     /// Every request head received so far.
-    pub fn received(&self) -> Vec<String> {
+    pub(crate) fn received(&self) -> Vec<String> {
         self.received.lock().unwrap().clone()
     }
 }

@@ -13,7 +13,7 @@ pub struct CsvShape {
 }
 
 /// Checks the CSV in `file` from its start and leaves the file rewound.
-pub fn check(file: &mut std::fs::File) -> Result<CsvShape, String> {
+pub(super) fn check(file: &mut std::fs::File) -> Result<CsvShape, String> {
     let io = |e: std::io::Error| format!("reading the download: {e}");
     file.rewind().map_err(io)?;
     let mut tally = Tally {

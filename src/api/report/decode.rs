@@ -108,7 +108,11 @@ impl Reported for ReportPage {
 /// Decodes one answer of the report endpoint into `columns` order. A success must carry
 /// `data` with its `list` and `page_info`: anything less is an inconsistent answer, never an
 /// empty page.
-pub fn decode(path: &str, answer: &Answer<'_>, columns: &Columns) -> Result<ReportPage, ApiError> {
+pub(super) fn decode(
+    path: &str,
+    answer: &Answer<'_>,
+    columns: &Columns,
+) -> Result<ReportPage, ApiError> {
     let mut page = ReportPage {
         width: columns.len(),
         ..ReportPage::default()

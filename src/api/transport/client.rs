@@ -22,7 +22,7 @@ use super::query::Query;
 use super::retry::{Replay, RetryPolicy};
 
 /// Where every endpoint path is appended.
-pub const API_PREFIX: &str = "open_api/v1.3/";
+pub(crate) const API_PREFIX: &str = "open_api/v1.3/";
 
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -38,7 +38,7 @@ pub struct ClientOptions {
 }
 
 /// How long one request keeps waiting out TikTok's rate limit when no deadline is given.
-pub const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(3600);
+pub(crate) const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(3600);
 
 impl ClientOptions {
     pub fn new(base_url: Url) -> Self {

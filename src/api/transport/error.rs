@@ -86,7 +86,7 @@ pub enum ApiError {
 }
 
 /// An error and all its causes on one line.
-pub fn describe_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn describe_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -181,7 +181,7 @@ impl ApiError {
 }
 
 /// Return codes worth retrying with backoff: throttling, write conflicts and server faults.
-pub fn is_retryable_code(code: i64) -> bool {
+pub(crate) fn is_retryable_code(code: i64) -> bool {
     matches!(
         code,
         40016 | 40100 | 40132 | 40133 | 40202 | 40700 | 50000 | 50002 | 60001 | 61000

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use url::Url;
 
 /// Checks a `--base-url`: https anywhere, plain http only to this machine.
-pub fn parse_base_url(text: &str) -> Result<Url, String> {
+pub(crate) fn parse_base_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text.trim()).map_err(|e| {
         format!("invalid base URL {text:?} ({e}): expected e.g. https://business-api.tiktok.com")
     })?;
@@ -33,7 +33,7 @@ pub fn parse_base_url(text: &str) -> Result<Url, String> {
 }
 
 /// True for 127.0.0.0/8, ::1 and `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),

@@ -60,10 +60,10 @@ impl Answer<'_> {
 }
 
 /// The longest `Retry-After` taken at its word; a server asking for more is capped.
-pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(120);
+pub(crate) const RETRY_AFTER_CAP: Duration = Duration::from_secs(120);
 
 /// `Retry-After` as seconds or as an HTTP date (RFC 9110 10.2.3), capped.
-pub fn retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     let wait = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),

@@ -5,23 +5,15 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// Reads a string or a number into a `String`, keeping the digits exactly as sent.
-pub fn string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+pub(crate) fn string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     let value = Value::deserialize(de)?;
     value_to_string(value).map_err(serde::de::Error::custom)
 }
 
-/// Like [`string_or_number`] for optional fields; `null` and absence give `None`.
-pub fn opt_string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
-    match Option::<Value>::deserialize(de)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => value_to_string(v)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-    }
-}
-
 /// Reads an array whose items are strings or numbers; `null` gives an empty list.
-pub fn vec_string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+pub(crate) fn vec_string_or_number<'de, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Vec<String>, D::Error> {
     match Option::<Vec<Value>>::deserialize(de)? {
         None => Ok(Vec::new()),
         Some(items) => items
@@ -40,7 +32,7 @@ fn value_to_string(value: Value) -> Result<String, String> {
 }
 
 /// True for what TikTok accepts as an ID: a non-empty run of ASCII digits.
-pub fn is_valid_id(id: &str) -> bool {
+pub(crate) fn is_valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit())
 }
 

@@ -3,13 +3,13 @@
 //! Resource modules (`api::campaign`, `api::report`, ...) build requests and decode answers
 //! on top of it; nothing here knows a resource.
 
-pub mod client;
+pub(crate) mod client;
 pub(crate) mod envelope;
-pub mod error;
-pub mod host;
-pub mod http;
-pub mod ids;
+pub(crate) mod error;
+pub(crate) mod host;
+pub(crate) mod http;
+pub(crate) mod ids;
 pub mod pacing;
-pub mod paging;
-pub mod query;
-pub mod retry;
+pub(crate) mod paging;
+pub(crate) mod query;
+pub(crate) mod retry;

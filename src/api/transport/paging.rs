@@ -151,7 +151,7 @@ impl PageCheck {
 }
 
 /// A cheap fingerprint of some bytes (a page's list, a page's first and last rows).
-pub fn fingerprint(parts: &[&[u8]]) -> u64 {
+pub(crate) fn fingerprint(parts: &[&[u8]]) -> u64 {
     let mut hasher = DefaultHasher::new();
     for part in parts {
         part.hash(&mut hasher);

@@ -13,7 +13,7 @@ use crate::cli::context::Context;
 use crate::output::Format;
 
 /// Validates, shows (`--dry-run`) or sends a create; prints the new ID(s) or the object.
-pub async fn create(
+pub(crate) async fn create(
     ctx: &Context,
     entity: &Entity,
     args: &BodyArgs,

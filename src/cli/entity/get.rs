@@ -7,7 +7,7 @@ use super::{Entity, GetArgs, check_ids, chosen_columns};
 use crate::cli::context::Context;
 use crate::output::Format;
 
-pub async fn get(ctx: &Context, entity: &Entity, args: GetArgs) -> Result<()> {
+pub(crate) async fn get(ctx: &Context, entity: &Entity, args: GetArgs) -> Result<()> {
     check_ids(std::slice::from_ref(&args.id))?;
     let columns = chosen_columns(entity, &args.fields)?;
     let advertiser_id = ctx.settings.advertiser_id()?;

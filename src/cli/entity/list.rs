@@ -11,7 +11,7 @@ use crate::cli::body;
 use crate::cli::context::Context;
 use crate::output::Format;
 
-pub async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Result<()> {
+pub(crate) async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Result<()> {
     let resource = entity.resource;
     let advertiser_id = ctx.settings.advertiser_id()?;
     let filtering = list_filtering(entity, &args)?;

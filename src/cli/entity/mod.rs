@@ -18,12 +18,12 @@ use super::errors::usage;
 use crate::api::entity::Resource;
 use crate::api::{Client, ids};
 
-pub use args::{BudgetMode, GetArgs, ListArgs, StatusArgs, StatusFilter};
-pub use create::create;
-pub use get::get;
-pub use list::list;
-pub use status::set_status;
-pub use update::{Update, UpdateRequest, plain_update_body, update};
+pub(crate) use args::{BudgetMode, GetArgs, ListArgs, StatusArgs, StatusFilter};
+pub(crate) use create::create;
+pub(crate) use get::get;
+pub(crate) use list::list;
+pub(crate) use status::set_status;
+pub(crate) use update::{Update, UpdateRequest, plain_update_body, update};
 
 /// `campaign|adgroup|ad <command>`; `C` and `U` are the entity's create and update flags.
 #[derive(Debug, Subcommand)]
@@ -45,7 +45,7 @@ pub enum EntityCommand<C: Args, U: Args> {
 }
 
 /// How one entity kind plugs into the shared commands.
-pub struct Entity {
+pub(crate) struct Entity {
     pub resource: &'static Resource,
     /// `campaign`, `adgroup`, `ad`: the command name, for messages.
     pub command: &'static str,
@@ -59,7 +59,7 @@ pub struct Entity {
 }
 
 /// What an entity module adds to the shared commands: its create and update flags and flows.
-pub trait EntityCommands {
+pub(crate) trait EntityCommands {
     type Create: Args;
     type Update: Args;
     fn entity() -> &'static Entity;
@@ -68,7 +68,7 @@ pub trait EntityCommands {
 }
 
 /// Runs any entity subcommand.
-pub async fn run<E: EntityCommands>(
+pub(crate) async fn run<E: EntityCommands>(
     ctx: &Context,
     command: EntityCommand<E::Create, E::Update>,
 ) -> Result<()> {
@@ -121,7 +121,7 @@ fn chosen_columns(entity: &Entity, fields: &[String]) -> Result<Vec<String>> {
 }
 
 /// The account's currency (for budget columns and messages); `None` if it cannot be read.
-pub async fn account_currency(
+pub(crate) async fn account_currency(
     ctx: &Context,
     client: &Client,
     advertiser_id: &str,

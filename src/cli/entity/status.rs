@@ -10,7 +10,7 @@ use crate::cli::context::Context;
 use crate::cli::errors::{CliError, usage};
 
 /// `enable`, `disable`, `delete`: batches of 20, every outcome reported, partial → exit 6.
-pub async fn set_status(
+pub(crate) async fn set_status(
     ctx: &Context,
     entity: &Entity,
     args: StatusArgs,

@@ -13,14 +13,14 @@ use crate::cli::errors::usage;
 use crate::output::Format;
 
 /// What an update changes, after comparing with the current object.
-pub struct Update {
+pub(crate) struct Update {
     /// The fields that differ from the current object (only these are sent).
     pub changes: Map<String, Value>,
     pub current: Map<String, Value>,
 }
 
 /// Reads the current object and keeps only the fields that change.
-pub async fn prepare_update(
+pub(super) async fn prepare_update(
     client: &Client,
     entity: &Entity,
     advertiser_id: &str,
@@ -43,7 +43,7 @@ fn same_number(a: Option<&Value>, b: &Value) -> bool {
 }
 
 /// Prints `field: before → after` lines (money with the account currency).
-pub fn print_diff(ctx: &Context, update: &Update, currency: Option<&str>) {
+pub(super) fn print_diff(ctx: &Context, update: &Update, currency: Option<&str>) {
     for (key, after) in &update.changes {
         let before = update.current.get(key).cloned().unwrap_or(Value::Null);
         let money = matches!(
@@ -63,7 +63,7 @@ pub fn print_diff(ctx: &Context, update: &Update, currency: Option<&str>) {
 }
 
 /// What the user asked an update to do.
-pub struct UpdateRequest<'a> {
+pub(crate) struct UpdateRequest<'a> {
     pub id: &'a str,
     pub body: &'a BodyArgs,
     /// `--diff`: show before → after.
@@ -73,7 +73,7 @@ pub struct UpdateRequest<'a> {
 }
 
 /// Shared update flow: read, diff, validate, show or send, print the ID or object.
-pub async fn update(
+pub(crate) async fn update(
     ctx: &Context,
     entity: &Entity,
     request: UpdateRequest<'_>,
@@ -148,7 +148,7 @@ pub async fn update(
 }
 
 /// The default update body: the IDs plus the changed fields.
-pub fn plain_update_body(entity: &'static Entity) -> impl Fn(&str, &Update) -> Value {
+pub(crate) fn plain_update_body(entity: &'static Entity) -> impl Fn(&str, &Update) -> Value {
     move |advertiser_id, update| {
         let mut body = Map::new();
         body.insert("advertiser_id".into(), json!(advertiser_id));

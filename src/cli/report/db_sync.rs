@@ -65,7 +65,7 @@ impl SyncArgs {
     }
 }
 
-pub async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
+pub(crate) async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
     let destination = args.destination();
     if destination.has_password() {
         ctx.notice(

@@ -1,11 +1,11 @@
 //! `report run` (synchronous, streamed, or `--async`) and `report task create|status|download|cancel`.
 
-pub mod args;
-pub mod db_sync;
-pub mod progress;
-pub mod record_sink;
-pub mod task;
-pub mod task_record;
+pub(crate) mod args;
+pub(crate) mod db_sync;
+pub(crate) mod progress;
+pub(crate) mod record_sink;
+pub(crate) mod task;
+pub(crate) mod task_record;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -63,7 +63,7 @@ pub struct RunArgs {
     pub poll_ms: u64,
 }
 
-pub async fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
     match command {
         ReportCommand::Run(args) => run_report(ctx, args).await,
         ReportCommand::Sync(args) => db_sync::sync_report(ctx, args).await,
@@ -71,7 +71,7 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
     }
 }
 
-pub async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
+pub(crate) async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
     let plan = plan::build(&args.report.request())?;
     if args.explain {
         return explain(ctx, &plan, &args);

@@ -5,13 +5,13 @@
 use crate::cli::context::Context;
 use crate::report::observer::{Observer, Progress};
 
-pub struct CliObserver<'a> {
+pub(crate) struct CliObserver<'a> {
     ctx: &'a Context,
     bar: indicatif::ProgressBar,
 }
 
 impl<'a> CliObserver<'a> {
-    pub fn new(ctx: &'a Context) -> Self {
+    pub(crate) fn new(ctx: &'a Context) -> Self {
         Self {
             ctx,
             bar: ctx.progress(),

@@ -13,7 +13,7 @@ use crate::report::sink::{RowSink, Unit};
 /// With several accounts, each account's rows wait in a temporary file (JSON lines: a missing
 /// value stays distinct from an empty one) until the account is complete, so a failed account
 /// leaves nothing in the output and memory stays flat.
-pub struct RecordSink {
+pub(crate) struct RecordSink {
     writer: RecordWriter,
     leads: BTreeMap<String, Vec<Option<String>>>,
     spool: Option<Spool>,
@@ -27,7 +27,7 @@ struct Spool {
 impl RecordSink {
     /// `leads`: each account's prefix cells; `spool`: whether several accounts may share the
     /// output; `dash_as_empty`: TikTok's `"-"` written as an empty cell.
-    pub fn new(
+    pub(crate) fn new(
         writer: RecordWriter,
         leads: BTreeMap<String, Vec<Option<String>>>,
         spool: bool,

@@ -39,7 +39,7 @@ pub struct TaskArgs {
     pub task_id: String,
 }
 
-pub async fn run(ctx: &Context, command: TaskCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, command: TaskCommand) -> Result<()> {
     match command {
         TaskCommand::Create(args) => create(ctx, args).await,
         TaskCommand::Status(args) => status(ctx, args).await,

@@ -25,7 +25,7 @@ fn path(task_id: &str) -> Option<PathBuf> {
 }
 
 /// Remembers a task; an error says why it could not (the caller decides how loudly).
-pub fn save(task_id: &str, record: &TaskRecord) -> anyhow::Result<()> {
+pub(crate) fn save(task_id: &str, record: &TaskRecord) -> anyhow::Result<()> {
     let path = path(task_id).ok_or_else(|| anyhow::anyhow!("no place to keep task {task_id}"))?;
     let text = serde_json::to_vec(record)?;
     crate::fsutil::write_private_atomic(&path, &text)?;
@@ -34,7 +34,7 @@ pub fn save(task_id: &str, record: &TaskRecord) -> anyhow::Result<()> {
 }
 
 /// The record of a task made on this machine, if there is one.
-pub fn load(task_id: &str) -> Option<TaskRecord> {
+pub(crate) fn load(task_id: &str) -> Option<TaskRecord> {
     let text = std::fs::read(path(task_id)?).ok()?;
     serde_json::from_slice(&text).ok()
 }

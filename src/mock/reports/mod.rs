@@ -64,7 +64,7 @@ fn synthetic_row(i: u64, query: &ReportQuery, world: &World) -> (Value, Value) {
     (object(dims), object(metrics))
 }
 
-pub async fn integrated(
+pub(super) async fn integrated(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     Query(q): Query<HashMap<String, String>>,
@@ -170,7 +170,7 @@ fn render(row: &rows::Row, query: &ReportQuery) -> (Value, Value) {
 
 const OUTPUT_FORMATS: &[&str] = &["CSV_STRING", "CSV_DOWNLOAD", "XLSX_DOWNLOAD"];
 
-pub async fn task_create(
+pub(super) async fn task_create(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     body: Bytes,
@@ -249,7 +249,7 @@ fn status_of(task: &Task) -> &'static str {
     }
 }
 
-pub async fn task_check(
+pub(super) async fn task_check(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     Query(q): Query<HashMap<String, String>>,
@@ -332,7 +332,7 @@ fn task_csv(mock: &Mock, grant: &Grant, task: &Task) -> Checked<Vec<u8>> {
     Ok(csv.into_inner().unwrap_or_default())
 }
 
-pub async fn task_download(
+pub(super) async fn task_download(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     headers: HeaderMap,
@@ -388,7 +388,7 @@ fn sign(mock: &Mock, task_id: &str, expire: i64) -> String {
 }
 
 /// A pre-signed download: no token, the signature and expiry are the key.
-pub async fn presigned_file(
+pub(super) async fn presigned_file(
     State(mock): State<Mock>,
     Path(task_id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
@@ -419,7 +419,7 @@ pub async fn presigned_file(
     }
 }
 
-pub async fn task_cancel(
+pub(super) async fn task_cancel(
     State(mock): State<Mock>,
     Extension(grant): Extension<Grant>,
     body: Bytes,

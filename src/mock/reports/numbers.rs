@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 
 /// The additive quantities, in this order. Money is in cents.
-pub const ADDITIVE: &[&str] = &[
+pub(crate) const ADDITIVE: &[&str] = &[
     "impressions",
     "gross_impressions",
     "clicks",
@@ -65,11 +65,11 @@ const MONEY: &[&str] = &[
     "total_onsite_shopping_value",
 ];
 
-pub const N: usize = ADDITIVE.len();
+pub(crate) const N: usize = ADDITIVE.len();
 
-pub type Amounts = [u64; N];
+pub(crate) type Amounts = [u64; N];
 
-pub fn index(name: &str) -> Option<usize> {
+pub(crate) fn index(name: &str) -> Option<usize> {
     ADDITIVE.iter().position(|a| *a == name)
 }
 
@@ -77,14 +77,14 @@ fn at(a: &Amounts, name: &str) -> u64 {
     index(name).map_or(0, |i| a[i])
 }
 
-pub fn fnv(text: &str) -> u64 {
+pub(crate) fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     })
 }
 
 /// One ad's additive quantities on one day.
-pub fn ad_day(seed: u64, ad_id: &str, day: NaiveDate) -> Amounts {
+pub(crate) fn ad_day(seed: u64, ad_id: &str, day: NaiveDate) -> Amounts {
     let h = fnv(&format!("{seed}|{ad_id}|{day}"));
     let r = |salt: u64, m: u64| (h.rotate_left(salt as u32 * 7) ^ salt.wrapping_mul(0x9e37)) % m;
     let impressions = 800 + r(1, 40_000);
@@ -157,7 +157,7 @@ pub fn ad_day(seed: u64, ad_id: &str, day: NaiveDate) -> Amounts {
 
 /// Splits `total` over `weights` exactly: each part rounded down from its running share, so the
 /// parts add up to `total`.
-pub fn split(total: u64, weights: &[u64]) -> Vec<u64> {
+pub(crate) fn split(total: u64, weights: &[u64]) -> Vec<u64> {
     let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
     if sum == 0 {
         let mut parts = vec![0; weights.len()];
@@ -181,7 +181,7 @@ pub fn split(total: u64, weights: &[u64]) -> Vec<u64> {
 }
 
 /// Splits every quantity of `amounts` over `weights`.
-pub fn split_all(amounts: &Amounts, weights: &[u64]) -> Vec<Amounts> {
+pub(crate) fn split_all(amounts: &Amounts, weights: &[u64]) -> Vec<Amounts> {
     let mut parts = vec![[0u64; N]; weights.len()];
     for (q, &total) in amounts.iter().enumerate() {
         for (part, share) in parts.iter_mut().zip(split(total, weights)) {
@@ -191,7 +191,7 @@ pub fn split_all(amounts: &Amounts, weights: &[u64]) -> Vec<Amounts> {
     parts
 }
 
-pub fn add(into: &mut Amounts, from: &Amounts) {
+pub(crate) fn add(into: &mut Amounts, from: &Amounts) {
     for (a, b) in into.iter_mut().zip(from) {
         *a += b;
     }
@@ -213,7 +213,7 @@ fn ratio(num: u64, den: u64, scale: u64) -> String {
 
 /// A metric's value for a row whose additive quantities are `a`; `days` is how many days the
 /// row covers (people counted on several days are counted once in `reach`).
-pub fn value(metric: &str, a: &Amounts, days: u64) -> Option<String> {
+pub(crate) fn value(metric: &str, a: &Amounts, days: u64) -> Option<String> {
     if let Some(i) = index(metric) {
         return Some(if MONEY.contains(&metric) {
             money(a[i])

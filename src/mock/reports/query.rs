@@ -12,21 +12,21 @@ use crate::mock::params::{Checked, Params};
 use crate::mock::world::Grant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Time {
+pub(super) enum Time {
     Day,
     Hour,
 }
 
 /// One `filtering` condition.
 #[derive(Debug, Clone)]
-pub struct Filter {
+pub(super) struct Filter {
     pub field: String,
     pub negate: bool,
     pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
-pub struct ReportQuery {
+pub(super) struct ReportQuery {
     pub advertisers: Vec<String>,
     /// `advertiser_ids` was used: rows say which account they are of.
     pub multi: bool,
@@ -51,7 +51,7 @@ pub struct ReportQuery {
 
 /// The breakdowns the simulator splits numbers over (other catalogue dimensions are refused
 /// as not simulated, rather than answered with made-up values).
-pub const SIMULATED_BREAKDOWNS: &[&str] = &[
+pub(super) const SIMULATED_BREAKDOWNS: &[&str] = &[
     "country_code",
     "age",
     "gender",
@@ -97,7 +97,7 @@ const UNIQUE_METRICS: &[&str] = &[
 
 /// Reads a report query. `sync` applies the synchronous endpoint's date-span limits and
 /// filter sizes.
-pub fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<ReportQuery> {
+pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<ReportQuery> {
     let report_type = params.required_choice(
         "report_type",
         &[

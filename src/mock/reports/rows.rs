@@ -177,7 +177,7 @@ fn combinations(
 }
 
 /// One row before formatting.
-pub struct Row {
+pub(super) struct Row {
     pub dimensions: Vec<(String, String)>,
     pub amounts: Amounts,
     pub days: u64,
@@ -194,7 +194,7 @@ struct RowEntity {
 }
 
 /// Every row of the query, in a stable order (account, entity ID, time, breakdown values).
-pub fn rows(world: &World, query: &ReportQuery, today: NaiveDate) -> Vec<Row> {
+pub(super) fn rows(world: &World, query: &ReportQuery, today: NaiveDate) -> Vec<Row> {
     if query.empty {
         return Vec::new();
     }
@@ -365,7 +365,7 @@ fn field(map: Option<&Map<String, Value>>, key: &str) -> String {
 
 impl Row {
     /// The row's value of `metric`, as TikTok writes it.
-    pub fn metric(&self, metric: &str) -> String {
+    pub(super) fn metric(&self, metric: &str) -> String {
         if let Some(MetricKind::Attribute(_)) = catalog::metric(metric) {
             return self.attribute(metric);
         }
@@ -396,7 +396,7 @@ impl Row {
 }
 
 /// The sums over all rows, as `total_metrics` (attributes are `-`).
-pub fn totals(rows: &[Row], metrics: &[String]) -> Map<String, Value> {
+pub(super) fn totals(rows: &[Row], metrics: &[String]) -> Map<String, Value> {
     let mut sum = [0u64; N];
     let mut days = 0;
     for row in rows {

@@ -32,7 +32,7 @@ const DAY_MS: u64 = 24 * 3600 * 1000;
 
 /// Pacing of every endpoint of one app.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct State {
+pub(super) struct State {
     #[serde(default)]
     endpoints: BTreeMap<String, Endpoint>,
 }
@@ -123,7 +123,7 @@ impl State {
     /// Claims the earliest slot at or after `now` for endpoint `key` on behalf of `client`:
     /// the time to send at. A slot is free when, with it, no window (of any layer) holds more
     /// than the limit, and the client holds no more than its share of it.
-    pub fn claim(&mut self, key: &str, limit: &EndpointLimit, now: u64, client: u64) -> u64 {
+    pub(super) fn claim(&mut self, key: &str, limit: &EndpointLimit, now: u64, client: u64) -> u64 {
         let endpoint = self.endpoints.entry(key.to_string()).or_default();
         endpoint.prune(limit, now);
         let start = now.max(endpoint.not_before);
@@ -193,14 +193,14 @@ impl State {
     /// Client `client` has `more` requests for endpoint `key` to send after those it claimed
     /// (a report that learnt its page count): no part of the quota is then kept for it beyond
     /// them, so a client near its end does not hold back the others.
-    pub fn expect(&mut self, key: &str, client: u64, more: u64) {
+    pub(super) fn expect(&mut self, key: &str, client: u64, more: u64) {
         let endpoint = self.endpoints.entry(key.to_string()).or_default();
         *endpoint.wants.entry(client).or_default() += more;
     }
 
     /// A rejection for being too frequent: the share in use is halved (once per window) and
     /// sends wait for `retry_after`, or `pause` (at most a window).
-    pub fn rejected(
+    pub(super) fn rejected(
         &mut self,
         key: &str,
         limit: &EndpointLimit,
@@ -231,7 +231,7 @@ impl State {
     }
 
     /// A success: after a window's worth of them, one more request a window, up to the limit.
-    pub fn succeeded(&mut self, key: &str, limit: &EndpointLimit) {
+    pub(super) fn succeeded(&mut self, key: &str, limit: &EndpointLimit) {
         let endpoint = self.endpoints.entry(key.to_string()).or_default();
         if endpoint.share >= FULL {
             return;
@@ -245,19 +245,19 @@ impl State {
     }
 
     /// The requests a second endpoint `key` is allowed now (what `-v` shows).
-    pub fn rate(&self, key: &str, limit: &EndpointLimit) -> usize {
+    pub(super) fn rate(&self, key: &str, limit: &EndpointLimit) -> usize {
         let share = self.endpoints.get(key).map_or(FULL, |e| e.share);
         limit.windows.first().map_or(1, |w| allowed(w.count, share))
     }
 
     /// How much of today's quota endpoint `key` has used, as (sent, quota).
-    pub fn daily(&self, key: &str, limit: &EndpointLimit) -> (u64, u64) {
+    pub(super) fn daily(&self, key: &str, limit: &EndpointLimit) -> (u64, u64) {
         let today = self.endpoints.get(key).map_or(0, |e| e.today);
         (today, limit.per_day)
     }
 
     /// Where each endpoint stands at `now`.
-    pub fn standings(&self, now: u64) -> Vec<Standing> {
+    pub(super) fn standings(&self, now: u64) -> Vec<Standing> {
         self.endpoints
             .iter()
             .map(|(key, e)| Standing {
@@ -280,7 +280,7 @@ impl State {
 
     /// Drops what no longer matters: old sends and rejections, and endpoints idle for a day
     /// (so a state left by a killed process expires on its own).
-    pub fn forget_idle(&mut self, now: u64) {
+    pub(super) fn forget_idle(&mut self, now: u64) {
         self.endpoints.retain(|_, e| {
             let last = e.sends.back().map_or(0, |sent| sent.0).max(e.not_before);
             now.saturating_sub(last) < DAY_MS

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::schedule::State;
 
-pub enum Store {
+pub(super) enum Store {
     Memory(Mutex<State>),
     /// A file shared by processes; what cannot be done with it is done in memory instead.
     File {
@@ -27,11 +27,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Store {
-    pub fn memory() -> Self {
+    pub(super) fn memory() -> Self {
         Store::Memory(Mutex::new(State::default()))
     }
 
-    pub fn file(path: PathBuf) -> Self {
+    pub(super) fn file(path: PathBuf) -> Self {
         Store::File {
             path,
             fallback: Mutex::new(State::default()),
@@ -41,7 +41,7 @@ impl Store {
     }
 
     /// Reads the state, changes it, writes it back — one process at a time.
-    pub fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
+    pub(super) fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
         let (path, fallback, failed, turn) = match self {
             Store::Memory(state) => return change(&mut lock(state)),
             Store::File {
@@ -86,7 +86,7 @@ impl Store {
     }
 
     /// The state as it is (for `doctor`), without changing it.
-    pub fn read(&self) -> State {
+    pub(super) fn read(&self) -> State {
         match self {
             Store::Memory(state) => lock(state).clone(),
             Store::File { path, .. } => std::fs::read(path)
