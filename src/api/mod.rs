@@ -1,5 +1,5 @@
 //! The typed client for TikTok's Marketing API v1.3, in two parts: the transport core
-//! ([`transport`]: the one request path, envelope, errors, retries, pacing, paging, host
+//! (`transport`: the one request path, envelope, errors, retries, pacing, paging, host
 //! checks) and one module per resource, each building its requests and decoding its answers on
 //! top of that core. Knows nothing of terminals, output formats or profiles.
 

@@ -33,7 +33,7 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     pub pacing: PacerOptions,
     /// No request is retried after this long from the client's creation (`--deadline`). Without
-    /// it, rate limits are waited out for up to [`RATE_LIMIT_PATIENCE`] per request.
+    /// it, rate limits are waited out for up to `RATE_LIMIT_PATIENCE` (an hour) per request.
     pub deadline: Option<Duration>,
 }
 
