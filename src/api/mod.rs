@@ -8,14 +8,21 @@ pub(crate) mod transport;
 pub mod ad;
 pub mod adgroup;
 pub mod advertiser;
+pub mod audience;
 pub mod bc;
+pub mod budget;
 pub mod campaign;
 pub mod entity;
+pub mod file;
 pub mod oauth;
 pub mod report;
+pub mod review;
 pub(crate) mod rules;
 pub mod tool;
 pub mod user;
+
+#[cfg(test)]
+mod testing;
 
 pub use transport::client::{Auth, Client, ClientOptions, Method, Request, Target};
 pub use transport::error::ApiError;
@@ -31,6 +38,14 @@ pub(crate) use transport::{host, ids, paging};
 impl Client {
     pub fn advertisers(&self) -> advertiser::Advertisers<'_> {
         advertiser::Advertisers { client: self }
+    }
+
+    pub fn audiences(&self) -> audience::Audiences<'_> {
+        audience::Audiences { client: self }
+    }
+
+    pub fn budgets(&self) -> budget::Budgets<'_> {
+        budget::Budgets { client: self }
     }
 
     pub fn business_centers(&self) -> bc::BusinessCenters<'_> {
@@ -57,12 +72,20 @@ impl Client {
         }
     }
 
+    pub fn files(&self) -> file::Files<'_> {
+        file::Files { client: self }
+    }
+
     pub fn oauth(&self) -> oauth::OAuth<'_> {
         oauth::OAuth { client: self }
     }
 
     pub fn reports(&self) -> report::Reports<'_> {
         report::Reports { client: self }
+    }
+
+    pub fn reviews(&self) -> review::Reviews<'_> {
+        review::Reviews { client: self }
     }
 
     pub fn tools(&self) -> tool::Tools<'_> {
