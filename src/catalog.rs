@@ -509,6 +509,86 @@ pub(crate) const OPERATION_STATUSES: &[&str] = &["ENABLE", "DISABLE"];
 pub const CAMPAIGN_UPDATABLE: &[&str] =
     &["campaign_name", "budget", "special_industries", "po_number"];
 
+/// How many of [`METRICS`] are additive.
+pub(crate) const ADDITIVE_COUNT: usize = {
+    let mut count = 0;
+    let mut i = 0;
+    while i < METRICS.len() {
+        if matches!(METRICS[i].1, MetricKind::Additive) {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+};
+
+/// The additive metrics of [`METRICS`], in its order.
+pub(crate) const ADDITIVE_METRICS: [&str; ADDITIVE_COUNT] = {
+    let mut names = [""; ADDITIVE_COUNT];
+    let (mut i, mut n) = (0, 0);
+    while i < METRICS.len() {
+        if matches!(METRICS[i].1, MetricKind::Additive) {
+            names[n] = METRICS[i].0;
+            n += 1;
+        }
+        i += 1;
+    }
+    names
+};
+
+/// The fields `/adgroup/update/` changes.
+pub(crate) const ADGROUP_UPDATABLE: &[&str] = &[
+    "adgroup_name",
+    "budget",
+    "schedule_start_time",
+    "schedule_end_time",
+    "location_ids",
+    "zipcode_ids",
+    "gender",
+    "age_groups",
+    "languages",
+    "operating_systems",
+    "audience_ids",
+    "excluded_audience_ids",
+    "interest_category_ids",
+    "dayparting",
+    "bid_price",
+    "conversion_bid_price",
+    "pacing",
+    "optimization_goal",
+    "optimization_event",
+    "pixel_id",
+    "frequency",
+    "frequency_schedule",
+    "comment_disabled",
+    "video_download_disabled",
+    "share_disabled",
+    "schedule_type",
+    "placements",
+];
+
+/// The fields `/ad/update/` changes (in each of its creatives).
+pub(crate) const AD_UPDATABLE: &[&str] = &[
+    "ad_name",
+    "ad_text",
+    "ad_texts",
+    "call_to_action",
+    "call_to_action_id",
+    "landing_page_url",
+    "deeplink",
+    "deeplink_type",
+    "identity_type",
+    "identity_id",
+    "display_name",
+    "avatar_icon_web_uri",
+    "video_id",
+    "image_ids",
+    "music_id",
+    "tiktok_item_id",
+    "ad_format",
+    "operation_status",
+];
+
 pub(crate) fn metric(name: &str) -> Option<MetricKind> {
     METRICS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
 }

@@ -103,27 +103,7 @@ pub struct UpdateArgs {
     pub body: BodyArgs,
 }
 
-/// The ad commands: the shared ones, with this module's create and update.
-pub(crate) struct Ads;
-
-impl entity::EntityCommands for Ads {
-    type Create = CreateArgs;
-    type Update = UpdateArgs;
-
-    fn entity() -> &'static Entity {
-        &ENTITY
-    }
-
-    async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-        create(ctx, args).await
-    }
-
-    async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
-        update(ctx, args).await
-    }
-}
-
-async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let mut body = args.body.load(&ctx.streams)?;
     body::overlay(
         &mut body,
@@ -166,7 +146,7 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     .await
 }
 
-async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
+pub(crate) async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
     entity::update(
         ctx,
         &ENTITY,

@@ -154,27 +154,7 @@ pub struct UpdateArgs {
     pub body: BodyArgs,
 }
 
-/// The ad group commands: the shared ones, with this module's create and update.
-pub(crate) struct Adgroups;
-
-impl entity::EntityCommands for Adgroups {
-    type Create = CreateArgs;
-    type Update = UpdateArgs;
-
-    fn entity() -> &'static Entity {
-        &ENTITY
-    }
-
-    async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-        create(ctx, args).await
-    }
-
-    async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
-        update(ctx, args).await
-    }
-}
-
-async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let mut body = args.body.load(&ctx.streams)?;
     let flags = args
         .delivery
@@ -228,7 +208,7 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     entity::create(ctx, &ENTITY, &args.body, body, rules::validate_create).await
 }
 
-async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
+pub(crate) async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
     entity::update(
         ctx,
         &ENTITY,

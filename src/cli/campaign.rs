@@ -76,27 +76,7 @@ pub struct UpdateArgs {
     pub body: BodyArgs,
 }
 
-/// The campaign commands: the shared ones, with this module's create and update.
-pub(crate) struct Campaigns;
-
-impl entity::EntityCommands for Campaigns {
-    type Create = CreateArgs;
-    type Update = UpdateArgs;
-
-    fn entity() -> &'static Entity {
-        &ENTITY
-    }
-
-    async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-        create(ctx, args).await
-    }
-
-    async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
-        update(ctx, args).await
-    }
-}
-
-async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     let mut body = args.body.load(&ctx.streams)?;
     let flags = Flags::default()
         .text("campaign_name", &args.name)
@@ -118,7 +98,7 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     entity::create(ctx, &ENTITY, &args.body, body, rules::validate_create).await
 }
 
-async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
+pub(crate) async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {
     entity::update(
         ctx,
         &ENTITY,

@@ -301,9 +301,20 @@ pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow
     match command {
         Command::Auth(cmd) => auth::run(ctx, cmd).await,
         Command::Advertiser(cmd) => advertiser::run(ctx, cmd).await,
-        Command::Campaign(cmd) => entity::run::<campaign::Campaigns>(ctx, cmd).await,
-        Command::Adgroup(cmd) => entity::run::<adgroup::Adgroups>(ctx, cmd).await,
-        Command::Ad(cmd) => entity::run::<ad::Ads>(ctx, cmd).await,
+        Command::Campaign(cmd) => {
+            entity::run(
+                ctx,
+                &campaign::ENTITY,
+                cmd,
+                campaign::create,
+                campaign::update,
+            )
+            .await
+        }
+        Command::Adgroup(cmd) => {
+            entity::run(ctx, &adgroup::ENTITY, cmd, adgroup::create, adgroup::update).await
+        }
+        Command::Ad(cmd) => entity::run(ctx, &ad::ENTITY, cmd, ad::create, ad::update).await,
         Command::Region(cmd) => region::run(ctx, cmd).await,
         Command::Bc(cmd) => bc::run(ctx, cmd).await,
         Command::Api(args) => api::run(ctx, args).await,

@@ -1,6 +1,6 @@
 //! The commands campaigns, ad groups and ads share: list, get, create, update, enable,
-//! disable, delete. Each entity module supplies its create/update flags and rules by
-//! implementing [`EntityCommands`]; one file per command here.
+//! disable, delete. Each entity module supplies its create/update flags and flows to
+//! [`run`]; one file per command here.
 
 mod args;
 mod create;
@@ -58,29 +58,23 @@ pub(crate) struct Entity {
     pub parent_filters: &'static [&'static str],
 }
 
-/// What an entity module adds to the shared commands: its create and update flags and flows.
-pub(crate) trait EntityCommands {
-    type Create: Args;
-    type Update: Args;
-    fn entity() -> &'static Entity;
-    fn create(ctx: &Context, args: Self::Create) -> impl Future<Output = Result<()>>;
-    fn update(ctx: &Context, args: Self::Update) -> impl Future<Output = Result<()>>;
-}
-
-/// Runs any entity subcommand.
-pub(crate) async fn run<E: EntityCommands>(
+/// Runs any entity subcommand: the shared ones here, create and update with the entity
+/// module's own flows.
+pub(crate) async fn run<C: Args, U: Args>(
     ctx: &Context,
-    command: EntityCommand<E::Create, E::Update>,
+    entity: &'static Entity,
+    command: EntityCommand<C, U>,
+    create: impl AsyncFnOnce(&Context, C) -> Result<()>,
+    update: impl AsyncFnOnce(&Context, U) -> Result<()>,
 ) -> Result<()> {
-    let entity = E::entity();
     match command {
         EntityCommand::List(args) => list(ctx, entity, args).await,
         EntityCommand::Get(args) => get(ctx, entity, args).await,
         EntityCommand::Enable(args) => set_status(ctx, entity, args, "ENABLE").await,
         EntityCommand::Disable(args) => set_status(ctx, entity, args, "DISABLE").await,
         EntityCommand::Delete(args) => set_status(ctx, entity, args, "DELETE").await,
-        EntityCommand::Create(args) => E::create(ctx, args).await,
-        EntityCommand::Update(args) => E::update(ctx, args).await,
+        EntityCommand::Create(args) => create(ctx, args).await,
+        EntityCommand::Update(args) => update(ctx, args).await,
     }
 }
 

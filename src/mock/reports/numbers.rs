@@ -8,53 +8,30 @@
 
 use chrono::NaiveDate;
 
-/// The additive quantities, in this order. Money is in cents.
-pub(crate) const ADDITIVE: &[&str] = &[
-    "impressions",
-    "gross_impressions",
-    "clicks",
-    "spend",
-    "billed_cost",
-    "cash_spend",
-    "voucher_spend",
-    "conversion",
-    "real_time_conversion",
-    "result",
-    "real_time_result",
-    "secondary_goal_result",
-    "video_play_actions",
-    "video_watched_2s",
-    "video_watched_6s",
-    "video_views_p25",
-    "video_views_p50",
-    "video_views_p75",
-    "video_views_p100",
-    "engaged_view",
-    "likes",
-    "comments",
-    "shares",
-    "follows",
-    "profile_visits",
-    "clicks_on_music_disc",
-    "app_install",
-    "real_time_app_install",
-    "total_app_event_add_to_cart",
-    "complete_payment",
-    "total_pageview",
-    "total_purchase_value",
-    "total_onsite_shopping_value",
-    "onsite_shopping",
-    "purchase",
-    "registration",
-    "sales_lead",
-    "vta_purchase",
-    "vta_conversion",
-    "cta_purchase",
-    "cta_conversion",
-    // Not metrics themselves: what averages and unique counts are made of.
-    "play_centiseconds",
-    "reach_raw",
-];
+use crate::catalog;
+
+/// What averages and unique counts are made of: quantities kept beside the additive metrics
+/// that are not metrics themselves.
+const INGREDIENTS: [&str; 2] = ["play_centiseconds", "reach_raw"];
+
+/// The quantities kept per ad and day: every additive metric of the catalogue, in its order,
+/// then the [`INGREDIENTS`]. Money is in cents.
+pub(crate) const N: usize = catalog::ADDITIVE_COUNT + INGREDIENTS.len();
+
+/// The name of each quantity, by its index.
+pub(crate) const ADDITIVE: [&str; N] = {
+    let mut names = [""; N];
+    let mut i = 0;
+    while i < N {
+        names[i] = if i < catalog::ADDITIVE_COUNT {
+            catalog::ADDITIVE_METRICS[i]
+        } else {
+            INGREDIENTS[i - catalog::ADDITIVE_COUNT]
+        };
+        i += 1;
+    }
+    names
+};
 
 const MONEY: &[&str] = &[
     "spend",
@@ -64,8 +41,6 @@ const MONEY: &[&str] = &[
     "total_purchase_value",
     "total_onsite_shopping_value",
 ];
-
-pub(crate) const N: usize = ADDITIVE.len();
 
 pub(crate) type Amounts = [u64; N];
 
@@ -85,6 +60,17 @@ pub(crate) fn fnv(text: &str) -> u64 {
 
 /// One ad's additive quantities on one day.
 pub(crate) fn ad_day(seed: u64, ad_id: &str, day: NaiveDate) -> Amounts {
+    let mut out = [0; N];
+    for (name, value) in drawn(seed, ad_id, day) {
+        if let Some(i) = index(name) {
+            out[i] = value;
+        }
+    }
+    out
+}
+
+/// Each quantity of one ad on one day, by name.
+fn drawn(seed: u64, ad_id: &str, day: NaiveDate) -> [(&'static str, u64); N] {
     let h = fnv(&format!("{seed}|{ad_id}|{day}"));
     let r = |salt: u64, m: u64| (h.rotate_left(salt as u32 * 7) ^ salt.wrapping_mul(0x9e37)) % m;
     let impressions = 800 + r(1, 40_000);
@@ -100,7 +86,7 @@ pub(crate) fn ad_day(seed: u64, ad_id: &str, day: NaiveDate) -> Amounts {
     let purchase = complete_payment;
     let cta_conversion = conversion * 7 / 10;
     let cta_purchase = purchase * 7 / 10;
-    let values: [(&str, u64); N] = [
+    [
         ("impressions", impressions),
         ("gross_impressions", impressions + r(6, 100)),
         ("clicks", clicks),
@@ -147,12 +133,7 @@ pub(crate) fn ad_day(seed: u64, ad_id: &str, day: NaiveDate) -> Amounts {
         ("cta_conversion", cta_conversion),
         ("play_centiseconds", plays * (250 + r(8, 400))),
         ("reach_raw", impressions * 8 / 10),
-    ];
-    let mut out = [0; N];
-    for (i, (_, v)) in values.iter().enumerate() {
-        out[i] = *v;
-    }
-    out
+    ]
 }
 
 /// Splits `total` over `weights` exactly: each part rounded down from its running share, so the
@@ -272,7 +253,17 @@ pub(crate) fn value(metric: &str, a: &Amounts, days: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{self, MetricKind};
+    use crate::catalog::MetricKind;
+
+    #[test]
+    fn every_quantity_is_drawn_once() {
+        let day = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+        let mut drawn: Vec<&str> = drawn(7, "ad", day).iter().map(|(n, _)| *n).collect();
+        let mut names = ADDITIVE.to_vec();
+        drawn.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(drawn, names);
+    }
 
     /// Whether every non-attribute metric of the catalogue has a value here (a test keeps the two
     /// lists in step).
