@@ -68,3 +68,17 @@ pub(super) async fn method_not_allowed() -> Response {
         "Method not allowed for this path.",
     )
 }
+
+pub(super) fn page_info(page: u64, size: u64, total: u64) -> Value {
+    json!({"page": page, "page_size": size, "total_number": total, "total_page": total.div_ceil(size)})
+}
+
+pub(super) fn paged(items: Vec<Value>, page: u64, size: u64) -> Response {
+    let total = items.len() as u64;
+    let list: Vec<Value> = items
+        .into_iter()
+        .skip(((page - 1) * size) as usize)
+        .take(size as usize)
+        .collect();
+    ok(json!({"list": list, "page_info": page_info(page, size, total)}))
+}

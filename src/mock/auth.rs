@@ -196,3 +196,10 @@ pub(super) async fn user_info() -> Response {
         "email": "m***@example.invalid", "avatar_url": null, "create_time": 1_651_234_567
     }))
 }
+
+/// The advertiser of a request: required, and granted to the token.
+pub(super) fn advertiser(params: &Params, grant: &Grant) -> Checked<String> {
+    let id = params.required_id("advertiser_id")?;
+    check_advertiser(grant, &id)?;
+    Ok(id)
+}

@@ -9,13 +9,16 @@
 // code usually does; a response per request is not worth boxing.
 #![allow(clippy::result_large_err)]
 
+mod accounts;
 mod answer;
 mod auth;
+mod bc;
 pub mod browser;
 mod control;
 mod entities;
 mod faults;
 mod params;
+mod regions;
 mod reports;
 mod world;
 
@@ -105,10 +108,10 @@ impl Mock {
             ("/oauth2/advertiser/get/", get(auth::authorized_advertisers)),
             ("/oauth2/revoke_token/", post(auth::revoke)),
             ("/user/info/", get(auth::user_info)),
-            ("/advertiser/info/", get(entities::advertiser_info)),
-            ("/bc/get/", get(entities::bc_get)),
-            ("/bc/asset/get/", get(entities::bc_assets)),
-            ("/tool/region/", get(entities::regions)),
+            ("/advertiser/info/", get(accounts::advertiser_info)),
+            ("/bc/get/", get(bc::bc_get)),
+            ("/bc/asset/get/", get(bc::bc_assets)),
+            ("/tool/region/", get(regions::regions)),
             ("/campaign/get/", get(entities::list)),
             ("/adgroup/get/", get(entities::list)),
             ("/ad/get/", get(entities::list)),

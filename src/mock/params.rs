@@ -87,6 +87,22 @@ impl Params {
     }
 
     /// A list of strings (IDs as numbers are accepted, as TikTok converts them).
+    /// Items of the list `key`, each within `allowed`.
+    pub(super) fn choices(&self, key: &str, allowed: &[&str]) -> Checked<Option<Vec<String>>> {
+        let list = self.list(key)?;
+        if let Some(bad) = list
+            .iter()
+            .flatten()
+            .find(|v| !allowed.contains(&v.as_str()))
+        {
+            return Err(invalid(
+                key,
+                &format!("{bad} is not one of: {}.", allowed.join(", ")),
+            ));
+        }
+        Ok(list)
+    }
+
     pub(super) fn list(&self, key: &str) -> Checked<Option<Vec<String>>> {
         let Some(value) = self.value(key) else {
             return Ok(None);
