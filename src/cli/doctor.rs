@@ -6,10 +6,9 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use super::context::Context;
-use super::credentials::TokenSource;
+use super::credentials::{ResolvedToken, TokenSource};
 use super::errors::CliError;
-use crate::api::Headers;
-use crate::api::{Query, Request};
+use crate::api::{Client, Headers, Query, Request};
 use crate::auth::token::app_secret_key;
 use crate::config::{ConfigFile, Environment, TokenStoreKind};
 
@@ -38,7 +37,51 @@ impl Report {
 
 pub(crate) async fn run(ctx: &Context) -> Result<()> {
     let mut r = Report { lines: Vec::new() };
+    check_config(&mut r, ctx);
+    check_environment(&mut r, ctx);
+    check_app(&mut r, ctx).await;
+    check_keyring(&mut r, ctx).await;
+    let tls = check_tls(&mut r, ctx);
+    let token = check_token(&mut r, ctx).await;
+    if let (Some(token), true) = (token, tls) {
+        let client = ctx.client(Some(token.token.clone()))?;
+        check_token_at_tiktok(&mut r, &client).await;
+        check_advertisers(&mut r, ctx, &client, &token).await;
+        quota(&mut r, &client);
+    }
+    ctx.write_text(&r.render())?;
+    let problems = r.lines.iter().filter(|l| l.0 == Level::Problem).count();
+    if problems > 0 {
+        return Err(CliError::Partial(format!("doctor found {problems} problem(s)")).into());
+    }
+    Ok(())
+}
 
+impl Report {
+    /// One line per check (`ok`, `warn`, `problem`), with the fix under it; secrets masked.
+    fn render(&self) -> String {
+        let mut out = String::new();
+        for (level, check, detail, fix) in &self.lines {
+            let tag = match level {
+                Level::Ok => "ok",
+                Level::Warn => "warn",
+                Level::Problem => "problem",
+            };
+            let _ = writeln!(
+                out,
+                "{tag:<8} {check:<12} {}",
+                crate::redact::redact(detail)
+            );
+            if let Some(fix) = fix {
+                let _ = writeln!(out, "{:<8} {:<12} fix: {fix}", "", "");
+            }
+        }
+        out
+    }
+}
+
+/// The config file and whether it names the profile.
+fn check_config(r: &mut Report, ctx: &Context) {
     let path = ConfigFile::path(&ctx.settings.config_dir);
     match ConfigFile::load(&ctx.settings.config_dir) {
         Ok(config) if config.profiles.contains_key(ctx.settings.profile_name()) => r.add(
@@ -68,7 +111,10 @@ pub(crate) async fn run(ctx: &Context) -> Result<()> {
             Some(format!("fix or remove {}", path.display())),
         ),
     }
+}
 
+/// The environment and the host calls go to.
+fn check_environment(r: &mut Report, ctx: &Context) {
     let host_note = if ctx.settings.base_override.is_some() {
         " (--base-url / TIKTOK_ADS_BASE_URL)"
     } else {
@@ -83,7 +129,10 @@ pub(crate) async fn run(ctx: &Context) -> Result<()> {
         ),
         None,
     );
+}
 
+/// The app's ID and secret (needed to log in and list accounts, not for reports).
+async fn check_app(r: &mut Report, ctx: &Context) {
     let secret = ctx.credentials.app_secret(false).await;
     match (ctx.settings.app_id(), secret) {
         (Some(app_id), Ok(Some(_))) => r.add(Level::Ok, "app", format!("app ID {app_id}, app secret present"), None),
@@ -100,8 +149,10 @@ pub(crate) async fn run(ctx: &Context) -> Result<()> {
             Some("set TIKTOK_APP_ID and TIKTOK_APP_SECRET (or a .env file), or `tiktok-ads config set app_id ID`".into()),
         ),
     }
+}
 
-    // The keyring is probed with a read of an entry that does not exist.
+/// Whether the OS keyring answers (probed with a read of an entry that does not exist).
+async fn check_keyring(r: &mut Report, ctx: &Context) {
     let store = ctx.credentials.store();
     if ctx.settings.store_kind() == TokenStoreKind::File {
         r.add(Level::Ok, "keyring", "not used (token store: file)", None);
@@ -129,8 +180,11 @@ pub(crate) async fn run(ctx: &Context) -> Result<()> {
             ),
         }
     }
+}
 
-    let client = match ctx.client(None) {
+/// Whether an HTTPS client can be made (CA certificates); `true` when it can.
+fn check_tls(r: &mut Report, ctx: &Context) -> bool {
+    match ctx.client(None) {
         Ok(_) => {
             r.add(Level::Ok, "tls", "CA certificates loaded", None);
             true
@@ -147,8 +201,11 @@ pub(crate) async fn run(ctx: &Context) -> Result<()> {
             );
             false
         }
-    };
+    }
+}
 
+/// Where the token comes from; the token, when there is one.
+async fn check_token(r: &mut Report, ctx: &Context) -> Option<ResolvedToken> {
     let token = ctx.token().await;
     match &token {
         Ok(t) => {
@@ -172,117 +229,97 @@ pub(crate) async fn run(ctx: &Context) -> Result<()> {
             )),
         ),
     }
+    token.ok()
+}
 
-    if let (Ok(t), true) = (&token, client) {
-        let client = ctx.client(Some(t.token.clone()))?;
-        let no_parameters = Query::new();
-        let live = client
-            .call(&Request::get(
-                crate::api::user::USER_INFO_PATH,
-                &no_parameters,
-            ))
-            .await;
-        match live {
-            Ok(response) => {
+/// Whether TikTok takes the token (the cheapest call there is), and the clock against TikTok's.
+async fn check_token_at_tiktok(r: &mut Report, client: &Client) {
+    let no_parameters = Query::new();
+    let live = client
+        .call(&Request::get(
+            crate::api::user::USER_INFO_PATH,
+            &no_parameters,
+        ))
+        .await;
+    match live {
+        Ok(response) => {
+            r.add(
+                Level::Ok,
+                "token check",
+                format!("accepted by TikTok (request_id {})", response.request_id),
+                None,
+            );
+            clock(r, &response.headers);
+        }
+        Err(e) => r.add(
+            Level::Problem,
+            "token check",
+            e.to_string(),
+            Some(if e.is_auth() {
+                "tiktok-ads auth login".into()
+            } else {
+                "check the network and try again".into()
+            }),
+        ),
+    }
+}
+
+/// Whether the accounts a command would use (`--advertiser`, the profile's, else those
+/// recorded at login) are reachable with the token.
+async fn check_advertisers(r: &mut Report, ctx: &Context, client: &Client, token: &ResolvedToken) {
+    let mut accounts = ctx.settings.advertisers_given();
+    if accounts.is_empty() {
+        accounts.extend(
+            token
+                .stored
+                .as_ref()
+                .map(|s| s.advertiser_ids.clone())
+                .unwrap_or_default(),
+        );
+    }
+    if accounts.is_empty() {
+        r.add(
+            Level::Warn,
+            "advertisers",
+            "none known to check",
+            Some("pass --advertiser ID".into()),
+        );
+    } else {
+        match client
+            .advertisers()
+            .info(&accounts, &["advertiser_id", "name"])
+            .await
+        {
+            Ok(found) => {
+                let reachable = accounts
+                    .iter()
+                    .filter(|a| {
+                        found.iter().any(|f| {
+                            f.get("advertiser_id").and_then(|v| v.as_str()) == Some(a.as_str())
+                        })
+                    })
+                    .count();
+                let all = reachable == accounts.len();
                 r.add(
-                    Level::Ok,
-                    "token check",
-                    format!("accepted by TikTok (request_id {})", response.request_id),
-                    None,
-                );
-                clock(&mut r, &response.headers);
+                    if all { Level::Ok } else { Level::Problem },
+                    "advertisers",
+                    format!("{reachable} of {} reachable", accounts.len()),
+                    (!all).then(|| "log in again and grant the missing ad accounts".into()),
+                )
             }
             Err(e) => r.add(
                 Level::Problem,
-                "token check",
+                "advertisers",
                 e.to_string(),
-                Some(if e.is_auth() {
-                    "tiktok-ads auth login".into()
-                } else {
-                    "check the network and try again".into()
-                }),
+                Some("log in again and grant these ad accounts, or check --advertiser".into()),
             ),
         }
-        let mut accounts = ctx.settings.global.advertiser.clone();
-        if accounts.is_empty() {
-            accounts.extend(ctx.settings.profile.advertiser_id.clone());
-        }
-        if accounts.is_empty() {
-            accounts.extend(
-                t.stored
-                    .as_ref()
-                    .map(|s| s.advertiser_ids.clone())
-                    .unwrap_or_default(),
-            );
-        }
-        if accounts.is_empty() {
-            r.add(
-                Level::Warn,
-                "advertisers",
-                "none known to check",
-                Some("pass --advertiser ID".into()),
-            );
-        } else {
-            match client
-                .advertisers()
-                .info(&accounts, &["advertiser_id", "name"])
-                .await
-            {
-                Ok(found) => {
-                    let reachable = accounts
-                        .iter()
-                        .filter(|a| {
-                            found.iter().any(|f| {
-                                f.get("advertiser_id").and_then(|v| v.as_str()) == Some(a.as_str())
-                            })
-                        })
-                        .count();
-                    let all = reachable == accounts.len();
-                    r.add(
-                        if all { Level::Ok } else { Level::Problem },
-                        "advertisers",
-                        format!("{reachable} of {} reachable", accounts.len()),
-                        (!all).then(|| "log in again and grant the missing ad accounts".into()),
-                    )
-                }
-                Err(e) => r.add(
-                    Level::Problem,
-                    "advertisers",
-                    e.to_string(),
-                    Some("log in again and grant these ad accounts, or check --advertiser".into()),
-                ),
-            }
-        }
-        quota(&mut r, &client);
     }
-
-    let mut out = String::new();
-    for (level, check, detail, fix) in &r.lines {
-        let tag = match level {
-            Level::Ok => "ok",
-            Level::Warn => "warn",
-            Level::Problem => "problem",
-        };
-        writeln!(
-            out,
-            "{tag:<8} {check:<12} {}",
-            crate::redact::redact(detail)
-        )?;
-        if let Some(fix) = fix {
-            writeln!(out, "{:<8} {:<12} fix: {fix}", "", "")?;
-        }
-    }
-    ctx.write_text(&out)?;
-    let problems = r.lines.iter().filter(|l| l.0 == Level::Problem).count();
-    if problems > 0 {
-        return Err(CliError::Partial(format!("doctor found {problems} problem(s)")).into());
-    }
-    Ok(())
 }
 
 /// How each endpoint of the app used TikTok's quota lately, as every tiktok-ads process of the
 /// app recorded it in the shared pacing state.
-fn quota(r: &mut Report, client: &crate::api::Client) {
+fn quota(r: &mut Report, client: &Client) {
     for standing in client.quota_standings() {
         let slowed = if standing.share < 1000 {
             format!(
