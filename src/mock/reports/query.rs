@@ -98,6 +98,75 @@ const UNIQUE_METRICS: &[&str] = &[
 /// Reads a report query. `sync` applies the synchronous endpoint's date-span limits and
 /// filter sizes.
 pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<ReportQuery> {
+    let report_type = read_report_type(params)?;
+    let empty = params
+        .choice("service_type", &["AUCTION", "RESERVATION"])?
+        .is_some_and(|s| s == "RESERVATION");
+    params.choice("query_mode", &["REGULAR"])?;
+    let (advertisers, multi) = read_advertisers(params, grant)?;
+    let level_name = params.required_choice(
+        "data_level",
+        &[
+            "AUCTION_ADVERTISER",
+            "AUCTION_CAMPAIGN",
+            "AUCTION_ADGROUP",
+            "AUCTION_AD",
+        ],
+    )?;
+    let level = Level::from_data_level(&level_name)
+        .ok_or_else(|| invalid("data_level", "Not a valid data level."))?;
+    let dimensions = params
+        .list("dimensions")?
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| invalid("dimensions", "Missing data for required field."))?;
+    let asked = Asked {
+        report_type: &report_type,
+        level,
+        level_name: &level_name,
+        multi,
+    };
+    let shape = read_dimensions(&dimensions, &asked)?;
+    let metrics = read_metrics(params, &asked, &shape)?;
+    let range = read_range(params, &shape, sync)?;
+    let filters = read_filters(params, sync)?;
+    let order = read_order(params)?;
+    let total_metrics = params.boolean("enable_total_metrics")?.unwrap_or(false);
+    params.boolean("multi_adv_report_in_utc_time")?;
+    Ok(ReportQuery {
+        advertisers,
+        multi,
+        level,
+        by_entity: shape.by_entity,
+        time: shape.time,
+        breakdowns: shape.breakdowns,
+        dimensions,
+        metrics,
+        range,
+        filters,
+        order,
+        total_metrics,
+        empty,
+    })
+}
+
+/// What the dimensions and metrics are checked against.
+struct Asked<'a> {
+    report_type: &'a str,
+    level: Level,
+    level_name: &'a str,
+    /// `advertiser_ids` was used.
+    multi: bool,
+}
+
+/// What the dimensions ask for: the level's ID, a time, breakdowns.
+struct Shape {
+    by_entity: bool,
+    time: Option<Time>,
+    breakdowns: Vec<String>,
+}
+
+/// The report type: any of TikTok's, but only BASIC and AUDIENCE are simulated.
+fn read_report_type(params: &Params) -> Checked<String> {
     let report_type = params.required_choice(
         "report_type",
         &[
@@ -115,10 +184,12 @@ pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<Report
             &format!("{report_type} reports are not simulated (BASIC and AUDIENCE are)."),
         ));
     }
-    let empty = params
-        .choice("service_type", &["AUCTION", "RESERVATION"])?
-        .is_some_and(|s| s == "RESERVATION");
-    params.choice("query_mode", &["REGULAR"])?;
+    Ok(report_type)
+}
+
+/// `advertiser_ids` (1 to 5, rows then say whose they are) or `advertiser_id`, each granted
+/// to the token.
+fn read_advertisers(params: &Params, grant: &Grant) -> Checked<(Vec<String>, bool)> {
     let (advertisers, multi) = match params.list("advertiser_ids")? {
         Some(ids) if ids.is_empty() || ids.len() > 5 => {
             return Err(invalid("advertiser_ids", "Between 1 and 5 IDs."));
@@ -129,21 +200,13 @@ pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<Report
     for id in &advertisers {
         check_advertiser(grant, id)?;
     }
-    let level_name = params.required_choice(
-        "data_level",
-        &[
-            "AUCTION_ADVERTISER",
-            "AUCTION_CAMPAIGN",
-            "AUCTION_ADGROUP",
-            "AUCTION_AD",
-        ],
-    )?;
-    let level = Level::from_data_level(&level_name)
-        .ok_or_else(|| invalid("data_level", "Not a valid data level."))?;
-    let dimensions = params
-        .list("dimensions")?
-        .filter(|d| !d.is_empty())
-        .ok_or_else(|| invalid("dimensions", "Missing data for required field."))?;
+    Ok((advertisers, multi))
+}
+
+/// Each dimension known, once, matching the level; at most one time; breakdowns the simulator
+/// splits numbers by.
+fn read_dimensions(dimensions: &[String], asked: &Asked<'_>) -> Checked<Shape> {
+    let (level, level_name, multi) = (asked.level, asked.level_name, asked.multi);
     let mut by_entity = false;
     let mut time = None;
     let mut breakdowns = Vec::new();
@@ -176,7 +239,7 @@ pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<Report
                     Time::Day
                 });
             }
-            Some(DimensionKind::Audience) if report_type == "BASIC" => {
+            Some(DimensionKind::Audience) if asked.report_type == "BASIC" => {
                 return Err(invalid(
                     "dimensions",
                     &format!("{d} is only available in AUDIENCE reports."),
@@ -191,7 +254,20 @@ pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<Report
             Some(_) => breakdowns.push(d.clone()),
         }
     }
-    let audience = breakdowns
+    Ok(Shape {
+        by_entity,
+        time,
+        breakdowns,
+    })
+}
+
+/// Each metric known, once: attributes only with the level's ID and at or above the level,
+/// unique counts never broken down by audience.
+fn read_metrics(params: &Params, asked: &Asked<'_>, shape: &Shape) -> Checked<Vec<String>> {
+    let (level, level_name, multi, by_entity) =
+        (asked.level, asked.level_name, asked.multi, shape.by_entity);
+    let audience = shape
+        .breakdowns
         .iter()
         .any(|b| catalog::dimension(b) == Some(DimensionKind::Audience));
     let mut metrics: Vec<String> = Vec::new();
@@ -227,8 +303,19 @@ pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<Report
             Some(_) => {}
         }
     }
+    Ok(metrics)
+}
+
+/// The dates (none for a lifetime report), within the synchronous endpoint's span limits when
+/// `sync`.
+fn read_range(
+    params: &Params,
+    shape: &Shape,
+    sync: bool,
+) -> Checked<Option<(NaiveDate, NaiveDate)>> {
+    let (time, breakdowns) = (shape.time, &shape.breakdowns);
     let lifetime = params.boolean("query_lifetime")?.unwrap_or(false);
-    let range = if lifetime {
+    Ok(if lifetime {
         if time.is_some() || breakdowns.iter().any(|b| b == "country_code") {
             return Err(invalid(
                 "query_lifetime",
@@ -264,9 +351,12 @@ pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<Report
             ));
         }
         Some((start, end))
-    };
-    let filters = read_filters(params, sync)?;
-    let order = match params.text("order_field")? {
+    })
+}
+
+/// `order_field` (a metric) and `order_type` (descending unless `ASC`).
+fn read_order(params: &Params) -> Checked<Option<(String, bool)>> {
+    Ok(match params.text("order_field")? {
         Some(field) => match catalog::metric(&field) {
             Some(MetricKind::Attribute(_)) | None => {
                 return Err(invalid(
@@ -282,23 +372,6 @@ pub(super) fn read(params: &Params, grant: &Grant, sync: bool) -> Checked<Report
             )),
         },
         None => None,
-    };
-    let total_metrics = params.boolean("enable_total_metrics")?.unwrap_or(false);
-    params.boolean("multi_adv_report_in_utc_time")?;
-    Ok(ReportQuery {
-        advertisers,
-        multi,
-        level,
-        by_entity,
-        time,
-        breakdowns,
-        dimensions,
-        metrics,
-        range,
-        filters,
-        order,
-        total_metrics,
-        empty,
     })
 }
 
