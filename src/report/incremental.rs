@@ -14,7 +14,7 @@ use super::entities;
 use super::error::ReportError;
 use super::observer::Observer;
 use super::plan::{self, Breakdown, Plan, PlanRequest, Planned, PlannedAccount};
-use super::sink::{Failure, RowSink};
+use super::sink::RowSink;
 use super::window::split_windows;
 use crate::accounts::AccountFacts;
 use crate::api::Client;
@@ -129,16 +129,15 @@ pub fn plan_accounts(
                 || "TikTok's /advertiser/info/ did not give it".to_string(),
                 |z| format!("TikTok names it {z:?}"),
             );
-            planned.failures.push(Failure {
-                advertiser: advertiser.clone(),
-                window: None,
-                error: ReportError::AccountFacts(format!(
+            planned.fail(
+                advertiser,
+                ReportError::AccountFacts(format!(
                     "the time zone of advertiser {advertiser} is unknown ({why}): a sync runs to \
                      yesterday in the account's own zone, so nothing was pulled rather than the \
                      wrong days; the next run catches up"
                 ))
                 .into(),
-            });
+            );
             continue;
         };
         match sync_range(
@@ -204,12 +203,10 @@ pub async fn run<T: SyncTarget>(
             };
             if let Err(error) = stored {
                 // Its report waits for the next run too: the account is caught up whole.
-                planned.accounts.retain(|a| &a.advertiser != advertiser);
-                planned.failures.push(Failure {
-                    advertiser: advertiser.clone(),
-                    window: None,
-                    error: error.context("syncing its campaigns, ad groups and ads"),
-                });
+                planned.fail(
+                    advertiser,
+                    error.context("syncing its campaigns, ad groups and ads"),
+                );
             }
         }
     }

@@ -14,8 +14,8 @@ use tokio::sync::Semaphore;
 
 use super::error::ReportError;
 use super::observer::{Observer, Progress};
-use super::plan::{Plan, Planned};
-use super::sink::{Failure, RowSink, Unit, conclude};
+use super::plan::{Plan, Planned, PlannedAccount};
+use super::sink::{RowSink, Run, Unit};
 use super::spec::ReportSpec;
 use super::window::Window;
 use crate::api::paging::{Next, PageCheck};
@@ -157,56 +157,21 @@ impl Fetcher {
 }
 
 /// Runs the planned accounts through `/report/integrated/get/` into `sink` and concludes:
-/// the rows kept, or why not (see [`conclude`]).
+/// the rows kept, or why not (see [`Run::conclude`]).
 pub async fn run(
     client: &Client,
     plan: &Plan,
     planned: Planned,
-    mut sink: impl RowSink,
+    sink: impl RowSink,
     observer: &dyn Observer,
     concurrency: usize,
 ) -> Result<u64> {
-    let Planned {
-        accounts,
-        mut failures,
-        advertisers,
-    } = planned;
-    let units: Vec<UnitIndex> = accounts
-        .iter()
-        .enumerate()
-        .flat_map(|(account, a)| {
-            a.windows
-                .iter()
-                .map(move |&window| UnitIndex { account, window })
-        })
-        .collect();
-    let fetcher = Fetcher {
-        client: client.clone(),
-        spec: Arc::new(plan.spec.clone()),
-        columns: Arc::new(Columns::new(plan.data_columns.clone())),
-        checks: Arc::new((0..units.len()).map(|_| Mutex::default()).collect()),
-        units: Arc::new(units),
-        accounts: Arc::new(accounts.into_iter().map(|a| a.advertiser).collect()),
-        permits: Arc::new(Semaphore::new(concurrency.max(1))),
-        failed: Arc::new(Mutex::new(HashSet::new())),
-    };
+    let (accounts, mut run) = Run::start(planned, sink, observer);
+    let fetcher = Fetcher::new(client, plan, accounts, concurrency);
     let mut progress = Progress {
         windows: fetcher.units.len(),
         ..Progress::default()
     };
-    let fail = |failures: &mut Vec<Failure>, unit: UnitIndex, error: anyhow::Error| {
-        lock(&fetcher.failed).insert(unit.account);
-        failures.push(Failure {
-            advertiser: fetcher.accounts[unit.account].clone(),
-            window: unit.window,
-            error,
-        });
-    };
-    let key = |unit: UnitIndex| Unit {
-        advertiser: &fetcher.accounts[unit.account],
-        window: unit.window,
-    };
-
     // Every window's first page; the rest is said once a first page tells how many.
     client.expect_requests(
         crate::api::report::INTEGRATED_PATH,
@@ -217,11 +182,7 @@ pub async fn run(
     while let Some((unit_index, _page, result)) = pages.next().await {
         let unit = fetcher.units[unit_index];
         if let Some(done) = current.filter(|&c| c != unit_index) {
-            end_unit(&fetcher, done, &mut sink, &mut failures, &fail)?;
-            let ended = fetcher.units[done].account;
-            if ended != unit.account {
-                sink.account_done(&fetcher.accounts[ended], !fetcher.is_failed(ended))?;
-            }
+            fetcher.end_unit(done, Some(unit.account), &mut run)?;
             progress.windows_done += 1;
             show(&mut progress, client, observer);
         }
@@ -230,41 +191,35 @@ pub async fn run(
             continue;
         }
         let page = match result {
-            Ok(page) => page,
+            Ok(page) if page.truncated.is_none() => page,
+            Ok(page) => {
+                let header = page.truncated.unwrap_or_default();
+                let error = ReportError::Incomplete(format!(
+                    "TikTok truncated this report (X-Tt-Ads-Throttle: {header}): accounts with \
+                     20,000+ ads get only the newest 20,000; narrow it with --filter \
+                     campaign_ids=... or use --async"
+                ));
+                fetcher.fail(&mut run, unit, error.into());
+                continue;
+            }
             Err(e) => {
-                fail(&mut failures, unit, e.into());
+                fetcher.fail(&mut run, unit, e.into());
                 continue;
             }
         };
-        if let Some(header) = &page.truncated {
-            let error = ReportError::Incomplete(format!(
-                "TikTok truncated this report (X-Tt-Ads-Throttle: {header}): accounts with 20,000+ ads \
-                 get only the newest 20,000; narrow it with --filter campaign_ids=... or use --async"
-            ));
-            fail(&mut failures, unit, error.into());
-            continue;
-        }
-        let unit_key = key(unit);
-        let mut cells = Vec::with_capacity(plan.data_columns.len());
-        for i in 0..page.rows() {
-            cells.clear();
-            cells.extend(page.row(i));
-            sink.row(&unit_key, &cells)?;
-        }
-        sink.flush()?;
+        fetcher.hand_over(unit, &page, &mut run.sink)?;
         progress.rows += page.rows() as u64;
         show(&mut progress, client, observer);
     }
     if let Some(done) = current {
-        end_unit(&fetcher, done, &mut sink, &mut failures, &fail)?;
-        let ended = fetcher.units[done].account;
-        sink.account_done(&fetcher.accounts[ended], !fetcher.is_failed(ended))?;
+        fetcher.end_unit(done, None, &mut run)?;
         progress.windows_done += 1;
         show(&mut progress, client, observer);
     }
-    conclude(sink, failures, advertisers, observer)
+    run.conclude()
 }
 
+/// The client's counts of requests and retries, with the run's own, to the observer.
 fn show(progress: &mut Progress, client: &Client, observer: &dyn Observer) {
     let stats = client.stats();
     progress.requests = stats.requests.load(Ordering::Relaxed);
@@ -272,30 +227,86 @@ fn show(progress: &mut Progress, client: &Client, observer: &dyn Observer) {
     observer.progress(progress);
 }
 
-/// A unit whose rows add up is complete; one whose rows do not fails its account.
-fn end_unit(
-    fetcher: &Fetcher,
-    unit_index: usize,
-    sink: &mut impl RowSink,
-    failures: &mut Vec<Failure>,
-    fail: &impl Fn(&mut Vec<Failure>, UnitIndex, anyhow::Error),
-) -> Result<()> {
-    let unit = fetcher.units[unit_index];
-    if fetcher.is_failed(unit.account) {
-        return Ok(());
-    }
-    match lock(&fetcher.checks[unit_index]).finish() {
-        Ok(()) => sink.unit_complete(&Unit {
-            advertiser: &fetcher.accounts[unit.account],
-            window: unit.window,
-        }),
-        Err(shortfall) => {
-            let error = ReportError::Incomplete(format!(
-                "TikTok announced {} rows but sent {}: the data is incomplete",
-                shortfall.announced, shortfall.received
-            ));
-            fail(failures, unit, error.into());
-            Ok(())
+impl Fetcher {
+    /// The fetcher of `accounts`' windows: one unit each, in account then date order.
+    fn new(
+        client: &Client,
+        plan: &Plan,
+        accounts: Vec<PlannedAccount>,
+        concurrency: usize,
+    ) -> Self {
+        let units: Vec<UnitIndex> = accounts
+            .iter()
+            .enumerate()
+            .flat_map(|(account, a)| {
+                a.windows
+                    .iter()
+                    .map(move |&window| UnitIndex { account, window })
+            })
+            .collect();
+        Self {
+            client: client.clone(),
+            spec: Arc::new(plan.spec.clone()),
+            columns: Arc::new(Columns::new(plan.data_columns.clone())),
+            checks: Arc::new((0..units.len()).map(|_| Mutex::default()).collect()),
+            units: Arc::new(units),
+            accounts: Arc::new(accounts.into_iter().map(|a| a.advertiser).collect()),
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            failed: Arc::new(Mutex::new(HashSet::new())),
         }
+    }
+
+    /// The unit's account fails (its other units are fetched no more).
+    fn fail(&self, run: &mut Run<'_, impl RowSink>, unit: UnitIndex, error: anyhow::Error) {
+        lock(&self.failed).insert(unit.account);
+        run.fail(&self.accounts[unit.account], unit.window, error);
+    }
+
+    /// A page's rows, in order, to the sink.
+    fn hand_over(&self, unit: UnitIndex, page: &ReportPage, sink: &mut impl RowSink) -> Result<()> {
+        let key = Unit {
+            advertiser: &self.accounts[unit.account],
+            window: unit.window,
+        };
+        let mut cells = Vec::with_capacity(self.columns.len());
+        for i in 0..page.rows() {
+            cells.clear();
+            cells.extend(page.row(i));
+            sink.row(&key, &cells)?;
+        }
+        sink.flush()
+    }
+
+    /// The unit's pages are all in: it is complete if they add up to TikTok's count, else its
+    /// account fails. When the next unit is another account's (`next_account`), or there is
+    /// none, the account is done.
+    fn end_unit(
+        &self,
+        unit_index: usize,
+        next_account: Option<usize>,
+        run: &mut Run<'_, impl RowSink>,
+    ) -> Result<()> {
+        let unit = self.units[unit_index];
+        if !self.is_failed(unit.account) {
+            match lock(&self.checks[unit_index]).finish() {
+                Ok(()) => run.sink.unit_complete(&Unit {
+                    advertiser: &self.accounts[unit.account],
+                    window: unit.window,
+                })?,
+                Err(shortfall) => {
+                    let error = ReportError::Incomplete(format!(
+                        "TikTok announced {} rows but sent {}: the data is incomplete",
+                        shortfall.announced, shortfall.received
+                    ));
+                    self.fail(run, unit, error.into());
+                }
+            }
+        }
+        if next_account != Some(unit.account) {
+            let advertiser = &self.accounts[unit.account];
+            run.sink
+                .account_done(advertiser, !self.is_failed(unit.account))?;
+        }
+        Ok(())
     }
 }

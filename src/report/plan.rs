@@ -440,6 +440,18 @@ pub struct Planned {
     pub advertisers: usize,
 }
 
+impl Planned {
+    /// `advertiser` cannot be fetched: it fails on its own, the others go on.
+    pub fn fail(&mut self, advertiser: &str, error: anyhow::Error) {
+        self.accounts.retain(|a| a.advertiser != advertiser);
+        self.failures.push(Failure {
+            advertiser: advertiser.to_string(),
+            window: None,
+            error,
+        });
+    }
+}
+
 /// Plans each account's windows (saying its notes through `observer`). An account whose dates
 /// need a time zone TikTok did not give, or (with `require_facts`) whose currency or time zone
 /// is unknown, fails on its own; when it is the run's only account, the run fails.
@@ -476,11 +488,7 @@ pub fn plan_accounts(
                 });
             }
             Err(error) if advertisers.len() == 1 => return Err(error),
-            Err(error) => planned.failures.push(Failure {
-                advertiser: advertiser.clone(),
-                window: None,
-                error: error.into(),
-            }),
+            Err(error) => planned.fail(advertiser, error.into()),
         }
     }
     Ok(planned)

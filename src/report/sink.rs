@@ -10,6 +10,7 @@ use anyhow::Result;
 
 use super::error::ReportError;
 use super::observer::Observer;
+use super::plan::{Planned, PlannedAccount};
 use super::window::Window;
 
 /// One part of a run: an advertiser over one window (`None`: the lifetime).
@@ -59,10 +60,56 @@ impl Failure {
     }
 }
 
+/// A run under way: where rows go, what has failed so far, and who hears of it. Both ways of
+/// fetching a report start from the planned accounts and end through [`Run::conclude`].
+pub(crate) struct Run<'a, S: RowSink> {
+    pub(crate) sink: S,
+    failures: Vec<Failure>,
+    advertisers: usize,
+    observer: &'a dyn Observer,
+}
+
+impl<'a, S: RowSink> Run<'a, S> {
+    /// A run of `planned` into `sink`: the accounts to fetch, and the run whose first failures
+    /// are those of planning.
+    pub(crate) fn start(
+        planned: Planned,
+        sink: S,
+        observer: &'a dyn Observer,
+    ) -> (Vec<PlannedAccount>, Self) {
+        let run = Self {
+            sink,
+            failures: planned.failures,
+            advertisers: planned.advertisers,
+            observer,
+        };
+        (planned.accounts, run)
+    }
+
+    /// Whether the run covers one account alone (its failure is the run's, at once).
+    pub(crate) fn single(&self) -> bool {
+        self.advertisers == 1
+    }
+
+    /// Part of `advertiser`'s data (a window, or all of it) cannot be had: the run goes on.
+    pub(crate) fn fail(&mut self, advertiser: &str, window: Option<Window>, error: anyhow::Error) {
+        self.failures.push(Failure {
+            advertiser: advertiser.to_string(),
+            window,
+            error,
+        });
+    }
+
+    /// Ends the run (see [`conclude`]).
+    pub(crate) fn conclude(self) -> Result<u64> {
+        conclude(self.sink, self.failures, self.advertisers, self.observer)
+    }
+}
+
 /// Ends a run: commits a complete one; with some accounts failed, commits the others and
 /// fails as incomplete (the failures said through `observer`); with nothing complete, drops
 /// the sink (no output file is left) and fails with the first failure.
-pub fn conclude(
+fn conclude(
     sink: impl RowSink,
     failures: Vec<Failure>,
     advertisers: usize,

@@ -9,9 +9,9 @@ use anyhow::{Context as _, Result};
 
 use super::error::ReportError;
 use super::observer::{Observer, Progress};
-use super::plan::{Plan, Planned, whole_range};
+use super::plan::{Plan, Planned, PlannedAccount, whole_range};
 use super::poll::PollSchedule;
-use super::sink::{Failure, RowSink, Unit, conclude};
+use super::sink::{RowSink, Run, Unit};
 use super::spec::{DAY, HOUR, ReportSpec};
 use super::window::{Window, split_windows};
 use crate::api::{ApiError, Client};
@@ -230,18 +230,40 @@ pub async fn run(
     client: &Client,
     plan: &Plan,
     planned: Planned,
-    mut sink: impl RowSink,
+    sink: impl RowSink,
     observer: &dyn Observer,
     options: &AsyncOptions,
 ) -> Result<u64> {
-    let Planned {
-        accounts,
-        mut failures,
-        advertisers,
-    } = planned;
+    let (accounts, mut run) = Run::start(planned, sink, observer);
+    let created = create_all(client, plan, &accounts, &mut run, options).await?;
+    // Every task of an account is downloaded (spooled to temp files: memory stays flat) and
+    // proven whole before any of its rows goes to the sink.
+    for (advertiser, tasks) in &created {
+        let spools = download_all(client, plan, advertiser, tasks, options, observer).await;
+        match spools {
+            Ok(spools) => write_account(plan, advertiser, spools, &mut run.sink)?,
+            Err(e) if run.single() => return Err(e),
+            Err(error) => {
+                run.fail(advertiser, None, error);
+                run.sink.account_done(advertiser, false)?;
+            }
+        }
+    }
+    run.conclude()
+}
+
+/// Every account's tasks, created about a second apart; an account whose task cannot be made
+/// fails whole (its other tasks are not waited for), and alone it fails the run.
+async fn create_all(
+    client: &Client,
+    plan: &Plan,
+    accounts: &[PlannedAccount],
+    run: &mut Run<'_, impl RowSink>,
+    options: &AsyncOptions,
+) -> Result<Vec<(String, Vec<Task>)>> {
     let mut created: Vec<(String, Vec<Task>)> = Vec::new();
     let mut created_any = false;
-    for account in &accounts {
+    for account in accounts {
         let mut own = Vec::new();
         for (window, partitions) in jobs(plan, &account.windows) {
             if created_any {
@@ -257,13 +279,9 @@ pub async fn run(
                     unfinished().push((account.advertiser.clone(), task_id.clone()));
                     own.push((task_id, window, partitions));
                 }
-                Err(e) if advertisers == 1 => return Err(e),
+                Err(e) if run.single() => return Err(e),
                 Err(error) => {
-                    failures.push(Failure {
-                        advertiser: account.advertiser.clone(),
-                        window,
-                        error,
-                    });
+                    run.fail(&account.advertiser, window, error);
                     own.clear();
                     break;
                 }
@@ -273,59 +291,58 @@ pub async fn run(
             created.push((account.advertiser.clone(), own));
         }
     }
+    Ok(created)
+}
 
-    // Every task of an account is downloaded (spooled to temp files: memory stays flat) and
-    // proven whole before any of its rows goes to the sink.
-    for (advertiser, tasks) in &created {
-        let spools = async {
-            let mut spools = Vec::with_capacity(tasks.len());
-            for (task_id, window, partitions) in tasks {
-                wait_for(client, advertiser, task_id, options, observer).await?;
-                let expected = row_count(client, &plan.spec, advertiser, *window).await?;
-                let mut spool = tempfile::tempfile().context("creating a temporary file")?;
-                fetch_csv(client, advertiser, task_id, expected, &mut spool).await?;
-                unfinished().retain(|(_, id)| id != task_id);
-                spools.push((spool, *window, partitions));
-            }
-            anyhow::Ok(spools)
-        }
-        .await;
-        let spools = match spools {
-            Ok(spools) => spools,
-            Err(e) if advertisers == 1 => return Err(e),
-            Err(error) => {
-                failures.push(Failure {
-                    advertiser: advertiser.clone(),
-                    window: None,
-                    error,
-                });
-                sink.account_done(advertiser, false)?;
-                continue;
-            }
-        };
-        for (mut spool, window, partitions) in spools {
-            if partitions.len() > 1 {
-                // The synchronous path hands rows over window after window; so does this.
-                for part in partitions {
-                    spool.rewind()?;
-                    let unit = Unit {
-                        advertiser,
-                        window: Some(*part),
-                    };
-                    copy_rows(spool.try_clone()?, &plan.data_columns, &unit, &mut sink)?;
-                }
-            } else {
+/// Each of an account's tasks waited for and its CSV downloaded, proven to hold TikTok's count
+/// of rows: the spools with the windows they cover.
+async fn download_all<'t>(
+    client: &Client,
+    plan: &Plan,
+    advertiser: &str,
+    tasks: &'t [Task],
+    options: &AsyncOptions,
+    observer: &dyn Observer,
+) -> Result<Vec<(std::fs::File, Option<Window>, &'t [Window])>> {
+    let mut spools = Vec::with_capacity(tasks.len());
+    for (task_id, window, partitions) in tasks {
+        wait_for(client, advertiser, task_id, options, observer).await?;
+        let expected = row_count(client, &plan.spec, advertiser, *window).await?;
+        let mut spool = tempfile::tempfile().context("creating a temporary file")?;
+        fetch_csv(client, advertiser, task_id, expected, &mut spool).await?;
+        unfinished().retain(|(_, id)| id != task_id);
+        spools.push((spool, *window, partitions.as_slice()));
+    }
+    Ok(spools)
+}
+
+/// An account's rows to the sink, window after window as the synchronous path hands them over.
+fn write_account(
+    plan: &Plan,
+    advertiser: &str,
+    spools: Vec<(std::fs::File, Option<Window>, &[Window])>,
+    sink: &mut impl RowSink,
+) -> Result<()> {
+    for (mut spool, window, partitions) in spools {
+        if partitions.len() > 1 {
+            for part in partitions {
                 spool.rewind()?;
                 let unit = Unit {
                     advertiser,
-                    window: partitions.first().copied().or(window),
+                    window: Some(*part),
                 };
-                copy_rows(spool, &plan.data_columns, &unit, &mut sink)?;
+                copy_rows(spool.try_clone()?, &plan.data_columns, &unit, sink)?;
             }
+        } else {
+            spool.rewind()?;
+            let unit = Unit {
+                advertiser,
+                window: partitions.first().copied().or(window),
+            };
+            copy_rows(spool, &plan.data_columns, &unit, sink)?;
         }
-        sink.account_done(advertiser, true)?;
     }
-    conclude(sink, failures, advertisers, observer)
+    sink.account_done(advertiser, true)
 }
 
 /// Hands a task's CSV to the sink in the synchronous path's columns, order and values: columns

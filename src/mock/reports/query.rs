@@ -398,66 +398,70 @@ fn read_filters(params: &Params, sync: bool) -> Checked<Vec<Filter>> {
     };
     items
         .into_iter()
-        .map(|item| {
-            let Value::Object(map) = item else {
-                return Err(invalid("filtering", "Each filter must be an object."));
-            };
-            let f = Params::Body(map);
-            let field = f.required_choice("field_name", allowed).map_err(|_| {
-                invalid(
-                    "filtering.field_name",
-                    &format!("Must be one of: {}.", allowed.join(", ")),
-                )
-            })?;
-            let filter_type = f
-                .required_choice("filter_type", FILTER_TYPES)
-                .map_err(|_| {
-                    invalid(
-                        "filtering.filter_type",
-                        &format!("Must be one of: {}.", FILTER_TYPES.join(", ")),
-                    )
-                })?;
-            let Some(Value::String(raw)) = f.json("filter_value") else {
-                return Err(invalid(
-                    "filtering.filter_value",
-                    "Must be a string (a list is JSON-encoded inside it).",
-                ));
-            };
-            if !matches!(filter_type.as_str(), "IN" | "NOT_IN") {
-                return Err(invalid(
-                    "filtering.filter_type",
-                    &format!("{filter_type} is not supported for {field}."),
-                ));
-            }
-            let values: Vec<String> = serde_json::from_str(&raw).map_err(|_| {
-                invalid(
-                    "filtering.filter_value",
-                    "For IN and NOT_IN, a JSON array of strings encoded as a string.",
-                )
-            })?;
-            let most = if sync { 100 } else { 20_000 };
-            if field.ends_with("_ids") && values.len() > most {
-                return Err(crate::mock::answer::error(
-                    40011,
-                    &format!("filtering {field}: at most {most} IDs."),
-                ));
-            }
-            if field.ends_with("_status")
-                && let Some(bad) = values.iter().find(|v| !STATUS_VALUES.contains(&v.as_str()))
-            {
-                return Err(invalid(
-                    "filtering.filter_value",
-                    &format!(
-                        "{bad} is not a status filter: use {}.",
-                        STATUS_VALUES.join(", ")
-                    ),
-                ));
-            }
-            Ok(Filter {
-                field,
-                negate: filter_type == "NOT_IN",
-                values,
-            })
-        })
+        .map(|item| read_filter(item, allowed, sync))
         .collect()
+}
+
+/// One condition: a field this endpoint filters on, `IN` or `NOT_IN`, and a JSON-encoded list
+/// of values (at most 100 IDs synchronously, 20,000 asynchronously; statuses TikTok knows).
+fn read_filter(item: Value, allowed: &[&str], sync: bool) -> Checked<Filter> {
+    let Value::Object(map) = item else {
+        return Err(invalid("filtering", "Each filter must be an object."));
+    };
+    let f = Params::Body(map);
+    let field = f.required_choice("field_name", allowed).map_err(|_| {
+        invalid(
+            "filtering.field_name",
+            &format!("Must be one of: {}.", allowed.join(", ")),
+        )
+    })?;
+    let filter_type = f
+        .required_choice("filter_type", FILTER_TYPES)
+        .map_err(|_| {
+            invalid(
+                "filtering.filter_type",
+                &format!("Must be one of: {}.", FILTER_TYPES.join(", ")),
+            )
+        })?;
+    let Some(Value::String(raw)) = f.json("filter_value") else {
+        return Err(invalid(
+            "filtering.filter_value",
+            "Must be a string (a list is JSON-encoded inside it).",
+        ));
+    };
+    if !matches!(filter_type.as_str(), "IN" | "NOT_IN") {
+        return Err(invalid(
+            "filtering.filter_type",
+            &format!("{filter_type} is not supported for {field}."),
+        ));
+    }
+    let values: Vec<String> = serde_json::from_str(&raw).map_err(|_| {
+        invalid(
+            "filtering.filter_value",
+            "For IN and NOT_IN, a JSON array of strings encoded as a string.",
+        )
+    })?;
+    let most = if sync { 100 } else { 20_000 };
+    if field.ends_with("_ids") && values.len() > most {
+        return Err(crate::mock::answer::error(
+            40011,
+            &format!("filtering {field}: at most {most} IDs."),
+        ));
+    }
+    if field.ends_with("_status")
+        && let Some(bad) = values.iter().find(|v| !STATUS_VALUES.contains(&v.as_str()))
+    {
+        return Err(invalid(
+            "filtering.filter_value",
+            &format!(
+                "{bad} is not a status filter: use {}.",
+                STATUS_VALUES.join(", ")
+            ),
+        ));
+    }
+    Ok(Filter {
+        field,
+        negate: filter_type == "NOT_IN",
+        values,
+    })
 }
