@@ -193,142 +193,16 @@ struct RowEntity {
     ad: Option<Map<String, Value>>,
 }
 
-/// Every row of the query, in a stable order (account, entity ID, time, breakdown values).
 pub(super) fn rows(world: &World, query: &ReportQuery, today: NaiveDate) -> Vec<Row> {
     if query.empty {
         return Vec::new();
     }
-    let country_filter = query
-        .filters
-        .iter()
-        .find(|f| f.field == "country_code")
-        .cloned();
-    let mut breakdowns = query.breakdowns.clone();
-    let hidden_country =
-        country_filter.is_some() && !breakdowns.iter().any(|b| b == "country_code");
-    if hidden_country {
-        breakdowns.push("country_code".into());
-    }
+    let split = Split::of(query);
     let mut out = Vec::new();
     for advertiser in &query.advertisers {
-        let mut groups: BTreeMap<(u64, String), Vec<Chain<'_>>> = BTreeMap::new();
-        for chain in chains(world, advertiser) {
-            if !chain_passes(&chain, &query.filters) {
-                continue;
-            }
-            let id = if query.by_entity {
-                chain.id_at(query.level).to_string()
-            } else {
-                String::new()
-            };
-            groups
-                .entry((id.parse().unwrap_or(0), id))
-                .or_default()
-                .push(chain);
-        }
-        for ((_, group_id), members) in groups {
-            // (time key, breakdown values) → amounts and the first and last day they cover
-            type Cell = (Amounts, NaiveDate, NaiveDate);
-            let mut cells: BTreeMap<(String, Vec<&'static str>), Cell> = BTreeMap::new();
-            for chain in &members {
-                let (from, until) = chain.days(today);
-                let (start, end) = match query.range {
-                    Some((s, e)) => (s.max(from), e.min(until)),
-                    None => (from, until),
-                };
-                let mut day = start;
-                while day <= end {
-                    let ad_id = text(chain.ad, "ad_id");
-                    let amounts = numbers::ad_day(world.seed_on(day), ad_id, day);
-                    let times: Vec<(String, Amounts)> = match query.time {
-                        Some(Time::Hour) => {
-                            let weights: Vec<u64> = (0..24u64)
-                                .map(|h| {
-                                    let base = [
-                                        1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 8, 8, 7, 7, 7, 8, 9,
-                                        10, 10, 8, 5, 3,
-                                    ][h as usize];
-                                    base * (80 + numbers::fnv(&format!("{ad_id}|{day}|{h}")) % 40)
-                                })
-                                .collect();
-                            numbers::split_all(&amounts, &weights)
-                                .into_iter()
-                                .enumerate()
-                                .map(|(h, a)| (format!("{day} {h:02}:00:00"), a))
-                                .collect()
-                        }
-                        Some(Time::Day) => vec![(format!("{day} 00:00:00"), amounts)],
-                        None => vec![(String::new(), amounts)],
-                    };
-                    for (time_key, part) in times {
-                        let combos = combinations(
-                            &breakdowns,
-                            chain.account,
-                            &format!("{ad_id}|{time_key}|{day}"),
-                        );
-                        let weights: Vec<u64> = combos.iter().map(|c| c.1).collect();
-                        for ((combo, _), share) in
-                            combos.into_iter().zip(numbers::split_all(&part, &weights))
-                        {
-                            let mut combo = combo;
-                            if let Some(filter) = &country_filter {
-                                let country_at = breakdowns
-                                    .iter()
-                                    .position(|b| b == "country_code")
-                                    .unwrap_or(0);
-                                if !combo.get(country_at).is_some_and(|c| keeps(filter, c)) {
-                                    continue;
-                                }
-                                if hidden_country {
-                                    combo.pop();
-                                }
-                            }
-                            let cell = cells
-                                .entry((time_key.clone(), combo))
-                                .or_insert(([0; N], day, day));
-                            numbers::add(&mut cell.0, &share);
-                            cell.1 = cell.1.min(day);
-                            cell.2 = cell.2.max(day);
-                        }
-                    }
-                    day += Days::days(1);
-                }
-            }
-            let Some(first) = members.first() else {
-                continue;
-            };
-            let entity = RowEntity {
-                account: first.account,
-                campaign: (query.level >= Level::Campaign && query.by_entity)
-                    .then(|| first.campaign.clone()),
-                adgroup: (query.level >= Level::Adgroup && query.by_entity)
-                    .then(|| first.adgroup.clone()),
-                ad: (query.level >= Level::Ad && query.by_entity).then(|| first.ad.clone()),
-            };
-            for ((time_key, combo), (amounts, first_day, last_day)) in cells {
-                let mut combo_values = combo.into_iter();
-                let dimensions = query
-                    .dimensions
-                    .iter()
-                    .map(|d| {
-                        let value = match catalog::dimension(d) {
-                            Some(catalog::DimensionKind::Id(Level::Advertiser)) => {
-                                advertiser.clone()
-                            }
-                            Some(catalog::DimensionKind::Id(_)) => group_id.clone(),
-                            Some(catalog::DimensionKind::Time) => time_key.clone(),
-                            _ => combo_values.next().unwrap_or("-").to_string(),
-                        };
-                        (d.clone(), value)
-                    })
-                    .collect();
-                out.push(Row {
-                    dimensions,
-                    amounts,
-                    days: (last_day - first_day).num_days().unsigned_abs() + 1,
-                    chain: entity.clone(),
-                });
-            }
+        for ((_, group_id), members) in groups(world, advertiser, query) {
+            let cells = cells(world, query, &split, &members, today);
+            out.extend(group_rows(query, advertiser, &group_id, &members, cells));
         }
     }
     if let Some((metric, descending)) = &query.order {
@@ -343,6 +217,204 @@ pub(super) fn rows(world: &World, query: &ReportQuery, today: NaiveDate) -> Vec<
         });
     }
     out
+}
+
+/// What a row's numbers are split by: the breakdowns asked for, and `country_code` too when a
+/// country filter needs it (dropped from the row again when it was not asked for).
+struct Split {
+    breakdowns: Vec<String>,
+    country_filter: Option<Filter>,
+    hidden_country: bool,
+}
+
+impl Split {
+    fn of(query: &ReportQuery) -> Self {
+        let country_filter = query
+            .filters
+            .iter()
+            .find(|f| f.field == "country_code")
+            .cloned();
+        let mut breakdowns = query.breakdowns.clone();
+        let hidden_country =
+            country_filter.is_some() && !breakdowns.iter().any(|b| b == "country_code");
+        if hidden_country {
+            breakdowns.push("country_code".into());
+        }
+        Self {
+            breakdowns,
+            country_filter,
+            hidden_country,
+        }
+    }
+
+    /// A combination's values as the row shows them; `None` when the country filter drops it.
+    fn kept(&self, mut combo: Vec<&'static str>) -> Option<Vec<&'static str>> {
+        if let Some(filter) = &self.country_filter {
+            let country_at = self
+                .breakdowns
+                .iter()
+                .position(|b| b == "country_code")
+                .unwrap_or(0);
+            if !combo.get(country_at).is_some_and(|c| keeps(filter, c)) {
+                return None;
+            }
+            if self.hidden_country {
+                combo.pop();
+            }
+        }
+        Some(combo)
+    }
+}
+
+/// The advertiser's ads that pass the filters, grouped by the entity a row is about (all in one
+/// group without the level's ID dimension), in ID order.
+fn groups<'w>(
+    world: &'w World,
+    advertiser: &str,
+    query: &ReportQuery,
+) -> BTreeMap<(u64, String), Vec<Chain<'w>>> {
+    let mut groups: BTreeMap<(u64, String), Vec<Chain<'_>>> = BTreeMap::new();
+    for chain in chains(world, advertiser) {
+        if !chain_passes(&chain, &query.filters) {
+            continue;
+        }
+        let id = if query.by_entity {
+            chain.id_at(query.level).to_string()
+        } else {
+            String::new()
+        };
+        groups
+            .entry((id.parse().unwrap_or(0), id))
+            .or_default()
+            .push(chain);
+    }
+    groups
+}
+
+/// A group's amounts per (time key, breakdown values), with the first and last day they cover.
+type Cells = BTreeMap<(String, Vec<&'static str>), (Amounts, NaiveDate, NaiveDate)>;
+
+/// Every day of every ad of a group within the range, split by time and breakdowns and summed
+/// into cells.
+fn cells(
+    world: &World,
+    query: &ReportQuery,
+    split: &Split,
+    members: &[Chain<'_>],
+    today: NaiveDate,
+) -> Cells {
+    let mut cells = Cells::new();
+    for chain in members {
+        let (from, until) = chain.days(today);
+        let (start, end) = match query.range {
+            Some((s, e)) => (s.max(from), e.min(until)),
+            None => (from, until),
+        };
+        let ad_id = text(chain.ad, "ad_id");
+        let mut day = start;
+        while day <= end {
+            let amounts = numbers::ad_day(world.seed_on(day), ad_id, day);
+            for (time_key, part) in by_time(query.time, &amounts, ad_id, day) {
+                let combos = combinations(
+                    &split.breakdowns,
+                    chain.account,
+                    &format!("{ad_id}|{time_key}|{day}"),
+                );
+                let weights: Vec<u64> = combos.iter().map(|c| c.1).collect();
+                for ((combo, _), share) in
+                    combos.into_iter().zip(numbers::split_all(&part, &weights))
+                {
+                    let Some(combo) = split.kept(combo) else {
+                        continue;
+                    };
+                    let cell = cells
+                        .entry((time_key.clone(), combo))
+                        .or_insert(([0; N], day, day));
+                    numbers::add(&mut cell.0, &share);
+                    cell.1 = cell.1.min(day);
+                    cell.2 = cell.2.max(day);
+                }
+            }
+            day += Days::days(1);
+        }
+    }
+    cells
+}
+
+/// One ad's day as the time dimension wants it: 24 hours (shares that add up to the day, more
+/// by day than by night), the day, or no time at all.
+fn by_time(
+    time: Option<Time>,
+    amounts: &Amounts,
+    ad_id: &str,
+    day: NaiveDate,
+) -> Vec<(String, Amounts)> {
+    match time {
+        Some(Time::Hour) => {
+            const SHAPE: [u64; 24] = [
+                1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 8, 8, 7, 7, 7, 8, 9, 10, 10, 8, 5, 3,
+            ];
+            let weights: Vec<u64> = (0..24u64)
+                .map(|h| {
+                    SHAPE[h as usize] * (80 + numbers::fnv(&format!("{ad_id}|{day}|{h}")) % 40)
+                })
+                .collect();
+            numbers::split_all(amounts, &weights)
+                .into_iter()
+                .enumerate()
+                .map(|(h, a)| (format!("{day} {h:02}:00:00"), a))
+                .collect()
+        }
+        Some(Time::Day) => vec![(format!("{day} 00:00:00"), *amounts)],
+        None => vec![(String::new(), *amounts)],
+    }
+}
+
+/// The rows of one group: a row per cell, its dimensions in the order asked.
+fn group_rows(
+    query: &ReportQuery,
+    advertiser: &str,
+    group_id: &str,
+    members: &[Chain<'_>],
+    cells: Cells,
+) -> Vec<Row> {
+    let Some(first) = members.first() else {
+        return Vec::new();
+    };
+    let entity = RowEntity {
+        account: first.account,
+        campaign: (query.level >= Level::Campaign && query.by_entity)
+            .then(|| first.campaign.clone()),
+        adgroup: (query.level >= Level::Adgroup && query.by_entity).then(|| first.adgroup.clone()),
+        ad: (query.level >= Level::Ad && query.by_entity).then(|| first.ad.clone()),
+    };
+    cells
+        .into_iter()
+        .map(|((time_key, combo), (amounts, first_day, last_day))| {
+            let mut combo_values = combo.into_iter();
+            let dimensions = query
+                .dimensions
+                .iter()
+                .map(|d| {
+                    let value = match catalog::dimension(d) {
+                        Some(catalog::DimensionKind::Id(Level::Advertiser)) => {
+                            advertiser.to_string()
+                        }
+                        Some(catalog::DimensionKind::Id(_)) => group_id.to_string(),
+                        Some(catalog::DimensionKind::Time) => time_key.clone(),
+                        _ => combo_values.next().unwrap_or("-").to_string(),
+                    };
+                    (d.clone(), value)
+                })
+                .collect();
+            Row {
+                dimensions,
+                amounts,
+                days: (last_day - first_day).num_days().unsigned_abs() + 1,
+                chain: entity.clone(),
+            }
+        })
+        .collect()
 }
 
 fn number(map: Option<&Map<String, Value>>, key: &str) -> String {
