@@ -2,7 +2,6 @@
 //! advertiser from the day after its last synced day (or `--since`) to yesterday in its own
 //! time zone, the last `--lookback` days again for late attribution, one transaction per window.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::{Context as _, Result};
@@ -12,9 +11,7 @@ use clap::Args;
 use super::args::ShapeArgs;
 use super::progress::CliObserver;
 use crate::cli::context::Context;
-use crate::report::incremental::{self, SyncOptions, Synced, sync_range};
-use crate::report::plan::Plan;
-use crate::report::split_windows;
+use crate::report::incremental::{self, SyncOptions};
 use crate::warehouse::sink::Committed;
 use crate::warehouse::target::SyncInto;
 use crate::warehouse::{self, Destination, TableShape};
@@ -81,7 +78,7 @@ pub(crate) async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
     let plan = incremental::plan(&request)?;
     let shape = TableShape::for_report(&plan, args.table.as_deref())?;
     if args.explain {
-        return explain(ctx, &args, &destination, &plan, &shape).await;
+        return super::explain::sync_plan(ctx, &args, &destination, &plan, &shape).await;
     }
     let advertisers =
         super::advertisers(ctx, args.what.all_advertisers, args.what.bc.as_deref()).await?;
@@ -110,7 +107,7 @@ pub(crate) async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
 
 /// Runs database work off the async runtime (the PostgreSQL driver blocks on a runtime of
 /// its own, which may not run inside this one).
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
     tokio::task::spawn_blocking(work)
@@ -156,117 +153,6 @@ async fn status(ctx: &Context, destination: &Destination) -> Result<()> {
     }
     writer.finish()?;
     Ok(())
-}
-
-/// `--explain`: per advertiser, what would be pulled — days judged in UTC here (the account's
-/// own zone is read from TikTok only when run).
-async fn explain(
-    ctx: &Context,
-    args: &SyncArgs,
-    destination: &Destination,
-    plan: &Plan,
-    shape: &TableShape,
-) -> Result<()> {
-    let progress: BTreeMap<String, Synced> = {
-        let destination = destination.clone();
-        let table = shape.name.clone();
-        blocking(move || {
-            Ok(warehouse::read_progress(&destination)?
-                .into_iter()
-                .filter(|p| p.table == table)
-                .map(|p| (p.advertiser.clone(), p))
-                .collect())
-        })
-        .await?
-    };
-    // Every account of a token or BC is listed only at run time: those synced before are in
-    // the state; any other starts as a first sync.
-    let advertisers: Vec<String> = if args.what.many_accounts() {
-        progress.keys().cloned().collect()
-    } else {
-        ctx.settings.advertisers_given()
-    };
-    let today = chrono::Utc::now().date_naive();
-    let spec = &plan.spec;
-    let mut out = String::new();
-    writeln!(out, "Sync plan (nothing was sent):")?;
-    writeln!(
-        out,
-        "  into         {} table {}",
-        destination.shown(),
-        shape.name
-    )?;
-    let key: Vec<&str> = shape.key.iter().map(|c| c.name.as_str()).collect();
-    writeln!(out, "  key          {}", key.join(", "))?;
-    writeln!(out, "  metrics      {}", spec.metrics.join(", "))?;
-    writeln!(
-        out,
-        "  deleted      {}",
-        if args.exclude_deleted {
-            "left out (--exclude-deleted)"
-        } else {
-            "included (their spend is real spend)"
-        }
-    )?;
-    if args.what.many_accounts() {
-        let whose = match &args.what.bc {
-            Some(bc) => format!("Business Center {bc}"),
-            None => "the token".to_string(),
-        };
-        let first = sync_range(args.since, args.lookback, None, today);
-        writeln!(
-            out,
-            "  advertisers  every ad account of {whose} (listed at run time); those synced \
-             before are below, any other is a first sync{}",
-            first.map_or(String::new(), |(start, end)| format!(" ({start} to {end})"))
-        )?;
-    }
-    if advertisers.is_empty() && !args.what.many_accounts() {
-        writeln!(out, "  advertisers  none given (--advertiser)")?;
-    }
-    let mut total = 0usize;
-    for advertiser in &advertisers {
-        match sync_range(args.since, args.lookback, progress.get(advertiser), today) {
-            Some((start, end)) => {
-                let windows = split_windows(start, end, spec.max_span_days());
-                total += windows.len();
-                let since = progress.get(advertiser).map_or_else(
-                    || "first sync".to_string(),
-                    |p| format!("synced to {}, {} days again", p.last_day, args.lookback),
-                );
-                writeln!(
-                    out,
-                    "  {advertiser}  {start} to {end} ({since}): {} window{}, at least {} request{}",
-                    windows.len(),
-                    if windows.len() == 1 { "" } else { "s" },
-                    windows.len(),
-                    if windows.len() == 1 { "" } else { "s" },
-                )?;
-            }
-            None => writeln!(out, "  {advertiser}  up to date")?,
-        }
-    }
-    writeln!(
-        out,
-        "  requests     at least {total} report requests{} (one more per extra page of {} rows) + 1 \
-         /advertiser/info/ per 100 accounts{}",
-        if args.what.many_accounts() {
-            " for the accounts above, plus one a window for each account not synced yet"
-        } else {
-            ""
-        },
-        spec.page_size,
-        if args.with_entities {
-            " + the campaign, ad group and ad lists"
-        } else {
-            ""
-        }
-    )?;
-    writeln!(
-        out,
-        "  dates        judged in UTC here; in each account's own time zone when run"
-    )?;
-    ctx.write_text(&out)
 }
 
 /// The end-of-run summary: rows inserted / updated / unchanged per table, days covered.

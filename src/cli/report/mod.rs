@@ -2,13 +2,13 @@
 
 pub(crate) mod args;
 pub(crate) mod db_sync;
+mod explain;
 pub(crate) mod progress;
 pub(crate) mod record_sink;
 pub(crate) mod task;
 pub(crate) mod task_record;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
@@ -20,7 +20,7 @@ use super::context::Context;
 use crate::accounts::{self, AccountFacts};
 use crate::report::columns;
 use crate::report::paged;
-use crate::report::plan::{self, Dates, Plan};
+use crate::report::plan::{self, Plan};
 use crate::report::tasks::{self, AsyncOptions};
 
 #[derive(Debug, Subcommand)]
@@ -74,7 +74,7 @@ pub(crate) async fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
 pub(crate) async fn run_report(ctx: &Context, args: RunArgs) -> Result<()> {
     let plan = plan::build(&args.report.request())?;
     if args.explain {
-        return explain(ctx, &plan, &args);
+        return explain::run_plan(ctx, &plan, &args);
     }
     let advertisers = advertisers(
         ctx,
@@ -180,118 +180,4 @@ pub(super) async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> R
         return Err(crate::cli::errors::usage("no advertiser to report on"));
     }
     Ok(ids)
-}
-
-/// `--explain`: what would be asked, without asking.
-fn explain(ctx: &Context, plan: &Plan, args: &RunArgs) -> Result<()> {
-    let advertisers: Vec<String> =
-        if args.report.what.all_advertisers || args.report.what.bc.is_some() {
-            Vec::new()
-        } else {
-            ctx.settings.advertisers_given()
-        };
-    let today = chrono::Utc::now().date_naive();
-    let dates = plan::account_windows(plan, today).map_err(crate::cli::errors::usage)?;
-    let spec = &plan.spec;
-    let mut out = String::new();
-    writeln!(out, "Plan (nothing was sent):")?;
-    writeln!(
-        out,
-        "  report       {}{}{}",
-        spec.report_type,
-        spec.data_level
-            .as_ref()
-            .map(|l| format!(", data_level {l}"))
-            .unwrap_or_default(),
-        if args.use_async {
-            ", as an asynchronous task"
-        } else {
-            ""
-        }
-    )?;
-    writeln!(out, "  dimensions   {}", spec.dimensions.join(", "))?;
-    writeln!(out, "  metrics      {}", spec.metrics.join(", "))?;
-    if !spec.filtering.is_empty() {
-        writeln!(
-            out,
-            "  filtering    {}",
-            serde_json::to_string(&spec.filtering)?
-        )?;
-    }
-    if let Some(order) = &spec.order_field {
-        writeln!(
-            out,
-            "  order        {order} {}",
-            spec.order_type.as_deref().unwrap_or("DESC")
-        )?;
-    }
-    let accounts = if let Some(bc) = &args.report.what.bc {
-        format!("every ad account of Business Center {bc} (listed at run time)")
-    } else if args.report.what.all_advertisers {
-        "every ad account the token reaches (listed at run time)".to_string()
-    } else if advertisers.is_empty() {
-        "none given (--advertiser)".to_string()
-    } else {
-        format!("{} ({})", advertisers.len(), advertisers.join(", "))
-    };
-    writeln!(out, "  advertisers  {accounts}")?;
-    let windows: Vec<String> = dates
-        .windows
-        .iter()
-        .map(|w| {
-            w.map(|w| w.to_string())
-                .unwrap_or_else(|| "lifetime".into())
-        })
-        .collect();
-    // Async: one task for a time breakdown (rows then written window by window), one task per
-    // window for totals (so they cover the same days as the synchronous path).
-    let windows = match (args.use_async, plan::whole_range(&dates.windows)) {
-        (true, Some(range)) if spec.has_time_breakdown() => {
-            vec![format!("{range} (one task, no span limit)")]
-        }
-        (true, ..) => windows
-            .into_iter()
-            .map(|w| format!("{w} (one task)"))
-            .collect(),
-        _ => windows,
-    };
-    writeln!(
-        out,
-        "  windows      {} per advertiser (at most {} days each; dates judged in UTC here, in each \
-         account's time zone when run): {}",
-        windows.len(),
-        spec.max_span_days(),
-        windows.join(", ")
-    )?;
-    for note in &dates.notes {
-        writeln!(out, "  note         {note}")?;
-    }
-    let per_account = windows.len().max(1);
-    let accounts_count = advertisers.len().max(1);
-    writeln!(
-        out,
-        "  requests     at least {} report requests ({} per advertiser, one more per extra page of {} rows){}",
-        per_account * accounts_count,
-        per_account,
-        spec.page_size,
-        if matches!(plan.dates, Dates::Lifetime) && !args.with_account_info {
-            ""
-        } else {
-            " + 1 /advertiser/info/ per 100 accounts"
-        }
-    )?;
-    writeln!(
-        out,
-        "  pace         {} (shared by every tiktok-ads run of the app), {} in flight",
-        ctx.settings
-            .limits()?
-            .for_path(crate::api::report::INTEGRATED_PATH),
-        args.concurrency
-    )?;
-    let many =
-        advertisers.len() > 1 || args.report.what.all_advertisers || args.report.what.bc.is_some();
-    let mut columns = columns::prefix_columns(plan, many, args.with_account_info);
-    columns.extend(plan.data_columns.iter().cloned());
-    writeln!(out, "  columns      {}", columns.join(","))?;
-    ctx.write_text(&out)
 }
