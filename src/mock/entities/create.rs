@@ -147,23 +147,7 @@ fn create_adgroup(world: &mut World, params: &Params, advertiser: &str) -> Check
     let campaign = live(world, kind_named("campaign"), &campaign_id, advertiser)?;
     let adgroup_name = name(params, "adgroup_name")?;
     let objective = text(&campaign, "objective_type");
-    let promotion = params.choice("promotion_type", catalog::PROMOTION_TYPES)?;
-    if promotion.is_none() && !matches!(objective, "REACH" | "VIDEO_VIEWS" | "ENGAGEMENT") {
-        return Err(invalid(
-            "promotion_type",
-            &format!("Required for a campaign with objective {objective}."),
-        ));
-    }
-    let placement_type = params
-        .choice("placement_type", catalog::PLACEMENT_TYPES)?
-        .unwrap_or_else(|| "PLACEMENT_TYPE_NORMAL".into());
-    let placements = params.choices("placements", catalog::PLACEMENTS)?;
-    if placement_type == "PLACEMENT_TYPE_NORMAL" && placements.as_ref().is_none_or(Vec::is_empty) {
-        return Err(invalid(
-            "placements",
-            "Required when placement_type is PLACEMENT_TYPE_NORMAL.",
-        ));
-    }
+    let (promotion, placement_type, placements) = check_placement(params, objective)?;
     let locations = params.list("location_ids")?.unwrap_or_default();
     let zipcodes = params.list("zipcode_ids")?.unwrap_or_default();
     if locations.is_empty() && zipcodes.is_empty() {
@@ -185,52 +169,8 @@ fn create_adgroup(world: &mut World, params: &Params, advertiser: &str) -> Check
     if !cbo {
         check_budget(params, &mode, MIN_ADGROUP_DAILY_BUDGET, advertiser)?;
     }
-    let schedule = params.required_choice("schedule_type", catalog::SCHEDULE_TYPES)?;
-    if mode == "BUDGET_MODE_TOTAL" && schedule != "SCHEDULE_START_END" {
-        return Err(invalid(
-            "schedule_type",
-            "A lifetime budget needs SCHEDULE_START_END.",
-        ));
-    }
-    let start = time(params, "schedule_start_time")?
-        .ok_or_else(|| invalid("schedule_start_time", "Missing data for required field."))?;
-    let end = time(params, "schedule_end_time")?;
-    if schedule == "SCHEDULE_START_END" {
-        match &end {
-            None => {
-                return Err(invalid(
-                    "schedule_end_time",
-                    "Required when schedule_type is SCHEDULE_START_END.",
-                ));
-            }
-            Some(end) if *end <= start => {
-                return Err(invalid(
-                    "schedule_end_time",
-                    "Must be later than schedule_start_time.",
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    params.required_choice("optimization_goal", catalog::OPTIMIZATION_GOALS)?;
-    let billing = params.required_choice("billing_event", catalog::BILLING_EVENTS)?;
-    params.required_choice("pacing", catalog::PACINGS)?;
-    let bid_type = params
-        .choice("bid_type", catalog::BID_TYPES)?
-        .unwrap_or_else(|| "BID_TYPE_NO_BID".into());
-    if bid_type == "BID_TYPE_CUSTOM" {
-        let (key, needed) = if billing == "OCPM" {
-            (
-                "conversion_bid_price",
-                params.number("conversion_bid_price")?,
-            )
-        } else {
-            ("bid_price", params.number("bid_price")?)
-        };
-        if needed.is_none_or(|b| b <= 0.0) {
-            return Err(invalid(key, "Required for BID_TYPE_CUSTOM."));
-        }
-    }
+    check_schedule(params, &mode)?;
+    let bid_type = check_bidding(params)?;
     params.choice("gender", catalog::GENDERS)?;
     params.choices("age_groups", catalog::AGE_GROUPS)?;
     let status = params
@@ -263,6 +203,90 @@ fn create_adgroup(world: &mut World, params: &Params, advertiser: &str) -> Check
     object.insert("modify_time".into(), json!(stamp));
     world.push("adgroup", object.clone());
     Ok((id, Value::Object(object)))
+}
+
+/// Promotion type (required unless the objective is reach, video views or engagement),
+/// placement type and placements (required for the normal placement type).
+fn check_placement(
+    params: &Params,
+    objective: &str,
+) -> Checked<(Option<String>, String, Option<Vec<String>>)> {
+    let promotion = params.choice("promotion_type", catalog::PROMOTION_TYPES)?;
+    if promotion.is_none() && !matches!(objective, "REACH" | "VIDEO_VIEWS" | "ENGAGEMENT") {
+        return Err(invalid(
+            "promotion_type",
+            &format!("Required for a campaign with objective {objective}."),
+        ));
+    }
+    let placement_type = params
+        .choice("placement_type", catalog::PLACEMENT_TYPES)?
+        .unwrap_or_else(|| "PLACEMENT_TYPE_NORMAL".into());
+    let placements = params.choices("placements", catalog::PLACEMENTS)?;
+    if placement_type == "PLACEMENT_TYPE_NORMAL" && placements.as_ref().is_none_or(Vec::is_empty) {
+        return Err(invalid(
+            "placements",
+            "Required when placement_type is PLACEMENT_TYPE_NORMAL.",
+        ));
+    }
+    Ok((promotion, placement_type, placements))
+}
+
+/// The schedule type, a start, and an end after it where the schedule (or a lifetime budget)
+/// needs one.
+fn check_schedule(params: &Params, mode: &str) -> Checked<()> {
+    let schedule = params.required_choice("schedule_type", catalog::SCHEDULE_TYPES)?;
+    if mode == "BUDGET_MODE_TOTAL" && schedule != "SCHEDULE_START_END" {
+        return Err(invalid(
+            "schedule_type",
+            "A lifetime budget needs SCHEDULE_START_END.",
+        ));
+    }
+    let start = time(params, "schedule_start_time")?
+        .ok_or_else(|| invalid("schedule_start_time", "Missing data for required field."))?;
+    let end = time(params, "schedule_end_time")?;
+    if schedule == "SCHEDULE_START_END" {
+        match &end {
+            None => {
+                return Err(invalid(
+                    "schedule_end_time",
+                    "Required when schedule_type is SCHEDULE_START_END.",
+                ));
+            }
+            Some(end) if *end <= start => {
+                return Err(invalid(
+                    "schedule_end_time",
+                    "Must be later than schedule_start_time.",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Optimization goal, billing event, pacing, and a positive bid for a custom bid type; the
+/// bid type.
+fn check_bidding(params: &Params) -> Checked<String> {
+    params.required_choice("optimization_goal", catalog::OPTIMIZATION_GOALS)?;
+    let billing = params.required_choice("billing_event", catalog::BILLING_EVENTS)?;
+    params.required_choice("pacing", catalog::PACINGS)?;
+    let bid_type = params
+        .choice("bid_type", catalog::BID_TYPES)?
+        .unwrap_or_else(|| "BID_TYPE_NO_BID".into());
+    if bid_type == "BID_TYPE_CUSTOM" {
+        let (key, needed) = if billing == "OCPM" {
+            (
+                "conversion_bid_price",
+                params.number("conversion_bid_price")?,
+            )
+        } else {
+            ("bid_price", params.number("bid_price")?)
+        };
+        if needed.is_none_or(|b| b <= 0.0) {
+            return Err(invalid(key, "Required for BID_TYPE_CUSTOM."));
+        }
+    }
+    Ok(bid_type)
 }
 
 /// The checked fields of one creative.
