@@ -158,88 +158,15 @@ pub fn build(args: &PlanRequest) -> Result<Plan, ReportError> {
             REPORT_TYPES.join(", ")
         ));
     }
-    let dates = match (
-        args.start,
-        args.end,
-        args.last,
-        args.yesterday,
-        args.lifetime,
-    ) {
-        (Some(start), Some(end), ..) => {
-            if end < start {
-                problems.push(format!("--end {end} is before --start {start}"));
-            }
-            Dates::Range(start, end)
-        }
-        (_, _, Some(n), ..) => Dates::Last(n),
-        (.., true, _) => Dates::Yesterday,
-        (.., true) => Dates::Lifetime,
-        _ => {
-            return Err(ReportError::Invalid(
-                "which dates? give --start YYYY-MM-DD --end YYYY-MM-DD, --last N, --yesterday or --lifetime"
-                    .into(),
-            ));
-        }
-    };
-    let time_dimension = match args.breakdown {
-        Breakdown::Day => Some(DAY),
-        Breakdown::Hour => Some(HOUR),
-        Breakdown::None => None,
-    };
+    let dates = read_dates(args, &mut problems)?;
     // Lifetime reports take no time dimension: the default `--by day` is dropped for them.
     let lifetime = matches!(dates, Dates::Lifetime);
-    let mut dimensions = vec![args.level.id_dimension().to_string()];
-    if let Some(t) = time_dimension.filter(|_| !lifetime) {
-        dimensions.push(t.to_string());
-    }
-    for d in &args.dimensions {
-        let d = d.trim().to_string();
-        if d.is_empty() || dimensions.contains(&d) {
-            continue;
-        }
-        if lifetime && (d == DAY || d == HOUR || d == "country_code") {
-            problems.push(format!("--lifetime takes no {d} dimension"));
-        }
-        dimensions.push(d);
-    }
-    if dimensions.iter().any(|d| d == DAY) && dimensions.iter().any(|d| d == HOUR) {
-        problems.push("use one time breakdown: stat_time_day or stat_time_hour, not both".into());
-    }
-    let mut metrics: Vec<String> = Vec::new();
-    let requested: Vec<String> = if args.metrics.is_empty() {
-        DEFAULT_METRICS.iter().map(|s| s.to_string()).collect()
-    } else {
-        args.metrics.clone()
-    };
-    for m in requested {
-        let m = m.trim().to_string();
-        if m == "all-basic" {
-            for basic in ALL_BASIC_METRICS {
-                if !metrics.iter().any(|x| x == basic) {
-                    metrics.push(basic.to_string());
-                }
-            }
-        } else if !m.is_empty() && !metrics.contains(&m) && !dimensions.contains(&m) {
-            metrics.push(m);
-        }
-    }
+    let dimensions = read_dimensions(args, lifetime, &mut problems);
+    let metrics = read_metrics(args, &dimensions);
     if matches!(report_type.as_str(), "BASIC" | "AUDIENCE") {
         check_names(args, &report_type, &dimensions, &metrics, &mut problems);
     }
-    let mut filtering = Vec::new();
-    for text in &args.filters {
-        match parse_filter(text) {
-            Ok(f) => filtering.push(f),
-            Err(e) => problems.push(e),
-        }
-    }
-    if args.include_deleted {
-        for field in [args.level.status_field(), "ad_status"] {
-            if !filtering.iter().any(|f: &Filter| f.field_name == field) {
-                filtering.push(Filter::list(field, "IN", &["STATUS_ALL".to_string()]));
-            }
-        }
-    }
+    let filtering = read_filtering(args, &mut problems);
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
         return Err(ReportError::Invalid(format!(
@@ -271,6 +198,107 @@ pub fn build(args: &PlanRequest) -> Result<Plan, ReportError> {
         dates,
         data_columns,
     })
+}
+
+/// The dates asked for: a range (its end not before its start), the last N days, yesterday,
+/// or the lifetime; none given is refused at once.
+fn read_dates(args: &PlanRequest, problems: &mut Vec<String>) -> Result<Dates, ReportError> {
+    Ok(
+        match (
+            args.start,
+            args.end,
+            args.last,
+            args.yesterday,
+            args.lifetime,
+        ) {
+            (Some(start), Some(end), ..) => {
+                if end < start {
+                    problems.push(format!("--end {end} is before --start {start}"));
+                }
+                Dates::Range(start, end)
+            }
+            (_, _, Some(n), ..) => Dates::Last(n),
+            (.., true, _) => Dates::Yesterday,
+            (.., true) => Dates::Lifetime,
+            _ => {
+                return Err(ReportError::Invalid(
+                "which dates? give --start YYYY-MM-DD --end YYYY-MM-DD, --last N, --yesterday or --lifetime"
+                    .into(),
+            ));
+            }
+        },
+    )
+}
+
+/// The level's ID, the time breakdown (none for a lifetime), then the other dimensions asked
+/// for, each once.
+fn read_dimensions(args: &PlanRequest, lifetime: bool, problems: &mut Vec<String>) -> Vec<String> {
+    let time_dimension = match args.breakdown {
+        Breakdown::Day => Some(DAY),
+        Breakdown::Hour => Some(HOUR),
+        Breakdown::None => None,
+    };
+    let mut dimensions = vec![args.level.id_dimension().to_string()];
+    if let Some(t) = time_dimension.filter(|_| !lifetime) {
+        dimensions.push(t.to_string());
+    }
+    for d in &args.dimensions {
+        let d = d.trim().to_string();
+        if d.is_empty() || dimensions.contains(&d) {
+            continue;
+        }
+        if lifetime && (d == DAY || d == HOUR || d == "country_code") {
+            problems.push(format!("--lifetime takes no {d} dimension"));
+        }
+        dimensions.push(d);
+    }
+    if dimensions.iter().any(|d| d == DAY) && dimensions.iter().any(|d| d == HOUR) {
+        problems.push("use one time breakdown: stat_time_day or stat_time_hour, not both".into());
+    }
+    dimensions
+}
+
+/// The metrics asked for (the defaults when none; `all-basic` expanded), each once and none
+/// that is also a dimension.
+fn read_metrics(args: &PlanRequest, dimensions: &[String]) -> Vec<String> {
+    let mut metrics: Vec<String> = Vec::new();
+    let requested: Vec<String> = if args.metrics.is_empty() {
+        DEFAULT_METRICS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.metrics.clone()
+    };
+    for m in requested {
+        let m = m.trim().to_string();
+        if m == "all-basic" {
+            for basic in ALL_BASIC_METRICS {
+                if !metrics.iter().any(|x| x == basic) {
+                    metrics.push(basic.to_string());
+                }
+            }
+        } else if !m.is_empty() && !metrics.contains(&m) && !dimensions.contains(&m) {
+            metrics.push(m);
+        }
+    }
+    metrics
+}
+
+/// The `--filter`s, and with deleted entities included, their status filters.
+fn read_filtering(args: &PlanRequest, problems: &mut Vec<String>) -> Vec<Filter> {
+    let mut filtering = Vec::new();
+    for text in &args.filters {
+        match parse_filter(text) {
+            Ok(f) => filtering.push(f),
+            Err(e) => problems.push(e),
+        }
+    }
+    if args.include_deleted {
+        for field in [args.level.status_field(), "ad_status"] {
+            if !filtering.iter().any(|f: &Filter| f.field_name == field) {
+                filtering.push(Filter::list(field, "IN", &["STATUS_ALL".to_string()]));
+            }
+        }
+    }
+    filtering
 }
 
 /// Checks metric and dimension names against TikTok's catalogue (BASIC and AUDIENCE
