@@ -252,38 +252,7 @@ pub(super) async fn gate(State(mock): State<Mock>, request: Request, next: Next)
         .path()
         .trim_start_matches("/open_api/v1.3")
         .to_string();
-    let mut entry = Logged {
-        method: parts.method.to_string(),
-        path: endpoint.clone(),
-        query: url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
-            .map(|(k, v)| {
-                let value = redact(&k, json!(v));
-                (
-                    k.into_owned(),
-                    value.as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect(),
-        body: serde_json::from_slice::<Value>(&body)
-            .ok()
-            .map(|v| match v {
-                Value::Object(map) => Value::Object(
-                    map.into_iter()
-                        .map(|(k, v)| {
-                            let value = redact(&k, v);
-                            (k, value)
-                        })
-                        .collect(),
-                ),
-                other => other,
-            }),
-        access_token: parts
-            .headers
-            .get("Access-Token")
-            .map(|_| "[redacted]".to_string()),
-        status: 200,
-        code: None,
-    };
+    let mut entry = logged(&parts, &endpoint, &body);
     let faults = gate.faults();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
@@ -295,43 +264,17 @@ pub(super) async fn gate(State(mock): State<Mock>, request: Request, next: Next)
             parts.uri.query().unwrap_or_default().contains(id)
                 || body.windows(id.len().max(1)).any(|w| w == id.as_bytes())
         };
-        match gate.fire(&endpoint, names) {
-            Fire::Code(code, message) => error(code, message),
-            Fire::TooMany(retry_after) => {
-                let mut r = error(40100, RATE_LIMITED);
-                *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-                if let Some(secs) = retry_after
-                    && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-                {
-                    r.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                r
-            }
-            Fire::Gateway(status) => (
-                StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-                "upstream unavailable",
-            )
-                .into_response(),
-            Fire::None => {
-                let exempt = matches!(
-                    endpoint.as_str(),
-                    "/oauth2/access_token/" | "/oauth2/revoke_token/"
-                );
-                let authorized = if exempt {
-                    Ok(None)
-                } else {
-                    authorize(&mock.world(), &parts.headers).map(Some)
-                };
-                match authorized {
-                    Err(e) => e,
-                    Ok(grant) => {
-                        if let Some(grant) = grant {
-                            parts.extensions.insert(grant);
-                        }
-                        next.run(Request::from_parts(parts, Body::from(body))).await
+        match fault_response(gate.fire(&endpoint, names)) {
+            Some(fault) => fault,
+            None => match authorized(&mock, &endpoint, &parts.headers) {
+                Err(e) => e,
+                Ok(grant) => {
+                    if let Some(grant) = grant {
+                        parts.extensions.insert(grant);
                     }
+                    next.run(Request::from_parts(parts, Body::from(body))).await
                 }
-            }
+            },
         }
     };
     let (mut parts, body) = response.into_parts();
@@ -352,4 +295,77 @@ pub(super) async fn gate(State(mock): State<Mock>, request: Request, next: Next)
         );
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The request as the log keeps it: secrets in the query and body redacted, the token's
+/// presence only.
+fn logged(parts: &axum::http::request::Parts, endpoint: &str, body: &[u8]) -> Logged {
+    Logged {
+        method: parts.method.to_string(),
+        path: endpoint.to_string(),
+        query: url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .map(|(k, v)| {
+                let value = redact(&k, json!(v));
+                (
+                    k.into_owned(),
+                    value.as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        body: serde_json::from_slice::<Value>(body).ok().map(|v| match v {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let value = redact(&k, v);
+                        (k, value)
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }),
+        access_token: parts
+            .headers
+            .get("Access-Token")
+            .map(|_| "[redacted]".to_string()),
+        status: 200,
+        code: None,
+    }
+}
+
+/// The token's grant; none for the endpoints that take the app's credentials instead.
+fn authorized(
+    mock: &Mock,
+    endpoint: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<super::world::Grant>, Response> {
+    let exempt = matches!(endpoint, "/oauth2/access_token/" | "/oauth2/revoke_token/");
+    if exempt {
+        Ok(None)
+    } else {
+        authorize(&mock.world(), headers).map(Some)
+    }
+}
+
+/// What a fault that fired answers: TikTok's error code, a 429 with `Retry-After`, or a
+/// gateway's status; none when no fault fired.
+fn fault_response(fault: Fire) -> Option<Response> {
+    Some(match fault {
+        Fire::Code(code, message) => error(code, message),
+        Fire::TooMany(retry_after) => {
+            let mut r = error(40100, RATE_LIMITED);
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            if let Some(secs) = retry_after
+                && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+            {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
+        Fire::Gateway(status) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            "upstream unavailable",
+        )
+            .into_response(),
+        Fire::None => return None,
+    })
 }

@@ -227,6 +227,17 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+/// Where one request stands in its retries.
+#[derive(Default)]
+struct Retries {
+    /// Sends so far.
+    attempts: u32,
+    /// Waits taken after failures that were not rate limits.
+    retry: u32,
+    failing_since: Option<Instant>,
+    limited_since: Option<Instant>,
+}
+
 struct Inner {
     http: reqwest::Client,
     api_base: Url,
@@ -359,16 +370,11 @@ impl Client {
             Target::Endpoint(path) => self.endpoint_url(path)?,
             Target::Presigned(url) => presigned_url(url)?,
         };
-        let mut retry = 0;
-        let mut attempts = 0;
-        // The retry budget counts from the first failure that is not a rate limit: waiting for
-        // quota is not failing.
-        let mut failing_since: Option<Instant> = None;
-        let mut limited_since: Option<Instant> = None;
+        let mut retries = Retries::default();
         loop {
             self.inner.pacer.ready(label).await;
             let attempt_started = Instant::now();
-            attempts += 1;
+            retries.attempts += 1;
             self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
             let result = self.attempt(request, &url, &mut body_to, &mut decode).await;
             let millis = attempt_started.elapsed().as_millis();
@@ -391,61 +397,78 @@ impl Client {
                     cause: error.to_string(),
                 });
             }
-            let now = Instant::now();
-            if error.is_rate_limit() {
-                // Not a failure of the run: the pacer slows down and the request waits its
-                // next slot, for as long as the deadline (or the patience) allows.
-                self.inner.pacer.rejected(label, error.retry_after());
-                let since = *limited_since.get_or_insert(now);
-                let give_up_at = self.inner.deadline.unwrap_or(since + RATE_LIMIT_PATIENCE);
-                if now >= give_up_at {
-                    return Err(ApiError::RetriesExhausted {
-                        attempts,
-                        elapsed: now - since,
-                        last: Box::new(error),
-                    });
-                }
-                self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                self.inner
-                    .stats
-                    .rate_limited
-                    .fetch_add(1, Ordering::Relaxed);
-                tracing::info!(
-                    "{} {label}: rate-limited by TikTok; waiting for quota ({error})",
-                    request.method
-                );
-                continue;
-            }
-            let elapsed = now - *failing_since.get_or_insert(now);
-            let wait = self
-                .inner
-                .retry
-                .delay_for(retry, &error, elapsed)
-                .filter(|wait| self.inner.deadline.is_none_or(|d| now + *wait < d));
-            match wait {
-                Some(wait) => {
-                    retry += 1;
-                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(
-                        "retrying {} {label} in {} ms (retry {retry}, {} s spent): {error}",
-                        request.method,
-                        wait.as_millis(),
-                        elapsed.as_secs()
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                None if attempts > 1 && error.is_retryable() => {
-                    return Err(ApiError::RetriesExhausted {
-                        attempts,
-                        elapsed,
-                        last: Box::new(error),
-                    });
-                }
-                None => return Err(error),
+            if let Some(wait) = self.after_failure(request, error, &mut retries)? {
+                tokio::time::sleep(wait).await;
             }
         }
     }
 
+    /// After a failed attempt: how long to wait before the next (none: at once, for the
+    /// pacer's next slot), or the error to give up with. A rate limit is not a failure of the
+    /// run: the pacer slows down and the request waits for quota as long as the deadline (or
+    /// the patience) allows; other failures spend the retry policy's count and time budget,
+    /// which counts from the first of them.
+    fn after_failure(
+        &self,
+        request: &Request<'_>,
+        error: ApiError,
+        retries: &mut Retries,
+    ) -> Result<Option<Duration>, ApiError> {
+        let label = request.label();
+        let now = Instant::now();
+        if error.is_rate_limit() {
+            self.inner.pacer.rejected(label, error.retry_after());
+            let since = *retries.limited_since.get_or_insert(now);
+            let give_up_at = self.inner.deadline.unwrap_or(since + RATE_LIMIT_PATIENCE);
+            if now >= give_up_at {
+                return Err(ApiError::RetriesExhausted {
+                    attempts: retries.attempts,
+                    elapsed: now - since,
+                    last: Box::new(error),
+                });
+            }
+            self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+            self.inner
+                .stats
+                .rate_limited
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                "{} {label}: rate-limited by TikTok; waiting for quota ({error})",
+                request.method
+            );
+            return Ok(None);
+        }
+        let elapsed = now - *retries.failing_since.get_or_insert(now);
+        let wait = self
+            .inner
+            .retry
+            .delay_for(retries.retry, &error, elapsed)
+            .filter(|wait| self.inner.deadline.is_none_or(|d| now + *wait < d));
+        match wait {
+            Some(wait) => {
+                retries.retry += 1;
+                self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    "retrying {} {label} in {} ms (retry {}, {} s spent): {error}",
+                    request.method,
+                    wait.as_millis(),
+                    retries.retry,
+                    elapsed.as_secs()
+                );
+                Ok(Some(wait))
+            }
+            None if retries.attempts > 1 && error.is_retryable() => {
+                Err(ApiError::RetriesExhausted {
+                    attempts: retries.attempts,
+                    elapsed,
+                    last: Box::new(error),
+                })
+            }
+            None => Err(error),
+        }
+    }
+
+    /// One send and read; the answer handed to `decode`.
     async fn attempt<T>(
         &self,
         request: &Request<'_>,
@@ -454,6 +477,42 @@ impl Client {
         decode: &mut impl FnMut(&Answer<'_>) -> Result<T, ApiError>,
     ) -> Result<T, Attempt> {
         let label = request.label();
+        let response = self
+            .builder(request, url)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(label, e))?;
+        let status = response.status().as_u16();
+        let headers = Headers::new(response.headers().clone());
+        let sent = |error: ApiError| Attempt { error, sent: true };
+        let json = headers
+            .get("content-type")
+            .is_some_and(|t| t.contains("json"));
+        let (body, streamed) = match body_to {
+            BodyTo::File(file) if (200..300).contains(&status) && !json => {
+                self.stream_into(response, file, label).await?
+            }
+            _ => {
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| sent(self.transport_error(label, e).error))?
+                    .to_vec();
+                (body, None)
+            }
+        };
+        let answer = Answer {
+            status,
+            headers: &headers,
+            body: &body,
+            streamed,
+        };
+        decode(&answer).map_err(sent)
+    }
+
+    /// The HTTP request: query, JSON body, and the token — to the API host only, never to a
+    /// pre-signed URL.
+    fn builder(&self, request: &Request<'_>, url: &Url) -> reqwest::RequestBuilder {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -465,76 +524,53 @@ impl Client {
         if let Some(body) = request.body {
             builder = builder.json(body);
         }
-        // The token goes to the API host only, never to a pre-signed URL.
         if request.auth == Auth::Token
             && matches!(request.target, Target::Endpoint(_))
             && let Some(token) = &self.inner.token
         {
             builder = builder.header("Access-Token", token.expose_secret());
         }
-        let mut response = builder
-            .send()
-            .await
-            .map_err(|e| self.transport_error(label, e))?;
-        let status = response.status().as_u16();
-        let headers = Headers::new(response.headers().clone());
+        builder
+    }
+
+    /// A successful non-JSON answer streamed into `file` (memory stays flat): the bytes
+    /// written. An envelope sent without a JSON type (a CSV never starts with `{`) is read
+    /// into memory instead.
+    async fn stream_into(
+        &self,
+        mut response: reqwest::Response,
+        file: &mut std::fs::File,
+        label: &str,
+    ) -> Result<(Vec<u8>, Option<u64>), Attempt> {
         let sent = |error: ApiError| Attempt { error, sent: true };
         let mut body = Vec::new();
-        let mut streamed = None;
-        let json = headers
-            .get("content-type")
-            .is_some_and(|t| t.contains("json"));
-        match body_to {
-            BodyTo::File(file) if (200..300).contains(&status) && !json => {
-                let mut first = true;
-                let mut written = 0u64;
-                file.set_len(0)
-                    .and_then(|()| file.rewind())
-                    .map_err(|e| sent(local_error(label, &e)))?;
-                while let Some(chunk) = response
-                    .chunk()
-                    .await
-                    .map_err(|e| self.transport_error(label, e))
-                    .map_err(|a| sent(a.error))?
-                {
-                    // A CSV never starts with `{`; an envelope sent without a JSON type does.
-                    if first && chunk.trim_ascii_start().starts_with(b"{") {
-                        body.extend_from_slice(&chunk);
-                        streamed = None;
-                        break;
-                    }
-                    first = false;
-                    file.write_all(&chunk)
-                        .map_err(|e| sent(local_error(label, &e)))?;
-                    written += chunk.len() as u64;
-                    streamed = Some(written);
-                }
-                if streamed.is_none() && !body.is_empty() {
-                    let rest = response
-                        .bytes()
-                        .await
-                        .map_err(|e| sent(self.transport_error(label, e).error))?;
-                    body.extend_from_slice(&rest);
-                } else {
-                    streamed = Some(written);
-                    file.flush().map_err(|e| sent(local_error(label, &e)))?;
-                }
-            }
-            _ => {
-                body = response
+        let mut first = true;
+        let mut written = 0u64;
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .map_err(|e| sent(local_error(label, &e)))?;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(label, e))
+            .map_err(|a| sent(a.error))?
+        {
+            if first && chunk.trim_ascii_start().starts_with(b"{") {
+                body.extend_from_slice(&chunk);
+                let rest = response
                     .bytes()
                     .await
-                    .map_err(|e| sent(self.transport_error(label, e).error))?
-                    .to_vec();
+                    .map_err(|e| sent(self.transport_error(label, e).error))?;
+                body.extend_from_slice(&rest);
+                return Ok((body, None));
             }
+            first = false;
+            file.write_all(&chunk)
+                .map_err(|e| sent(local_error(label, &e)))?;
+            written += chunk.len() as u64;
         }
-        let answer = Answer {
-            status,
-            headers: &headers,
-            body: &body,
-            streamed,
-        };
-        decode(&answer).map_err(sent)
+        file.flush().map_err(|e| sent(local_error(label, &e)))?;
+        Ok((body, Some(written)))
     }
 
     fn transport_error(&self, label: &str, error: reqwest::Error) -> Attempt {
