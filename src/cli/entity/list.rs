@@ -128,23 +128,43 @@ fn list_filtering(entity: &Entity, args: &ListArgs) -> Result<Map<String, Value>
         filtering.insert("primary_status".into(), json!(status));
     }
     if let Some(objective) = &args.objective {
-        let objective = objective.trim().to_ascii_uppercase();
-        let known = crate::api::campaign::OBJECTIVES
-            .iter()
-            .chain(crate::api::campaign::LEGACY_OBJECTIVES);
-        if !entity.objective_filter {
-            problems.push(format!(
-                "--objective does not apply to {}s",
-                entity.resource.noun
-            ));
-        } else if !known.clone().any(|o| *o == objective) {
-            problems.push(format!(
-                "objective {objective:?} is not valid: expected one of {}",
-                known.copied().collect::<Vec<_>>().join(", ")
-            ));
-        }
-        filtering.insert("objective_type".into(), json!(objective));
+        filtering.insert(
+            "objective_type".into(),
+            json!(objective_filter(entity, objective, &mut problems)),
+        );
     }
+    creation_filters(args, &mut filtering, &mut problems);
+    body::refuse_problems("bad filter", problems)?;
+    Ok(filtering)
+}
+
+/// `--objective`, upper-cased, for campaigns only and one TikTok knows.
+fn objective_filter(entity: &Entity, objective: &str, problems: &mut Vec<String>) -> String {
+    let objective = objective.trim().to_ascii_uppercase();
+    let known = crate::api::campaign::OBJECTIVES
+        .iter()
+        .chain(crate::api::campaign::LEGACY_OBJECTIVES);
+    if !entity.objective_filter {
+        problems.push(format!(
+            "--objective does not apply to {}s",
+            entity.resource.noun
+        ));
+    } else if !known.clone().any(|o| *o == objective) {
+        problems.push(format!(
+            "objective {objective:?} is not valid: expected one of {}",
+            known.copied().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    objective
+}
+
+/// `--created-since` and `--created-until` as TikTok's creation time filters (a day alone
+/// means its start, or its end for `--created-until`).
+fn creation_filters(
+    args: &ListArgs,
+    filtering: &mut Map<String, Value>,
+    problems: &mut Vec<String>,
+) {
     for (flag, text, key, end_of_day) in [
         (
             "--created-since",
@@ -170,8 +190,6 @@ fn list_filtering(entity: &Entity, args: &ListArgs) -> Result<Map<String, Value>
             }
         }
     }
-    body::refuse_problems("bad filter", problems)?;
-    Ok(filtering)
 }
 
 fn check_id_count(problems: &mut Vec<String>, flag: &str, count: usize) {

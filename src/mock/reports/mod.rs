@@ -99,37 +99,7 @@ pub(super) async fn integrated(
         body,
         r#"{{"code":0,"message":"OK","request_id":"{id}","data":{{"list":["#
     );
-    let first = (page - 1) * size;
-    let (total, totals) = if let Some(n) = mock.options.rows {
-        let world = mock.world();
-        for i in first..(page * size).min(n) {
-            if i > first {
-                body.push(',');
-            }
-            let (dims, metrics) = synthetic_row(i, &query, &world);
-            let _ = write!(body, r#"{{"dimensions":{dims},"metrics":{metrics}}}"#);
-        }
-        (n, None)
-    } else {
-        let world = mock.world();
-        let all = rows::rows(&world, &query, today());
-        for (k, row) in all
-            .iter()
-            .skip(first as usize)
-            .take(size as usize)
-            .enumerate()
-        {
-            if k > 0 {
-                body.push(',');
-            }
-            let (dims, metrics) = render(row, &query);
-            let _ = write!(body, r#"{{"dimensions":{dims},"metrics":{metrics}}}"#);
-        }
-        let totals = query
-            .total_metrics
-            .then(|| Value::Object(rows::totals(&all, &query.metrics)));
-        (all.len() as u64, totals)
-    };
+    let (total, totals) = write_rows(&mut body, &mock, &query, page, size);
     let _ = write!(
         body,
         r#"],"page_info":{{"page":{page},"page_size":{size},"total_number":{total},"total_page":{}}}"#,
@@ -149,6 +119,48 @@ pub(super) async fn integrated(
         ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         &id,
     )
+}
+
+/// Page `page` of the rows (synthetic ones when the simulator makes big reports) into `body`,
+/// comma-separated; the rows in all, and the totals when asked for.
+fn write_rows(
+    body: &mut String,
+    mock: &Mock,
+    query: &ReportQuery,
+    page: u64,
+    size: u64,
+) -> (u64, Option<Value>) {
+    let first = (page - 1) * size;
+    if let Some(n) = mock.options.rows {
+        let world = mock.world();
+        for i in first..(page * size).min(n) {
+            if i > first {
+                body.push(',');
+            }
+            let (dims, metrics) = synthetic_row(i, query, &world);
+            let _ = write!(body, r#"{{"dimensions":{dims},"metrics":{metrics}}}"#);
+        }
+        (n, None)
+    } else {
+        let world = mock.world();
+        let all = rows::rows(&world, query, today());
+        for (k, row) in all
+            .iter()
+            .skip(first as usize)
+            .take(size as usize)
+            .enumerate()
+        {
+            if k > 0 {
+                body.push(',');
+            }
+            let (dims, metrics) = render(row, query);
+            let _ = write!(body, r#"{{"dimensions":{dims},"metrics":{metrics}}}"#);
+        }
+        let totals = query
+            .total_metrics
+            .then(|| Value::Object(rows::totals(&all, &query.metrics)));
+        (all.len() as u64, totals)
+    }
 }
 
 /// A row's dimensions and metrics objects (a multi-account report also says whose it is).
