@@ -104,18 +104,8 @@ pub struct UpdateArgs {
 }
 
 pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-    let mut body = args.body.load(&ctx.streams)?;
-    body::overlay(
-        &mut body,
-        Flags::default()
-            .text("adgroup_id", &args.adgroup)
-            .into_map(),
-    );
-    body::default(
-        &mut body,
-        "advertiser_id",
-        json!(ctx.settings.advertiser_id()?),
-    );
+    let flags = Flags::default().text("adgroup_id", &args.adgroup);
+    let mut body = entity::new_body(ctx, &args.body, flags)?;
     let creative_flags = args
         .creative
         .flags()

@@ -155,7 +155,6 @@ pub struct UpdateArgs {
 }
 
 pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-    let mut body = args.body.load(&ctx.streams)?;
     let flags = args
         .delivery
         .flags()
@@ -177,12 +176,7 @@ pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
         .text("pixel_id", &args.pixel_id)
         .enumeration("optimization_event", &args.optimization_event)
         .value("operation_status", args.disabled.then(|| json!("DISABLE")));
-    body::overlay(&mut body, flags.into_map());
-    body::default(
-        &mut body,
-        "advertiser_id",
-        json!(ctx.settings.advertiser_id()?),
-    );
+    let mut body = entity::new_body(ctx, &args.body, flags)?;
     // Defaults fill only what neither the file nor a flag set.
     let placement = if body.contains_key("placements") {
         "PLACEMENT_TYPE_NORMAL"

@@ -77,7 +77,6 @@ pub struct UpdateArgs {
 }
 
 pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
-    let mut body = args.body.load(&ctx.streams)?;
     let flags = Flags::default()
         .text("campaign_name", &args.name)
         .enumeration("objective_type", &args.objective)
@@ -86,12 +85,7 @@ pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
         .value("budget_optimize_on", args.cbo.then(|| json!(true)))
         .enum_list("special_industries", &args.special_industries)
         .value("operation_status", args.disabled.then(|| json!("DISABLE")));
-    body::overlay(&mut body, flags.into_map());
-    body::default(
-        &mut body,
-        "advertiser_id",
-        json!(ctx.settings.advertiser_id()?),
-    );
+    let mut body = entity::new_body(ctx, &args.body, flags)?;
     if body.contains_key("budget") {
         body::default(&mut body, "budget_mode", json!("BUDGET_MODE_DAY"));
     }

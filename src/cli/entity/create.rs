@@ -8,9 +8,22 @@ use serde_json::{Map, Value, json};
 
 use super::{Entity, account_currency};
 use crate::api::ApiError;
-use crate::cli::body::{self, BodyArgs};
+use crate::cli::body::{self, BodyArgs, Flags};
 use crate::cli::context::Context;
 use crate::output::Format;
+
+/// The body of a create: `--from-file` (or `-` for stdin), the flags over it, and the
+/// advertiser (`--advertiser` or the profile's) unless the body names one.
+pub(crate) fn new_body(ctx: &Context, args: &BodyArgs, flags: Flags) -> Result<Map<String, Value>> {
+    let mut body = args.load(&ctx.streams)?;
+    body::overlay(&mut body, flags.into_map());
+    body::default(
+        &mut body,
+        "advertiser_id",
+        json!(ctx.settings.advertiser_id()?),
+    );
+    Ok(body)
+}
 
 /// Validates, shows (`--dry-run`) or sends a create; prints the new ID(s) or the object.
 pub(crate) async fn create(

@@ -19,7 +19,7 @@ use crate::api::entity::Resource;
 use crate::api::{Client, ids};
 
 pub(crate) use args::{BudgetMode, GetArgs, ListArgs, StatusArgs, StatusFilter};
-pub(crate) use create::create;
+pub(crate) use create::{create, new_body};
 pub(crate) use get::get;
 pub(crate) use list::list;
 pub(crate) use status::set_status;
