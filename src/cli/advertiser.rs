@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::context::Context;
 use super::errors::usage;
 use super::settings::check_advertiser_id;
+use crate::api::Client;
 use crate::api::advertiser::INFO_FIELDS;
 use crate::api::oauth::AuthorizedAdvertiser;
 use crate::config::Environment;
@@ -81,11 +82,7 @@ async fn list(ctx: &Context, fields: FieldsArg) -> Result<()> {
         ctx.reachable_advertisers(true).await?.accounts
     };
     let ids: Vec<String> = accounts.iter().map(|a| a.advertiser_id.clone()).collect();
-    let details = client
-        .advertisers()
-        .info(&ids, &request_fields(&columns))
-        .await
-        .context("reading ad account details (/advertiser/info/)")?;
+    let details = details(&client, &ids, &columns).await?;
     let mut writer = ctx.record_writer(columns)?;
     for account in &accounts {
         let mut record = details
@@ -107,6 +104,19 @@ async fn list(ctx: &Context, fields: FieldsArg) -> Result<()> {
     Ok(())
 }
 
+/// The accounts' details, with the fields the columns need.
+async fn details(
+    client: &Client,
+    ids: &[String],
+    columns: &[String],
+) -> Result<Vec<Map<String, Value>>> {
+    client
+        .advertisers()
+        .info(ids, &request_fields(columns))
+        .await
+        .context("reading ad account details (/advertiser/info/)")
+}
+
 async fn info(ctx: &Context, ids: Vec<String>, fields: FieldsArg) -> Result<()> {
     let columns = columns(&fields, INFO_COLUMNS)?;
     let ids = if ids.is_empty() {
@@ -118,11 +128,7 @@ async fn info(ctx: &Context, ids: Vec<String>, fields: FieldsArg) -> Result<()> 
         check_advertiser_id(id)?;
     }
     let (client, _) = ctx.authed_client().await?;
-    let details = client
-        .advertisers()
-        .info(&ids, &request_fields(&columns))
-        .await
-        .context("reading ad account details (/advertiser/info/)")?;
+    let details = details(&client, &ids, &columns).await?;
     let mut writer = ctx.record_writer(columns)?;
     for record in &details {
         writer.write(record)?;
