@@ -35,12 +35,9 @@ async fn mount_campaign_pages(env: &TestEnv, total: u64, page_size: u64) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn campaign_list_walks_every_page_with_json_encoded_parameters() {
-    let env = TestEnv::with_account().await;
-    mount_campaign_pages(&env, 5, 2).await;
-    let out = env
-        .cmd()
+/// `campaign list` of the US account two campaigns a page, with `extra` flags; it succeeds.
+fn campaign_list(env: &TestEnv, extra: &[&str]) -> assert_cmd::assert::Assert {
+    env.cmd()
         .args([
             "--advertiser",
             ADV_US,
@@ -49,8 +46,16 @@ async fn campaign_list_walks_every_page_with_json_encoded_parameters() {
             "--page-size",
             "2",
         ])
+        .args(extra)
         .assert()
-        .success();
+        .success()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn campaign_list_walks_every_page_with_json_encoded_parameters() {
+    let env = TestEnv::with_account().await;
+    mount_campaign_pages(&env, 5, 2).await;
+    let out = campaign_list(&env, &[]);
     let csv = stdout_of(out.get_output());
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
@@ -136,22 +141,7 @@ async fn rows_reach_the_pipe_before_the_last_page_is_fetched() {
 async fn limit_stops_fetching_early() {
     let env = TestEnv::with_account().await;
     mount_campaign_pages(&env, 10, 2).await;
-    let out = env
-        .cmd()
-        .args([
-            "--advertiser",
-            ADV_US,
-            "campaign",
-            "list",
-            "--page-size",
-            "2",
-            "--limit",
-            "3",
-            "--fields",
-            "campaign_id",
-        ])
-        .assert()
-        .success();
+    let out = campaign_list(&env, &["--limit", "3", "--fields", "campaign_id"]);
     assert_eq!(stdout_of(out.get_output()), "campaign_id\n1\n2\n3\n");
     assert_eq!(env.requests_to("/campaign/get/").await.len(), 2);
 }

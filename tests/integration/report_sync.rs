@@ -282,6 +282,50 @@ fn every_day_again(since: &str) -> [&str; 12] {
 
 /// After a first sync: TikTok restates every day, its answers slow down, and a re-sync starts
 /// (stderr piped), to be stopped or cut while its rows arrive.
+/// A PostgreSQL table synced once (30 days, twenty pages a window, so that a re-sync can be
+/// stopped or cut while its rows arrive), with the rows it then held.
+struct SyncedOnce {
+    env: TestEnv,
+    sim: Simulator,
+    target: Target,
+    since: String,
+    before: BTreeMap<Vec<String>, Vec<Option<String>>>,
+    _server: PgServer,
+}
+
+impl SyncedOnce {
+    async fn start(database: &str) -> Option<Self> {
+        let env = TestEnv::new().await;
+        let sim = Simulator::start(&env, &["--rows", "20000"]);
+        let server = PgServer::start()?;
+        let target = Target::postgres(&server, database);
+        let since = days_ago(30);
+        let sync = Sync {
+            env: &env,
+            sim: &sim,
+            target: &target,
+        };
+        sync.ok(&every_day_again(&since));
+        let before = target.rows("tiktok_ad_daily", "ad_id", &metric_names());
+        Some(Self {
+            env,
+            sim,
+            target,
+            since,
+            before,
+            _server: server,
+        })
+    }
+
+    fn sync(&self) -> Sync<'_> {
+        Sync {
+            env: &self.env,
+            sim: &self.sim,
+            target: &self.target,
+        }
+    }
+}
+
 fn start_slow_resync(sync: &Sync, args: &[&str]) -> std::process::Child {
     sync.sim
         .control("POST", "/_mock/restate", r#"{"days": 40}"#);
@@ -1023,22 +1067,13 @@ async fn postgres_window_halves_commit_in_day_order() {
 /// undo.
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_stopped_window_is_dropped_without_merging() {
-    let env = TestEnv::new().await;
-    // Twenty pages a window: time to stop the run while they arrive.
-    let sim = Simulator::start(&env, &["--rows", "20000"]);
-    let Some(server) = PgServer::start() else {
+    let Some(once) = SyncedOnce::start("stopped").await else {
         return;
     };
-    let target = Target::postgres(&server, "stopped");
-    let sync = Sync {
-        env: &env,
-        sim: &sim,
-        target: &target,
-    };
-    let since = days_ago(30);
-    let args = every_day_again(&since);
-    sync.ok(&args);
-    let before = target.rows("tiktok_ad_daily", "ad_id", &metric_names());
+    let (sim, target) = (&once.sim, &once.target);
+    let sync = once.sync();
+    let args = every_day_again(&once.since);
+    let before = once.before.clone();
     target.execute(
         "CREATE SEQUENCE merges; \
          CREATE FUNCTION count_merge() RETURNS trigger LANGUAGE plpgsql AS \
@@ -1073,21 +1108,14 @@ async fn postgres_stopped_window_is_dropped_without_merging() {
 /// in, and the next run completes it.
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_cut_connection_leaves_no_half_window() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &["--rows", "20000"]);
-    let Some(server) = PgServer::start() else {
+    let Some(once) = SyncedOnce::start("cut").await else {
         return;
     };
-    let target = Target::postgres(&server, "cut");
-    let sync = Sync {
-        env: &env,
-        sim: &sim,
-        target: &target,
-    };
-    let since = days_ago(30);
-    let args = every_day_again(&since);
-    sync.ok(&args);
-    let before = target.rows("tiktok_ad_daily", "ad_id", &metric_names());
+    let (env, sim, target) = (&once.env, &once.sim, &once.target);
+    let sync = once.sync();
+    let since = &once.since;
+    let args = every_day_again(since);
+    let before = once.before.clone();
     let state = target.query("SELECT last_day::text, synced_at::text FROM tiktok_sync_state");
 
     let child = start_slow_resync(&sync, &args);
@@ -1119,7 +1147,7 @@ async fn postgres_cut_connection_leaves_no_half_window() {
     sim.control("POST", "/_mock/faults", r#"{"latency_ms": 0}"#);
     let again = sync.ok(&args);
     let last = target.last_days("tiktok_ad_daily")[ADV];
-    let expected = report_run(&env, &sim, ADV, &since, &last.to_string());
+    let expected = report_run(env, sim, ADV, since, &last.to_string());
     assert_eq!(
         counts(&again, "tiktok_ad_daily"),
         (0, expected.len() as u64, 0),

@@ -235,23 +235,23 @@ const FIVE_ROWS: &str = "campaign_id,stat_time_day,clicks,spend,ctr\n\
     1812345678905678,2025-01-02 00:00:00,841,-,-\n\
     7301234567890123456,2025-01-02 00:00:00,1,1.1,-\n";
 
+/// The report whose five rows come in three pages (`mount_five_rows_in_three_pages`).
+const FIVE_ROWS_ARGS: [&str; 8] = [
+    "--start",
+    "2025-01-01",
+    "--end",
+    "2025-01-02",
+    "--metrics",
+    "clicks,spend,ctr",
+    "--page-size",
+    "2",
+];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn pages_are_written_in_order_with_values_exactly_as_sent() {
     let env = TestEnv::with_account().await;
     mount_five_rows_in_three_pages(&env).await;
-    let out = run(
-        &env,
-        &[
-            "--start",
-            "2025-01-01",
-            "--end",
-            "2025-01-02",
-            "--metrics",
-            "clicks,spend,ctr",
-            "--page-size",
-            "2",
-        ],
-    );
+    let out = run(&env, &FIVE_ROWS_ARGS);
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(stdout_of(&out), FIVE_ROWS);
     assert_eq!(env.requests_to("/report/integrated/get/").await.len(), 3);
@@ -357,19 +357,7 @@ async fn a_rate_limit_mid_report_is_retried_without_losing_or_doubling_rows() {
         .mount(&env.server)
         .await;
     mount_five_rows_in_three_pages(&env).await;
-    let out = run(
-        &env,
-        &[
-            "--start",
-            "2025-01-01",
-            "--end",
-            "2025-01-02",
-            "--metrics",
-            "clicks,spend,ctr",
-            "--page-size",
-            "2",
-        ],
-    );
+    let out = run(&env, &FIVE_ROWS_ARGS);
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(stdout_of(&out), FIVE_ROWS);
     assert_eq!(env.requests_to("/report/integrated/get/").await.len(), 5);
