@@ -87,12 +87,7 @@ async fn a_redirect_off_the_api_host_is_not_followed() {
         .args(["--advertiser", ADV_US, "campaign", "list"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("not followed"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 4, "not followed");
     let out = env
         .cmd()
         .env("TIKTOK_APP_ID", APP_ID)
@@ -210,12 +205,7 @@ async fn a_billion_empty_pages_end_at_the_first_one() {
             .await;
     }
     let out = report_to_file(&env);
-    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("announced 1000000000 rows but sent 2"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 6, "announced 1000000000 rows but sent 2");
     assert!(!env.work_dir().join("out.csv").exists());
     let asked = env.requests_to("/report/integrated/get/").await.len();
     assert!(
@@ -327,12 +317,7 @@ async fn entity_lists_check_their_pages_too() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("page 2 was asked for and page 1 came back"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 5, "page 2 was asked for and page 1 came back");
     assert!(!env.work_dir().join("c.csv").exists());
 }
 
@@ -480,12 +465,7 @@ async fn a_download_missing_whole_rows_is_caught_by_tiktoks_count() {
         .mount(&env.server)
         .await;
     let out = run_async_to_file(&env);
-    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("holds 3 rows where TikTok counts 4"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 5, "holds 3 rows where TikTok counts 4");
     assert!(!env.work_dir().join("jan.csv").exists());
 }
 
@@ -553,12 +533,7 @@ async fn task_download_proves_the_file_before_writing_it() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("where TikTok counts 4"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 5, "where TikTok counts 4");
     assert!(!env.work_dir().join("task.csv").exists());
     // Straight to stdout, nothing of it is printed either.
     let out = env
@@ -701,12 +676,7 @@ async fn with_account_info_never_writes_empty_currency_or_time_zone() {
         .args(["-o", "eu.csv"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("currency of advertiser"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 5, "currency of advertiser");
     assert!(!env.work_dir().join("eu.csv").exists());
     let out = env
         .cmd()

@@ -242,12 +242,7 @@ async fn no_callback_before_the_timeout_fails_cleanly() {
     let browser = browser_script(&env, &url_file);
     let child = spawn_login(&env, free_port(), &browser, &["--callback-timeout", "1"]);
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(3));
-    assert!(
-        stderr_of(&output).contains("no callback within 1 s"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_fails(&output, 3, "no callback within 1 s");
 }
 
 #[tokio::test(flavor = "multi_thread")]

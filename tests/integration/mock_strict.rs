@@ -820,10 +820,5 @@ async fn any_fault_can_be_set_from_the_start() {
         .args(["mock", "--port", "0", "--fault", "no_such_fault=1"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("no_such_fault"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 2, "no_such_fault");
 }

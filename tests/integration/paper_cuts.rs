@@ -113,12 +113,7 @@ async fn downloading_a_canceled_task_says_it_was_canceled() {
         .args(["--advertiser", ADV_US, "report", "task", "download", TASK])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("is CANCELED"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 4, "is CANCELED");
     assert!(
         !stderr_of(&out).contains("has not finished"),
         "{}",
@@ -131,12 +126,7 @@ async fn logging_out_twice_is_not_an_error() {
     let env = TestEnv::logged_in().await;
     env.cmd().args(["auth", "logout"]).assert().success();
     let out = env.cmd().args(["auth", "logout"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("nothing to log out"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 0, "nothing to log out");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -157,12 +147,7 @@ async fn a_busy_callback_port_says_which_flag_fixes_it() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("--redirect-uri"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 3, "--redirect-uri");
 }
 
 #[tokio::test(flavor = "multi_thread")]

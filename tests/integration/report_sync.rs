@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::pg::PgServer;
-use crate::support::{Simulator, TestEnv, stderr_of};
+use crate::support::{Simulator, TestEnv, assert_fails, stderr_of};
 
 const ADV: &str = "7300000000000000001";
 const OTHER_ADV: &str = "7300000000000000002";
@@ -768,24 +768,14 @@ async fn sqlite_bad_destinations_are_refused_clearly() {
     std::fs::write(env.work_dir().join("file"), "x").unwrap();
     let unwritable = Target::Sqlite(env.work_dir().join("file/ads.db"));
     let out = run_sync(&env, &sim, &unwritable, &["--advertiser", ADV]);
-    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("file/ads.db"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 7, "file/ads.db");
 
     // Another sync holding the database: refused, not interleaved.
     let target = Target::sqlite(&env, "busy.db");
     let lock = std::fs::File::create(env.work_dir().join("busy.db.sync-lock")).unwrap();
     lock.lock().unwrap();
     let out = run_sync(&env, &sim, &target, &["--advertiser", ADV]);
-    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("another tiktok-ads report sync"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 5, "another tiktok-ads report sync");
     drop(lock);
 
     // An entity table of another shape: refused at once, before any account is pulled.
@@ -797,12 +787,7 @@ async fn sqlite_bad_destinations_are_refused_clearly() {
         &entities,
         &["--advertiser", ADV, "--with-entities"],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("tiktok_campaigns"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 2, "tiktok_campaigns");
     let log = sim.control("GET", "/_mock/requests", "");
     let pulled = log["requests"].as_array().unwrap().iter();
     let campaigns = pulled.filter(|r| {
@@ -1275,12 +1260,7 @@ async fn postgres_bad_input_is_refused_without_secrets() {
     // TLS required, none offered (this server has no TLS): refused, with what to change.
     let url = format!("{}?sslmode=require", server.url("postgres"));
     let out = sync_to(&env, &sim, &url, Some(&server.password));
-    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("offers none"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 7, "offers none");
 
     // Another sync holding the database (its advisory lock): refused with exit 5.
     let busy = Target::postgres(&server, "busy");
@@ -1300,12 +1280,7 @@ async fn postgres_bad_input_is_refused_without_secrets() {
         (tx, holder)
     };
     let out = run_sync(&env, &sim, &busy, &["--advertiser", ADV]);
-    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("another tiktok-ads report sync"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 5, "another tiktok-ads report sync");
     drop(held.0);
     held.1.join().unwrap();
     Sync {

@@ -391,12 +391,7 @@ async fn a_short_window_fails_loudly_and_leaves_no_file() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(6));
-    assert!(
-        stderr_of(&out).contains("announced 3 rows but sent 1"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 6, "announced 3 rows but sent 1");
     assert!(!env.work_dir().join("short.csv").exists());
 }
 
@@ -411,12 +406,7 @@ async fn the_truncation_header_fails_loudly() {
         .mount(&env.server)
         .await;
     let out = run(&env, &["--start", "2025-01-01", "--end", "2025-01-01"]);
-    assert_eq!(out.status.code(), Some(6));
-    assert!(
-        stderr_of(&out).contains("X-Tt-Ads-Throttle"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 6, "X-Tt-Ads-Throttle");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -982,12 +972,7 @@ async fn a_short_window_is_never_synced() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("announced 3 rows but sent 1"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_fails(&out, 6, "announced 3 rows but sent 1");
     let db = rusqlite::Connection::open(&db).unwrap();
     let count = |table: &str| -> i64 {
         db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

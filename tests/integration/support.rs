@@ -301,3 +301,10 @@ impl Recorder {
         self.received.lock().unwrap().clone()
     }
 }
+
+/// The run exited with `code` and said `says` on stderr (the whole stderr is shown otherwise).
+pub(crate) fn assert_fails(out: &std::process::Output, code: i32, says: &str) {
+    let stderr = stderr_of(out);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
+}
