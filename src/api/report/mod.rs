@@ -40,7 +40,7 @@ pub const DOWNLOAD_ATTEMPTS: u32 = 3;
 /// The report endpoints, from [`Client::reports`].
 #[derive(Clone, Copy)]
 pub struct Reports<'c> {
-    pub(in crate::api) client: &'c Client,
+    pub(super) client: &'c Client,
 }
 
 impl<'c> Reports<'c> {
