@@ -256,22 +256,8 @@ async fn pages_are_written_in_order_with_values_exactly_as_sent() {
     assert_eq!(stdout_of(&out), FIVE_ROWS);
     assert_eq!(env.requests_to("/report/integrated/get/").await.len(), 3);
 
-    let out = run(
-        &env,
-        &[
-            "--start",
-            "2025-01-01",
-            "--end",
-            "2025-01-02",
-            "--metrics",
-            "clicks,spend,ctr",
-            "--page-size",
-            "2",
-            "--dash-as-empty",
-            "--format",
-            "ndjson",
-        ],
-    );
+    let ndjson = ["--dash-as-empty", "--format", "ndjson"];
+    let out = run(&env, &[&FIVE_ROWS_ARGS[..], &ndjson].concat());
     let lines: Vec<Value> = stdout_of(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
