@@ -13,7 +13,10 @@ use crate::output::{Destination, Streams};
 /// commands need no settings, so they run before any configuration is read.
 fn destination(output: Option<&std::path::Path>, streams: &Streams) -> Result<Destination> {
     match output.filter(|p| p.as_os_str() != "-") {
-        Some(path) => Destination::file(path),
+        Some(path) => {
+            Destination::check(path).map_err(super::errors::usage)?;
+            Destination::file(path)
+        }
         None => Ok(Destination::stream(streams.stdout())),
     }
 }

@@ -48,6 +48,9 @@ impl Settings {
         for id in &global.advertiser {
             check_advertiser_id(id)?;
         }
+        if let Some(path) = global.output.as_deref().filter(|p| p.as_os_str() != "-") {
+            crate::output::Destination::check(path).map_err(usage)?;
+        }
         Ok(Self {
             global,
             config_dir,

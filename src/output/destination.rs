@@ -38,6 +38,31 @@ impl Destination {
         Destination::Stream(BufWriter::with_capacity(64 * 1024, out))
     }
 
+    /// Whether `-o path` can be written at all, checked before any work is done: not a
+    /// directory, and in a directory that exists. Says what is wrong.
+    pub fn check(path: &Path) -> Result<(), String> {
+        let target = resolve_symlinks(path)
+            .map_err(|e| format!("-o {}: following the symbolic link: {e}", path.display()))?;
+        if target.is_dir() {
+            return Err(format!(
+                "-o {}: that is a directory, not a file",
+                path.display()
+            ));
+        }
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(format!(
+                "-o {}: the directory {} does not exist (create it first, or write elsewhere)",
+                path.display(),
+                dir.display()
+            ));
+        }
+        Ok(())
+    }
+
     /// Where `-o path` writes: see the module documentation.
     pub fn file(path: &Path) -> Result<Self> {
         let target = resolve_symlinks(path)

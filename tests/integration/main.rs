@@ -9,6 +9,7 @@ mod doctor;
 mod edges;
 mod entities;
 mod escape;
+mod first_hour;
 mod generated;
 mod layers;
 mod library;

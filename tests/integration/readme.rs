@@ -217,3 +217,18 @@ fn readme_lines_are_read_with_their_continuations() {
     let runs: Vec<_> = blocks[0].iter().filter(|l| runnable(l)).collect();
     assert_eq!(runs, ["tiktok-ads a   --b c"]);
 }
+
+/// Every `cargo install` the README shows builds with the tested `Cargo.lock`.
+#[test]
+fn installs_use_the_locked_versions() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let installs: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.trim_start().starts_with("cargo install"))
+        .collect();
+    assert!(!installs.is_empty(), "the README shows how to install");
+    for line in installs {
+        assert!(line.contains("--locked"), "{line}");
+    }
+}
