@@ -123,7 +123,11 @@ impl SecretStore {
                     });
                 }
                 Err(e) if self.kind == TokenStoreKind::Auto => {
-                    fallback_reason = Some(e.to_string())
+                    // Said after "No usable OS keyring": the detail alone, not that again.
+                    fallback_reason = Some(match e {
+                        StoreError::KeyringUnavailable(detail) => detail,
+                        other => other.to_string(),
+                    })
                 }
                 Err(e) => return Err(e),
             }

@@ -37,7 +37,8 @@ use crate::output::FormatChoice;
     long_about = None,
     propagate_version = true,
     after_help = "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 authentication needed, \
-                  4 rejected by the API, 5 transient failure after retries, 6 partial, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP."
+                  4 rejected by the API, 5 transient failure after retries, 6 partial, \
+                  7 database unusable, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP."
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -1,5 +1,7 @@
 //! Streaming writers of records (JSON objects) in a fixed column order. CSV, JSON and NDJSON
-//! write each record as it comes; a table has to see every row to size its columns.
+//! write each record as it comes; a table has to see every row to size its columns. Nothing is
+//! written before there is something true to write: the CSV header comes with the first row,
+//! or at the end of a complete empty output — never alone from a run that failed.
 
 use std::io::Write;
 
@@ -16,6 +18,8 @@ pub struct RecordWriter {
     sink: Sink,
     table_rows: Vec<Vec<String>>,
     written: u64,
+    /// The CSV header is still to be written.
+    header_due: bool,
 }
 
 enum Sink {
@@ -26,9 +30,7 @@ enum Sink {
 impl RecordWriter {
     pub fn new(format: Format, columns: Vec<String>, out: Destination) -> Result<Self> {
         let sink = if format == Format::Csv {
-            let mut csv = csv::WriterBuilder::new().from_writer(out);
-            csv.write_record(&columns)?;
-            Sink::Csv(Box::new(csv))
+            Sink::Csv(Box::new(csv::WriterBuilder::new().from_writer(out)))
         } else {
             Sink::Plain(out)
         };
@@ -38,10 +40,23 @@ impl RecordWriter {
             sink,
             table_rows: Vec::new(),
             written: 0,
+            header_due: format == Format::Csv,
         })
     }
 
+    /// The CSV header, once, before the first row (or at the end of an empty output).
+    fn header(&mut self) -> Result<()> {
+        if self.header_due {
+            self.header_due = false;
+            if let Sink::Csv(csv) = &mut self.sink {
+                csv.write_record(&self.columns)?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn write(&mut self, record: &Map<String, Value>) -> Result<()> {
+        self.header()?;
         let selected = || select(&self.columns, record);
         match (&mut self.sink, self.format) {
             (Sink::Csv(csv), _) => {
@@ -68,6 +83,7 @@ impl RecordWriter {
     /// Writes one row of text cells in column order (`None` = no value: empty in CSV and
     /// tables, null in JSON). The fast path for large reports: no map per row.
     pub fn write_cells<'a>(&mut self, cells: impl Iterator<Item = Option<&'a str>>) -> Result<()> {
+        self.header()?;
         match (&mut self.sink, self.format) {
             (Sink::Csv(csv), _) => {
                 csv.write_record(cells.map(|c| c.unwrap_or_default()))?;
@@ -111,7 +127,8 @@ impl RecordWriter {
     }
 
     /// Ends the output (closing brackets, the table) and commits the destination.
-    pub fn finish(self) -> Result<u64> {
+    pub fn finish(mut self) -> Result<u64> {
+        self.header()?;
         let mut out = match self.sink {
             Sink::Csv(csv) => csv
                 .into_inner()

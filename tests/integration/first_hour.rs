@@ -35,3 +35,140 @@ async fn an_output_file_that_cannot_be_written_is_refused_before_any_request() {
         "nothing was asked of TikTok"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_token_leaves_nothing_on_stdout_and_says_one_thing() {
+    let env = TestEnv::new().await;
+    let refused = || {
+        api_error(
+            40105,
+            "Access token is incorrect or has been revoked.",
+            "r1",
+        )
+    };
+    for endpoint in [
+        "/advertiser/info/",
+        "/campaign/get/",
+        "/report/integrated/get/",
+    ] {
+        on_get(endpoint)
+            .respond_with(refused())
+            .mount(&env.server)
+            .await;
+    }
+    for args in [
+        &["report", "run", "--last", "7"][..],
+        &[
+            "report",
+            "run",
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-01-02",
+        ][..],
+        &["campaign", "list"][..],
+    ] {
+        for format in ["csv", "json", "ndjson"] {
+            let out = env
+                .cmd()
+                .env("TIKTOK_ACCESS_TOKEN", "bogus-token-0123456789")
+                .args(["--advertiser", ADV_US, "--format", format])
+                .args(args)
+                .output()
+                .unwrap();
+            assert_fails(&out, 3, "Access token is incorrect");
+            assert_eq!(
+                stdout_of(&out),
+                "",
+                "{args:?} {format}: no header, no bracket"
+            );
+            assert!(
+                !stderr_of(&out).contains("note:"),
+                "the refusal is the message, not a note before it: {}",
+                stderr_of(&out)
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_report_still_has_its_header() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(fixture_response("report_integrated_get_empty.json"))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args(["--advertiser", ADV_US, "report", "run"])
+        .args([
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-01-02",
+            "--metrics",
+            "spend",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        "campaign_id,stat_time_day,spend\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_fills_the_currency_column_as_list_does() {
+    let env = TestEnv::with_account().await;
+    on_get("/campaign/get/")
+        .respond_with(fixture_response("campaign_get.json"))
+        .mount(&env.server)
+        .await;
+    let id = fixture("campaign_get.json")["data"]["list"][0]["campaign_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = env
+        .cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "campaign",
+            "list",
+            "--fields",
+            "campaign_id,currency",
+        ])
+        .assert()
+        .success();
+    let get = env
+        .cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "--format",
+            "csv",
+            "campaign",
+            "get",
+            &id,
+        ])
+        .args(["--fields", "campaign_id,currency"])
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(get.get_output()),
+        format!("campaign_id,currency\n{id},USD\n")
+    );
+    assert!(stdout_of(list.get_output()).contains(&format!("{id},USD\n")));
+}
+
+#[test]
+fn help_lists_every_exit_code() {
+    let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("tiktok-ads"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = stdout_of(&out);
+    for code in ["0 ok", "2 usage", "5 transient", "6 partial", "7 database"] {
+        assert!(help.contains(code), "{code}: {help}");
+    }
+}

@@ -43,6 +43,18 @@ fn on_terminal(env: &TestEnv, args: &[&str], input: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Whether `text` starts a line of `screen` (after the progress line's carriage returns and
+/// line clears).
+fn starts_a_line(screen: &str, text: &str) -> bool {
+    screen.split('\n').any(|line| {
+        let shown = line
+            .rsplit('\r')
+            .find(|part| !part.is_empty())
+            .unwrap_or("");
+        shown.trim_start_matches("\u{1b}[2K").starts_with(text)
+    })
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_asks_on_a_terminal_and_only_yes_deletes() {
     let env = TestEnv::new().await;
@@ -122,6 +134,10 @@ async fn a_report_shows_progress_on_a_terminal_only() {
     );
     assert!(screen.contains("wrote 2 rows to r.csv"), "{screen}");
     assert!(
+        starts_a_line(&screen, "wrote 2 rows"),
+        "the summary has a line of its own, after the progress line: {screen:?}"
+    );
+    assert!(
         screen.contains("windows 1/1 · rows 2"),
         "the last line counts every window: {screen}"
     );
@@ -132,4 +148,50 @@ async fn a_report_shows_progress_on_a_terminal_only() {
         "{}",
         stderr_of(out.get_output())
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_after_progress_starts_a_line_of_its_own() {
+    let env = TestEnv::new().await;
+    env.login_with_token(TOKEN).await;
+    on_get("/advertiser/info/")
+        .respond_with(fixture_response("advertiser_info.json"))
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .and(query_param("page", "1"))
+        .respond_with(ok(json!({"list": [{"dimensions": {"campaign_id": "1", "stat_time_day": "2025-01-01 00:00:00"},
+                                "metrics": {"spend": "1"}}],
+                      "page_info": {"page": 1, "page_size": 1, "total_number": 2, "total_page": 2}})))
+        .mount(&env.server)
+        .await;
+    on_get("/report/integrated/get/")
+        .and(query_param("page", "2"))
+        .respond_with(
+            api_error(40002, "Invalid parameter", "r2").set_delay(Duration::from_millis(600)),
+        )
+        .mount(&env.server)
+        .await;
+    let args = [
+        "--advertiser",
+        ADV_US,
+        "-o",
+        "r.csv",
+        "report",
+        "run",
+        "--start",
+        "2025-01-01",
+        "--end",
+        "2025-01-01",
+        "--metrics",
+        "spend",
+        "--page-size",
+        "1",
+    ];
+    let screen = on_terminal(&env, &args, "");
+    assert!(
+        screen.contains("rows 1"),
+        "the progress line was drawn: {screen:?}"
+    );
+    assert!(starts_a_line(&screen, "error: "), "{screen:?}");
 }

@@ -27,6 +27,14 @@ async fn without_a_keyring_service_auto_falls_back_to_an_owner_only_file() {
         .success();
     let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("No usable OS keyring"), "{stderr}");
+    assert_eq!(
+        stderr
+            .to_lowercase()
+            .matches("no usable os keyring")
+            .count(),
+        1,
+        "said once: {stderr}"
+    );
     // It failed on the missing bus, not by waiting out the keyring timeout.
     assert!(!stderr.contains("did not answer"), "{stderr}");
     assert!(stderr.contains("credentials.toml"), "{stderr}");

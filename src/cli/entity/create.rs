@@ -49,7 +49,7 @@ pub(crate) async fn create(
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let currency = account_currency(ctx, &client, &advertiser_id).await;
+        let currency = account_currency(ctx, &client, &advertiser_id).await?;
         body::refuse_problems(&what, validate(&body, currency.as_deref()))?;
     }
     let created = client

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
-use super::{Entity, GetArgs, check_ids, chosen_columns};
+use super::{Entity, GetArgs, account_currency, check_ids, chosen_columns};
 use crate::cli::context::Context;
 use crate::output::Format;
 
@@ -12,10 +12,19 @@ pub(crate) async fn get(ctx: &Context, entity: &Entity, args: GetArgs) -> Result
     let columns = chosen_columns(entity, &args.fields)?;
     let advertiser_id = ctx.settings.advertiser_id()?;
     let (client, _) = ctx.authed_client().await?;
-    let object = client
+    let mut object = client
         .entities(entity.resource)
         .get(&advertiser_id, &args.id)
         .await?;
+    // The account's currency fills the `currency` column, as in `list`.
+    let whole = args.fields.is_empty() && ctx.format()? != Format::Csv;
+    if !whole
+        && columns.iter().any(|c| c == "currency")
+        && !object.contains_key("currency")
+        && let Some(currency) = account_currency(ctx, &client, &advertiser_id).await?
+    {
+        object.insert("currency".into(), json!(currency));
+    }
     print_object(ctx, &object, &args.fields, columns)
 }
 

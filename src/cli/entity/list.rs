@@ -33,7 +33,7 @@ pub(crate) async fn list(ctx: &Context, entity: &Entity, args: ListArgs) -> Resu
     }
     let (client, _) = ctx.authed_client().await?;
     let currency = if columns.iter().any(|c| c == "currency") && !whole_objects {
-        account_currency(ctx, &client, &advertiser_id).await
+        account_currency(ctx, &client, &advertiser_id).await?
     } else {
         None
     };

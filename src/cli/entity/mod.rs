@@ -114,25 +114,28 @@ fn chosen_columns(entity: &Entity, fields: &[String]) -> Result<Vec<String>> {
     })
 }
 
-/// The account's currency (for budget columns and messages); `None` if it cannot be read.
+/// The account's currency (for budget columns and messages); `None`, with a note, if it cannot
+/// be read. A token TikTok refuses is the command's error, said as such (not as a note before
+/// the same refusal again).
 pub(crate) async fn account_currency(
     ctx: &Context,
     client: &Client,
     advertiser_id: &str,
-) -> Option<String> {
+) -> Result<Option<String>> {
     match client
         .advertisers()
         .info(&[advertiser_id.to_string()], &["advertiser_id", "currency"])
         .await
     {
-        Ok(list) => list
+        Ok(list) => Ok(list
             .first()
             .and_then(|a| a.get("currency"))
             .and_then(Value::as_str)
-            .map(str::to_string),
+            .map(str::to_string)),
+        Err(e) if e.is_auth() => Err(e.into()),
         Err(e) => {
             ctx.notice(&format!("note: could not read the account currency ({e})"));
-            None
+            Ok(None)
         }
     }
 }

@@ -115,7 +115,7 @@ pub(crate) async fn update(
         .keys()
         .any(|k| k.contains("budget") || k.contains("bid"));
     let currency = if money_changes {
-        account_currency(ctx, &client, &advertiser_id).await
+        account_currency(ctx, &client, &advertiser_id).await?
     } else {
         None
     };

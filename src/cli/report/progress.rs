@@ -48,16 +48,28 @@ impl Observer for CliObserver<'_> {
     }
 
     fn committed(&self, rows: u64) {
-        // The last progress line stays on screen, then the summary.
-        self.bar.finish();
+        // The last progress line stays on screen, then the summary on a line of its own.
+        self.end_bar();
         self.ctx.say_written(rows);
+    }
+}
+
+impl CliObserver<'_> {
+    /// Leaves the last progress line on screen and ends it, so whatever follows (the summary,
+    /// an error) starts a line of its own.
+    fn end_bar(&self) {
+        if self.bar.is_finished() {
+            return;
+        }
+        self.bar.finish();
+        if !self.bar.is_hidden() {
+            self.ctx.streams.write_err("\n");
+        }
     }
 }
 
 impl Drop for CliObserver<'_> {
     fn drop(&mut self) {
-        if !self.bar.is_finished() {
-            self.bar.finish();
-        }
+        self.end_bar();
     }
 }
