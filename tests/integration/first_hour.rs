@@ -172,3 +172,39 @@ fn help_lists_every_exit_code() {
         assert!(help.contains(code), "{code}: {help}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_refuses_what_the_real_command_refuses_and_lists_every_problem() {
+    let env = TestEnv::with_account().await;
+    let create = |objective: &str, dry_run: bool| {
+        let mut cmd = env.cmd();
+        cmd.args(["--advertiser", ADV_US, "campaign", "create", "--name", "x"])
+            .args(["--objective", objective, "--budget", "10"]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        cmd.output().unwrap()
+    };
+    for dry_run in [true, false] {
+        let out = create("TRAFFIC", dry_run);
+        assert_fails(&out, 2, "minimum of 50 USD");
+        let both = create("TRAFIC", dry_run);
+        assert_fails(&both, 2, "minimum of 50 USD");
+        assert!(stderr_of(&both).contains("TRAFIC"), "{}", stderr_of(&both));
+    }
+    assert!(env.requests_to("/campaign/create/").await.is_empty());
+    // A dry run that needs no currency reads nothing from TikTok.
+    let before = env.requests_to("/advertiser/info/").await.len();
+    env.cmd()
+        .args(["--advertiser", ADV_US, "campaign", "create", "--name", "x"])
+        .args([
+            "--objective",
+            "TRAFFIC",
+            "--budget-mode",
+            "infinite",
+            "--dry-run",
+        ])
+        .assert()
+        .success();
+    assert_eq!(env.requests_to("/advertiser/info/").await.len(), before);
+}

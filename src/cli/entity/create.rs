@@ -34,7 +34,36 @@ pub(crate) async fn create(
     validate: impl Fn(&Map<String, Value>, Option<&str>) -> Vec<String>,
 ) -> Result<()> {
     let what = format!("{} create", entity.command);
-    body::refuse_problems(&what, validate(&body, None))?;
+    // Budgets are checked in the account's currency, read from TikTok (also for a dry run, which
+    // checks everything the real command checks); every problem is listed at once.
+    let currency = if body.contains_key("budget") {
+        let advertiser_id = body
+            .get("advertiser_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let found = match ctx.authed_client().await {
+            Ok((client, _)) => account_currency(ctx, &client, &advertiser_id).await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(currency) => currency,
+            Err(e) => {
+                body::refuse_problems(&what, validate(&body, None))?;
+                if !args.dry_run {
+                    return Err(e);
+                }
+                ctx.notice(&format!(
+                    "note: the budget was not checked against the account currency's minimum, \
+                     which could not be read: {e:#}"
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    body::refuse_problems(&what, validate(&body, currency.as_deref()))?;
     if entity.resource.idempotent_create {
         // TikTok's idempotency key: a retry after a lost answer creates nothing twice.
         body::default(&mut body, "request_id", json!(idempotency_key()));
@@ -43,15 +72,6 @@ pub(crate) async fn create(
         return body::print_dry_run(ctx, &Value::Object(body));
     }
     let (client, _) = ctx.authed_client().await?;
-    if body.contains_key("budget") {
-        let advertiser_id = body
-            .get("advertiser_id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let currency = account_currency(ctx, &client, &advertiser_id).await?;
-        body::refuse_problems(&what, validate(&body, currency.as_deref()))?;
-    }
     let created = client
         .entities(entity.resource)
         .create(&Value::Object(body))
