@@ -25,6 +25,8 @@ missing() {
   command -v sqlite3 >/dev/null 2>&1 || need="$need sqlite3"
   # A PostgreSQL test serves TLS with a certificate it makes with openssl.
   command -v openssl >/dev/null 2>&1 || need="$need openssl"
+  # The completion tests run the fish script in fish.
+  command -v fish >/dev/null 2>&1 || need="$need fish"
   echo "$need"
 }
 

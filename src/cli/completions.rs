@@ -26,14 +26,53 @@ pub(crate) fn completions(
     output: Option<&std::path::Path>,
     streams: &Streams,
 ) -> Result<()> {
-    let mut command = Cli::command();
+    let mut command = visible(&Cli::command());
     // Rendered into memory first: clap_complete panics on a closed pipe, a write here returns
     // the error (and `| head` exits 0).
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, "tiktok-ads", &mut script);
+    clap_complete::generate(shell, &mut command, BIN, &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        script = bash_states_named_alike(&script);
+    }
     let mut out = destination(output, streams)?;
-    out.write_all(&script)?;
+    out.write_all(script.as_bytes())?;
     out.commit()
+}
+
+const BIN: &str = "tiktok-ads";
+
+/// `command` as completions offer it: every subcommand and flag a user may type, without the
+/// hidden ones (clap_complete would offer those too).
+fn visible(command: &clap::Command) -> clap::Command {
+    let mut shown = clap::Command::new(command.get_name().to_string())
+        .visible_aliases(command.get_visible_aliases().map(str::to_string));
+    if let Some(about) = command.get_about() {
+        shown = shown.about(about.clone());
+    }
+    if let Some(about) = command.get_long_about() {
+        shown = shown.long_about(about.clone());
+    }
+    if let Some(version) = command.get_version() {
+        shown = shown.version(version.to_string()).propagate_version(true);
+    }
+    for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+        // clap adds its own help and version flags to every command it builds.
+        if !matches!(arg.get_id().as_str(), "help" | "version") {
+            shown = shown.arg(arg.clone());
+        }
+    }
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        shown = shown.subcommand(visible(sub));
+    }
+    shown
+}
+
+/// clap_complete's bash script names a subcommand's state `tiktok__ads__subcmd__report` where
+/// it is entered and `tiktok__subcmd__ads__subcmd__report` where it is completed (the binary's
+/// hyphen spelt two ways), so nothing after the first word completed: one spelling for both.
+fn bash_states_named_alike(script: &str) -> String {
+    script.replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"))
 }
 
 pub(crate) fn man(output: Option<&std::path::Path>, streams: &Streams) -> Result<()> {
