@@ -96,7 +96,8 @@ fn api_code(error: &ApiError) -> u8 {
         ApiError::Transport { .. }
         | ApiError::Timeout { .. }
         | ApiError::Inconsistent { .. }
-        | ApiError::RetriesExhausted { .. } => TRANSIENT,
+        | ApiError::RetriesExhausted { .. }
+        | ApiError::RetryAfterTooLong { .. } => TRANSIENT,
     }
 }
 

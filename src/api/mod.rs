@@ -24,7 +24,9 @@ pub mod user;
 #[cfg(test)]
 mod testing;
 
-pub use transport::client::{Auth, Client, ClientOptions, Method, Request, Target};
+pub use transport::client::{
+    Auth, Client, ClientOptions, Method, Request, RetryListener, Retrying, Target,
+};
 pub use transport::error::ApiError;
 pub use transport::http::Headers;
 pub use transport::pacing;

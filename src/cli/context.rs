@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use super::GlobalArgs;
 use super::credentials::{Credentials, ResolvedToken};
 use super::settings::Settings;
-use crate::api::Client;
+use crate::api::{Client, RetryListener};
 use crate::config::{self, Environment};
 use crate::output::{Destination, Format, RecordWriter, Streams};
 
@@ -31,6 +31,11 @@ pub(crate) struct Context {
     sandbox_said: AtomicBool,
     /// Requests of this run waiting for TikTok's quota right now (for the progress line).
     quota_waiting: Arc<AtomicUsize>,
+    /// The progress line on screen, if any: lines said meanwhile go above it.
+    bar: Arc<std::sync::Mutex<Option<indicatif::ProgressBar>>>,
+    /// A quick check of the setup (`auth status`, `auth login --with-token`, `doctor`): every
+    /// request gets the short retry budget.
+    pub quick: bool,
 }
 
 impl Context {
@@ -51,6 +56,8 @@ impl Context {
             authed: tokio::sync::OnceCell::new(),
             sandbox_said: AtomicBool::new(false),
             quota_waiting: Arc::default(),
+            bar: Arc::default(),
+            quick: false,
         })
     }
 
@@ -64,7 +71,7 @@ impl Context {
     /// A message on stderr that `--quiet` does not hide: errors (also of one advertiser among
     /// several), and instructions the user must see (the consent URL).
     pub(crate) fn say(&self, message: &str) {
-        self.streams.write_err_line(&crate::redact::redact(message));
+        say_above(&self.bar, &self.streams, message);
     }
 
     /// A spinner on stderr when it is a terminal and `--quiet` is off; hidden otherwise (cron).
@@ -86,6 +93,7 @@ impl Context {
             );
         let bar = indicatif::ProgressBar::new_spinner().with_style(style);
         bar.enable_steady_tick(Duration::from_millis(120));
+        *self.bar.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar.clone());
         bar
     }
 
@@ -119,9 +127,19 @@ impl Context {
     /// credentials instead).
     pub(crate) fn client(&self, token: Option<SecretString>) -> Result<Client> {
         self.note_sandbox();
-        let options = self
+        let mut options = self
             .settings
             .client_options(token, self.quota_waiting.clone())?;
+        if self.quick {
+            options.retry = options.retry.short();
+        }
+        // Each retry is said as it happens, on a terminal or not (`-q` keeps it quiet).
+        if !self.settings.global.quiet {
+            let (bar, streams) = (self.bar.clone(), self.streams.clone());
+            options.on_retry = Some(RetryListener(Arc::new(move |retrying| {
+                say_above(&bar, &streams, &retrying.to_string());
+            })));
+        }
         Ok(Client::new(options)?)
     }
 
@@ -218,5 +236,19 @@ impl Context {
             )),
             (None, Ok(_)) => Err(anyhow::anyhow!("no ad account is reachable")),
         }
+    }
+}
+
+/// A line on stderr, secrets masked; above the progress line while one is drawn.
+fn say_above(
+    bar: &std::sync::Mutex<Option<indicatif::ProgressBar>>,
+    streams: &Streams,
+    message: &str,
+) {
+    let line = crate::redact::redact(message);
+    let bar = bar.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    match bar.filter(|b| !b.is_finished() && !b.is_hidden()) {
+        Some(bar) => bar.suspend(|| streams.write_err_line(&line)),
+        None => streams.write_err_line(&line),
     }
 }

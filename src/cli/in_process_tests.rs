@@ -100,7 +100,7 @@ async fn plain_text_commands_honour_dash_o() {
 }
 
 #[tokio::test]
-async fn dry_runs_print_the_bodies_and_send_nothing() {
+async fn dry_runs_print_the_bodies_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = MockServer::start().await;
     let args = [
@@ -130,7 +130,15 @@ async fn dry_runs_print_the_bodies_and_send_nothing() {
     assert_eq!(bodies.as_array().unwrap().len(), 2, "batches of 20");
     assert_eq!(bodies[0]["operation_status"], "DELETE");
     assert_eq!(bodies[1]["ad_ids"].as_array().unwrap().len(), 5);
-    assert!(server.received_requests().await.unwrap().is_empty());
+    // The create's budget is checked in the account's currency: a read, and nothing else.
+    let sent: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(sent, ["GET /open_api/v1.3/advertiser/info/"]);
 }
 
 #[tokio::test]

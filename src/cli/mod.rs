@@ -292,8 +292,20 @@ pub async fn run(cli: Cli, streams: &crate::output::Streams) -> anyhow::Result<(
         Command::Demo(args) => return mock::demo(cli.global, args, streams).await,
         _ => {}
     }
-    let ctx = context::Context::new(cli.global, streams.clone())?;
+    let mut ctx = context::Context::new(cli.global, streams.clone())?;
+    ctx.quick = quick_check(&cli.command);
     dispatch(&ctx, cli.command).await
+}
+
+/// The commands that check the setup rather than do work: a host that does not answer is said
+/// after the short retry budget (about 10 s), not after minutes.
+fn quick_check(command: &Command) -> bool {
+    match command {
+        Command::Doctor => true,
+        Command::Auth(auth::AuthCommand::Status) => true,
+        Command::Auth(auth::AuthCommand::Login(args)) => args.with_token,
+        _ => false,
+    }
 }
 
 /// Runs a command that needs settings, with the context it is given (the process's, or one

@@ -133,8 +133,14 @@ async fn a_refused_connection_is_transient_exit_5() {
         .code(5);
     let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("network error"), "{stderr}");
-    // The cause is said once, down to the socket error.
-    assert_eq!(stderr.matches("network error on").count(), 1, "{stderr}");
+    // The error says the cause once, down to the socket error (the retry said it too, as it
+    // happened).
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert_eq!(error.matches("network error on").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("retrying in ").count(), 1, "{stderr}");
     assert!(stderr.contains("Connection refused"), "{stderr}");
     assert!(
         stderr.contains("hint:") && stderr.contains("proxy"),

@@ -208,3 +208,143 @@ async fn a_dry_run_refuses_what_the_real_command_refuses_and_lists_every_problem
         .success();
     assert_eq!(env.requests_to("/advertiser/info/").await.len(), before);
 }
+
+/// A port on this machine where nothing listens: connections to it are refused.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_never_answers_is_given_up_on_after_three_attempts_with_each_retry_said() {
+    let env = TestEnv::new().await;
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    let out = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", &dead)
+        .env("TIKTOK_ACCESS_TOKEN", TOKEN)
+        .args(["--advertiser", ADV_US, "report", "run", "--last", "7"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 5, "gave up after 3 attempts");
+    let stderr = stderr_of(&out);
+    for attempt in ["attempt 2 of 3", "attempt 3 of 3"] {
+        assert!(stderr.contains("retrying in "), "{stderr}");
+        assert!(stderr.contains(attempt), "{attempt}: {stderr}");
+    }
+    assert!(
+        stderr.contains("Connection refused") && stderr.contains("127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: TikTok could not be reached"),
+        "{stderr}"
+    );
+    // -q: only the error.
+    let quiet = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", &dead)
+        .env("TIKTOK_ACCESS_TOKEN", TOKEN)
+        .args(["-q", "--advertiser", ADV_US, "report", "run", "--last", "7"])
+        .output()
+        .unwrap();
+    assert_fails(&quiet, 5, "gave up after 3 attempts");
+    assert!(
+        !stderr_of(&quiet).contains("retrying in"),
+        "{}",
+        stderr_of(&quiet)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_answers_keeps_the_long_budget_and_each_retry_is_said() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .respond_with(wiremock::ResponseTemplate::new(503).set_body_string("busy"))
+        .mount(&env.server)
+        .await;
+    let out = env
+        .cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "--max-retries",
+            "5",
+            "report",
+            "run",
+        ])
+        .args(["--start", "2025-01-01", "--end", "2025-01-02"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 5, "gave up after 6 attempts");
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.matches("retrying in ").count(), 5, "{stderr}");
+    assert!(stderr.contains("(attempt 6 of 6): HTTP 503"), "{stderr}");
+    assert_eq!(env.requests_to("/report/integrated/get/").await.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn setup_checks_use_the_short_budget() {
+    let env = TestEnv::logged_in().await;
+    on_get("/user/info/")
+        .respond_with(wiremock::ResponseTemplate::new(503).set_body_string("busy"))
+        .mount(&env.server)
+        .await;
+    for args in [&["auth", "status"][..], &["doctor"][..]] {
+        let before = env.requests_to("/user/info/").await.len();
+        let out = env.cmd().args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr_of(&out).contains("attempt 3 of 3"),
+            "{}",
+            stderr_of(&out)
+        );
+        assert_eq!(
+            env.requests_to("/user/info/").await.len() - before,
+            3,
+            "{args:?}: three attempts, not eleven"
+        );
+    }
+    let before = env.requests_to("/user/info/").await.len();
+    let out = env
+        .cmd()
+        .args(["auth", "login", "--with-token"])
+        .write_stdin(format!("{TOKEN}\n"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(env.requests_to("/user/info/").await.len() - before, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wait_longer_than_the_budget_is_not_waited_for() {
+    let env = TestEnv::with_account().await;
+    let until_2099 = "Thu, 01 Jan 2099 00:00:00 GMT";
+    for (status, says) in [(429u16, "until 2099-01-01"), (503, "until 2099-01-01")] {
+        let guard = on_get("/report/integrated/get/")
+            .respond_with(
+                wiremock::ResponseTemplate::new(status).insert_header("Retry-After", until_2099),
+            )
+            .mount_as_scoped(&env.server)
+            .await;
+        let before = env.requests_to("/report/integrated/get/").await.len();
+        let out = env
+            .cmd()
+            .args(["--advertiser", ADV_US, "report", "run"])
+            .args(["--start", "2025-01-01", "--end", "2025-01-02"])
+            .output()
+            .unwrap();
+        assert_fails(&out, 5, says);
+        assert!(
+            stderr_of(&out).contains("Retry-After"),
+            "{}",
+            stderr_of(&out)
+        );
+        assert_eq!(
+            env.requests_to("/report/integrated/get/").await.len() - before,
+            1,
+            "HTTP {status}: asked once, not waited for"
+        );
+        drop(guard);
+    }
+}

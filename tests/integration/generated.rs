@@ -116,7 +116,10 @@ async fn bash_completes_subcommands_flags_and_values_but_not_hidden_flags() {
     for sub in ["run", "sync", "task"] {
         assert!(report.iter().any(|w| w == sub), "{sub}: {report:?}");
     }
-    assert_eq!(offered(&["tiktok-ads", "report", "run", "--le"]), ["--level"]);
+    assert_eq!(
+        offered(&["tiktok-ads", "report", "run", "--le"]),
+        ["--level"]
+    );
     assert_eq!(
         offered(&["tiktok-ads", "report", "run", "--level", ""]),
         ["advertiser", "campaign", "adgroup", "ad"]
@@ -128,7 +131,11 @@ async fn bash_completes_subcommands_flags_and_values_but_not_hidden_flags() {
 #[tokio::test]
 async fn fish_completes_subcommands_and_flags_where_installed() {
     let script = generated(&["completions", "fish"]).await;
-    if std::process::Command::new("fish").arg("--version").output().is_err() {
+    if std::process::Command::new("fish")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         assert!(
             std::env::var("TIKTOK_ADS_REQUIRE_SHELLS").is_err(),
             "fish is required here (TIKTOK_ADS_REQUIRE_SHELLS) but not installed"

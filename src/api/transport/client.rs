@@ -5,7 +5,7 @@
 
 use std::io::{Seek, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -16,7 +16,7 @@ use url::Url;
 
 use super::envelope::{self, RawData};
 use super::error::ApiError;
-use super::http::{self, Answer, Headers};
+use super::http::{self, Answer, Headers, RETRY_AFTER_CAP};
 use super::pacing::{Limits, Pacer, PacerOptions};
 use super::query::Query;
 use super::retry::{Replay, RetryPolicy};
@@ -35,6 +35,45 @@ pub struct ClientOptions {
     /// No request is retried after this long from the client's creation (`--deadline`). Without
     /// it, rate limits are waited out for up to `RATE_LIMIT_PATIENCE` (an hour) per request.
     pub deadline: Option<Duration>,
+    /// Told of each retry after a failure, before its wait (a command says it on stderr).
+    pub on_retry: Option<RetryListener>,
+}
+
+/// What is told of a retry: see [`Retrying`].
+#[derive(Clone)]
+pub struct RetryListener(pub Arc<dyn Fn(&Retrying<'_>) + Send + Sync>);
+
+impl std::fmt::Debug for RetryListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RetryListener")
+    }
+}
+
+/// A request about to be sent again after a failure.
+#[derive(Debug)]
+pub struct Retrying<'a> {
+    /// How long it waits first.
+    pub wait: Duration,
+    /// The attempt about to be made (2 for the first retry), and how many there may be.
+    pub attempt: u32,
+    pub attempts: u32,
+    pub error: &'a ApiError,
+}
+
+impl std::fmt::Display for Retrying<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let wait = self.wait.as_secs_f64();
+        let wait = if wait < 10.0 {
+            format!("{wait:.1} s")
+        } else {
+            format!("{wait:.0} s")
+        };
+        write!(
+            f,
+            "retrying in {wait} (attempt {} of {}): {}",
+            self.attempt, self.attempts, self.error
+        )
+    }
 }
 
 /// How long one request keeps waiting out TikTok's rate limit when no deadline is given.
@@ -49,6 +88,7 @@ impl ClientOptions {
             retry: RetryPolicy::default(),
             pacing: PacerOptions::new(Limits::basic()),
             deadline: None,
+            on_retry: None,
         }
     }
 }
@@ -228,8 +268,9 @@ pub struct Client {
 }
 
 /// Where one request stands in its retries.
-#[derive(Default)]
 struct Retries {
+    /// When its first attempt started.
+    started: Instant,
     /// Sends so far.
     attempts: u32,
     /// Waits taken after failures that were not rate limits.
@@ -247,6 +288,10 @@ struct Inner {
     pacer: Pacer,
     deadline: Option<Instant>,
     stats: Stats,
+    /// Whether the host has answered any request of this client: until it has, a host that
+    /// cannot be reached is given a short budget (a wrong name or a dead host is said at once).
+    reached: AtomicBool,
+    on_retry: Option<RetryListener>,
 }
 
 impl Client {
@@ -263,6 +308,8 @@ impl Client {
                 pacer: Pacer::new(options.pacing),
                 deadline: options.deadline.map(|d| Instant::now() + d),
                 stats: Stats::default(),
+                reached: AtomicBool::new(false),
+                on_retry: options.on_retry,
             }),
         })
     }
@@ -370,7 +417,13 @@ impl Client {
             Target::Endpoint(path) => self.endpoint_url(path)?,
             Target::Presigned(url) => presigned_url(url)?,
         };
-        let mut retries = Retries::default();
+        let mut retries = Retries {
+            started: Instant::now(),
+            attempts: 0,
+            retry: 0,
+            failing_since: None,
+            limited_since: None,
+        };
         loop {
             self.inner.pacer.ready(label).await;
             let attempt_started = Instant::now();
@@ -397,7 +450,7 @@ impl Client {
                     cause: error.to_string(),
                 });
             }
-            if let Some(wait) = self.after_failure(request, error, &mut retries)? {
+            if let Some(wait) = self.after_failure(request, error, sent, &mut retries)? {
                 tokio::time::sleep(wait).await;
             }
         }
@@ -412,12 +465,13 @@ impl Client {
         &self,
         request: &Request<'_>,
         error: ApiError,
+        sent: bool,
         retries: &mut Retries,
     ) -> Result<Option<Duration>, ApiError> {
         let label = request.label();
         let now = Instant::now();
+        let asked = error.retry_after();
         if error.is_rate_limit() {
-            self.inner.pacer.rejected(label, error.retry_after());
             let since = *retries.limited_since.get_or_insert(now);
             let give_up_at = self.inner.deadline.unwrap_or(since + RATE_LIMIT_PATIENCE);
             if now >= give_up_at {
@@ -427,6 +481,14 @@ impl Client {
                     last: Box::new(error),
                 });
             }
+            if let Some(asked) = asked
+                && now + asked > give_up_at
+            {
+                return Err(too_long(label, asked, give_up_at - now, error));
+            }
+            self.inner
+                .pacer
+                .rejected(label, asked.map(|a| a.min(RETRY_AFTER_CAP)));
             self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
             self.inner
                 .stats
@@ -438,23 +500,41 @@ impl Client {
             );
             return Ok(None);
         }
-        let elapsed = now - *retries.failing_since.get_or_insert(now);
-        let wait = self
-            .inner
-            .retry
+        // A host that has never answered (its name unknown, nothing listening, no network) gets
+        // the short budget, counted from the request's start: said within seconds, not minutes.
+        let unreached = !sent && !self.inner.reached.load(Ordering::Relaxed);
+        let (policy, elapsed) = if unreached {
+            (self.inner.retry.short(), now - retries.started)
+        } else {
+            let since = *retries.failing_since.get_or_insert(now);
+            (self.inner.retry.clone(), now - since)
+        };
+        if let Some(asked) = asked {
+            let mut left = policy.retry_for.saturating_sub(elapsed);
+            if let Some(deadline) = self.inner.deadline {
+                left = left.min(deadline.saturating_duration_since(now));
+            }
+            if asked > left && error.is_retryable() {
+                return Err(too_long(label, asked, left, error));
+            }
+        }
+        let wait = policy
             .delay_for(retries.retry, &error, elapsed)
             .filter(|wait| self.inner.deadline.is_none_or(|d| now + *wait < d));
         match wait {
             Some(wait) => {
                 retries.retry += 1;
                 self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(
-                    "retrying {} {label} in {} ms (retry {}, {} s spent): {error}",
-                    request.method,
-                    wait.as_millis(),
-                    retries.retry,
-                    elapsed.as_secs()
-                );
+                let retrying = Retrying {
+                    wait,
+                    attempt: retries.attempts + 1,
+                    attempts: policy.max_retries + 1,
+                    error: &error,
+                };
+                tracing::debug!("{} {label}: {retrying}", request.method);
+                if let Some(listener) = &self.inner.on_retry {
+                    (listener.0)(&retrying);
+                }
                 Ok(Some(wait))
             }
             None if retries.attempts > 1 && error.is_retryable() => {
@@ -482,6 +562,7 @@ impl Client {
             .send()
             .await
             .map_err(|e| self.transport_error(label, e))?;
+        self.inner.reached.store(true, Ordering::Relaxed);
         let status = response.status().as_u16();
         let headers = Headers::new(response.headers().clone());
         let sent = |error: ApiError| Attempt { error, sent: true };
@@ -650,6 +731,17 @@ pub struct Stats {
 }
 
 /// One failed attempt and whether the request may have reached TikTok.
+/// The server asked to wait longer than what is left of the budget: given up at once, saying
+/// so.
+fn too_long(endpoint: &str, asked: Duration, left: Duration, last: ApiError) -> ApiError {
+    ApiError::RetryAfterTooLong {
+        endpoint: endpoint.to_string(),
+        asked,
+        left,
+        last: Box::new(last),
+    }
+}
+
 struct Attempt {
     error: ApiError,
     sent: bool,

@@ -80,6 +80,20 @@ pub enum ApiError {
         last: Box<ApiError>,
     },
 
+    /// The server asked (`Retry-After`) to wait longer than the retry budget has left: not
+    /// waited for, given up at once.
+    #[error(
+        "{endpoint}: the server asked to wait {} before trying again (Retry-After), more than the \
+         {} left to retry, so the run gave up at once ({last})",
+        long_wait(*asked), long_wait(*left)
+    )]
+    RetryAfterTooLong {
+        endpoint: String,
+        asked: Duration,
+        left: Duration,
+        last: Box<ApiError>,
+    },
+
     /// The HTTP client could not be built (most often: no CA certificates on the machine).
     #[error("could not set up HTTPS: {0}")]
     Setup(String),
@@ -100,6 +114,20 @@ pub(crate) fn describe_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// A wait as a person reads it: seconds, minutes, or the date it ends.
+fn long_wait(wait: Duration) -> String {
+    match wait.as_secs() {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        _ => chrono::Utc::now()
+            .checked_add_signed(chrono::Duration::from_std(wait).unwrap_or(chrono::TimeDelta::MAX))
+            .map_or_else(
+                || "for ever".to_string(),
+                |until| format!("until {}", until.format("%Y-%m-%d %H:%M UTC")),
+            ),
+    }
+}
+
 fn snippet_suffix(body: &str) -> String {
     let trimmed = body.trim();
     if trimmed.is_empty() {
@@ -112,9 +140,21 @@ fn snippet_suffix(body: &str) -> String {
 impl ApiError {
     /// A network failure, without the URL (its query may carry the app secret).
     pub(crate) fn transport(endpoint: &str, error: reqwest::Error) -> Self {
+        // Which host did not answer (its name and port, never the URL's query).
+        let host = error.url().and_then(|url| {
+            Some(format!(
+                "{}:{}",
+                url.host_str()?,
+                url.port_or_known_default()?
+            ))
+        });
+        let chain = describe_chain(&error.without_url());
         ApiError::Transport {
             endpoint: endpoint.to_string(),
-            detail: describe_chain(&error.without_url()),
+            detail: match host {
+                Some(host) => format!("{host}: {chain}"),
+                None => chain,
+            },
         }
     }
 
@@ -122,7 +162,9 @@ impl ApiError {
     pub fn code(&self) -> Option<i64> {
         match self {
             ApiError::Api { code, .. } => Some(*code),
-            ApiError::RetriesExhausted { last, .. } => last.code(),
+            ApiError::RetriesExhausted { last, .. } | ApiError::RetryAfterTooLong { last, .. } => {
+                last.code()
+            }
             _ => None,
         }
     }
@@ -157,7 +199,7 @@ impl ApiError {
     /// rate limits): cron wrappers should try again later rather than fix anything.
     pub fn is_transient(&self) -> bool {
         match self {
-            ApiError::RetriesExhausted { .. } => true,
+            ApiError::RetriesExhausted { .. } | ApiError::RetryAfterTooLong { .. } => true,
             other => other.is_retryable(),
         }
     }
@@ -174,7 +216,9 @@ impl ApiError {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             ApiError::Api { request_id, .. } => Some(request_id),
-            ApiError::RetriesExhausted { last, .. } => last.request_id(),
+            ApiError::RetriesExhausted { last, .. } | ApiError::RetryAfterTooLong { last, .. } => {
+                last.request_id()
+            }
             _ => None,
         }
     }

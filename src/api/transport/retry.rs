@@ -41,7 +41,22 @@ pub enum Replay {
     Unsafe,
 }
 
+/// Attempts a host that has not answered yet gets at most, and the time they may take.
+const SHORT_RETRIES: u32 = 2;
+const SHORT_BUDGET: Duration = Duration::from_secs(10);
+
 impl RetryPolicy {
+    /// The short budget — about three attempts or ten seconds, whichever ends first — for a
+    /// host that has not answered once (a wrong name, no network) and for quick checks of the
+    /// setup: a dead host is said within seconds. Never longer than this policy.
+    pub fn short(&self) -> Self {
+        Self {
+            max_retries: self.max_retries.min(SHORT_RETRIES),
+            retry_for: self.retry_for.min(SHORT_BUDGET),
+            ..self.clone()
+        }
+    }
+
     /// The wait before retry number `retry` (0-based) of a request that started `elapsed` ago,
     /// or `None` when the error is final or the budget is spent.
     pub fn delay_for(&self, retry: u32, error: &ApiError, elapsed: Duration) -> Option<Duration> {
