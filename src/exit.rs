@@ -37,7 +37,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 CliError::Usage(_) => USAGE,
                 CliError::NotLoggedIn { .. } | CliError::MissingAppCredentials(_) => AUTH,
                 CliError::Partial(_) => PARTIAL,
-                CliError::Stopped(stop) => stop.exit_code(),
+                CliError::Stopped { stop, .. } => stop.exit_code(),
             };
         }
         if let Some(e) = cause.downcast_ref::<ReportError>() {

@@ -41,18 +41,25 @@ fn main() -> ExitCode {
             return exit::report(Err(error), &streams);
         }
     };
-    let result = runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         // Signal handlers first: the command may create its output file before it first waits.
         let stopped = signals::first();
         tokio::select! {
-            result = cli::run(cli, &streams) => result,
-            stop = stopped => Err(CliError::Stopped(stop).into()),
+            result = cli::run(cli, &streams) => Ok(result),
+            stop = stopped => Err(stop),
         }
     });
-    if matches!(&result, Err(e) if matches!(e.downcast_ref(), Some(CliError::Stopped(_)))) {
-        for note in tiktok_ads::report::tasks::unfinished_tasks() {
-            streams.write_err_line(&tiktok_ads::redact::redact(&note));
+    // A stopped run's work is dropped by now (temporary files removed, open windows rolled
+    // back): what is said is what remains.
+    let result = match outcome {
+        Ok(result) => result,
+        Err(stop) => {
+            for note in tiktok_ads::report::tasks::unfinished_tasks() {
+                streams.write_err_line(&tiktok_ads::redact::redact(&note));
+            }
+            let message = cli::stopped::message(stop);
+            Err(CliError::Stopped { stop, message }.into())
         }
-    }
+    };
     exit::report(result, &streams)
 }

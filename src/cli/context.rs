@@ -173,7 +173,14 @@ impl Context {
     }
 
     pub(crate) fn record_writer(&self, columns: Vec<String>) -> Result<RecordWriter> {
-        RecordWriter::new(self.format()?, columns, self.destination()?)
+        let mut writer = RecordWriter::new(self.format()?, columns, self.destination()?)?;
+        if self.settings.output_file().is_none() {
+            // Rows on standard output stay there if the run is stopped: it must say so.
+            let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            writer.count_rows_into(rows.clone());
+            super::stopped::record(super::stopped::Done::Rows(rows));
+        }
+        Ok(writer)
     }
 
     /// Ends a record output; after a file written for someone at a terminal, one line says

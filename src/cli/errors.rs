@@ -26,9 +26,13 @@ pub enum CliError {
     #[error("{0}")]
     Partial(String),
 
-    /// A signal stopped the run; whatever it was writing was dropped.
-    #[error("stopped by {}: nothing was written", .0.name())]
-    Stopped(crate::signals::Stop),
+    /// A signal stopped the run; whatever it was writing was dropped. The message says what
+    /// had been done before (see `cli::stopped`).
+    #[error("{message}")]
+    Stopped {
+        stop: crate::signals::Stop,
+        message: String,
+    },
 }
 
 pub fn usage(message: impl Into<String>) -> anyhow::Error {

@@ -107,6 +107,7 @@ pub(crate) async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{} (try --port 0)", args.port))?;
     // The URL alone on stdout, for scripts (`url=$(tiktok-ads mock --port 0 | head -1)`).
+    super::stopped::record(super::stopped::Done::Serving);
     let mut out = streams.stdout();
     writeln!(out, "http://{addr}")?;
     out.flush()?;

@@ -21,6 +21,7 @@ pub(crate) mod mock;
 pub(crate) mod region;
 pub(crate) mod report;
 pub(crate) mod settings;
+pub mod stopped;
 
 use std::path::PathBuf;
 

@@ -4,6 +4,8 @@
 //! or at the end of a complete empty output — never alone from a run that failed.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
@@ -20,6 +22,8 @@ pub struct RecordWriter {
     written: u64,
     /// The CSV header is still to be written.
     header_due: bool,
+    /// Rows streamed out so far, for whoever must say how much of the output exists.
+    shared: Option<Arc<AtomicU64>>,
 }
 
 enum Sink {
@@ -41,7 +45,23 @@ impl RecordWriter {
             table_rows: Vec::new(),
             written: 0,
             header_due: format == Format::Csv,
+            shared: None,
         })
+    }
+
+    /// Keeps `counter` at the number of rows streamed out (a table streams nothing until its
+    /// end, so it counts none).
+    pub fn count_rows_into(&mut self, counter: Arc<AtomicU64>) {
+        self.shared = Some(counter);
+    }
+
+    fn counted(&mut self) {
+        self.written += 1;
+        if let Some(counter) = &self.shared
+            && self.format != Format::Table
+        {
+            counter.store(self.written, Ordering::Relaxed);
+        }
     }
 
     /// The CSV header, once, before the first row (or at the end of an empty output).
@@ -76,7 +96,7 @@ impl RecordWriter {
                 self.table_rows.push(row);
             }
         }
-        self.written += 1;
+        self.counted();
         Ok(())
     }
 
@@ -112,7 +132,7 @@ impl RecordWriter {
                 self.table_rows.push(row);
             }
         }
-        self.written += 1;
+        self.counted();
         Ok(())
     }
 

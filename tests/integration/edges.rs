@@ -981,6 +981,12 @@ async fn sigterm_sighup_and_sigint_leave_no_file_and_exit_128_plus_n() {
         assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(code), "{}", stderr_of(&out));
+        // The -o file was never made: that is what the message says.
+        assert!(
+            stderr_of(&out).contains(": nothing was written"),
+            "{}",
+            stderr_of(&out)
+        );
         let left: Vec<_> = std::fs::read_dir(env.work_dir())
             .unwrap()
             .flatten()

@@ -348,3 +348,104 @@ async fn a_wait_longer_than_the_budget_is_not_waited_for() {
         drop(guard);
     }
 }
+
+/// Starts `args` and stops it with `signal` once `ready` holds; its output.
+fn stop_when(
+    mut cmd: std::process::Command,
+    signal: i32,
+    ready: impl Fn(&str) -> bool,
+) -> std::process::Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !ready(&String::from_utf8_lossy(&seen)) {
+        let n = stdout.read(&mut buffer).unwrap();
+        assert!(n > 0, "the output ended before it was ready");
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+    let mut out = child.wait_with_output().unwrap();
+    seen.extend_from_slice(&out.stdout);
+    out.stdout = seen;
+    out
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_says_how_many_rows_are_already_on_standard_output() {
+    let env = TestEnv::with_account().await;
+    on_get("/report/integrated/get/")
+        .and(wiremock::matchers::query_param("page", "1"))
+        .respond_with(page_of(
+            (1..=3)
+                .map(|i| {
+                    serde_json::json!({"dimensions": {"campaign_id": i.to_string(),
+                        "stat_time_day": "2025-01-01 00:00:00"}, "metrics": {"spend": "1"}})
+                })
+                .collect(),
+            1,
+            3,
+            6,
+        ))
+        .mount(&env.server)
+        .await;
+    // The second page never comes.
+    on_get("/report/integrated/get/")
+        .and(wiremock::matchers::query_param("page", "2"))
+        .respond_with(page_of(vec![], 2, 3, 6).set_delay(std::time::Duration::from_secs(60)))
+        .mount(&env.server)
+        .await;
+    let mut cmd = env.std_cmd();
+    cmd.args([
+        "--advertiser",
+        ADV_US,
+        "report",
+        "run",
+        "--metrics",
+        "spend",
+    ])
+    .args([
+        "--start",
+        "2025-01-01",
+        "--end",
+        "2025-01-01",
+        "--page-size",
+        "3",
+    ]);
+    let out = stop_when(cmd, libc::SIGINT, |seen| seen.lines().count() >= 4);
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(
+        stdout_of(&out).lines().count(),
+        4,
+        "the header and three rows"
+    );
+    assert!(
+        stderr_of(&out).contains(
+            "stopped by SIGINT after 3 rows on standard output: the output is incomplete"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_simulator_says_it_stopped() {
+    let env = TestEnv::new().await;
+    let mut cmd = env.std_cmd();
+    cmd.args(["mock", "--port", "0"]);
+    let out = stop_when(cmd, libc::SIGTERM, |seen| seen.starts_with("http://"));
+    assert_eq!(out.status.code(), Some(143));
+    let last = stderr_of(&out)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(last, "error: stopped by SIGTERM");
+}

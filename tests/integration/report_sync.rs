@@ -633,6 +633,14 @@ async fn sqlite_sigterm_mid_run_keeps_only_whole_windows() {
     assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
     // Every day in the table is whole (24 hours × 12 ads) and recorded; nothing after it.
     let last = target.last_days("tiktok_ad_hourly")[ADV].to_string();
+    // The message says what is in: the days committed, and that the next run goes on.
+    assert!(
+        stderr_of(&out).contains(&format!("committed, up to {last} for advertiser {ADV}"))
+            && stderr_of(&out).contains("the next run continues from there")
+            && !stderr_of(&out).contains("nothing was written"),
+        "{}",
+        stderr_of(&out)
+    );
     let days = target.query(
         "SELECT substr(stat_time_hour, 1, 10), CAST(count(*) AS TEXT) FROM tiktok_ad_hourly \
          GROUP BY 1",

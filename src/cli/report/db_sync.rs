@@ -89,6 +89,7 @@ pub(crate) async fn sync_report(ctx: &Context, args: SyncArgs) -> Result<()> {
         blocking(move || SyncInto::open(&destination, shape, with_entities)).await?
     };
     let committed = target.committed();
+    crate::cli::stopped::record(crate::cli::stopped::Done::Synced(committed.clone()));
     let (client, _) = ctx.authed_client().await?;
     let options = SyncOptions {
         since: args.since,
