@@ -37,10 +37,11 @@ impl StoredToken {
     }
 }
 
-/// The store key of a profile's token: `<environment>/<profile>`, so a sandbox token can never
-/// answer a production call.
-pub(crate) fn token_key(environment: &str, profile: &str) -> String {
-    format!("{environment}/{profile}")
+/// The store key of a profile's token: `<realm>/<profile>`, the realm being the environment
+/// (and the host, when it is not TikTok's), so a sandbox token can never answer a production
+/// call, nor a simulator's token reach TikTok.
+pub(crate) fn token_key(realm: &str, profile: &str) -> String {
+    format!("{realm}/{profile}")
 }
 
 /// The store key of a profile's app secret.

@@ -188,7 +188,7 @@ async fn save_token(ctx: &Context, record: &StoredToken) -> Result<()> {
     }
     ctx.notice(&format!(
         "Logged in to {} as profile {:?}; token stored in the {}.",
-        ctx.settings.environment,
+        ctx.settings.realm_shown(),
         ctx.settings.profile_name(),
         saved.location
     ));
@@ -266,6 +266,7 @@ async fn status(ctx: &Context) -> Result<()> {
         ("profile", json!(ctx.settings.profile_name())),
         ("environment", json!(ctx.settings.environment.as_str())),
         ("api_host", json!(ctx.settings.base_url.as_str())),
+        ("token_for", json!(ctx.settings.token_realm())),
     ];
     let resolved = match ctx.token().await {
         Ok(resolved) => resolved,
@@ -351,7 +352,7 @@ async fn logout(ctx: &Context) -> Result<()> {
         Err(e) if matches!(e.downcast_ref(), Some(CliError::NotLoggedIn { .. })) => {
             ctx.notice(&format!(
                 "Not logged in to {} with profile {:?}: nothing to log out.",
-                ctx.settings.environment,
+                ctx.settings.realm_shown(),
                 ctx.settings.profile_name()
             ));
             return Ok(());

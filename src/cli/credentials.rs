@@ -52,6 +52,8 @@ pub(crate) struct Credentials {
     app_id: Option<String>,
     profile: String,
     environment: Environment,
+    /// Where tokens of this run belong, as a person reads it.
+    realm: String,
     streams: Streams,
     /// A token that wins over every store (the demo's, never written anywhere).
     pub token_override: Option<SecretString>,
@@ -64,11 +66,12 @@ impl Credentials {
                 settings.store_kind(),
                 FileStore::in_dir(&settings.config_dir),
             ),
-            token_key: token_key(settings.environment.as_str(), settings.profile_name()),
+            token_key: token_key(&settings.token_realm(), settings.profile_name()),
             app_secret_key: app_secret_key(settings.profile_name()),
             app_id: settings.app_id(),
             profile: settings.profile_name().to_string(),
             environment: settings.environment,
+            realm: settings.realm_shown(),
             streams,
             token_override: None,
         }
@@ -115,7 +118,7 @@ impl Credentials {
                 .unwrap_or_default();
             return Err(CliError::NotLoggedIn {
                 profile: self.profile.clone(),
-                environment: self.environment.to_string(),
+                environment: self.realm.clone(),
                 sandbox_flag: if self.environment == Environment::Sandbox {
                     " --sandbox"
                 } else {

@@ -211,7 +211,7 @@ async fn check_token(r: &mut Report, ctx: &Context) -> Option<ResolvedToken> {
         Ok(t) => {
             let detail = match &t.source {
                 TokenSource::Env => "from TIKTOK_ACCESS_TOKEN".to_string(),
-                other => format!("in the {other}"),
+                other => format!("in the {other}, for {}", ctx.settings.realm_shown()),
             };
             r.add(Level::Ok, "token", format!("found {detail}"), None);
         }

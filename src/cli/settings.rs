@@ -74,6 +74,38 @@ impl Settings {
         }
     }
 
+    /// Whom a token of this run belongs to: the environment, and the host when `--base-url`
+    /// replaces TikTok's (`production@http://127.0.0.1:8080`). A token is stored under it and
+    /// only ever read back for it, so a simulator's token never reaches TikTok, nor a real
+    /// token a simulator; tokens stored before hosts were kept apart are production's.
+    pub(crate) fn token_realm(&self) -> String {
+        match &self.base_override {
+            Some(url) => format!(
+                "{}@{}",
+                self.environment,
+                url.origin().ascii_serialization()
+            ),
+            None => self.environment.to_string(),
+        }
+    }
+
+    /// The realm as a person reads it: `production (https://business-api.tiktok.com)`, or
+    /// `production at http://127.0.0.1:8080`.
+    pub(crate) fn realm_shown(&self) -> String {
+        match &self.base_override {
+            Some(url) => format!(
+                "{} at {}",
+                self.environment,
+                url.origin().ascii_serialization()
+            ),
+            None => format!(
+                "{} ({})",
+                self.environment,
+                self.base_url.origin().ascii_serialization()
+            ),
+        }
+    }
+
     pub(crate) fn store_kind(&self) -> TokenStoreKind {
         self.global
             .token_store

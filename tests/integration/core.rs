@@ -128,6 +128,8 @@ async fn a_refused_connection_is_transient_exit_5() {
     let out = env
         .cmd()
         .env("TIKTOK_ADS_BASE_URL", "http://127.0.0.1:9")
+        // The stored token belongs to the test's server; this host gets one of its own.
+        .env("TIKTOK_ACCESS_TOKEN", TOKEN)
         .args(["--max-retries", "1", "advertiser", "info", ADV_US])
         .assert()
         .code(5);
@@ -292,6 +294,7 @@ async fn missing_ca_certificates_give_an_install_hint() {
     let out = env
         .cmd()
         .env("TIKTOK_ADS_BASE_URL", "https://127.0.0.1:9")
+        .env("TIKTOK_ACCESS_TOKEN", TOKEN)
         .env("SSL_CERT_FILE", empty.join("missing.pem"))
         .env("SSL_CERT_DIR", &empty)
         .args(["--max-retries", "0", "advertiser", "info", ADV_US])

@@ -720,6 +720,9 @@ async fn a_dotenv_cannot_send_the_token_elsewhere() {
     let out = env
         .cmd()
         .env_remove("TIKTOK_ADS_BASE_URL")
+        // The stored token belongs to the test's server: the production host gets one of its
+        // own from the environment.
+        .env("TIKTOK_ACCESS_TOKEN", TOKEN)
         .args([
             "--max-retries",
             "0",
@@ -749,6 +752,7 @@ async fn a_dotenv_cannot_send_the_token_elsewhere() {
     let out = env
         .cmd()
         .env("TIKTOK_ADS_BASE_URL", &recorder.url)
+        .env("TIKTOK_ACCESS_TOKEN", TOKEN)
         .args(["--max-retries", "0", "--timeout", "3", "auth", "status"])
         .output()
         .unwrap();

@@ -449,3 +449,76 @@ async fn a_stopped_simulator_says_it_stopped() {
         .to_string();
     assert_eq!(last, "error: stopped by SIGTERM");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_belongs_to_the_host_that_issued_it() {
+    let env = TestEnv::new().await;
+    // A production token stored by an earlier version, under the old key.
+    env.cmd()
+        .env_remove("TIKTOK_ADS_BASE_URL")
+        .args(["config", "path"])
+        .assert()
+        .success();
+    let old = "production-token-from-before-0123456789";
+    std::fs::write(
+        env.credentials_file(),
+        format!("\"production/default\" = \"{old}\"\n"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            env.credentials_file(),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    // A login against a local server (a simulator, say) is that server's.
+    on_get("/user/info/")
+        .respond_with(ok(fixture("user_info.json")["data"].clone()))
+        .mount(&env.server)
+        .await;
+    let local = "local-server-token-0123456789abcdef";
+    let login = env
+        .cmd()
+        .args(["auth", "login", "--with-token"])
+        .write_stdin(format!("{local}\n"))
+        .assert()
+        .success();
+    let said = stderr_of(login.get_output());
+    assert!(
+        said.contains(&format!("Logged in to production at {}", env.server.uri())),
+        "{said}"
+    );
+    let token = |base: Option<&str>| {
+        let mut cmd = env.cmd();
+        match base {
+            Some(base) => cmd.env("TIKTOK_ADS_BASE_URL", base),
+            None => cmd.env_remove("TIKTOK_ADS_BASE_URL"),
+        };
+        cmd.args(["auth", "token"]).output().unwrap()
+    };
+    assert_eq!(stdout_of(&token(Some(&env.server.uri()))).trim(), local);
+    // TikTok's production gets the production token, never the local server's.
+    assert_eq!(stdout_of(&token(None)).trim(), old);
+    // Another host has none until it issues one.
+    let other = token(Some("http://127.0.0.1:9"));
+    assert_fails(
+        &other,
+        3,
+        "not logged in to production at http://127.0.0.1:9",
+    );
+    // `auth status` names the host the token belongs to.
+    let status = env
+        .cmd()
+        .args(["--format", "json", "auth", "status"])
+        .output()
+        .unwrap();
+    let fields: serde_json::Value =
+        serde_json::from_str(stdout_of(&status).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        fields["token_for"],
+        format!("production@{}", env.server.uri())
+    );
+}

@@ -158,9 +158,11 @@ async fn browser_login_exchanges_the_code_stores_the_token_and_lists_accounts() 
     // The stored token is the one TikTok issued, with the accounts it reaches.
     let token = env.cmd().args(["auth", "token"]).assert().success();
     assert_eq!(stdout_of(token.get_output()).trim(), FIXTURE_TOKEN);
+    // It belongs to the host that issued it (the test's server), not to TikTok's production.
     let creds = std::fs::read_to_string(env.credentials_file()).unwrap();
     assert!(
-        creds.contains("production/default") && creds.contains(ADV_EU),
+        creds.contains(&format!("production@{}/default", env.server.uri()))
+            && creds.contains(ADV_EU),
         "{creds}"
     );
 }
