@@ -79,12 +79,8 @@ impl Settings {
     /// only ever read back for it, so a simulator's token never reaches TikTok, nor a real
     /// token a simulator; tokens stored before hosts were kept apart are production's.
     pub(crate) fn token_realm(&self) -> String {
-        match &self.base_override {
-            Some(url) => format!(
-                "{}@{}",
-                self.environment,
-                url.origin().ascii_serialization()
-            ),
+        match self.overridden_origin() {
+            Some(origin) => format!("{}@{origin}", self.environment),
             None => self.environment.to_string(),
         }
     }
@@ -92,18 +88,21 @@ impl Settings {
     /// The realm as a person reads it: `production (https://business-api.tiktok.com)`, or
     /// `production at http://127.0.0.1:8080`.
     pub(crate) fn realm_shown(&self) -> String {
-        match &self.base_override {
-            Some(url) => format!(
-                "{} at {}",
-                self.environment,
-                url.origin().ascii_serialization()
-            ),
+        match self.overridden_origin() {
+            Some(origin) => format!("{} at {origin}", self.environment),
             None => format!(
                 "{} ({})",
                 self.environment,
                 self.base_url.origin().ascii_serialization()
             ),
         }
+    }
+
+    /// The host that `--base-url` put in TikTok's place, if any.
+    fn overridden_origin(&self) -> Option<String> {
+        self.base_override
+            .as_ref()
+            .map(|url| url.origin().ascii_serialization())
     }
 
     pub(crate) fn store_kind(&self) -> TokenStoreKind {

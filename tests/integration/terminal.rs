@@ -91,6 +91,33 @@ async fn delete_asks_on_a_terminal_and_only_yes_deletes() {
     assert_eq!(status_calls().await, 1);
 }
 
+/// A one-day report into `r.csv`, one row a page.
+const TWO_PAGE_REPORT: [&str; 14] = [
+    "--advertiser",
+    ADV_US,
+    "-o",
+    "r.csv",
+    "report",
+    "run",
+    "--start",
+    "2025-01-01",
+    "--end",
+    "2025-01-01",
+    "--metrics",
+    "spend",
+    "--page-size",
+    "1",
+];
+
+/// Page `page` of the two-page report: one row.
+fn report_page(page: u64) -> wiremock::ResponseTemplate {
+    ok(
+        json!({"list": [{"dimensions": {"campaign_id": page.to_string(), "stat_time_day": "2025-01-01 00:00:00"},
+                        "metrics": {"spend": "1"}}],
+              "page_info": {"page": page, "page_size": 1, "total_number": 2, "total_page": 2}}),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_report_shows_progress_on_a_terminal_only() {
     let env = TestEnv::new().await;
@@ -103,30 +130,12 @@ async fn a_report_shows_progress_on_a_terminal_only() {
         on_get("/report/integrated/get/")
             .and(query_param("page", page.to_string()))
             .respond_with(
-                ok(json!({"list": [{"dimensions": {"campaign_id": page.to_string(), "stat_time_day": "2025-01-01 00:00:00"},
-                                    "metrics": {"spend": "1"}}],
-                          "page_info": {"page": page, "page_size": 1, "total_number": 2, "total_page": 2}}))
-                .set_delay(Duration::from_millis(if page == 2 { 600 } else { 0 })),
+                report_page(page).set_delay(Duration::from_millis(if page == 2 { 600 } else { 0 })),
             )
             .mount(&env.server)
             .await;
     }
-    let args = [
-        "--advertiser",
-        ADV_US,
-        "-o",
-        "r.csv",
-        "report",
-        "run",
-        "--start",
-        "2025-01-01",
-        "--end",
-        "2025-01-01",
-        "--metrics",
-        "spend",
-        "--page-size",
-        "1",
-    ];
+    let args = TWO_PAGE_REPORT;
     let screen = on_terminal(&env, &args, "");
     assert!(
         screen.contains("rows 1") && screen.contains("requests"),
@@ -160,9 +169,7 @@ async fn an_error_after_progress_starts_a_line_of_its_own() {
         .await;
     on_get("/report/integrated/get/")
         .and(query_param("page", "1"))
-        .respond_with(ok(json!({"list": [{"dimensions": {"campaign_id": "1", "stat_time_day": "2025-01-01 00:00:00"},
-                                "metrics": {"spend": "1"}}],
-                      "page_info": {"page": 1, "page_size": 1, "total_number": 2, "total_page": 2}})))
+        .respond_with(report_page(1))
         .mount(&env.server)
         .await;
     on_get("/report/integrated/get/")
@@ -172,22 +179,7 @@ async fn an_error_after_progress_starts_a_line_of_its_own() {
         )
         .mount(&env.server)
         .await;
-    let args = [
-        "--advertiser",
-        ADV_US,
-        "-o",
-        "r.csv",
-        "report",
-        "run",
-        "--start",
-        "2025-01-01",
-        "--end",
-        "2025-01-01",
-        "--metrics",
-        "spend",
-        "--page-size",
-        "1",
-    ];
+    let args = TWO_PAGE_REPORT;
     let screen = on_terminal(&env, &args, "");
     assert!(
         screen.contains("rows 1"),
