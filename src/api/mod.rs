@@ -28,6 +28,7 @@ pub use transport::client::{
     Auth, Client, ClientOptions, Method, Request, RetryListener, Retrying, Target,
 };
 pub use transport::error::ApiError;
+pub use transport::form::{Form, PartSource};
 pub use transport::http::Headers;
 pub use transport::pacing;
 pub use transport::paging::{Page, PageInfo};

@@ -84,6 +84,7 @@ pub(crate) async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
         target: Target::Endpoint(&path),
         query: query.as_ref(),
         body: post_body.as_ref(),
+        form: None,
         auth: Auth::Token,
         // A POST may create something: it is not re-sent blindly after a lost answer.
         replay: if method == Method::Get {

@@ -204,6 +204,7 @@ impl<'c> Reports<'c> {
             target: Target::Presigned(&url),
             query: None,
             body: None,
+            form: None,
             auth: Auth::None,
             replay: Replay::Safe,
         };

@@ -16,6 +16,7 @@ use url::Url;
 
 use super::envelope::{self, RawData};
 use super::error::ApiError;
+use super::form::Form;
 use super::http::{self, Answer, Headers, RETRY_AFTER_CAP};
 use super::pacing::{Limits, Pacer, PacerOptions};
 use super::query::Query;
@@ -132,6 +133,8 @@ pub struct Request<'a> {
     pub target: Target<'a>,
     pub query: Option<&'a Query>,
     pub body: Option<&'a serde_json::Value>,
+    /// A multipart body (an upload) instead of a JSON one.
+    pub form: Option<&'a Form>,
     pub auth: Auth,
     pub replay: Replay,
 }
@@ -143,6 +146,7 @@ impl<'a> Request<'a> {
             target: Target::Endpoint(path),
             query: Some(query),
             body: None,
+            form: None,
             auth: Auth::Token,
             replay: Replay::Safe,
         }
@@ -154,7 +158,21 @@ impl<'a> Request<'a> {
             target: Target::Endpoint(path),
             query: None,
             body: Some(body),
+            form: None,
             auth,
+            replay,
+        }
+    }
+
+    /// A `multipart/form-data` POST (an upload).
+    pub fn upload(path: &'a str, form: &'a Form, replay: Replay) -> Self {
+        Self {
+            method: Method::Post,
+            target: Target::Endpoint(path),
+            query: None,
+            body: None,
+            form: Some(form),
+            auth: Auth::Token,
             replay,
         }
     }
@@ -557,8 +575,15 @@ impl Client {
         decode: &mut impl FnMut(&Answer<'_>) -> Result<T, ApiError>,
     ) -> Result<T, Attempt> {
         let label = request.label();
-        let response = self
-            .builder(request, url)
+        let mut builder = self.builder(request, url);
+        if let Some(form) = request.form {
+            let form = form.build().await.map_err(|e| Attempt {
+                error: ApiError::Setup(format!("reading the file to send to {label}: {e}")),
+                sent: false,
+            })?;
+            builder = builder.multipart(form);
+        }
+        let response = builder
             .send()
             .await
             .map_err(|e| self.transport_error(label, e))?;

@@ -10,6 +10,18 @@ pub(crate) fn string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<Strin
     value_to_string(value).map_err(serde::de::Error::custom)
 }
 
+/// Like [`string_or_number`] for optional fields; `null` and absence give `None`.
+pub(crate) fn opt_string_or_number<'de, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<String>, D::Error> {
+    match Option::<Value>::deserialize(de)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => value_to_string(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
 /// Reads an array whose items are strings or numbers; `null` gives an empty list.
 pub(crate) fn vec_string_or_number<'de, D: Deserializer<'de>>(
     de: D,

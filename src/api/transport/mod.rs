@@ -6,6 +6,7 @@
 pub(crate) mod client;
 pub(crate) mod envelope;
 pub(crate) mod error;
+pub(crate) mod form;
 pub(crate) mod host;
 pub(crate) mod http;
 pub(crate) mod ids;
