@@ -20,9 +20,10 @@
 //! | layer | what it holds | may import | may not use |
 //! |---|---|---|---|
 //! | `exit` | failures → exit codes and hints, in one place | `api`, `auth`, `cli`, `output`, `redact`, `report`, `warehouse` | |
-//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse` | `reqwest`, `rusqlite`, `postgres` |
+//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `creative`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse` | `reqwest`, `rusqlite`, `postgres` |
 //! | `warehouse` | stores report rows and entity snapshots; fetches nothing | `report`, `catalog`, `fsutil`, `redact` | `reqwest`, `clap`, `indicatif` |
-//! | `report` | plans, fetches and concludes every report | `api`, `accounts`, `catalog`, `fsutil`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
+//! | `creative` | media files checked, uploaded once per account, waited for | `api`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
+//! | `report` | plans, fetches and concludes every report | `api`, `accounts`, `catalog`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `auth` | token stores and the login flow | `api`, `config`, `fsutil`, `redact` | `clap`, `indicatif` |
 //! | `config` | profiles, environments and their hosts, directories | `api`, `catalog`, `fsutil` | `reqwest`, `clap` |
 //! | `accounts` | the ad accounts a token reaches, their zones and currencies | `api` | `clap`, `indicatif` |
@@ -35,6 +36,7 @@
 //! | `fsutil` | atomic owner-only files and their locks | | |
 //! | `redact` | secrets masked, control characters escaped | | |
 //! | `signals` | the signals that stop a run | | |
+//! | `poll` | how long to wait between checks of something running | | |
 //! | `env_file` | `.env` | | |
 
 // The simulator builds TikTok's large objects with `json!`.
@@ -48,6 +50,7 @@ pub(crate) mod catalog;
 #[doc(hidden)]
 pub mod cli;
 pub(crate) mod config;
+pub mod creative;
 #[doc(hidden)]
 pub mod env_file;
 #[doc(hidden)]
@@ -57,6 +60,7 @@ mod fsutil;
 pub mod logging;
 pub mod mock;
 pub mod output;
+mod poll;
 #[doc(hidden)]
 pub mod redact;
 pub mod report;

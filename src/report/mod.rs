@@ -38,7 +38,6 @@ pub mod incremental;
 pub mod observer;
 pub mod paged;
 pub mod plan;
-pub(crate) mod poll;
 pub mod sink;
 pub mod spec;
 pub mod tasks;

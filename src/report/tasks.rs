@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result};
 use super::error::ReportError;
 use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned, PlannedAccount, whole_range};
-use super::poll::PollSchedule;
+use crate::poll::PollSchedule;
 use super::sink::{RowSink, Run, Unit};
 use super::spec::{DAY, HOUR, ReportSpec};
 use super::window::{Window, split_windows};

@@ -1,0 +1,6 @@
+//! Creatives: the images and videos an ad is made of, taken from the user's files to the ad
+//! account's library — found and checked ([`media`]), uploaded once per account whatever
+//! happens ([`record`], [`upload`]), and waited for until TikTok can use them ([`wait`]).
+
+pub mod media;
+pub mod record;
