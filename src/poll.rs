@@ -1,5 +1,5 @@
-//! How long to wait between status checks of an asynchronous report task: a first wait,
-//! doubling up to a minute, and never past the caller's deadline — the last wait is cut short
+//! How long to wait between checks of something running at TikTok (a report task, a video
+//! being transcoded): a first wait, doubling up to a minute (or a lower cap), and never past the caller's deadline — the last wait is cut short
 //! to end exactly at it, so "wait 2 s" waits 2 s, not 0 and not 5.
 
 use std::time::Duration;
@@ -11,6 +11,7 @@ pub(crate) const MAX_POLL: Duration = Duration::from_secs(60);
 pub(crate) struct PollSchedule {
     next: Duration,
     deadline: Duration,
+    max: Duration,
 }
 
 impl PollSchedule {
@@ -18,7 +19,14 @@ impl PollSchedule {
         Self {
             next: first,
             deadline,
+            max: MAX_POLL,
         }
+    }
+
+    /// Waits of at most `max` between checks.
+    pub(crate) fn capped(mut self, max: Duration) -> Self {
+        self.max = max;
+        self
     }
 
     /// After a check that found the task still running `elapsed` after the start: how long
@@ -28,8 +36,8 @@ impl PollSchedule {
             .deadline
             .checked_sub(elapsed)
             .filter(|d| !d.is_zero())?;
-        let wait = self.next.min(left);
-        self.next = (self.next * 2).min(MAX_POLL);
+        let wait = self.next.min(self.max).min(left);
+        self.next = (self.next * 2).min(self.max);
         Some(wait)
     }
 }
@@ -53,6 +61,20 @@ mod tests {
             Duration::from_secs(1800),
             "the last wait ends at the deadline"
         );
+    }
+
+    #[test]
+    fn a_cap_holds_the_waits_down() {
+        let mut poll = PollSchedule::new(Duration::from_secs(2), Duration::from_secs(60))
+            .capped(Duration::from_secs(10));
+        let waits: Vec<u64> = (0..5)
+            .scan(Duration::ZERO, |elapsed, _| {
+                let wait = poll.after_check(*elapsed)?;
+                *elapsed += wait;
+                Some(wait.as_secs())
+            })
+            .collect();
+        assert_eq!(waits, [2, 4, 8, 10, 10]);
     }
 
     #[test]

@@ -228,7 +228,10 @@ mod tests {
         assert_eq!(sniff(&three_gp), Some((MediaKind::Video, "3gp")));
         let mov = [&[0, 0, 0, 0x14][..], b"ftypqt  ", &[0; 8]].concat();
         assert_eq!(sniff(&mov), Some((MediaKind::Video, "mov")));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some((MediaKind::Image, "jpeg")));
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some((MediaKind::Image, "jpeg"))
+        );
         assert_eq!(sniff(&png(10, 10)), Some((MediaKind::Image, "png")));
         assert_eq!(sniff(b"GIF89a"), None);
         assert_eq!(sniff(b"just text"), None);
@@ -239,7 +242,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big.png");
         std::fs::write(&big, png(2000, 2000)).unwrap();
-        assert!(matches!(inspect(&big), Err(MediaError::TooManyPixels(_, 2000, 2000))));
+        assert!(matches!(
+            inspect(&big),
+            Err(MediaError::TooManyPixels(_, 2000, 2000))
+        ));
         let fine = dir.path().join("fine.dat");
         std::fs::write(&fine, png(720, 1280)).unwrap();
         let media = inspect(&fine).unwrap();
@@ -267,14 +273,20 @@ mod tests {
         assert_eq!(deep.len(), 2);
         let empty = dir.path().join("empty");
         std::fs::create_dir(&empty).unwrap();
-        assert!(matches!(collect(&[empty], true), Err(MediaError::NoMedia(_))));
+        assert!(matches!(
+            collect(&[empty], true),
+            Err(MediaError::NoMedia(_))
+        ));
         #[cfg(unix)]
         {
             let a = dir.path().join("loop-a");
             let b = dir.path().join("loop-b");
             std::os::unix::fs::symlink(&b, &a).unwrap();
             std::os::unix::fs::symlink(&a, &b).unwrap();
-            assert!(matches!(collect(&[a], false), Err(MediaError::SymlinkLoop(_))));
+            assert!(matches!(
+                collect(&[a], false),
+                Err(MediaError::SymlinkLoop(_))
+            ));
         }
     }
 }

@@ -2,5 +2,9 @@
 //! account's library — found and checked ([`media`]), uploaded once per account whatever
 //! happens ([`record`], [`upload`]), and waited for until TikTok can use them ([`wait`]).
 
+pub mod library;
 pub mod media;
+pub mod name;
 pub mod record;
+pub mod upload;
+pub mod wait;

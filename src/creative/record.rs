@@ -36,6 +36,8 @@ pub struct Partial {
     pub upload_id: String,
     /// The first byte TikTok has not confirmed.
     pub next_offset: u64,
+    /// Where TikTok wants the next chunk to end (its chunk size is its own).
+    pub next_end: u64,
     /// Set once the upload is finished and only the bind is left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,
@@ -159,10 +161,13 @@ mod tests {
             size: 100,
             upload_id: "u1".into(),
             next_offset: 40,
+            next_end: 80,
             file_id: None,
             started_at: 1,
         };
-        records.set_partial("1", "abc", Some(partial.clone())).unwrap();
+        records
+            .set_partial("1", "abc", Some(partial.clone()))
+            .unwrap();
         assert_eq!(records.partial("1", "abc").unwrap(), Some(partial));
         let entry = Entry {
             kind: MediaKind::Video,

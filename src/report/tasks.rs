@@ -10,11 +10,11 @@ use anyhow::{Context as _, Result};
 use super::error::ReportError;
 use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned, PlannedAccount, whole_range};
-use crate::poll::PollSchedule;
 use super::sink::{RowSink, Run, Unit};
 use super::spec::{DAY, HOUR, ReportSpec};
 use super::window::{Window, split_windows};
 use crate::api::{ApiError, Client};
+use crate::poll::PollSchedule;
 
 /// TikTok allows about one task creation per second per app.
 pub const CREATE_SPACING: Duration = Duration::from_secs(1);
