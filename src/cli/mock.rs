@@ -41,6 +41,10 @@ pub struct MockArgs {
     /// Wait this long before each answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// How long a newly uploaded video takes to be processed (TikTok: 30 s to 5 min); 0 makes
+    /// it usable at once. The control API's `video_ready_ms` changes it at run time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub video_ready_secs: f64,
     /// Any fault of the control API's `/_mock/faults` from the start, as NAME=VALUE
     /// (repeatable): `--fault truncate_next=3 --fault endpoint=/report/integrated/get/`.
     #[arg(long = "fault", value_name = "NAME=VALUE")]
@@ -81,6 +85,7 @@ pub(crate) async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
             qps_limit: args.qps_limit,
             qps_window: Some(args.qps_window),
             latency_ms: args.latency_ms,
+            video_ready_ms: (args.video_ready_secs.max(0.0) * 1000.0) as u64,
             ..Faults::default()
         },
         seed: args.seed,

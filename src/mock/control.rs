@@ -13,6 +13,10 @@
 //! * `POST /_mock/restate` `{"days": N}` or `{"since": "YYYY-MM-DD"}` → the report numbers
 //!   of the last N days (UTC) or from that day on are drawn afresh, as TikTok's late
 //!   attribution restates recent days
+//! * `POST /_mock/media` `{"advertiser_id", "type": "image"|"video", "file_name"}` → a
+//!   library item someone else uploaded (its name is taken, its bytes are not yours)
+//! * `POST /_mock/media/remove` `{"id"}` → the image or video gone from its library, as if
+//!   deleted in Ads Manager
 //! * `POST /_mock/reset` `{"data": true}` (optional) → no faults, an empty log and counters;
 //!   with `data`, the seeded data back (issued tokens stay valid)
 
@@ -39,6 +43,8 @@ pub(super) fn router() -> Router<Mock> {
         .route("/stats", get(stats))
         .route("/reset", post(reset))
         .route("/restate", post(restate))
+        .route("/media", post(add_media))
+        .route("/media/remove", post(remove_media))
 }
 
 fn answer(value: Value) -> Response {
@@ -173,4 +179,44 @@ async fn reset(State(mock): State<Mock>, body: Bytes) -> Response {
         mock.reseed();
     }
     answer(json!({"reset": true}))
+}
+
+async fn add_media(State(mock): State<Mock>, body: Bytes) -> Response {
+    let body = match object(&body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
+    let (Some(advertiser), Some(kind), Some(name)) =
+        (text("advertiser_id"), text("type"), text("file_name"))
+    else {
+        return refuse(
+            "media takes {\"advertiser_id\", \"type\": \"image\"|\"video\", \"file_name\"}",
+        );
+    };
+    if account(&advertiser).is_none() || !matches!(kind.as_str(), "image" | "video") {
+        return refuse("advertiser_id must be a simulator account and type image or video");
+    }
+    let item = mock.change(|world| {
+        let material = world.new_id();
+        world
+            .library
+            .add_foreign(&advertiser, &kind, &name, material)
+    });
+    answer(item)
+}
+
+async fn remove_media(State(mock): State<Mock>, body: Bytes) -> Response {
+    let body = match object(&body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let Some(id) = body.get("id").and_then(Value::as_str) else {
+        return refuse("remove takes {\"id\"}");
+    };
+    if mock.change(|world| world.library.remove(id)) {
+        answer(json!({"removed": id}))
+    } else {
+        refuse("no such image or video")
+    }
 }

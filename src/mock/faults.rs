@@ -48,7 +48,28 @@ pub struct Faults {
     /// 40100 (rejected requests not counted), like TikTok's per-app quota.
     pub qps_limit: Option<u32>,
     pub qps_window: Option<f64>,
+    /// The next N chunks sent to `/file/transfer/upload/` are read whole, then refused with
+    /// 50000 (not kept).
+    pub fail_chunk_next: u64,
+    /// The next N chunks sent to `/file/transfer/upload/` have their connection cut half-way.
+    pub cut_chunk_next: u64,
+    /// The next N videos uploaded fail processing: listed while processing, then no longer.
+    pub transcode_fail_next: u64,
+    /// How long a video takes to be processed (usable) after its upload, in milliseconds.
+    pub video_ready_ms: u64,
+    /// The chunk size the file repository asks for (20 MiB unless set).
+    pub chunk_size: Option<u64>,
+    /// How long an `upload_id` or `file_id` lives, in seconds (24 h unless set).
+    pub upload_ttl_secs: Option<u64>,
 }
+
+/// A response the gate is to break: its connection cut instead of the body sent.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CutConnection;
+
+/// What a handler read from a body the gate did not (a multipart upload), for the log.
+#[derive(Debug, Clone)]
+pub(super) struct LoggedBody(pub Value);
 
 /// One request as the log keeps it: secrets replaced by `[redacted]`.
 #[derive(Debug, Clone, Serialize)]
@@ -202,6 +223,18 @@ impl Gate {
         Fire::None
     }
 
+    /// Whether the counter `pick` chooses is above zero (counting it down).
+    pub(super) fn take(&self, pick: impl FnOnce(&mut Faults) -> &mut u64) -> bool {
+        let mut faults = lock(&self.faults);
+        let counter = pick(&mut faults);
+        if *counter > 0 {
+            *counter -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Whether this answer is to be cut (counting it down).
     fn cut(&self) -> bool {
         let mut faults = lock(&self.faults);
@@ -244,9 +277,20 @@ fn envelope_code(body: &[u8]) -> Option<i64> {
 pub(super) async fn gate(State(mock): State<Mock>, request: Request, next: Next) -> Response {
     let gate = mock.gate.clone();
     let (mut parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
+    // An upload is streamed to its handler, never held here (it may be a GiB).
+    let streamed = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/"));
+    let (body, passed) = if streamed {
+        (Bytes::new(), Some(body))
+    } else {
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        (bytes, None)
+    };
     let endpoint = parts
         .uri
         .path()
@@ -272,12 +316,24 @@ pub(super) async fn gate(State(mock): State<Mock>, request: Request, next: Next)
                     if let Some(grant) = grant {
                         parts.extensions.insert(grant);
                     }
-                    next.run(Request::from_parts(parts, Body::from(body))).await
+                    let body = passed.unwrap_or_else(|| Body::from(body));
+                    next.run(Request::from_parts(parts, body)).await
                 }
             },
         }
     };
     let (mut parts, body) = response.into_parts();
+    if let Some(LoggedBody(fields)) = parts.extensions.remove::<LoggedBody>() {
+        entry.body = Some(fields);
+    }
+    if parts.extensions.remove::<CutConnection>().is_some() {
+        entry.status = 0;
+        gate.record(entry);
+        let cut = futures_util::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::other("connection cut (fault)"))
+        });
+        return Response::from_parts(parts, Body::from_stream(cut));
+    }
     let mut bytes: Bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();

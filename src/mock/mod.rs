@@ -17,6 +17,7 @@ pub mod browser;
 mod control;
 mod entities;
 mod faults;
+mod library;
 mod params;
 mod regions;
 mod reports;
@@ -28,6 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 use serde_json::Value;
@@ -129,6 +131,17 @@ impl Mock {
             ("/report/task/check/", get(reports::task_check)),
             ("/report/task/download/", get(reports::task_download)),
             ("/report/task/cancel/", post(reports::task_cancel)),
+            ("/file/image/ad/upload/", post(library::image_upload)),
+            ("/file/video/ad/upload/", post(library::video_upload)),
+            ("/file/start/upload/", post(library::start)),
+            ("/file/transfer/upload/", post(library::transfer)),
+            ("/file/finish/upload/", post(library::finish)),
+            ("/file/image/ad/info/", get(library::image_info)),
+            ("/file/video/ad/info/", get(library::video_info)),
+            ("/file/image/ad/search/", get(library::image_search)),
+            ("/file/video/ad/search/", get(library::video_search)),
+            ("/file/name/check/", get(library::name_check)),
+            ("/file/video/suggestcover/", get(library::suggest_cover)),
         ];
         // TikTok also answers a path without its trailing slash (the Singer tap calls
         // `/user/info`), so the simulator does too.
@@ -141,6 +154,8 @@ impl Mock {
             })
             .fallback(answer::not_found)
             .method_not_allowed_fallback(answer::method_not_allowed)
+            // Uploads are streamed and checked against TikTok's own limits, not axum's 2 MB.
+            .layer(DefaultBodyLimit::disable())
             .layer(middleware::from_fn_with_state(self.clone(), faults::gate));
         Router::new()
             .route("/portal/auth", get(auth::consent))

@@ -84,6 +84,9 @@ pub(super) struct World {
     /// late attribution changes recent days.
     #[serde(default)]
     pub restated: Vec<(chrono::NaiveDate, u64)>,
+    /// Each account's images and videos, and the uploads under way.
+    #[serde(default)]
+    pub library: super::library::Library,
     next_id: u64,
 }
 
@@ -121,6 +124,7 @@ impl World {
             tasks: HashMap::new(),
             idempotency: HashMap::new(),
             restated: Vec::new(),
+            library: Default::default(),
             next_id: 1_812_000_000_000_000_000 + (seed % 1000) * 1_000_000_000_000,
         };
         let plans = [
