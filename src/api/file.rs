@@ -32,7 +32,7 @@ pub const NAME_CHECK_BATCH: usize = 20;
 pub const SEARCH_PAGE_SIZE: u32 = 100;
 
 /// An image or a video: what the library holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
     Image,

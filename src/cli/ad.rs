@@ -1,13 +1,15 @@
 //! `ad list|get|create|update|enable|disable|delete`.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::Args;
 use serde_json::{Map, Value, json};
 
 use super::body::{self, BodyArgs, Flags};
 use super::context::Context;
+use super::creative::{MediaRef, resolve_media};
 use super::entity::{self, Entity, EntityCommand, Update};
 use crate::api::ad::{self as rules, AD, PATCHABLE, READ_ONLY};
+use crate::api::file::MediaKind;
 
 pub(crate) type AdCommand = EntityCommand<CreateArgs, UpdateArgs>;
 
@@ -87,6 +89,19 @@ pub struct CreateArgs {
     /// Create it switched off.
     #[arg(long)]
     pub disabled: bool,
+    /// The video: a file (uploaded first unless the local record has it, then waited for
+    /// until TikTok has processed it) or a video ID.
+    #[arg(long, value_name = "PATH_OR_ID", conflicts_with = "video_id")]
+    pub video: Option<String>,
+    /// The cover: an image file, an image ID, or `auto` (TikTok's first suggested cover of the
+    /// video).
+    #[arg(
+        long,
+        value_name = "PATH_OR_ID|auto",
+        requires = "video",
+        conflicts_with = "image_ids"
+    )]
+    pub cover: Option<String>,
     #[command(flatten)]
     pub body: BodyArgs,
 }
@@ -130,10 +145,87 @@ pub(crate) async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
             body::default(first, "identity_type", json!("CUSTOMIZED_USER"));
         }
     }
+    if let Some(video) = &args.video {
+        let media =
+            media_fields(ctx, &body, video, args.cover.as_deref(), args.body.dry_run).await?;
+        if let Some(Value::Object(first)) = body
+            .get_mut("creatives")
+            .and_then(Value::as_array_mut)
+            .and_then(|list| list.first_mut())
+        {
+            body::overlay(first, media);
+        }
+    }
     entity::create(ctx, &ENTITY, &args.body, body, |b, _| {
         rules::validate_create(b)
     })
     .await
+}
+
+/// `video_id` and `image_ids` from `--video` and `--cover`: files uploaded (or found in the
+/// local record) and waited for, `auto` taken from TikTok's suggestions. A dry run sends
+/// nothing and shows placeholders for what would be uploaded.
+async fn media_fields(
+    ctx: &Context,
+    body: &Map<String, Value>,
+    video: &str,
+    cover: Option<&str>,
+    dry_run: bool,
+) -> Result<Map<String, Value>> {
+    let advertiser = body
+        .get("advertiser_id")
+        .and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let client = if dry_run {
+        None
+    } else {
+        Some(ctx.authed_client().await?.0)
+    };
+    let video_id = resolve_media(
+        ctx,
+        client.as_ref(),
+        &advertiser,
+        &MediaRef::parse(video),
+        MediaKind::Video,
+    )
+    .await?;
+    let mut fields = Map::new();
+    fields.insert("video_id".into(), json!(video_id));
+    let cover_id = match (cover, &client) {
+        (None, _) => None,
+        (Some("auto"), None) => Some(format!("<TikTok's first suggested cover of {video}>")),
+        (Some("auto"), Some(client)) => {
+            let covers = client
+                .files()
+                .suggest_covers(&advertiser, &video_id)
+                .await
+                .with_context(|| format!("asking TikTok for covers of video {video_id}"))?;
+            let first = covers.into_iter().next().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "TikTok suggested no cover for video {video_id}: give --cover an image file or ID"
+                )
+            })?;
+            Some(first.id)
+        }
+        (Some(other), client) => Some(
+            resolve_media(
+                ctx,
+                client.as_ref(),
+                &advertiser,
+                &MediaRef::parse(other),
+                MediaKind::Image,
+            )
+            .await?,
+        ),
+    };
+    if let Some(cover_id) = cover_id {
+        fields.insert("image_ids".into(), json!([cover_id]));
+    }
+    Ok(fields)
 }
 
 pub(crate) async fn update(ctx: &Context, args: UpdateArgs) -> Result<()> {

@@ -13,6 +13,7 @@ pub(crate) mod choices;
 pub(crate) mod completions;
 pub(crate) mod config;
 pub(crate) mod context;
+pub(crate) mod creative;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod entity;
@@ -195,6 +196,9 @@ pub enum Command {
     /// Ads: list, get, create, update, enable, disable, delete.
     #[command(subcommand)]
     Ad(ad::AdCommand),
+    /// Images and videos: upload (once per account, resumable), wait until usable, list, get.
+    #[command(subcommand)]
+    Creative(creative::CreativeCommand),
     /// Reports: run (streamed, split into allowed date windows, many advertisers) and async tasks.
     #[command(subcommand)]
     Report(report::ReportCommand),
@@ -330,6 +334,7 @@ pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow
         }
         Command::Ad(cmd) => entity::run(ctx, &ad::ENTITY, cmd, ad::create, ad::update).await,
         Command::Region(cmd) => region::run(ctx, cmd).await,
+        Command::Creative(cmd) => creative::run(ctx, cmd).await,
         Command::Bc(cmd) => bc::run(ctx, cmd).await,
         Command::Api(args) => api::run(ctx, args).await,
         Command::Report(cmd) => report::run(ctx, cmd).await,

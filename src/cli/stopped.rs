@@ -18,6 +18,8 @@ pub(crate) enum Done {
     Synced(Arc<Mutex<Committed>>),
     /// The simulator, serving until stopped.
     Serving,
+    /// Files uploaded so far by `creative upload` (each recorded as it was done).
+    Uploads(Arc<AtomicU64>),
 }
 
 static DONE: Mutex<Option<Done>> = Mutex::new(None);
@@ -41,6 +43,16 @@ pub fn message(stop: Stop) -> String {
                 if n == 1 { "" } else { "s" }
             ),
         },
+        Some(Done::Uploads(uploaded)) => format!(
+            "stopped by {name} after {} upload{}: each is recorded, so a rerun skips it; an \
+             unfinished upload in chunks resumes from the last chunk TikTok confirmed",
+            thousands(uploaded.load(Ordering::Relaxed)),
+            if uploaded.load(Ordering::Relaxed) == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ),
         Some(Done::Synced(committed)) => {
             let committed = committed.lock().unwrap_or_else(|p| p.into_inner());
             synced(name, &committed)

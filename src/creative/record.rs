@@ -142,7 +142,7 @@ impl Records {
     /// Holds the file's upload for this process: another one uploading the same bytes to the
     /// same account waits here, then finds it recorded. Blocks until the lock is free.
     pub(crate) fn hold(&self, advertiser: &str, md5: &str) -> Result<FileLock> {
-        fsutil::lock(&self.dir.join(format!("{advertiser}-{md5}.upload")))
+        fsutil::lock(&self.dir.join("locks").join(format!("{advertiser}-{md5}")))
     }
 }
 

@@ -62,7 +62,12 @@ pub enum UploadError {
         advertiser: String,
         material: Option<String>,
     },
-    #[error("{0}{hint}", hint = refusal_hint(.0))]
+    #[error(
+        "ad account {advertiser} already has this file under the name {name:?}: --force uploads \
+         a second copy only under a name of its own (e.g. --name '{{stem}}-{{md5}}-2')"
+    )]
+    SameNameForced { name: String, advertiser: String },
+    #[error("{0}{hint}", hint = refusal_hint(.0).map(|h| format!(": {h}")).unwrap_or_default())]
     Api(ApiError),
     #[error(transparent)]
     Local(#[from] anyhow::Error),
@@ -75,30 +80,30 @@ impl From<ApiError> for UploadError {
 }
 
 /// What to do about TikTok's upload refusals (REFERENCE 15.6).
-fn refusal_hint(error: &ApiError) -> &'static str {
-    match error.code() {
-        Some(40901) => {
-            ": TikTok is still transcoding the video, or could not: wait a few minutes and run again"
+pub fn refusal_hint(error: &ApiError) -> Option<&'static str> {
+    Some(match error.code()? {
+        40901 => {
+            "TikTok is still transcoding the video, or could not: wait a few minutes and run again"
         }
-        Some(40904 | 40916) => ": TikTok refuses this content; it cannot be uploaded as it is",
-        Some(40907 | 40908 | 40909 | 40915) => {
-            ": TikTok refuses the file's size or format: convert it (MP4/H.264 video, JPG or PNG \
+        40904 | 40916 => "TikTok refuses this content; it cannot be uploaded as it is",
+        40907 | 40908 | 40909 | 40915 => {
+            "TikTok refuses the file's size or format: convert it (MP4/H.264 video, JPG or PNG \
              image, at most 500 MB) and try again"
         }
-        Some(40053) => ": the video is not usable by this account: upload it again with --force",
-        _ => "",
-    }
+        40053 => "the video is not usable by this account: upload it again with --force",
+        _ => return None,
+    })
 }
 
 /// Says how far each upload has come: `(job, bytes TikTok holds)`.
-pub type OnProgress = dyn Fn(&Job, u64) + Send + Sync;
+pub type OnProgress<'a> = dyn Fn(&Job, u64) + Send + Sync + 'a;
 
 /// Uploads jobs to the library through `client`, with `records` as the memory of what was sent.
 pub struct Uploader<'a> {
     client: &'a Client,
     records: &'a Records,
     force: bool,
-    on_progress: &'a OnProgress,
+    on_progress: &'a OnProgress<'a>,
 }
 
 impl<'a> Uploader<'a> {
@@ -107,7 +112,7 @@ impl<'a> Uploader<'a> {
         client: &'a Client,
         records: &'a Records,
         force: bool,
-        on_progress: &'a OnProgress,
+        on_progress: &'a OnProgress<'a>,
     ) -> Self {
         Self {
             client,
@@ -134,6 +139,21 @@ impl<'a> Uploader<'a> {
         {
             return Ok(Outcome {
                 id: entry.id,
+                sent: false,
+            });
+        }
+        // Checked before sending: the name may be this very file's, uploaded by a run whose
+        // answer or record was lost (then nothing is sent), or another file's (refused).
+        if let Some(found) = self.find_by_name(job).await? {
+            if self.force {
+                return Err(UploadError::SameNameForced {
+                    name: job.name.clone(),
+                    advertiser: job.advertiser.clone(),
+                });
+            }
+            self.remember(job, &found)?;
+            return Ok(Outcome {
+                id: found.id,
                 sent: false,
             });
         }
