@@ -17,6 +17,8 @@
 //!   library item someone else uploaded (its name is taken, its bytes are not yours)
 //! * `POST /_mock/media/remove` `{"id"}` → the image or video gone from its library, as if
 //!   deleted in Ads Manager
+//! * `POST /_mock/uploads/expire` → every chunked upload under way and every `file_id` not
+//!   yet bound expires now, as after 24 hours
 //! * `POST /_mock/reset` `{"data": true}` (optional) → no faults, an empty log and counters;
 //!   with `data`, the seeded data back (issued tokens stay valid)
 
@@ -45,6 +47,7 @@ pub(super) fn router() -> Router<Mock> {
         .route("/restate", post(restate))
         .route("/media", post(add_media))
         .route("/media/remove", post(remove_media))
+        .route("/uploads/expire", post(expire_uploads))
 }
 
 fn answer(value: Value) -> Response {
@@ -219,4 +222,9 @@ async fn remove_media(State(mock): State<Mock>, body: Bytes) -> Response {
     } else {
         refuse("no such image or video")
     }
+}
+
+async fn expire_uploads(State(mock): State<Mock>) -> Response {
+    let expired = mock.change(|world| world.library.expire_all());
+    answer(json!({ "expired": expired }))
 }

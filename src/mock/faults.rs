@@ -235,10 +235,14 @@ impl Gate {
         }
     }
 
-    /// Whether this answer is to be cut (counting it down).
-    fn cut(&self) -> bool {
+    /// Whether this answer of `endpoint` is to be cut (counting it down).
+    fn cut(&self, endpoint: &str) -> bool {
         let mut faults = lock(&self.faults);
-        if faults.truncate_next > 0 {
+        let elsewhere = faults
+            .endpoint
+            .as_deref()
+            .is_some_and(|e| !endpoint.ends_with(e));
+        if !elsewhere && faults.truncate_next > 0 {
             faults.truncate_next -= 1;
             true
         } else {
@@ -340,7 +344,7 @@ pub(super) async fn gate(State(mock): State<Mock>, request: Request, next: Next)
     entry.status = parts.status.as_u16();
     entry.code = envelope_code(&bytes);
     gate.record(entry);
-    if gate.cut() {
+    if gate.cut(&endpoint) {
         bytes = bytes.slice(..bytes.len() / 2);
         parts.headers.remove(header::CONTENT_LENGTH);
     }

@@ -5,6 +5,7 @@ mod advertiser;
 mod auth;
 mod config;
 mod core;
+mod creatives;
 mod doctor;
 mod edges;
 mod entities;

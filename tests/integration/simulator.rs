@@ -6,8 +6,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-const SIM_ADVERTISER: &str = "7300000000000000001";
-
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_login_through_the_simulators_consent_redirect() {
     let env = TestEnv::new().await;
@@ -81,16 +79,12 @@ async fn auth_login_through_the_simulators_consent_redirect() {
 }
 
 fn sim_cmd(env: &TestEnv, sim: &Simulator) -> assert_cmd::Command {
-    assert_cmd::Command::from_std(sim_std_cmd(env, sim))
+    sim.cmd(env)
 }
 
 /// The same, to spawn and watch.
 fn sim_std_cmd(env: &TestEnv, sim: &Simulator) -> std::process::Command {
-    let mut cmd = env.std_cmd();
-    cmd.env("TIKTOK_ADS_BASE_URL", &sim.url)
-        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
-        .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER);
-    cmd
+    sim.std_cmd(env)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -195,7 +195,32 @@ impl Simulator {
     pub(crate) fn control(&self, method: &str, path: &str, body: &str) -> Value {
         control(&self.url, method, path, body)
     }
+
+    /// The binary pointed at this simulator with its token and first ad account.
+    pub(crate) fn cmd(&self, env: &TestEnv) -> Command {
+        Command::from_std(self.std_cmd(env))
+    }
+
+    /// The same, to spawn and watch.
+    pub(crate) fn std_cmd(&self, env: &TestEnv) -> std::process::Command {
+        let mut cmd = env.std_cmd();
+        cmd.env("TIKTOK_ADS_BASE_URL", &self.url)
+            .env("TIKTOK_ACCESS_TOKEN", &self.token)
+            .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER);
+        cmd
+    }
+
+    /// The API requests the simulator received (secrets redacted), in order.
+    pub(crate) fn requests(&self) -> Vec<Value> {
+        self.control("GET", "/_mock/requests", "")["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
 }
+
+/// The simulator's first ad account.
+pub(crate) const SIM_ADVERTISER: &str = "7300000000000000001";
 
 pub(crate) use crate::simulator_control::control;
 

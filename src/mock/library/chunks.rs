@@ -131,12 +131,7 @@ pub(in crate::mock) async fn transfer(
         (offset == session.received).then(|| session.hasher.clone())
     };
     let body = match multipart::read(request, CHUNK_LIMIT, stop, continue_from).await {
-        Ok(Some(body)) => body,
-        Ok(None) => {
-            let mut response = error(50000, "cut");
-            response.extensions_mut().insert(CutConnection);
-            return response;
-        }
+        Ok(body) => body,
         Err(e) => return e,
     };
     let logged = json!({
@@ -145,7 +140,13 @@ pub(in crate::mock) async fn transfer(
         "signature": body.fields.get("signature"),
         "bytes": body.file.as_ref().map(|f| f.size),
     });
-    let mut response = take_chunk(&mock, &grant, body).unwrap_or_else(|e| e);
+    let mut response = if body.cut {
+        let mut response = error(50000, "cut");
+        response.extensions_mut().insert(CutConnection);
+        response
+    } else {
+        take_chunk(&mock, &grant, body).unwrap_or_else(|e| e)
+    };
     response.extensions_mut().insert(LoggedBody(logged));
     response
 }

@@ -198,6 +198,17 @@ impl Library {
         object
     }
 
+    /// Every upload under way and every file not yet bound expires (a control call); how many.
+    pub(super) fn expire_all(&mut self) -> usize {
+        for session in self.sessions.values_mut() {
+            session.created_ms = 0;
+        }
+        for stored in self.stored.values_mut() {
+            stored.created_ms = 0;
+        }
+        self.sessions.len() + self.stored.len()
+    }
+
     /// Removes an item (a control call), as deleting it in Ads Manager would.
     pub(super) fn remove(&mut self, id: &str) -> bool {
         let before = self.items.len();

@@ -25,7 +25,10 @@ pub(super) struct Received {
 
 pub(super) struct Upload {
     pub fields: HashMap<String, String>,
+    /// `None` when the read stopped early (the fields read by then are kept).
     pub file: Option<Received>,
+    /// The read stopped at `StopAt::Cut`: the caller cuts the connection.
+    pub cut: bool,
 }
 
 /// How a read of the file part stops early.
@@ -45,7 +48,7 @@ pub(super) fn is_multipart(request: &Request) -> bool {
         .is_some_and(|v| v.starts_with("multipart/form-data"))
 }
 
-/// Reads the body; `Ok(None)` when it stopped at `stop` (the caller cuts the connection).
+/// Reads the body, up to `stop`.
 /// `limit`: a file part over it is refused with 40907 as soon as it is seen to be.
 /// `continue_from`: given the text fields read so far, a hasher to feed the file part to as
 /// well.
@@ -54,13 +57,14 @@ pub(super) async fn read(
     limit: u64,
     stop: StopAt,
     continue_from: impl Fn(&HashMap<String, String>) -> Option<Md5>,
-) -> Checked<Option<Upload>> {
+) -> Checked<Upload> {
     let mut multipart = Multipart::from_request(request, &())
         .await
         .map_err(|e| invalid("body", &format!("Not a valid multipart body: {e}")))?;
     let mut upload = Upload {
         fields: HashMap::new(),
         file: None,
+        cut: false,
     };
     while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -89,7 +93,8 @@ pub(super) async fn read(
             if let StopAt::Cut(at) = stop
                 && size >= at
             {
-                return Ok(None);
+                upload.cut = true;
+                return Ok(upload);
             }
         }
         upload.file = Some(Received {
@@ -100,7 +105,7 @@ pub(super) async fn read(
             continued,
         });
     }
-    Ok(Some(upload))
+    Ok(upload)
 }
 
 fn broken(e: axum::extract::multipart::MultipartError) -> Response {

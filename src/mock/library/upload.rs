@@ -64,9 +64,7 @@ async fn by_file(mock: &Mock, grant: &Grant, request: Request, kind: &str) -> Ch
     } else {
         VIDEO_MAX
     };
-    let Some(body) = multipart::read(request, limit, StopAt::Never, |_| None).await? else {
-        return Err(invalid("body", "The body ended early."));
-    };
+    let body = multipart::read(request, limit, StopAt::Never, |_| None).await?;
     let params = Params::Query(body.fields.clone());
     let logged = logged_fields(&body.fields);
     let with_log = |mut r: Response| {
