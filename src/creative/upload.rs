@@ -339,15 +339,16 @@ impl<'a> Uploader<'a> {
         Ok(partial)
     }
 
-    /// Sends the chunks TikTok has not confirmed, finishes and binds. Every byte sent is hashed
-    /// on the way (and the bytes TikTok had before, read again), so that the upload is bound
-    /// only if the whole is the file whose MD5 was taken.
+    /// Sends the chunks TikTok has not confirmed, finishes and binds. A chunk on the 20 MiB
+    /// grid goes with the MD5 taken when the file was read, so TikTok itself proves that its
+    /// bytes are those; a chunk off the grid (a server asking for other sizes) is hashed as it
+    /// is sent, into the whole file's MD5 as well (the bytes TikTok had before read again), and
+    /// the upload is bound only if that MD5 is the file's.
     async fn send_from(&self, job: &Job, session: &mut Partial) -> Result<Uploaded, UploadError> {
         let media = &job.media;
         let files = self.client.files();
-        let [mut whole] = hash_range(&media.path, 0, session.next_offset, [Md5::new()])
-            .await
-            .map_err(|_| UploadError::Changed(media.path.clone()))?;
+        let changed = |_| UploadError::Changed(media.path.clone());
+        let mut whole: Option<Md5> = None;
         (self.on_progress)(job, session.next_offset);
         while session.file_id.is_none() && session.next_offset < media.size {
             unchanged_size(media)?;
@@ -359,11 +360,30 @@ impl<'a> Uploader<'a> {
                     session.next_end, media.size
                 )));
             }
-            let (chunk_md5, with_chunk) = hash_chunk(&media.path, start, end - start, &whole)
-                .await
-                .map_err(|_| UploadError::Changed(media.path.clone()))?;
+            let on_grid = whole
+                .is_none()
+                .then(|| grid_md5(media, start, end))
+                .flatten();
+            let chunk_md5 = match on_grid {
+                Some(md5) => md5,
+                None => {
+                    let before = match whole.take() {
+                        Some(hasher) => hasher,
+                        None => {
+                            let [prefix] = hash_range(&media.path, 0, start, [Md5::new()])
+                                .await
+                                .map_err(changed)?;
+                            prefix
+                        }
+                    };
+                    let (md5, with_chunk) = hash_chunk(&media.path, start, end - start, &before)
+                        .await
+                        .map_err(changed)?;
+                    whole = Some(with_chunk);
+                    md5
+                }
+            };
             let next = self.transfer(job, session, start, end, &chunk_md5).await?;
-            whole = with_chunk;
             if next.start_offset != end.min(media.size) {
                 return Err(inconsistent(format!(
                     "after the chunk [{start}, {end}) TikTok asks for [{}, {})",
@@ -376,7 +396,9 @@ impl<'a> Uploader<'a> {
                 .set_partial(&job.advertiser, &media.md5, Some(session.clone()))?;
             (self.on_progress)(job, session.next_offset);
         }
-        if hex(&whole.finalize()) != media.md5 {
+        if let Some(whole) = whole
+            && hex(&whole.finalize()) != media.md5
+        {
             self.records
                 .set_partial(&job.advertiser, &media.md5, None)?;
             return Err(UploadError::Changed(media.path.clone()));
@@ -443,6 +465,16 @@ impl<'a> Uploader<'a> {
             }
         }
     }
+}
+
+/// The MD5 taken at read time of `[start, end)`, when that is one chunk of the 20 MiB grid.
+fn grid_md5(media: &Media, start: u64, end: u64) -> Option<String> {
+    let grid = super::media::CHUNK_GRID;
+    let index = usize::try_from(start / grid).ok()?;
+    let aligned = start % grid == 0 && end == (start + grid).min(media.size);
+    aligned
+        .then(|| media.chunk_md5s.get(index).cloned())
+        .flatten()
 }
 
 /// Whether a recorded session is young enough for TikTok to still have it.

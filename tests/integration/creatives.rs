@@ -266,14 +266,12 @@ async fn an_expired_upload_is_started_over() {
     assert_eq!(rows(&resumed)[0]["status"], "uploaded");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_file_changed_during_its_upload_is_refused_and_not_kept() {
+/// Uploads a file of `mib` MiB in chunks and changes a byte near its end once the first chunk
+/// is on its way: the upload must be refused, nothing bound, nothing recorded.
+async fn changed_during_upload(simulator: &[&str], mib: usize) -> Vec<Value> {
     let env = TestEnv::new().await;
-    let sim = Simulator::start(
-        &env,
-        &["--fault", "chunk_size=2097152", "--latency-ms", "150"],
-    );
-    let path = write(&env.work_dir(), "big.mp4", &mp4(21 * MIB, 7));
+    let sim = Simulator::start(&env, simulator);
+    let path = write(&env.work_dir(), "big.mp4", &mp4(mib * MIB, 7));
     let child = sim
         .std_cmd(&env)
         .args(["creative", "upload", "--format", "json", "big.mp4"])
@@ -282,9 +280,9 @@ async fn a_file_changed_during_its_upload_is_refused_and_not_kept() {
         .spawn()
         .unwrap();
     let started = Instant::now();
-    while chunks_sent(&sim.requests()).is_empty() {
+    while requests_to(&sim.requests(), "/file/start/upload/").is_empty() {
         assert!(started.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     }
     // Change a byte near the end (a chunk not yet sent), keeping the size.
     let mut bytes = std::fs::read(&path).unwrap();
@@ -303,6 +301,33 @@ async fn a_file_changed_during_its_upload_is_refused_and_not_kept() {
         "uploaded",
         "nothing was recorded"
     );
+    log
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_changed_during_its_upload_is_refused_and_not_kept() {
+    // Chunks off the 20 MiB grid: hashed as sent, the whole file's MD5 compared at the end.
+    let log = changed_during_upload(
+        &["--fault", "chunk_size=2097152", "--latency-ms", "150"],
+        21,
+    )
+    .await;
+    assert!(
+        log.iter().all(|r| r["code"] != 40900),
+        "caught by the whole file's MD5"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_changed_during_its_upload_in_20_mib_chunks_is_refused_by_its_chunk_md5() {
+    // Chunks on the grid: sent with the MD5s taken when the file was read; TikTok refuses the
+    // changed chunk and the tool finds the file changed.
+    let log = changed_during_upload(&["--latency-ms", "300"], 41).await;
+    let refused = requests_to(&log, "/file/transfer/upload/")
+        .into_iter()
+        .filter(|r| r["code"] == 40900)
+        .count();
+    assert_eq!(refused, 1, "TikTok refused the changed chunk");
 }
 
 #[tokio::test(flavor = "multi_thread")]
