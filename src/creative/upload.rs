@@ -471,7 +471,7 @@ impl<'a> Uploader<'a> {
 fn grid_md5(media: &Media, start: u64, end: u64) -> Option<String> {
     let grid = super::media::CHUNK_GRID;
     let index = usize::try_from(start / grid).ok()?;
-    let aligned = start % grid == 0 && end == (start + grid).min(media.size);
+    let aligned = start.is_multiple_of(grid) && end == (start + grid).min(media.size);
     aligned
         .then(|| media.chunk_md5s.get(index).cloned())
         .flatten()
