@@ -79,10 +79,29 @@ fn shim(dir: &Path, name: &str, body: &str) {
     }
 }
 
+/// The media the creative examples upload (`launch/` and `spring.mp4`), uploaded once here
+/// for the IDs the examples name: the examples then find them recorded.
+fn example_media(env: &TestEnv, sim: &Simulator) -> (String, String) {
+    let launch = env.work_dir().join("launch");
+    std::fs::create_dir_all(&launch).unwrap();
+    let video = [&[0, 0, 0, 0x18][..], b"ftypisom", &[7; 4000]].concat();
+    std::fs::write(launch.join("spring.mp4"), &video).unwrap();
+    std::fs::write(env.work_dir().join("spring.mp4"), &video).unwrap();
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+    png.extend(b"IHDR");
+    png.extend(720u32.to_be_bytes());
+    png.extend(1280u32.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    std::fs::write(launch.join("cover.png"), &png).unwrap();
+    let uploaded = ids(env, sim, &["creative", "upload", "launch"], "id");
+    (uploaded[1].clone(), uploaded[0].clone())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn readme_examples_run_against_the_simulator() {
     let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
+    let sim = Simulator::start(&env, &["--video-ready-secs", "0"]);
+    let (video_id, image_id) = example_media(&env, &sim);
     let campaigns = ids(
         &env,
         &sim,
@@ -108,6 +127,8 @@ async fn readme_examples_run_against_the_simulator() {
         ("1812350123459999", &adgroups[2]),
         ("1812360987654321", &ads[0]),
         ("127.0.0.1:8787", &host),
+        ("v10033g50000cexamplevideoid0", &video_id),
+        ("ad-site-i18n-sg/8cc5a1b2c3d4e5f60718", &image_id),
     ];
 
     // What the README assumes is around: a vault CLI, patience (sleep), a man page viewer.
