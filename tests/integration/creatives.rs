@@ -528,6 +528,19 @@ async fn list_and_get_read_the_library_with_ids_as_strings() {
             .unwrap()
             .starts_with("spring-")
     );
+    let later = sim
+        .cmd(&env)
+        .args([
+            "creative",
+            "list",
+            "--since",
+            "2099-01-01",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(rows(&later).is_empty(), "{}", stdout_of(&later));
     let got = sim
         .cmd(&env)
         .args([
@@ -582,6 +595,25 @@ async fn ad_create_uploads_its_video_waits_for_it_and_takes_a_suggested_cover() 
     assert!(
         sim.requests().iter().all(|r| r["method"] == "GET"),
         "a dry run sends nothing"
+    );
+    write(&env.work_dir(), "cover.png", &png(720, 1280, 5));
+    let with_file = sim
+        .cmd(&env)
+        .args(["ad", "create", "--adgroup", &adgroup, "--identity-id", "1"])
+        .args(["--video", "launch.mp4", "--cover", "cover.png", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(stdout_of(&with_file).contains("<image_id of cover.png>"));
+    let wrong_kind = sim
+        .cmd(&env)
+        .args(["ad", "create", "--adgroup", &adgroup, "--identity-id", "1"])
+        .args(["--video", "cover.png", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_fails(
+        &wrong_kind,
+        2,
+        "cover.png: an image, where a video is needed",
     );
     let out = create(&[]);
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -640,4 +672,45 @@ async fn upload_refusals_carry_the_action_that_fixes_them() {
     let body = String::from_utf8_lossy(&sent[0].body).to_string();
     assert!(body.contains("name=\"video_signature\""), "{body}");
     assert!(body.contains("name=\"video_file\""), "{body}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_stopped_by_sigterm_says_what_is_kept_and_resumes() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(
+        &env,
+        &["--fault", "chunk_size=2097152", "--latency-ms", "150"],
+    );
+    write(&env.work_dir(), "big.mp4", &mp4(21 * MIB, 8));
+    let child = sim
+        .std_cmd(&env)
+        .args(["creative", "upload", "big.mp4"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while chunks_sent(&sim.requests())
+        .values()
+        .filter(|(_, t)| *t > 0)
+        .count()
+        < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: sending a signal to the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_fails(
+        &out,
+        143,
+        "stopped by SIGTERM after 0 uploads: each is recorded, so a rerun skips it; an \
+         unfinished upload in chunks resumes from the last chunk TikTok confirmed",
+    );
+    sim.control("POST", "/_mock/faults", r#"{"latency_ms": 0}"#);
+    let again = upload(&env, &sim, &["big.mp4"]);
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert_eq!(requests_to(&sim.requests(), "/file/start/upload/").len(), 1);
 }

@@ -822,3 +822,145 @@ async fn any_fault_can_be_set_from_the_start() {
         .unwrap();
     assert_fails(&out, 2, "no_such_fault");
 }
+
+/// POST a multipart body (text fields, then a file part) under the API prefix.
+async fn post_form(
+    sim: &Simulator,
+    path: &str,
+    fields: Vec<(&'static str, String)>,
+    file: Option<(&'static str, Vec<u8>)>,
+) -> Value {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in fields {
+        form = form.text(name, value);
+    }
+    if let Some((field, bytes)) = file {
+        form = form.part(field, reqwest::multipart::Part::bytes(bytes).file_name("f"));
+    }
+    let response = http()
+        .post(format!("{}/open_api/v1.3{path}", sim.url))
+        .header("Access-Token", &sim.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    answer(response).await.2
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest;
+    md5::Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn its_creative_library_checks_what_tiktok_checks() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(
+        &env,
+        &["--video-ready-secs", "0", "--fault", "chunk_size=1048576"],
+    );
+    let video = [&[0, 0, 0, 0x18][..], b"ftypisom", &[5u8; 4000]].concat();
+    let upload = |name: &str, signature: String, bytes: Vec<u8>| {
+        let fields = vec![
+            ("advertiser_id", ADV.to_string()),
+            ("file_name", name.to_string()),
+            ("video_signature", signature),
+        ];
+        post_form(
+            &sim,
+            "/file/video/ad/upload/",
+            fields,
+            Some(("video_file", bytes)),
+        )
+    };
+    let wrong = upload("a", "0".repeat(32), video.clone()).await;
+    assert_eq!(code(&wrong), 40900, "{wrong}");
+    let text = upload("a", md5_hex(b"hello"), b"hello".to_vec()).await;
+    assert_eq!(code(&text), 40908, "{text}");
+    let empty = upload("a", md5_hex(b""), Vec::new()).await;
+    assert_eq!(code(&empty), 40906, "{empty}");
+    let first = upload("a", md5_hex(&video), video.clone()).await;
+    assert_eq!(code(&first), 0, "{first}");
+    let taken = upload("a", md5_hex(&video), video.clone()).await;
+    assert_eq!(code(&taken), 40911, "names are unique per account: {taken}");
+    let second = upload("b", md5_hex(&video), video.clone()).await;
+    assert_ne!(
+        first["data"][0]["video_id"], second["data"][0]["video_id"],
+        "every upload makes a new ID"
+    );
+
+    // The chunked path: offsets in order, each chunk's MD5 checked.
+    let size = 20 * 1024 * 1024 + 10;
+    let mut big = [&[0, 0, 0, 0x18][..], b"ftypisom", &[1u8; 12]].concat();
+    big.resize(size, 9);
+    let (_, _, started) = post(
+        &sim,
+        "/file/start/upload/",
+        json!({"advertiser_id": ADV, "size": size, "content_type": "video", "name": "big"}),
+        Some(&sim.token),
+    )
+    .await;
+    assert_eq!(started["data"]["end_offset"], 1_048_576, "{started}");
+    let upload_id = started["data"]["upload_id"].as_str().unwrap().to_string();
+    let chunk = |offset: usize, signature: Option<String>| {
+        let bytes = big[offset..(offset + 1_048_576).min(size)].to_vec();
+        let fields = vec![
+            ("advertiser_id", ADV.to_string()),
+            ("upload_id", upload_id.clone()),
+            ("start_offset", offset.to_string()),
+            ("signature", signature.unwrap_or_else(|| md5_hex(&bytes))),
+        ];
+        post_form(
+            &sim,
+            "/file/transfer/upload/",
+            fields,
+            Some(("file", bytes)),
+        )
+    };
+    let skipped = chunk(1_048_576, None).await;
+    assert_eq!(code(&skipped), 40002, "a chunk out of order: {skipped}");
+    let damaged = chunk(0, Some("0".repeat(32))).await;
+    assert_eq!(code(&damaged), 40900, "{damaged}");
+    let taken = chunk(0, None).await;
+    assert_eq!(taken["data"]["start_offset"], 1_048_576, "{taken}");
+    let again = chunk(0, None).await;
+    assert_eq!(
+        again["data"], taken["data"],
+        "the same chunk again is answered as before"
+    );
+    let (_, _, early) = post(
+        &sim,
+        "/file/finish/upload/",
+        json!({"advertiser_id": ADV, "upload_id": upload_id}),
+        Some(&sim.token),
+    )
+    .await;
+    assert_eq!(code(&early), 40002, "not every byte arrived: {early}");
+    sim.control("POST", "/_mock/uploads/expire", "");
+    let expired = chunk(1_048_576, None).await;
+    assert_eq!(code(&expired), 40910, "{expired}");
+    let (_, _, unknown) = post(
+        &sim,
+        "/file/video/ad/upload/",
+        json!({"advertiser_id": ADV, "upload_type": "UPLOAD_BY_FILE_ID", "file_id": "123"}),
+        Some(&sim.token),
+    )
+    .await;
+    assert_eq!(code(&unknown), 40905, "{unknown}");
+    let (_, _, other) = get(
+        &sim,
+        "/file/video/ad/info/",
+        &[("advertiser_id", OTHER_ADV), ("video_ids", "[\"x\"]")],
+        Some(&sim.token),
+    )
+    .await;
+    assert_eq!(code(&other), 0, "{other}");
+    assert_eq!(
+        other["data"]["list"],
+        json!([]),
+        "another account's library is its own"
+    );
+}

@@ -161,11 +161,15 @@ pub(crate) async fn resolve_media(
         )));
     };
     if file.kind != kind {
+        let article = |k: MediaKind| match k {
+            MediaKind::Image => "an image",
+            MediaKind::Video => "a video",
+        };
         return Err(usage(format!(
-            "{}: a {}, where a {} is needed",
+            "{}: {}, where {} is needed",
             path.display(),
-            file.kind.as_str(),
-            kind.as_str()
+            article(file.kind),
+            article(kind)
         )));
     }
     let records = records(ctx)?;

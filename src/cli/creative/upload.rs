@@ -74,12 +74,13 @@ pub(super) async fn run(ctx: &Context, args: UploadArgs) -> Result<()> {
     let progress = Tally::new(&jobs, bar.clone());
     let on_progress = |job: &Job, held: u64| progress.update(job, held);
     let uploader = Uploader::new(&client, &records, args.force, &on_progress);
-    let uploaded = std::sync::Arc::new(AtomicU64::new(0));
-    stopped::record(Done::Uploads(uploaded.clone()));
     let mut results: Vec<(Job, Result<Outcome, UploadError>)> = Vec::with_capacity(jobs.len());
     let mut writer = (!args.wait)
         .then(|| ctx.record_writer(COLUMNS.iter().map(|c| c.to_string()).collect()))
         .transpose()?;
+    // After the writer: a stop says what was uploaded (and kept), not only rows written.
+    let uploaded = std::sync::Arc::new(AtomicU64::new(0));
+    stopped::record(Done::Uploads(uploaded.clone()));
     let mut runs = futures_util::stream::iter(jobs.iter().cloned())
         .map(|job| {
             let uploader = &uploader;
