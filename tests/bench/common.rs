@@ -56,3 +56,19 @@ pub(crate) fn sizes(default: &[usize]) -> Vec<usize> {
         Err(_) => default.to_vec(),
     }
 }
+
+/// Writes the JSON lines `entries` as a list to `target/bench/<name>.json` and says where.
+pub(crate) fn write_results(name: &str, entries: &[String]) {
+    use std::io::Write;
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let dir = std::path::Path::new(&target).join("bench");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let path = dir.join(format!("{name}.json"));
+    let mut file = std::fs::File::create(&path).expect("results file");
+    writeln!(file, "[\n{}\n]", entries.join(",\n")).expect("results written");
+    // A benchmark reports on stdout: that is its output.
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{name}: results written to {}", path.display());
+    }
+}

@@ -210,10 +210,6 @@ fn main() {
         let _ = server.wait();
         let _ = std::fs::remove_file(&file);
     }
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    let dir = Path::new(&target).join("bench");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("creative_upload.json");
     let entries: Vec<String> = results
         .iter()
         .map(|m| {
@@ -227,7 +223,5 @@ fn main() {
             )
         })
         .collect();
-    let mut file = std::fs::File::create(&path).unwrap();
-    writeln!(file, "[\n{}\n]", entries.join(",\n")).unwrap();
-    println!("creative_upload: results written to {}", path.display());
+    common::write_results("creative_upload", &entries);
 }

@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
@@ -138,10 +138,6 @@ fn main() {
         let _ = server.kill();
         let _ = server.wait();
     }
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    let dir = std::path::Path::new(&target).join("bench");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("report_export.json");
     let entries: Vec<String> = results
         .iter()
         .map(|m| {
@@ -151,7 +147,5 @@ fn main() {
             )
         })
         .collect();
-    let mut file = std::fs::File::create(&path).unwrap();
-    writeln!(file, "[\n{}\n]", entries.join(",\n")).unwrap();
-    println!("report_export: results written to {}", path.display());
+    common::write_results("report_export", &entries);
 }

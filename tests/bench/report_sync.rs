@@ -18,7 +18,6 @@ mod common;
 #[allow(dead_code)]
 mod pg;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -218,10 +217,6 @@ fn main() {
     if postgres.is_none() {
         println!("report_sync: PostgreSQL is not installed: measured SQLite only");
     }
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    let dir = Path::new(&target).join("bench");
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let path = dir.join("report_sync.json");
     let entries: Vec<String> = results
         .iter()
         .map(|m| {
@@ -231,7 +226,5 @@ fn main() {
             )
         })
         .collect();
-    let mut file = std::fs::File::create(&path).expect("results file");
-    writeln!(file, "[\n{}\n]", entries.join(",\n")).expect("results written");
-    println!("report_sync: results written to {}", path.display());
+    common::write_results("report_sync", &entries);
 }

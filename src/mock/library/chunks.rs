@@ -12,7 +12,8 @@ use serde_json::json;
 
 use super::multipart::{self, StopAt};
 use super::{
-    CHUNK_SIZE, CHUNKED_MIN, NAME_MAX_CHARS, Session, Stored, hex, now_ms, recognise, ttl_ms,
+    CHUNK_SIZE, CHUNKED_MIN, Content, NAME_MAX_CHARS, Session, Stored, hex, now_ms, recognise,
+    ttl_ms,
 };
 use crate::mock::answer::{error, invalid, ok};
 use crate::mock::auth::advertiser;
@@ -252,11 +253,13 @@ pub(in crate::mock) async fn finish(
                     advertiser_id,
                     kind: kind.to_string(),
                     name: session.name.clone(),
-                    size: session.size,
-                    signature: hex(&session.hasher.clone().finalize()),
-                    format: format.to_string(),
-                    width,
-                    height,
+                    content: Content {
+                        signature: hex(&session.hasher.clone().finalize()),
+                        size: session.size,
+                        format: format.to_string(),
+                        width,
+                        height,
+                    },
                     created_ms: now,
                 },
             );

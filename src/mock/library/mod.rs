@@ -32,6 +32,16 @@ const IMAGE_MAX_PIXELS: u64 = 3_686_400;
 const VIDEO_MAX: u64 = 500 * 1024 * 1024;
 const NAME_MAX_CHARS: usize = 100;
 
+/// What a file is: its MD5, size, format and pixels (never its bytes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Content {
+    pub signature: String,
+    pub size: u64,
+    pub format: String,
+    pub width: u64,
+    pub height: u64,
+}
+
 /// An image or a video of an account's library.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Item {
@@ -41,11 +51,8 @@ pub(super) struct Item {
     pub id: String,
     pub material_id: String,
     pub file_name: String,
-    pub signature: String,
-    pub size: u64,
-    pub format: String,
-    pub width: u64,
-    pub height: u64,
+    #[serde(flatten)]
+    pub content: Content,
     /// Unix milliseconds.
     pub created_ms: u64,
     /// When processing ends (videos), Unix milliseconds.
@@ -64,7 +71,7 @@ impl Item {
     fn listed(&self, now: u64) -> Option<Value> {
         if self.kind == "video" && !self.ready(now) {
             return Some(json!({
-                "video_id": self.id, "file_name": self.file_name, "signature": self.signature,
+                "video_id": self.id, "file_name": self.file_name, "signature": self.content.signature,
                 "material_id": self.material_id,
             }));
         }
@@ -80,8 +87,8 @@ impl Item {
             json!({
                 "image_id": self.id, "material_id": self.material_id,
                 "is_carousel_usable": true, "displayable": true,
-                "width": self.width, "height": self.height, "size": self.size,
-                "format": self.format, "signature": self.signature, "file_name": self.file_name,
+                "width": self.content.width, "height": self.content.height, "size": self.content.size,
+                "format": self.content.format, "signature": self.content.signature, "file_name": self.file_name,
                 "image_url": format!("https://p16-sign.example.invalid/{}?x-expires=0", self.id),
                 "create_time": created, "modify_time": created,
             })
@@ -90,9 +97,9 @@ impl Item {
                 "video_id": self.id, "material_id": self.material_id,
                 "video_cover_url": format!("https://p16-sign.example.invalid/{}.jpg", self.id),
                 "preview_url": format!("https://v16m.example.invalid/{}.mp4", self.id),
-                "width": self.width, "height": self.height, "size": self.size,
-                "bit_rate": 2_000_000, "duration": 10.033, "format": self.format,
-                "file_name": self.file_name, "signature": self.signature,
+                "width": self.content.width, "height": self.content.height, "size": self.content.size,
+                "bit_rate": 2_000_000, "duration": 10.033, "format": self.content.format,
+                "file_name": self.file_name, "signature": self.content.signature,
                 "displayable": true, "allow_download": true,
                 "allowed_placements": ["PLACEMENT_TIKTOK", "PLACEMENT_PANGLE"],
                 "create_time": created, "modify_time": created,
@@ -125,11 +132,8 @@ pub(super) struct Stored {
     pub advertiser_id: String,
     pub kind: String,
     pub name: String,
-    pub size: u64,
-    pub signature: String,
-    pub format: String,
-    pub width: u64,
-    pub height: u64,
+    #[serde(flatten)]
+    pub content: Content,
     pub created_ms: u64,
 }
 
@@ -184,11 +188,13 @@ impl Library {
             id: media_id(kind),
             material_id,
             file_name: name.to_string(),
-            signature: format!("{:032x}", rand::random::<u128>()),
-            size: 1024,
-            format: if kind == "image" { "png" } else { "mp4" }.to_string(),
-            width: 720,
-            height: 1280,
+            content: Content {
+                signature: format!("{:032x}", rand::random::<u128>()),
+                size: 1024,
+                format: if kind == "image" { "png" } else { "mp4" }.to_string(),
+                width: 720,
+                height: 1280,
+            },
             created_ms: now,
             ready_ms: now,
             fails: false,
@@ -285,7 +291,7 @@ fn name_free(library: &Library, advertiser: &str, kind: &str, name: &str) -> boo
 fn answer_object(item: &Item) -> Value {
     if item.kind == "video" {
         // A fresh video answers with little more than its ID (REFERENCE 15.3).
-        json!([{ "video_id": item.id, "material_id": item.material_id, "file_name": item.file_name, "signature": item.signature }])
+        json!([{ "video_id": item.id, "material_id": item.material_id, "file_name": item.file_name, "signature": item.content.signature }])
     } else {
         item.object()
     }

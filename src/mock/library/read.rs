@@ -230,9 +230,12 @@ pub(in crate::mock) async fn suggest_cover(
                             id: media_id("image"),
                             material_id: world.new_id(),
                             file_name: name,
-                            format: "jpeg".into(),
-                            size: 40_000,
-                            signature: format!("{:032x}", rand::random::<u128>()),
+                            content: super::Content {
+                                format: "jpeg".into(),
+                                size: 40_000,
+                                signature: format!("{:032x}", rand::random::<u128>()),
+                                ..video.content.clone()
+                            },
                             created_ms: now,
                             ready_ms: now,
                             fails: false,
@@ -243,7 +246,7 @@ pub(in crate::mock) async fn suggest_cover(
                     }
                 };
                 covers.push(json!({
-                    "id": cover.id, "width": cover.width, "height": cover.height,
+                    "id": cover.id, "width": cover.content.width, "height": cover.content.height,
                     "url": format!("https://p16-sign.example.invalid/{}?x-expires=0", cover.id),
                 }));
             }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::multipart::{self, StopAt};
 use super::{
-    IMAGE_MAX, IMAGE_MAX_PIXELS, Item, NAME_MAX_CHARS, VIDEO_MAX, answer_object, media_id,
+    Content, IMAGE_MAX, IMAGE_MAX_PIXELS, Item, NAME_MAX_CHARS, VIDEO_MAX, answer_object, media_id,
     name_free, now_ms, recognise,
 };
 use crate::mock::Mock;
@@ -116,33 +116,47 @@ async fn by_file(mock: &Mock, grant: &Grant, request: Request, kind: &str) -> Ch
             ));
         }
         let name = kept_name(&params.text("file_name")?.unwrap_or_else(|| "upload".into()));
-        let item = mock.change(|world| -> Checked<Item> {
-            if !name_free(&world.library, &advertiser_id, kind, &name) {
-                return Err(name_taken(&name));
-            }
-            let now = now_ms();
-            let (ready_ms, fails) = processing(mock, kind, now);
-            let item = Item {
-                advertiser_id: advertiser_id.clone(),
-                kind: kind.to_string(),
-                id: media_id(kind),
-                material_id: world.new_id(),
-                file_name: name.clone(),
-                signature: file.md5.clone(),
-                size: file.size,
-                format: format.to_string(),
-                width,
-                height,
-                created_ms: now,
-                ready_ms,
-                fails,
-            };
-            world.library.items.push(item.clone());
-            Ok(item)
-        })?;
+        let content = Content {
+            signature: file.md5.clone(),
+            size: file.size,
+            format: format.to_string(),
+            width,
+            height,
+        };
+        let item = mock.change(|world| add(mock, world, &advertiser_id, kind, name, &content))?;
         Ok(ok(answer_object(&item)))
     })();
     Ok(with_log(outcome.unwrap_or_else(|e| e)))
+}
+
+/// A new item of the account's library holding `content` under `name` (unique per account):
+/// a new ID, whatever else the library holds.
+fn add(
+    mock: &Mock,
+    world: &mut crate::mock::world::World,
+    advertiser_id: &str,
+    kind: &str,
+    name: String,
+    content: &Content,
+) -> Checked<Item> {
+    if !name_free(&world.library, advertiser_id, kind, &name) {
+        return Err(name_taken(&name));
+    }
+    let now = now_ms();
+    let (ready_ms, fails) = processing(mock, kind, now);
+    let item = Item {
+        advertiser_id: advertiser_id.to_string(),
+        kind: kind.to_string(),
+        id: media_id(kind),
+        material_id: world.new_id(),
+        file_name: name,
+        content: content.clone(),
+        created_ms: now,
+        ready_ms,
+        fails,
+    };
+    world.library.items.push(item.clone());
+    Ok(item)
 }
 
 /// When a new video is processed, and whether processing fails (the faults decide).
@@ -223,34 +237,14 @@ fn by_reference(mock: &Mock, grant: &Grant, params: &Params, kind: &str) -> Chec
                 &format!("The file is not a supported {kind} format."),
             ));
         }
-        if kind == "image" && stored.width * stored.height > IMAGE_MAX_PIXELS {
+        if kind == "image" && stored.content.width * stored.content.height > IMAGE_MAX_PIXELS {
             return Err(invalid(
                 "file_id",
                 "The image is larger than 3,686,400 pixels.",
             ));
         }
         let name = name.clone().unwrap_or_else(|| stored.name.clone());
-        if !name_free(&world.library, &advertiser_id, kind, &name) {
-            return Err(name_taken(&name));
-        }
-        let (ready_ms, fails) = processing(mock, kind, now);
-        let item = Item {
-            advertiser_id: advertiser_id.clone(),
-            kind: kind.to_string(),
-            id: media_id(kind),
-            material_id: world.new_id(),
-            file_name: name,
-            signature: stored.signature.clone(),
-            size: stored.size,
-            format: stored.format.clone(),
-            width: stored.width,
-            height: stored.height,
-            created_ms: now,
-            ready_ms,
-            fails,
-        };
-        world.library.items.push(item.clone());
-        Ok(item)
+        add(mock, world, &advertiser_id, kind, name, &stored.content)
     })?;
     Ok(ok(answer_object(&item)))
 }
