@@ -13,6 +13,7 @@ use super::transport::error::ApiError;
 use super::transport::query::Query;
 
 pub const AD_REVIEW_PATH: &str = "/ad/review_info/";
+pub const ADGROUP_REVIEW_PATH: &str = "/adgroup/review_info/";
 
 /// IDs per `/ad/review_info/` call: the documented limit of the ad group endpoint, used for
 /// ads too (their own limit is not documented).
@@ -22,6 +23,12 @@ pub const REVIEW_BATCH: usize = 20;
 struct AdReviews {
     #[serde(default)]
     ad_review_map: Option<BTreeMap<String, Map<String, Value>>>,
+}
+
+#[derive(Deserialize)]
+struct AdgroupReviews {
+    #[serde(default)]
+    ad_group_review_map: Option<BTreeMap<String, Map<String, Value>>>,
 }
 
 /// `/ad/review_info/`, from [`Client::reviews`].
@@ -50,6 +57,29 @@ impl Reviews<'_> {
                 .await?
                 .list_data(AD_REVIEW_PATH)?;
             all.extend(reviews.ad_review_map.unwrap_or_default());
+        }
+        Ok(all)
+    }
+
+    /// The review of each of `adgroup_ids`, by ad group ID, as TikTok sent it (the ad group's
+    /// own map; its ads are answered by [`ads`](Self::ads)); in batches of 20.
+    pub async fn adgroups(
+        &self,
+        advertiser_id: &str,
+        adgroup_ids: &[String],
+    ) -> Result<BTreeMap<String, Map<String, Value>>, ApiError> {
+        let mut all = BTreeMap::new();
+        for chunk in adgroup_ids.chunks(REVIEW_BATCH) {
+            let query = Query::new()
+                .param("advertiser_id", advertiser_id)
+                .json("adgroup_ids", &chunk)
+                .param("lang", "en");
+            let reviews: AdgroupReviews = self
+                .client
+                .call(&Request::get(ADGROUP_REVIEW_PATH, &query))
+                .await?
+                .list_data(ADGROUP_REVIEW_PATH)?;
+            all.extend(reviews.ad_group_review_map.unwrap_or_default());
         }
         Ok(all)
     }
