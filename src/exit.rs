@@ -19,6 +19,8 @@ pub const API_REJECTED: u8 = 4;
 pub const TRANSIENT: u8 = 5;
 pub const PARTIAL: u8 = 6;
 pub const DATABASE: u8 = 7;
+/// `watch` saw an event named by `--exit-on`.
+pub const EVENTS_SEEN: u8 = 8;
 
 /// The exit code for an error, from the most specific cause in its chain.
 pub fn code_for(error: &anyhow::Error) -> u8 {
@@ -37,6 +39,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 CliError::Usage(_) => USAGE,
                 CliError::NotLoggedIn { .. } | CliError::MissingAppCredentials(_) => AUTH,
                 CliError::Partial(_) => PARTIAL,
+                CliError::EventsSeen(_) => EVENTS_SEEN,
                 CliError::Stopped { stop, .. } => stop.exit_code(),
             };
         }
@@ -177,7 +180,9 @@ pub fn report(result: anyhow::Result<()>, streams: &Streams) -> ExitCode {
         return ExitCode::from(OK);
     };
     let code = code_for(&error);
-    if code != OK {
+    if code == EVENTS_SEEN {
+        streams.write_err_line(&format!("watch: {error}"));
+    } else if code != OK {
         let text = format!("{error:#}");
         streams.write_err_line(&format!("error: {}", crate::redact::redact(&text)));
         if let Some(hint) = hint_for(&error) {

@@ -26,6 +26,10 @@ pub enum CliError {
     #[error("{0}")]
     Partial(String),
 
+    /// `watch` saw events named by `--exit-on` (not a failure: a signal for the caller).
+    #[error("{0}")]
+    EventsSeen(String),
+
     /// A signal stopped the run; whatever it was writing was dropped. The message says what
     /// had been done before (see `cli::stopped`).
     #[error("{message}")]

@@ -45,6 +45,11 @@ pub struct MockArgs {
     /// it usable at once. The control API's `video_ready_ms` changes it at run time.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub video_ready_secs: f64,
+    /// How long a new ad stays in review before it delivers (or is rejected, as
+    /// `/_mock/review` decides); 0 ends reviews at the next read. The control API's
+    /// `ad_review_ms` changes it at run time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub ad_review_secs: f64,
     /// Any fault of the control API's `/_mock/faults` from the start, as NAME=VALUE
     /// (repeatable): `--fault truncate_next=3 --fault endpoint=/report/integrated/get/`.
     #[arg(long = "fault", value_name = "NAME=VALUE")]
@@ -86,6 +91,7 @@ pub(crate) async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
             qps_window: Some(args.qps_window),
             latency_ms: args.latency_ms,
             video_ready_ms: (args.video_ready_secs.max(0.0) * 1000.0) as u64,
+            ad_review_ms: Some((args.ad_review_secs.max(0.0) * 1000.0) as u64),
             ..Faults::default()
         },
         seed: args.seed,

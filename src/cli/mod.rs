@@ -21,8 +21,11 @@ pub mod errors;
 pub(crate) mod mock;
 pub(crate) mod region;
 pub(crate) mod report;
+pub(crate) mod review;
+pub(crate) mod scope;
 pub(crate) mod settings;
 pub mod stopped;
+pub(crate) mod watch;
 
 use std::path::PathBuf;
 
@@ -40,7 +43,7 @@ use crate::output::FormatChoice;
     propagate_version = true,
     after_help = "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 authentication needed, \
                   4 rejected by the API, 5 transient failure after retries, 6 partial, \
-                  7 database unusable, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP."
+                  7 database unusable, 8 watch saw an --exit-on event, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -202,6 +205,11 @@ pub enum Command {
     /// Reports: run (streamed, split into allowed date windows, many advertisers) and async tasks.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Watch campaigns, ad groups and ads: every change (rejected, out of budget, paused,
+    /// edited elsewhere) as an event; `--once` from cron.
+    Watch(watch::WatchArgs),
+    /// Review state of ads or ad groups, with TikTok's reasons and suggestions.
+    Review(review::ReviewArgs),
     /// Business Centers and their ad accounts.
     #[command(subcommand)]
     Bc(bc::BcCommand),
@@ -335,6 +343,8 @@ pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow
         Command::Ad(cmd) => entity::run(ctx, &ad::ENTITY, cmd, ad::create, ad::update).await,
         Command::Region(cmd) => region::run(ctx, cmd).await,
         Command::Creative(cmd) => creative::run(ctx, cmd).await,
+        Command::Watch(args) => watch::run(ctx, args).await,
+        Command::Review(args) => review::run(ctx, args).await,
         Command::Bc(cmd) => bc::run(ctx, cmd).await,
         Command::Api(args) => api::run(ctx, args).await,
         Command::Report(cmd) => report::run(ctx, cmd).await,

@@ -20,6 +20,8 @@ pub(crate) enum Done {
     Serving,
     /// Files uploaded so far by `creative upload` (each recorded as it was done).
     Uploads(Arc<AtomicU64>),
+    /// Rounds `watch` has finished (each saved its snapshots).
+    Watching(Arc<AtomicU64>),
 }
 
 static DONE: Mutex<Option<Done>> = Mutex::new(None);
@@ -48,6 +50,15 @@ pub fn message(stop: Stop) -> String {
              unfinished upload in chunks resumes from the last chunk TikTok confirmed",
             thousands(uploaded.load(Ordering::Relaxed)),
             if uploaded.load(Ordering::Relaxed) == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ),
+        Some(Done::Watching(rounds)) => format!(
+            "stopped by {name} after {} round{}: every snapshot of a finished account is saved;              events of the account under way when stopped are reported again by the next run",
+            thousands(rounds.load(Ordering::Relaxed)),
+            if rounds.load(Ordering::Relaxed) == 1 {
                 ""
             } else {
                 "s"

@@ -19,6 +19,8 @@
 //!   deleted in Ads Manager
 //! * `POST /_mock/uploads/expire` → every chunked upload under way and every `file_id` not
 //!   yet bound expires now, as after 24 hours
+//! * `POST /_mock/review`, `/_mock/clock`, `/_mock/budget`, `/_mock/change` → statuses that
+//!   move: see `review::control`
 //! * `POST /_mock/reset` `{"data": true}` (optional) → no faults, an empty log and counters;
 //!   with `data`, the seeded data back (issued tokens stay valid)
 
@@ -48,6 +50,10 @@ pub(super) fn router() -> Router<Mock> {
         .route("/media", post(add_media))
         .route("/media/remove", post(remove_media))
         .route("/uploads/expire", post(expire_uploads))
+        .route("/review", post(super::review::control::review))
+        .route("/clock", post(super::review::control::clock))
+        .route("/budget", post(super::review::control::budget))
+        .route("/change", post(super::review::control::change))
 }
 
 fn answer(value: Value) -> Response {

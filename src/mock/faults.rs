@@ -57,6 +57,8 @@ pub struct Faults {
     pub transcode_fail_next: u64,
     /// How long a video takes to be processed (usable) after its upload, in milliseconds.
     pub video_ready_ms: u64,
+    /// How long a new ad stays in review, in milliseconds (a minute unless set).
+    pub ad_review_ms: Option<u64>,
     /// The chunk size the file repository asks for (20 MiB unless set).
     pub chunk_size: Option<u64>,
     /// How long an `upload_id` or `file_id` lives, in seconds (24 h unless set).

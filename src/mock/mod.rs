@@ -21,6 +21,7 @@ mod library;
 mod params;
 mod regions;
 mod reports;
+mod review;
 mod world;
 
 use std::net::SocketAddr;
@@ -142,6 +143,8 @@ impl Mock {
             ("/file/video/ad/search/", get(library::video_search)),
             ("/file/name/check/", get(library::name_check)),
             ("/file/video/suggestcover/", get(library::suggest_cover)),
+            ("/ad/review_info/", get(review::info::ads)),
+            ("/adgroup/review_info/", get(review::info::adgroups)),
         ];
         // TikTok also answers a path without its trailing slash (the Singer tap calls
         // `/user/info`), so the simulator does too.
@@ -203,6 +206,14 @@ impl Mock {
         let out = f(&mut self.world());
         self.save();
         out
+    }
+
+    /// Ends the reviews whose time has come (before anything reads the entities).
+    fn settle(&self) {
+        let settled = self.world().settle_reviews();
+        if settled {
+            self.save();
+        }
     }
 
     /// Writes the state file (whole, then renamed over the old one, so a crash never leaves

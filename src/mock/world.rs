@@ -87,6 +87,9 @@ pub(super) struct World {
     /// Each account's images and videos, and the uploads under way.
     #[serde(default)]
     pub library: super::library::Library,
+    /// Reviews under way and decided, budgets spent, the simulator's clock.
+    #[serde(default)]
+    pub reviews: super::review::Reviews,
     next_id: u64,
 }
 
@@ -125,6 +128,7 @@ impl World {
             idempotency: HashMap::new(),
             restated: Vec::new(),
             library: Default::default(),
+            reviews: Default::default(),
             next_id: 1_812_000_000_000_000_000 + (seed % 1000) * 1_000_000_000_000,
         };
         let plans = [
@@ -187,6 +191,57 @@ impl World {
             .find(|e| e.get(&key).and_then(Value::as_str) == Some(id))
     }
 
+    pub(super) fn find_mut(&mut self, kind: &str, id: &str) -> Option<&mut Map<String, Value>> {
+        let key = format!("{kind}_id");
+        self.entities.get_mut(kind).and_then(|all| {
+            all.iter_mut()
+                .find(|e| e.get(&key).and_then(Value::as_str) == Some(id))
+        })
+    }
+
+    /// A change made elsewhere (in Ads Manager): the fields an object of its kind has, its
+    /// status through [`set_status`](Self::set_status), `modify_time` now; a budget given to
+    /// an ad group that had run out lets it deliver again.
+    pub(super) fn change_from_outside(
+        &mut self,
+        kind: &str,
+        id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<Value, String> {
+        let Some(current) = self.find(kind, id) else {
+            return Err(format!("no {kind} {id}"));
+        };
+        if let Some(unknown) = fields
+            .keys()
+            .find(|k| !current.contains_key(*k) || k.ends_with("_id"))
+        {
+            return Err(format!("{unknown} is not a field a {kind} lets you change"));
+        }
+        let stamp = self.reviews.stamp();
+        if let Some(status) = fields.get("operation_status") {
+            match status.as_str() {
+                Some(s @ ("ENABLE" | "DISABLE" | "DELETE")) => self.set_status(kind, id, s, &stamp),
+                _ => return Err("operation_status is ENABLE, DISABLE or DELETE".into()),
+            }
+        }
+        if let Some(object) = self.find_mut(kind, id) {
+            for (key, value) in fields {
+                if key != "operation_status" {
+                    object.insert(key.clone(), value.clone());
+                }
+            }
+            object.insert("modify_time".into(), json!(stamp));
+        }
+        if kind == "adgroup" && fields.contains_key("budget") {
+            self.set_out_of_budget(id, false);
+        }
+        Ok(self
+            .find(kind, id)
+            .cloned()
+            .map(Value::Object)
+            .unwrap_or_default())
+    }
+
     pub(super) fn push(&mut self, kind: &str, object: Map<String, Value>) {
         self.entities
             .entry(kind.to_string())
@@ -213,21 +268,16 @@ impl World {
                 self.set_status(child, &c, "DELETE", when);
             }
         }
-        let key = format!("{kind}_id");
         let prefix = match kind {
             "campaign" => "CAMPAIGN_STATUS_",
             "adgroup" => "ADGROUP_STATUS_",
             _ => "AD_STATUS_",
         };
-        let secondary = match (kind, status) {
-            (_, "DELETE") | (_, "DISABLE") => format!("{prefix}{status}"),
-            ("campaign", _) => "CAMPAIGN_STATUS_ENABLE".to_string(),
-            _ => format!("{prefix}DELIVERY_OK"),
+        let secondary = match status {
+            "DELETE" | "DISABLE" => format!("{prefix}{status}"),
+            _ => self.enabled_secondary(kind, id),
         };
-        if let Some(object) = self.entities.get_mut(kind).and_then(|all| {
-            all.iter_mut()
-                .find(|e| e.get(&key).and_then(Value::as_str) == Some(id))
-        }) {
+        if let Some(object) = self.find_mut(kind, id) {
             object.insert("operation_status".into(), json!(status));
             object.insert("secondary_status".into(), json!(secondary));
             object.insert("modify_time".into(), json!(when));

@@ -14,6 +14,7 @@ mod sql;
 pub(crate) mod sqlite;
 mod store;
 pub mod target;
+pub mod watch_tables;
 
 pub use destination::{DEFAULT_SQLITE, Destination, redact_url};
 pub use error::{PartlyCommitted, WarehouseError};

@@ -7,7 +7,9 @@
 pub mod bucket;
 pub mod diff;
 pub mod level;
+pub mod quota;
 pub mod reasons;
+pub mod review;
 pub mod store;
 
 pub use bucket::Bucket;

@@ -1,7 +1,7 @@
 //! Where each account's last snapshot is kept between runs: one JSON file per host and ad
-//! account in the state directory, written atomically. A run holds the account's lock from
-//! reading the old snapshot until the new one is saved, so two `watch --once` at the same time
-//! take turns and never both report the same change.
+//! account in the state directory, written atomically, and a lock per account that a run
+//! holds from reading the old snapshot until the new one is saved, so two `watch --once` at
+//! the same time take turns and never both report the same change.
 
 use std::path::{Path, PathBuf};
 
@@ -16,14 +16,6 @@ pub struct Snapshots {
     dir: PathBuf,
 }
 
-/// An account's snapshot, held for this run until dropped.
-pub struct Held {
-    path: PathBuf,
-    _lock: FileLock,
-    /// What the last run saved; `None` the first time.
-    pub previous: Option<Snapshot>,
-}
-
 impl Snapshots {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
@@ -33,36 +25,37 @@ impl Snapshots {
         &self.dir
     }
 
-    /// Takes the account's lock (waiting for another run to finish) and reads its snapshot.
-    pub fn hold(&self, advertiser_id: &str) -> Result<Held> {
-        let path = self.dir.join(format!("{advertiser_id}.json"));
-        let lock = fsutil::lock(&path)?;
-        let previous = match std::fs::read_to_string(&path) {
-            Ok(text) => Some(serde_json::from_str(&text).with_context(|| {
+    fn path(&self, advertiser_id: &str) -> PathBuf {
+        self.dir.join(format!("{advertiser_id}.json"))
+    }
+
+    /// Takes the account's lock, waiting for another run to finish with it (blocks: call it
+    /// off the async runtime). A snapshot kept elsewhere, in a database, is guarded by it too.
+    pub(crate) fn lock(&self, advertiser_id: &str) -> Result<FileLock> {
+        fsutil::lock(&self.path(advertiser_id))
+    }
+
+    /// What the last run saved; `None` the first time.
+    pub fn read(&self, advertiser_id: &str) -> Result<Option<Snapshot>> {
+        let path = self.path(advertiser_id);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| {
                 format!(
                     "{} is not a watch snapshot: remove it to start with a new baseline",
                     path.display()
                 )
-            })?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        Ok(Held {
-            path,
-            _lock: lock,
-            previous,
-        })
+            })?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
     }
-}
 
-impl Held {
-    /// Saves the new snapshot (whole, then renamed over the old one). Call it only once its
-    /// events are out: a crash before it repeats them rather than losing them.
-    pub fn save(&mut self, snapshot: &Snapshot) -> Result<()> {
+    /// Saves the new snapshot (whole, then renamed over the old one). Call it with the lock
+    /// held, and only once its events are out: a crash before it repeats them rather than
+    /// losing them.
+    pub fn write(&self, advertiser_id: &str, snapshot: &Snapshot) -> Result<()> {
         let text = serde_json::to_string(snapshot)?;
-        fsutil::write_private_atomic(&self.path, text.as_bytes())?;
-        self.previous = Some(snapshot.clone());
-        Ok(())
+        fsutil::write_private_atomic(&self.path(advertiser_id), text.as_bytes())
     }
 }
 
@@ -71,18 +64,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_snapshot_is_read_back_by_the_next_holder() {
+    fn a_snapshot_is_read_back_by_the_next_run_and_accounts_are_apart() {
         let dir = tempfile::tempdir().unwrap();
         let snapshots = Snapshots::new(dir.path().join("watch"));
-        let mut held = snapshots.hold("7").unwrap();
-        assert!(held.previous.is_none());
+        let lock = snapshots.lock("7").unwrap();
+        assert!(snapshots.read("7").unwrap().is_none());
         let snapshot = Snapshot {
             taken_at: "2026-12-07T00:00:00Z".into(),
             levels: Default::default(),
         };
-        held.save(&snapshot).unwrap();
-        drop(held);
-        assert_eq!(snapshots.hold("7").unwrap().previous, Some(snapshot));
-        assert!(snapshots.hold("8").unwrap().previous.is_none());
+        snapshots.write("7", &snapshot).unwrap();
+        drop(lock);
+        assert_eq!(snapshots.read("7").unwrap(), Some(snapshot));
+        assert!(snapshots.read("8").unwrap().is_none());
+        std::fs::write(dir.path().join("watch/8.json"), "{").unwrap();
+        let error = format!("{:#}", snapshots.read("8").unwrap_err());
+        assert!(
+            error.contains("remove it to start with a new baseline"),
+            "{error}"
+        );
     }
 }

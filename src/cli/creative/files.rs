@@ -20,21 +20,9 @@ use crate::creative::wait::{VideoState, WaitOptions, wait_until_ready};
 
 /// The record of uploads to this run's host (`<state dir>/uploads/<environment@host>/`).
 pub(super) fn records(ctx: &Context) -> Result<Records> {
-    let realm: String = ctx
-        .settings
-        .token_realm()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '@') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok(Records::new(
-        crate::config::state_dir()?.join("uploads").join(realm),
-    ))
+    Ok(Records::new(crate::cli::scope::state_subdir(
+        ctx, "uploads",
+    )?))
 }
 
 /// The ad accounts to upload to: `--advertiser` (several allowed), else the profile's.

@@ -145,39 +145,4 @@ async fn account_facts(
     )
 }
 
-/// The IDs a run covers: `--bc`, `--all-advertisers`, else `--advertiser` (repeatable, comma
-/// list), else the profile's default; each once.
-pub(super) async fn advertisers(ctx: &Context, all: bool, bc: Option<&str>) -> Result<Vec<String>> {
-    let mut ids: Vec<String> = if let Some(bc_id) = bc {
-        let (client, _) = ctx.authed_client().await?;
-        client
-            .business_centers()
-            .advertiser_records(bc_id)
-            .await
-            .with_context(|| format!("listing the ad accounts of Business Center {bc_id}"))?
-            .iter()
-            .filter_map(|a| {
-                a.get("advertiser_id")
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_string)
-            })
-            .collect()
-    } else if all {
-        ctx.reachable_advertisers(false)
-            .await?
-            .accounts
-            .into_iter()
-            .map(|a| a.advertiser_id)
-            .collect()
-    } else if ctx.settings.global.advertiser.is_empty() {
-        vec![ctx.settings.advertiser_id()?]
-    } else {
-        ctx.settings.global.advertiser.clone()
-    };
-    let mut seen = std::collections::HashSet::new();
-    ids.retain(|id| seen.insert(id.clone()));
-    if ids.is_empty() {
-        return Err(crate::cli::errors::usage("no advertiser to report on"));
-    }
-    Ok(ids)
-}
+pub(super) use crate::cli::scope::advertisers;

@@ -36,6 +36,11 @@ pub(in crate::mock) async fn create(
             }
             other => other,
         };
+        let review_ms = mock
+            .gate
+            .faults()
+            .ad_review_ms
+            .unwrap_or(crate::mock::review::AD_REVIEW_MS);
         mock.change(|world| {
             if let Some(key) = &key
                 && let Some(existing) = world.idempotency.get(&format!("{}:{key}", kind.name))
@@ -51,7 +56,7 @@ pub(in crate::mock) async fn create(
             let answer = match kind.name {
                 "campaign" => create_campaign(world, &params, &advertiser),
                 "adgroup" => create_adgroup(world, &params, &advertiser),
-                _ => create_ads(world, &params, &advertiser),
+                _ => create_ads(world, &params, &advertiser, review_ms),
             }?;
             if let Some(key) = key {
                 world
@@ -363,7 +368,13 @@ fn creative(value: &Value, index: usize) -> Checked<Map<String, Value>> {
     Ok(map.clone())
 }
 
-fn create_ads(world: &mut World, params: &Params, advertiser: &str) -> Checked<Created> {
+/// New ads go into review for `review_ms`.
+fn create_ads(
+    world: &mut World,
+    params: &Params,
+    advertiser: &str,
+    review_ms: u64,
+) -> Checked<Created> {
     let adgroup_id = params.required_id("adgroup_id")?;
     let adgroup = live(world, kind_named("adgroup"), &adgroup_id, advertiser)?;
     let creatives = match params.json("creatives") {
@@ -406,6 +417,7 @@ fn create_ads(world: &mut World, params: &Params, advertiser: &str) -> Checked<C
         object.insert("create_time".into(), json!(stamp));
         object.insert("modify_time".into(), json!(stamp));
         world.push("ad", object.clone());
+        world.submit_for_review(&id, review_ms);
         created.push(object);
     }
     let ids: Vec<Value> = created.iter().map(|c| c["ad_id"].clone()).collect();

@@ -44,6 +44,7 @@ fn list_page(mock: &Mock, grant: &Grant, kind: &Kind, params: &Params) -> Checke
         .is_some_and(|types| types.iter().any(|t| t == "NULL_FIELD"));
     let filter = ListFilter::read(kind, params)?;
     let (page, size) = params.paging(1000)?;
+    mock.settle();
     let world = mock.world();
     let mut items: Vec<&Map<String, Value>> = world
         .all(kind.name)

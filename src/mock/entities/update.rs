@@ -119,6 +119,9 @@ pub(in crate::mock) async fn update(
                 {
                     *slot = object.clone();
                 }
+                if kind.name == "adgroup" && change.contains_key("budget") {
+                    world.set_out_of_budget(&id, false);
+                }
                 updated.push(object);
             }
             Ok(updated)

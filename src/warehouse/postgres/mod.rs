@@ -51,6 +51,11 @@ fn sql_type(kind: ColumnKind) -> &'static str {
 }
 
 impl Postgres {
+    /// The connection, for statements of their own (`watch --into`).
+    pub(crate) fn connection(&mut self) -> Result<&mut Client> {
+        self.db()
+    }
+
     fn db(&mut self) -> Result<&mut Client> {
         self.client
             .as_mut()
