@@ -272,7 +272,7 @@ pub fn save(
                 &format!(
                     "INSERT INTO {SNAPSHOT_TABLE} (advertiser_id, level, id, name, \
                      operation_status, secondary_status, fields, taken_at) \
-                     SELECT a, b, c, d, e, f, g, $8::timestamptz FROM unnest($1::text[], $2::text[], \
+                     SELECT a, b, c, d, e, f, g, $8::text::timestamptz FROM unnest($1::text[], $2::text[], \
                      $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(a, b, c, d, e, f, g)"
                 ),
                 &[&c0, &c1, &c2, &c3, &c4, &c5, &c6, &snapshot.taken_at],
@@ -280,7 +280,7 @@ pub fn save(
             let placeholders: Vec<String> = (1..=event_columns.len())
                 .map(|i| {
                     if i == 1 {
-                        "$1::timestamptz".into()
+                        "$1::text::timestamptz".into()
                     } else {
                         format!("${i}")
                     }
@@ -301,7 +301,7 @@ pub fn save(
             tx.execute(
                 &format!(
                     "INSERT INTO {SNAPSHOT_STATE_TABLE} (advertiser_id, levels, taken_at) \
-                     VALUES ($1, $2, $3::timestamptz) ON CONFLICT (advertiser_id) DO UPDATE SET \
+                     VALUES ($1, $2, $3::text::timestamptz) ON CONFLICT (advertiser_id) DO UPDATE SET \
                      levels = excluded.levels, taken_at = excluded.taken_at"
                 ),
                 &[&advertiser, &levels, &snapshot.taken_at],

@@ -28,3 +28,4 @@ mod simulator_control;
 mod support;
 mod terminal;
 mod token_store;
+mod watch;
