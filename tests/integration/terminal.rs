@@ -15,6 +15,16 @@ use crate::support::*;
 /// Runs `tiktok-ads ARGS` on a pseudo-terminal, typing `input`; returns everything the terminal
 /// showed (stdout and stderr together).
 fn on_terminal(env: &TestEnv, args: &[&str], input: &str) -> String {
+    on_terminal_with(env, args, input, |_| {})
+}
+
+/// The same, with the environment changed by `adjust` after the test's isolation.
+fn on_terminal_with(
+    env: &TestEnv,
+    args: &[&str],
+    input: &str,
+    adjust: impl FnOnce(&mut Command),
+) -> String {
     let command_line = std::iter::once(
         assert_cmd::cargo::cargo_bin!("tiktok-ads")
             .display()
@@ -27,6 +37,7 @@ fn on_terminal(env: &TestEnv, args: &[&str], input: &str) -> String {
     env.isolate(&mut cmd);
     // A terminal session has a TERM; progress bars stay quiet without one.
     cmd.env("TERM", "xterm");
+    adjust(&mut cmd);
     let mut child = cmd
         .args(["-qec", &command_line, "/dev/null"])
         .stdin(Stdio::piped())
@@ -186,4 +197,48 @@ async fn an_error_after_progress_starts_a_line_of_its_own() {
         "the progress line was drawn: {screen:?}"
     );
     assert!(starts_a_line(&screen, "error: "), "{screen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_events_are_readable_lines_coloured_by_bucket_on_a_terminal() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let at_sim = |cmd: &mut Command| {
+        cmd.env("TIKTOK_ADS_BASE_URL", &sim.url)
+            .env("TIKTOK_ACCESS_TOKEN", &sim.token)
+            .env("TIKTOK_ADVERTISER_ID", SIM_ADVERTISER)
+            .env_remove("NO_COLOR");
+    };
+    let baseline = on_terminal_with(&env, &["watch", "--once"], "", at_sim);
+    assert!(baseline.contains("baseline recorded"), "{baseline}");
+    let ads = sim
+        .cmd(&env)
+        .args(["ad", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    let ads: Vec<serde_json::Value> = serde_json::from_slice(&ads.stdout).unwrap();
+    let ad = ads[0]["ad_id"].as_str().unwrap();
+    sim.control(
+        "POST",
+        "/_mock/review",
+        &json!({"ad_ids": [ad], "outcome": "reject", "reasons": ["Misleading"],
+                "suggestion": "Say what it does."})
+        .to_string(),
+    );
+    let screen = on_terminal_with(&env, &["watch", "--once"], "", at_sim);
+    let red = "\u{1b}[31m";
+    assert!(screen.contains(red), "rejected is red: {screen:?}");
+    assert!(
+        screen
+            .contains("secondary_status: AD_STATUS_DELIVERY_OK → AD_STATUS_AUDIT_DENY  [rejected]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("MODE_STRING: Misleading — Say what it does."),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("\"event\":"),
+        "no JSON on a terminal: {screen}"
+    );
 }
