@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::transport::client::{Client, Request};
@@ -18,18 +17,6 @@ pub const ADGROUP_REVIEW_PATH: &str = "/adgroup/review_info/";
 /// IDs per `/ad/review_info/` call: the documented limit of the ad group endpoint, used for
 /// ads too (their own limit is not documented).
 pub const REVIEW_BATCH: usize = 20;
-
-#[derive(Deserialize)]
-struct AdReviews {
-    #[serde(default)]
-    ad_review_map: Option<BTreeMap<String, Map<String, Value>>>,
-}
-
-#[derive(Deserialize)]
-struct AdgroupReviews {
-    #[serde(default)]
-    ad_group_review_map: Option<BTreeMap<String, Map<String, Value>>>,
-}
 
 /// `/ad/review_info/`, from [`Client::reviews`].
 #[derive(Clone, Copy)]
@@ -45,20 +32,13 @@ impl Reviews<'_> {
         advertiser_id: &str,
         ad_ids: &[String],
     ) -> Result<BTreeMap<String, Map<String, Value>>, ApiError> {
-        let mut all = BTreeMap::new();
-        for chunk in ad_ids.chunks(REVIEW_BATCH) {
-            let query = Query::new()
-                .param("advertiser_id", advertiser_id)
-                .json("ad_ids", &chunk)
-                .param("lang", "en");
-            let reviews: AdReviews = self
-                .client
-                .call(&Request::get(AD_REVIEW_PATH, &query))
-                .await?
-                .list_data(AD_REVIEW_PATH)?;
-            all.extend(reviews.ad_review_map.unwrap_or_default());
-        }
-        Ok(all)
+        self.batched(
+            AD_REVIEW_PATH,
+            advertiser_id,
+            ("ad_ids", ad_ids),
+            "ad_review_map",
+        )
+        .await
     }
 
     /// The review of each of `adgroup_ids`, by ad group ID, as TikTok sent it (the ad group's
@@ -68,18 +48,41 @@ impl Reviews<'_> {
         advertiser_id: &str,
         adgroup_ids: &[String],
     ) -> Result<BTreeMap<String, Map<String, Value>>, ApiError> {
+        self.batched(
+            ADGROUP_REVIEW_PATH,
+            advertiser_id,
+            ("adgroup_ids", adgroup_ids),
+            "ad_group_review_map",
+        )
+        .await
+    }
+
+    /// One endpoint's reviews of `ids`, 20 a call, from the map `map_key` of each answer.
+    async fn batched(
+        &self,
+        path: &str,
+        advertiser_id: &str,
+        (ids_key, ids): (&str, &[String]),
+        map_key: &str,
+    ) -> Result<BTreeMap<String, Map<String, Value>>, ApiError> {
         let mut all = BTreeMap::new();
-        for chunk in adgroup_ids.chunks(REVIEW_BATCH) {
+        for chunk in ids.chunks(REVIEW_BATCH) {
             let query = Query::new()
                 .param("advertiser_id", advertiser_id)
-                .json("adgroup_ids", &chunk)
+                .json(ids_key, &chunk)
                 .param("lang", "en");
-            let reviews: AdgroupReviews = self
+            let mut data: Map<String, Value> = self
                 .client
-                .call(&Request::get(ADGROUP_REVIEW_PATH, &query))
+                .call(&Request::get(path, &query))
                 .await?
-                .list_data(ADGROUP_REVIEW_PATH)?;
-            all.extend(reviews.ad_group_review_map.unwrap_or_default());
+                .list_data(path)?;
+            // A map TikTok leaves out or sends as null: nothing reviewed in this batch.
+            if let Some(Value::Object(reviews)) = data.remove(map_key) {
+                all.extend(reviews.into_iter().filter_map(|(id, review)| match review {
+                    Value::Object(review) => Some((id, review)),
+                    _ => None,
+                }));
+            }
         }
         Ok(all)
     }
@@ -117,5 +120,32 @@ mod tests {
             "Remove absolute or unverifiable claims from the ad text and resubmit."
         );
         assert_eq!(reviews["1812360987654321"]["is_approved"], true);
+    }
+
+    #[tokio::test]
+    async fn ad_group_reviews_are_keyed_by_ad_group_not_by_their_nested_ads() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/open_api/v1.3/adgroup/review_info/"))
+            .respond_with(envelope(
+                fixture("adgroup_review_info.json")["data"].clone(),
+            ))
+            .mount(&server)
+            .await;
+        let reviews = client(&server)
+            .reviews()
+            .adgroups("7301234567890123456", &["1812350123456789".to_string()])
+            .await
+            .unwrap();
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(
+            query_list(&requests[0], "adgroup_ids"),
+            ["1812350123456789"]
+        );
+        assert_eq!(reviews.len(), 1, "{reviews:?}");
+        assert_eq!(
+            reviews["1812350123456789"]["adgroup_id"],
+            "1812350123456789"
+        );
     }
 }

@@ -26,19 +26,20 @@ pub(in crate::mock) async fn ads(
     Extension(grant): Extension<Grant>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let answer = |params: Params| -> Checked<Response> {
-        let advertiser = advertiser(&params, &grant)?;
-        let ids = ids(&params, "ad_ids", AD_IDS_MAX)?;
-        mock.settle();
-        let world = mock.world();
-        let map: Map<String, Value> = ids
-            .iter()
-            .filter_map(|id| own(&world, "ad", id, &advertiser))
-            .map(|ad| (text(ad, "ad_id").to_string(), ad_review(&world, ad)))
-            .collect();
-        Ok(ok(json!({ "ad_review_map": map })))
-    };
-    answer(Params::Query(q)).unwrap_or_else(|e| e)
+    answer(
+        &mock,
+        &grant,
+        q,
+        ("ad_ids", AD_IDS_MAX),
+        |world, advertiser, ids| {
+            let map: Map<String, Value> = ids
+                .iter()
+                .filter_map(|id| own(world, "ad", id, advertiser))
+                .map(|ad| (text(ad, "ad_id").to_string(), ad_review(world, ad)))
+                .collect();
+            json!({ "ad_review_map": map })
+        },
+    )
 }
 
 pub(in crate::mock) async fn adgroups(
@@ -46,33 +47,52 @@ pub(in crate::mock) async fn adgroups(
     Extension(grant): Extension<Grant>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let answer = |params: Params| -> Checked<Response> {
-        let advertiser = advertiser(&params, &grant)?;
-        let ids = ids(&params, "adgroup_ids", ADGROUP_IDS_MAX)?;
-        mock.settle();
-        let world = mock.world();
-        let (mut groups, mut ads) = (Map::new(), Map::new());
-        for group in ids
-            .iter()
-            .filter_map(|id| own(&world, "adgroup", id, &advertiser))
-        {
-            let id = text(group, "adgroup_id");
-            let reviews: Map<String, Value> = world
-                .all("ad")
+    answer(
+        &mock,
+        &grant,
+        q,
+        ("adgroup_ids", ADGROUP_IDS_MAX),
+        |world, advertiser, ids| {
+            let (mut groups, mut ads) = (Map::new(), Map::new());
+            for group in ids
                 .iter()
-                .filter(|ad| {
-                    text(ad, "adgroup_id") == id && text(ad, "operation_status") != "DELETE"
-                })
-                .map(|ad| (text(ad, "ad_id").to_string(), ad_review(&world, ad)))
-                .collect();
-            groups.insert(id.to_string(), adgroup_review(&world, id, &reviews));
-            ads.insert(id.to_string(), Value::Object(reviews));
+                .filter_map(|id| own(world, "adgroup", id, advertiser))
+            {
+                let id = text(group, "adgroup_id");
+                let reviews: Map<String, Value> = world
+                    .all("ad")
+                    .iter()
+                    .filter(|ad| {
+                        text(ad, "adgroup_id") == id && text(ad, "operation_status") != "DELETE"
+                    })
+                    .map(|ad| (text(ad, "ad_id").to_string(), ad_review(world, ad)))
+                    .collect();
+                groups.insert(id.to_string(), adgroup_review(world, id, &reviews));
+                ads.insert(id.to_string(), Value::Object(reviews));
+            }
+            json!({ "ad_group_review_map": groups, "ad_review_map": ads })
+        },
+    )
+}
+
+/// The checks both endpoints make (the account, 1 to `max` IDs under `key`), the reviews due
+/// ended, then `data` from the world.
+fn answer(
+    mock: &Mock,
+    grant: &Grant,
+    query: HashMap<String, String>,
+    (key, max): (&str, usize),
+    data: impl FnOnce(&World, &str, Vec<String>) -> Value,
+) -> Response {
+    let params = Params::Query(query);
+    let checked = advertiser(&params, grant).and_then(|a| Ok((a, ids(&params, key, max)?)));
+    match checked {
+        Ok((advertiser, ids)) => {
+            mock.settle();
+            ok(data(&mock.world(), &advertiser, ids))
         }
-        Ok(ok(
-            json!({ "ad_group_review_map": groups, "ad_review_map": ads }),
-        ))
-    };
-    answer(Params::Query(q)).unwrap_or_else(|e| e)
+        Err(refused) => refused,
+    }
 }
 
 fn ids(params: &Params, key: &str, max: usize) -> Checked<Vec<String>> {
