@@ -142,10 +142,12 @@ mod tests {
             query_list(&requests[0], "adgroup_ids"),
             ["1812350123456789"]
         );
-        assert_eq!(reviews.len(), 1, "{reviews:?}");
+        let keys: Vec<&String> = reviews.keys().collect();
         assert_eq!(
-            reviews["1812350123456789"]["adgroup_id"],
-            "1812350123456789"
+            keys,
+            ["1812350123456789", "1812350123457123"],
+            "ad groups, not ads"
         );
+        assert_eq!(reviews["1812350123457123"]["review_status"], "UNAVAILABLE");
     }
 }
