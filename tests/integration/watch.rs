@@ -411,6 +411,10 @@ async fn exit_on_gives_its_own_code_only_when_a_named_event_happened() {
     let ads = list(&sim, &env, "ad");
     let unknown = watch(&sim, &env, &["--exit-on", "rejection"]);
     assert_fails(&unknown, 2, "neither a bucket");
+    let to_file = watch(&sim, &env, &["-o", "events.csv"]);
+    assert_fails(&to_file, 2, "append them with `>> events.ndjson`");
+    let csv = watch(&sim, &env, &["--format", "csv"]);
+    assert_fails(&csv, 2, "not CSV");
     change(
         &sim,
         "ad",

@@ -129,6 +129,12 @@ pub(crate) async fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
         .map(Destination::parse)
         .transpose()
         .map_err(usage)?;
+    if ctx.settings.output_file().is_some() {
+        // A file written whole at the end would hold nothing until the watch stops.
+        return Err(usage(
+            "watch prints each event as it happens: append them with `>> events.ndjson`, or              keep them in a database with --into, instead of -o",
+        ));
+    }
     let printer = Printer::new(&ctx.streams, ctx.settings.global.format)?;
     let mut levels = args.level.clone();
     levels.sort();
