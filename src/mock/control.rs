@@ -54,6 +54,7 @@ pub(super) fn router() -> Router<Mock> {
         .route("/clock", post(super::review::control::clock))
         .route("/budget", post(super::review::control::budget))
         .route("/change", post(super::review::control::change))
+        .route("/quota", post(super::review::control::quota))
 }
 
 fn answer(value: Value) -> Response {

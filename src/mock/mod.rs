@@ -127,6 +127,8 @@ impl Mock {
             ("/campaign/status/update/", post(entities::set_status)),
             ("/adgroup/status/update/", post(entities::set_status)),
             ("/ad/status/update/", post(entities::set_status)),
+            ("/adgroup/budget/update/", post(entities::budget_update)),
+            ("/adgroup/quota/", get(entities::adgroup_quota)),
             ("/report/integrated/get/", get(reports::integrated)),
             ("/report/task/create/", post(reports::task_create)),
             ("/report/task/check/", get(reports::task_check)),
@@ -210,7 +212,10 @@ impl Mock {
 
     /// Ends the reviews whose time has come (before anything reads the entities).
     fn settle(&self) {
-        let settled = self.world().settle_reviews();
+        let settled = {
+            let mut world = self.world();
+            world.settle_reviews() | world.settle_budgets()
+        };
         if settled {
             self.save();
         }

@@ -90,6 +90,12 @@ pub(super) struct World {
     /// Reviews under way and decided, budgets spent, the simulator's clock.
     #[serde(default)]
     pub reviews: super::review::Reviews,
+    /// Daily budgets set for the next day: ad group → the account's date they were set on.
+    #[serde(default)]
+    pub pending_budgets: BTreeMap<String, String>,
+    /// Active ad group quotas set through `/_mock/quota`, per account.
+    #[serde(default)]
+    pub adgroup_quotas: BTreeMap<String, u64>,
     next_id: u64,
 }
 
@@ -129,6 +135,8 @@ impl World {
             restated: Vec::new(),
             library: Default::default(),
             reviews: Default::default(),
+            pending_budgets: BTreeMap::new(),
+            adgroup_quotas: BTreeMap::new(),
             next_id: 1_812_000_000_000_000_000 + (seed % 1000) * 1_000_000_000_000,
         };
         let plans = [

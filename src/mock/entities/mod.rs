@@ -1,11 +1,13 @@
 //! Campaigns, ad groups and ads: `/campaign|adgroup|ad/get|create|update|status/update/`,
 //! checked as TikTok checks them. What the three kinds share is here; one file per endpoint.
 
+mod budget;
 mod create;
 mod list;
 mod status;
 mod update;
 
+pub(in crate::mock) use budget::{quota as adgroup_quota, update as budget_update};
 pub(in crate::mock) use create::create;
 pub(in crate::mock) use list::list;
 pub(in crate::mock) use status::set_status;

@@ -41,6 +41,23 @@ pub(in crate::mock) async fn set_status(
                         "{} {id} does not exist.", kind.noun)})),
                 }
             }
+            // Ad groups switched on beyond the account's active ad group quota are refused.
+            if kind.name == "adgroup" && operation == "ENABLE" {
+                let (total, mut used) = world.adgroup_quota(&advertiser);
+                changed.retain(|id| {
+                    let already = world
+                        .find("adgroup", id)
+                        .is_some_and(|g| text(g, "operation_status") == "ENABLE");
+                    if already || used < total {
+                        used += u64::from(!already);
+                        true
+                    } else {
+                        errors.push(json!({kind.id: id, "error_message":
+                            "The ad account has reached its quota of active ad groups."}));
+                        false
+                    }
+                });
+            }
             // Without partial success one bad ID changes nothing.
             if !errors.is_empty() && !partial {
                 let message = errors[0]["error_message"].as_str().unwrap_or("failed").to_string();

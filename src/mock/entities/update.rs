@@ -111,6 +111,12 @@ pub(in crate::mock) async fn update(
             for change in &changes {
                 let id = Params::Body(change.clone()).required_id(kind.id)?;
                 let mut object = live(world, kind, &id, &advertiser)?;
+                let new_budget = change.get("budget").and_then(Value::as_f64);
+                if let Some(budget) = new_budget.filter(|_| kind.name != "ad")
+                    && object.get("budget").and_then(Value::as_f64) != Some(budget)
+                {
+                    super::budget::check_new_budget(world, kind.name, &object, budget, "budget")?;
+                }
                 apply_update(kind, &mut object, change)?;
                 if let Some(slot) = world
                     .entities

@@ -9,6 +9,7 @@
 //!   due by then end)
 //! * `POST /_mock/budget` `{"adgroup_id", "spent": true|false}` → the ad group (and its ads)
 //!   out of budget, or back
+//! * `POST /_mock/quota` `{"advertiser_id", "total"}` → the account's active ad group quota
 //! * `POST /_mock/change` `{"level": "campaign"|"adgroup"|"ad", "id", "fields": {...}}` → the
 //!   entity changed as if in Ads Manager (`modify_time` updated)
 
@@ -146,6 +147,28 @@ pub(in crate::mock) async fn change(State(mock): State<Mock>, body: axum::body::
                     return Err("level is campaign, adgroup or ad".into());
                 }
                 mock.change(|world| world.change_from_outside(&c.level, &c.id, &c.fields))
+            }),
+    )
+}
+
+pub(in crate::mock) async fn quota(State(mock): State<Mock>, body: axum::body::Bytes) -> Response {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Quota {
+        advertiser_id: String,
+        total: u64,
+    }
+    reply(
+        serde_json::from_slice::<Quota>(&body)
+            .map_err(|e| e.to_string())
+            .map(|q| {
+                mock.change(|world| {
+                    world
+                        .adgroup_quotas
+                        .insert(q.advertiser_id.clone(), q.total);
+                    let (total, used) = world.adgroup_quota(&q.advertiser_id);
+                    json!({"total_adgroup_quota": total, "used_adgroup_quota": used})
+                })
             }),
     )
 }
