@@ -20,9 +20,10 @@
 //! | layer | what it holds | may import | may not use |
 //! |---|---|---|---|
 //! | `exit` | failures → exit codes and hints, in one place | `api`, `auth`, `cli`, `output`, `redact`, `report`, `warehouse` | |
-//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `creative`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse`, `watch` | `reqwest`, `rusqlite`, `postgres` |
+//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `creative`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse`, `watch`, `bulk` | `reqwest`, `rusqlite`, `postgres` |
 //! | `warehouse` | stores report rows and entity snapshots; fetches nothing | `report`, `catalog`, `fsutil`, `redact` | `reqwest`, `clap`, `indicatif` |
 //! | `creative` | media files checked, uploaded once per account, waited for | `api`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
+//! | `bulk` | bulk changes planned against the live state, applied, journaled, undone | `accounts`, `api`, `fsutil`, `redact`, `report`, `watch` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `watch` | entities polled, compared with the last snapshot, changes as events | `api`, `fsutil`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `report` | plans, fetches and concludes every report | `api`, `accounts`, `catalog`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `auth` | token stores and the login flow | `api`, `config`, `fsutil`, `redact` | `clap`, `indicatif` |
@@ -47,6 +48,7 @@
 pub mod accounts;
 pub mod api;
 pub(crate) mod auth;
+pub mod bulk;
 pub(crate) mod catalog;
 #[doc(hidden)]
 pub mod cli;

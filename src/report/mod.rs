@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod collect;
 pub mod columns;
 pub mod entities;
 pub mod error;
