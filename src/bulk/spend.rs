@@ -22,9 +22,9 @@ pub async fn spent(
     lifetime: &[String],
 ) -> Result<BTreeMap<String, String>> {
     let report_level = match level {
-        Level::Campaign => crate::catalog::Level::Campaign,
-        Level::Adgroup => crate::catalog::Level::Adgroup,
-        Level::Ad => crate::catalog::Level::Ad,
+        Level::Campaign => crate::report::Level::Campaign,
+        Level::Adgroup => crate::report::Level::Adgroup,
+        Level::Ad => crate::report::Level::Ad,
     };
     let id_column = format!("{}_id", level.name());
     let today = facts
