@@ -10,6 +10,7 @@ use super::transport::error::ApiError;
 use super::transport::retry::Replay;
 
 pub const ADGROUP_BUDGET_PATH: &str = "/adgroup/budget/update/";
+pub const ADGROUP_QUOTA_PATH: &str = "/adgroup/quota/";
 
 /// Items of each list one call takes.
 pub const BUDGET_BATCH: usize = 20;
@@ -44,6 +45,34 @@ impl Budgets<'_> {
                 .await?;
         }
         Ok(())
+    }
+}
+
+impl Budgets<'_> {
+    /// The account's active ad group quota and how much of it is used (REFERENCE 16.4):
+    /// ad groups switched on beyond it are switched off again by TikTok.
+    pub async fn active_adgroup_quota(&self, advertiser_id: &str) -> Result<(u64, u64), ApiError> {
+        let query = super::Query::new().param("advertiser_id", advertiser_id);
+        let data: Value = self
+            .client
+            .call(&super::transport::client::Request::get(
+                ADGROUP_QUOTA_PATH,
+                &query,
+            ))
+            .await?
+            .data(ADGROUP_QUOTA_PATH)?;
+        let count = |key: &str| match data.get(key) {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        };
+        match (count("total_adgroup_quota"), count("used_adgroup_quota")) {
+            (Some(total), Some(used)) => Ok((total, used)),
+            _ => Err(ApiError::Decode {
+                endpoint: ADGROUP_QUOTA_PATH.into(),
+                detail: format!("no total_adgroup_quota and used_adgroup_quota in {data}"),
+            }),
+        }
     }
 }
 

@@ -311,6 +311,12 @@ fn check(
             let Some(amount) = decimal(to) else {
                 return vec![format!("{field} is not an amount")];
             };
+            if field == "scheduled_budget" && amount == Decimal::ZERO {
+                let today = fields.get("budget").map(text).unwrap_or_default();
+                return vec![format!(
+                    "TikTok has no way to withdraw a next-day budget: set scheduled_budget to today's budget ({today}) to keep it"
+                )];
+            }
             if mode == "BUDGET_MODE_INFINITE" {
                 refused.push("it has no budget (BUDGET_MODE_INFINITE)".into());
             }

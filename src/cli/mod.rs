@@ -8,6 +8,7 @@ pub(crate) mod api;
 pub(crate) mod auth;
 pub(crate) mod bc;
 pub(crate) mod body;
+pub(crate) mod bulk;
 pub(crate) mod campaign;
 pub(crate) mod choices;
 pub(crate) mod completions;
@@ -205,6 +206,9 @@ pub enum Command {
     /// Reports: run (streamed, split into allowed date windows, many advertisers) and async tasks.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Bulk changes: export the live state, edit it, plan, apply with a journal, undo.
+    #[command(subcommand)]
+    Bulk(bulk::BulkCommand),
     /// Watch campaigns, ad groups and ads: every change (rejected, out of budget, paused,
     /// edited elsewhere) as an event; `--once` from cron.
     Watch(watch::WatchArgs),
@@ -344,6 +348,7 @@ pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow
         Command::Region(cmd) => region::run(ctx, cmd).await,
         Command::Creative(cmd) => creative::run(ctx, cmd).await,
         Command::Watch(args) => watch::run(ctx, args).await,
+        Command::Bulk(cmd) => bulk::run(ctx, cmd).await,
         Command::Review(args) => review::run(ctx, args).await,
         Command::Bc(cmd) => bc::run(ctx, cmd).await,
         Command::Api(args) => api::run(ctx, args).await,

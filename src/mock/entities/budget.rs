@@ -138,6 +138,10 @@ pub(super) fn check_new_budget(
             &format!("{currency} budgets take at most {places} decimal places."),
         ));
     }
+    if field == "scheduled_budget" {
+        // Tomorrow's budget: nothing of tomorrow is spent yet.
+        return Ok(());
+    }
     let lifetime = text(object, "budget_mode") == "BUDGET_MODE_TOTAL";
     let spent = world.spent_cents(kind, id, (!lifetime).then(|| now.date()));
     // Cents: 105 % of the spend, compared exactly.
