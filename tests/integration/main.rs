@@ -3,6 +3,7 @@
 
 mod advertiser;
 mod auth;
+mod bulk;
 mod config;
 mod core;
 mod creatives;
