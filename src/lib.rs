@@ -20,10 +20,11 @@
 //! | layer | what it holds | may import | may not use |
 //! |---|---|---|---|
 //! | `exit` | failures → exit codes and hints, in one place | `api`, `auth`, `cli`, `output`, `redact`, `report`, `warehouse` | |
-//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `creative`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse`, `watch`, `bulk` | `reqwest`, `rusqlite`, `postgres` |
+//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `creative`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse`, `watch`, `bulk`, `rules` | `reqwest`, `rusqlite`, `postgres` |
 //! | `warehouse` | stores report rows and entity snapshots; fetches nothing | `report`, `catalog`, `fsutil`, `redact` | `reqwest`, `clap`, `indicatif` |
 //! | `creative` | media files checked, uploaded once per account, waited for | `api`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `bulk` | bulk changes planned against the live state, applied, journaled, undone | `accounts`, `api`, `fsutil`, `redact`, `report`, `watch` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
+//! | `rules` | rules read, checked, evaluated against reports into bulk plans | `accounts`, `api`, `bulk`, `catalog`, `report`, `watch` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `watch` | entities polled, compared with the last snapshot, changes as events | `api`, `fsutil`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `report` | plans, fetches and concludes every report | `api`, `accounts`, `catalog`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `auth` | token stores and the login flow | `api`, `config`, `fsutil`, `redact` | `clap`, `indicatif` |
@@ -67,6 +68,7 @@ mod poll;
 #[doc(hidden)]
 pub mod redact;
 pub mod report;
+pub mod rules;
 #[doc(hidden)]
 pub mod signals;
 pub mod warehouse;

@@ -95,20 +95,15 @@ fn refusals(plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-async fn carry_out(
+/// Asks (on a terminal, unless `yes`) and carries out `plan` with a journal; `None` when the
+/// user said no. Off a terminal without `yes` nothing is sent.
+pub(crate) async fn execute(
     ctx: &Context,
     client: &Client,
-    plan: Plan,
+    plan: &Plan,
     yes: bool,
-    dry_run: bool,
-) -> Result<()> {
+) -> Result<Option<Vec<run::EntityResult>>> {
     let summary = plan.summary();
-    if dry_run {
-        write_out(ctx, &show::plan(&plan))?;
-        ctx.notice("--dry-run: nothing was sent");
-        return refusals(&plan);
-    }
-    ctx.streams.write_err(&show::plan(&plan));
     if summary.changes > 0 && !yes {
         let question = format!(
             "apply {}? [y/N] ",
@@ -123,13 +118,60 @@ async fn carry_out(
             }
             Some(answer) if !matches!(answer.trim(), "y" | "Y" | "yes") => {
                 ctx.notice("nothing was applied");
-                return Ok(());
+                return Ok(None);
             }
             Some(_) => {}
         }
     }
     let mut journal = FileJournal::new(journal_path()?);
-    let results = run::apply(client, &plan, &mut journal).await?;
+    let results = run::apply(client, plan, &mut journal).await?;
+    let count = |o: Outcome| results.iter().filter(|r| r.result == o).count();
+    let journaled = if journal.lines > 0 {
+        format!(
+            "; journal: {} (undo with `tiktok-ads bulk undo {}`)",
+            journal.path.display(),
+            journal.path.display()
+        )
+    } else {
+        String::new()
+    };
+    ctx.notice(&format!(
+        "applied {}, unchanged {}, refused {}, failed {}{journaled}",
+        count(Outcome::Applied),
+        count(Outcome::Unchanged),
+        count(Outcome::Refused),
+        count(Outcome::Failed),
+    ));
+    Ok(Some(results))
+}
+
+/// Exit 6 when an entity was refused or failed.
+pub(crate) fn not_all_applied(results: &[run::EntityResult]) -> Result<()> {
+    let missed = results
+        .iter()
+        .filter(|r| matches!(r.result, Outcome::Refused | Outcome::Failed))
+        .count();
+    if missed > 0 {
+        return Err(CliError::Partial(format!(
+            "{missed} of {} entities were not applied (refused or failed, see each row): running \
+             the same plan again does only what is left",
+            results.len()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+async fn carry_out(ctx: &Context, client: &Client, plan: Plan, yes: bool, dry_run: bool) -> Result<()> {
+    if dry_run {
+        write_out(ctx, &show::plan(&plan))?;
+        ctx.notice("--dry-run: nothing was sent");
+        return refusals(&plan);
+    }
+    ctx.streams.write_err(&show::plan(&plan));
+    let Some(results) = execute(ctx, client, &plan, yes).await? else {
+        return Ok(());
+    };
     let mut writer = ctx.record_writer(
         ["advertiser_id", "level", "id", "name", "result", "detail"]
             .map(String::from)
@@ -141,35 +183,7 @@ async fn carry_out(
         }
     }
     ctx.finish(writer)?;
-    let count = |o: Outcome| results.iter().filter(|r| r.result == o).count();
-    let (applied, unchanged, refused, failed) = (
-        count(Outcome::Applied),
-        count(Outcome::Unchanged),
-        count(Outcome::Refused),
-        count(Outcome::Failed),
-    );
-    let journaled = if journal.lines > 0 {
-        format!(
-            "; journal: {} (undo with `tiktok-ads bulk undo {}`)",
-            journal.path.display(),
-            journal.path.display()
-        )
-    } else {
-        String::new()
-    };
-    ctx.notice(&format!(
-        "applied {applied}, unchanged {unchanged}, refused {refused}, failed {failed}{journaled}"
-    ));
-    if refused + failed > 0 {
-        return Err(CliError::Partial(format!(
-            "{} of {} entities were not applied (refused {refused}, failed {failed}): running the \
-             same plan again does only what is left",
-            refused + failed,
-            results.len()
-        ))
-        .into());
-    }
-    Ok(())
+    not_all_applied(&results)
 }
 
 /// `<state dir>/bulk/journal-<UTC time>-<pid>.jsonl`: one per run, never overwritten.

@@ -129,7 +129,7 @@ async fn entities(
 }
 
 /// What the checks of a plan need, asked for only where a change needs it.
-async fn facts(
+pub(crate) async fn facts(
     client: &Client,
     level: Level,
     rows: &[Wanted],

@@ -3,10 +3,10 @@
 //! a journal undone. The work is in `crate::bulk`; this turns flags into it and results into
 //! output.
 
-mod apply;
+pub(crate) mod apply;
 mod export;
-mod load;
-mod show;
+pub(crate) mod load;
+pub(crate) mod show;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};

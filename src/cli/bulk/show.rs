@@ -16,7 +16,7 @@ fn shown(value: &Value) -> String {
     }
 }
 
-pub(super) fn plan(plan: &Plan) -> String {
+pub(crate) fn plan(plan: &Plan) -> String {
     let mut by_account: BTreeMap<&str, Vec<_>> = BTreeMap::new();
     for entry in &plan.entries {
         by_account
@@ -67,7 +67,7 @@ pub(super) fn plan(plan: &Plan) -> String {
     out
 }
 
-pub(super) fn summary(s: &Summary) -> String {
+pub(crate) fn summary(s: &Summary) -> String {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
