@@ -23,6 +23,7 @@ pub(crate) mod mock;
 pub(crate) mod region;
 pub(crate) mod report;
 pub(crate) mod review;
+pub(crate) mod rules;
 pub(crate) mod scope;
 pub(crate) mod settings;
 pub mod stopped;
@@ -209,6 +210,9 @@ pub enum Command {
     /// Bulk changes: export the live state, edit it, plan, apply with a journal, undo.
     #[command(subcommand)]
     Bulk(bulk::BulkCommand),
+    /// Rules ("pause every ad with CPA over 30 after 3 days"): evaluate, and act with --apply.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Watch campaigns, ad groups and ads: every change (rejected, out of budget, paused,
     /// edited elsewhere) as an event; `--once` from cron.
     Watch(watch::WatchArgs),
@@ -349,6 +353,7 @@ pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow
         Command::Creative(cmd) => creative::run(ctx, cmd).await,
         Command::Watch(args) => watch::run(ctx, args).await,
         Command::Bulk(cmd) => bulk::run(ctx, cmd).await,
+        Command::Rules(cmd) => rules::run(ctx, cmd).await,
         Command::Review(args) => review::run(ctx, args).await,
         Command::Bc(cmd) => bc::run(ctx, cmd).await,
         Command::Api(args) => api::run(ctx, args).await,

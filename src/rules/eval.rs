@@ -96,9 +96,27 @@ async fn metrics(
                 )
             })
             .collect(),
-        Window::Yesterday => vec![(PlanRequest { yesterday: true, ..base }, advertisers.to_vec())],
-        Window::Last(n) => vec![(PlanRequest { last: Some(n), ..base }, advertisers.to_vec())],
-        Window::Lifetime => vec![(PlanRequest { lifetime: true, ..base }, advertisers.to_vec())],
+        Window::Yesterday => vec![(
+            PlanRequest {
+                yesterday: true,
+                ..base
+            },
+            advertisers.to_vec(),
+        )],
+        Window::Last(n) => vec![(
+            PlanRequest {
+                last: Some(n),
+                ..base
+            },
+            advertisers.to_vec(),
+        )],
+        Window::Lifetime => vec![(
+            PlanRequest {
+                lifetime: true,
+                ..base
+            },
+            advertisers.to_vec(),
+        )],
     };
     let mut by_id = BTreeMap::new();
     for (request, accounts) in runs {
@@ -145,7 +163,12 @@ pub async fn evaluate(
     for advertiser in advertisers {
         let entities = live::all(client, rule.level, advertiser)
             .await
-            .with_context(|| format!("listing the {}s of ad account {advertiser}", rule.level.name()))?;
+            .with_context(|| {
+                format!(
+                    "listing the {}s of ad account {advertiser}",
+                    rule.level.name()
+                )
+            })?;
         let currency = facts.get(advertiser).and_then(|f| f.currency.clone());
         for (id, fields) in entities {
             evaluated.judged += 1;

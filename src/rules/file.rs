@@ -73,7 +73,10 @@ pub struct Rule {
 }
 
 /// Reads a rules file; `is_metric` judges names that are not entity fields.
-pub fn read(text: &str, is_metric: &dyn Fn(&str) -> Result<(), String>) -> Result<Vec<Rule>, String> {
+pub fn read(
+    text: &str,
+    is_metric: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<Vec<Rule>, String> {
     let raw: RawFile = toml::from_str(text).map_err(|e| e.to_string())?;
     if raw.rule.is_empty() {
         return Err("no [[rule]] in the file".into());
@@ -88,13 +91,18 @@ pub fn read(text: &str, is_metric: &dyn Fn(&str) -> Result<(), String>) -> Resul
         }
         let level = Level::parse(r.level.trim());
         if level.is_none() {
-            fail("level", format!("{:?} is not campaign, adgroup or ad", r.level));
+            fail(
+                "level",
+                format!("{:?} is not campaign, adgroup or ad", r.level),
+            );
         }
         let window = Window::parse(&r.window).map_err(|e| fail("window", e)).ok();
         let when = language::condition(&r.when, is_metric)
             .map_err(|e| fail("when", e))
             .ok();
-        let action = language::action(&r.action).map_err(|e| fail("action", e)).ok();
+        let action = language::action(&r.action)
+            .map_err(|e| fail("action", e))
+            .ok();
         if let (Some(level), Some(action)) = (level, action) {
             let allowed = match (level, action) {
                 (_, Action::Enable | Action::Disable) => true,
@@ -103,9 +111,11 @@ pub fn read(text: &str, is_metric: &dyn Fn(&str) -> Result<(), String>) -> Resul
                 _ => true,
             };
             if !allowed {
+                let noun = level.resource().noun;
+                let article = if noun.starts_with('a') { "an" } else { "a" };
                 fail(
                     "action",
-                    format!("{:?} is not something a {} has", r.action, level.name()),
+                    format!("{:?} is not something {article} {noun} has", r.action),
                 );
             }
         }
@@ -114,12 +124,16 @@ pub fn read(text: &str, is_metric: &dyn Fn(&str) -> Result<(), String>) -> Resul
             Some(text) => match text.trim().trim_end_matches('%').trim().parse::<Decimal>() {
                 Ok(pct) if pct > Decimal::ZERO => Some(pct),
                 _ => {
-                    fail("max_change", format!("{text:?} is not a percentage such as \"30%\""));
+                    fail(
+                        "max_change",
+                        format!("{text:?} is not a percentage such as \"30%\""),
+                    );
                     None
                 }
             },
         };
-        if let (Some(level), Some(window), Some(when), Some(action)) = (level, window, when, action) {
+        if let (Some(level), Some(window), Some(when), Some(action)) = (level, window, when, action)
+        {
             rules.push(Rule {
                 name: r.name,
                 level,
@@ -201,8 +215,14 @@ action = "budget * 2"
         .unwrap_err();
         assert!(error.contains("rule 1 (\"a\"): level"), "{error}");
         assert!(error.contains("rule 1 (\"a\"): window"), "{error}");
-        assert!(error.contains("unknown metric \"spnd\" at column 1"), "{error}");
-        assert!(error.contains("rule 2 (\"b\"): action: \"budget * 2\" is not something a ad has"), "{error}");
+        assert!(
+            error.contains("unknown metric \"spnd\" at column 1"),
+            "{error}"
+        );
+        assert!(
+            error.contains("rule 2 (\"b\"): action: \"budget * 2\" is not something an ad has"),
+            "{error}"
+        );
         assert!(read("[[rule]]\nname = 1\n", &known).is_err());
         assert!(read("", &known).unwrap_err().contains("no [[rule]]"));
     }

@@ -64,19 +64,20 @@ pub enum Action {
 }
 
 /// Parses a condition; `is_metric` says which names are metrics. Errors name the column.
-pub fn condition(text: &str, is_metric: &dyn Fn(&str) -> Result<(), String>) -> Result<Expr, String> {
+pub fn condition(
+    text: &str,
+    is_metric: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<Expr, String> {
     let mut pairs = Grammar::parse(Rule::condition, text).map_err(|e| syntax(text, e))?;
     let condition = pairs.next().ok_or("an empty condition")?;
-    let or = condition
-        .into_inner()
-        .next()
-        .ok_or("an empty condition")?;
+    let or = condition.into_inner().next().ok_or("an empty condition")?;
     expr(or, is_metric)
 }
 
 fn syntax(text: &str, error: pest::error::Error<Rule>) -> String {
     let column = match error.line_col {
-        pest::error::LineColLocation::Pos((_, c)) | pest::error::LineColLocation::Span((_, c), _) => c,
+        pest::error::LineColLocation::Pos((_, c))
+        | pest::error::LineColLocation::Span((_, c), _) => c,
     };
     let expected = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
@@ -103,11 +104,16 @@ fn rule_name(rule: &Rule) -> &'static str {
     }
 }
 
-fn expr(pair: Pair<'_, Rule>, is_metric: &dyn Fn(&str) -> Result<(), String>) -> Result<Expr, String> {
+fn expr(
+    pair: Pair<'_, Rule>,
+    is_metric: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<Expr, String> {
     match pair.as_rule() {
         Rule::or_expr | Rule::and_expr => {
             let joined_by_and = pair.as_rule() == Rule::and_expr;
-            let mut parts = pair.into_inner().filter(|p| !matches!(p.as_rule(), Rule::and_op | Rule::or_op));
+            let mut parts = pair
+                .into_inner()
+                .filter(|p| !matches!(p.as_rule(), Rule::and_op | Rule::or_op));
             let first = parts.next().ok_or("an empty condition")?;
             let mut tree = expr(first, is_metric)?;
             for next in parts {
@@ -132,7 +138,8 @@ fn expr(pair: Pair<'_, Rule>, is_metric: &dyn Fn(&str) -> Result<(), String>) ->
         }
         Rule::comparison => {
             let mut inner = pair.into_inner();
-            let (Some(left), Some(op), Some(right)) = (inner.next(), inner.next(), inner.next()) else {
+            let (Some(left), Some(op), Some(right)) = (inner.next(), inner.next(), inner.next())
+            else {
                 return Err("an incomplete comparison".into());
             };
             let op = match op.as_str() {
@@ -144,13 +151,20 @@ fn expr(pair: Pair<'_, Rule>, is_metric: &dyn Fn(&str) -> Result<(), String>) ->
                 "!=" => Op::Ne,
                 _ => Op::Contains,
             };
-            Ok(Expr::Compare(operand(left, is_metric)?, op, operand(right, is_metric)?))
+            Ok(Expr::Compare(
+                operand(left, is_metric)?,
+                op,
+                operand(right, is_metric)?,
+            ))
         }
         _ => Err(format!("unexpected {:?}", pair.as_str())),
     }
 }
 
-fn operand(pair: Pair<'_, Rule>, is_metric: &dyn Fn(&str) -> Result<(), String>) -> Result<Operand, String> {
+fn operand(
+    pair: Pair<'_, Rule>,
+    is_metric: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<Operand, String> {
     let text = pair.as_str();
     match pair.as_rule() {
         Rule::number => text
@@ -158,7 +172,10 @@ fn operand(pair: Pair<'_, Rule>, is_metric: &dyn Fn(&str) -> Result<(), String>)
             .map(Operand::Number)
             .map_err(|_| format!("{text} is not a number")),
         Rule::string => Ok(Operand::Text(
-            pair.into_inner().next().map(|p| p.as_str().to_string()).unwrap_or_default(),
+            pair.into_inner()
+                .next()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
         )),
         _ if FIELDS.contains(&text) => Ok(Operand::Field(text.to_string())),
         _ => match is_metric(text) {
@@ -173,7 +190,8 @@ fn operand(pair: Pair<'_, Rule>, is_metric: &dyn Fn(&str) -> Result<(), String>)
 
 /// Parses an action.
 pub fn action(text: &str) -> Result<Action, String> {
-    let mut pairs = Grammar::parse(Rule::action, text.trim()).map_err(|e| syntax(text.trim(), e))?;
+    let mut pairs =
+        Grammar::parse(Rule::action, text.trim()).map_err(|e| syntax(text.trim(), e))?;
     let inner = pairs
         .next()
         .and_then(|a| a.into_inner().next())
@@ -183,17 +201,23 @@ pub fn action(text: &str) -> Result<Action, String> {
         Rule::status_action => Ok(Action::Disable),
         _ => {
             let mut parts = inner.into_inner();
-            let (Some(target), Some(op), Some(number)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(target), Some(op), Some(number)) = (parts.next(), parts.next(), parts.next())
+            else {
                 return Err("an incomplete action".into());
             };
-            let n: Decimal = number.as_str().parse().map_err(|_| "not a number".to_string())?;
+            let n: Decimal = number
+                .as_str()
+                .parse()
+                .map_err(|_| "not a number".to_string())?;
             match (target.as_str(), op.as_str()) {
                 ("budget", "=") => Ok(Action::SetBudget(n)),
                 ("budget", "*") => Ok(Action::ScaleBudget(n)),
                 ("budget", "+") => Ok(Action::AddBudget(n)),
                 ("budget", "-") => Ok(Action::AddBudget(-n)),
                 ("bid", "=") => Ok(Action::SetBid(n)),
-                (t, o) => Err(format!("{t} {o} is not an action: a bid is set with bid = N")),
+                (t, o) => Err(format!(
+                    "{t} {o} is not an action: a bid is set with bid = N"
+                )),
             }
         }
     }
@@ -230,7 +254,13 @@ pub fn metrics(expr: &Expr) -> Vec<String> {
 pub type Values = BTreeMap<String, Option<String>>;
 
 fn value(operand: &Operand, values: &Values) -> Option<Value> {
-    let named = |name: &str| values.get(name).cloned().flatten().filter(|v| v.trim() != "-");
+    let named = |name: &str| {
+        values
+            .get(name)
+            .cloned()
+            .flatten()
+            .filter(|v| v.trim() != "-")
+    };
     match operand {
         Operand::Number(n) => Some(Value::Number(*n)),
         Operand::Text(t) => Some(Value::Text(t.clone())),
@@ -305,47 +335,93 @@ mod tests {
     }
 
     fn values(pairs: &[(&str, Option<&str>)]) -> Values {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_string))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .collect()
     }
 
     #[test]
     fn conditions_parse_into_a_tree_with_and_before_or() {
-        let e = condition("spend > 50 and cost_per_conversion > 30 or not (ctr <= 1.5)", &known).unwrap();
+        let e = condition(
+            "spend > 50 and cost_per_conversion > 30 or not (ctr <= 1.5)",
+            &known,
+        )
+        .unwrap();
         assert!(matches!(e, Expr::Or(_, _)), "{e:?}");
         assert_eq!(metrics(&e), ["spend", "cost_per_conversion", "ctr"]);
-        let named = condition("name ~ \"Brand\" AND secondary_status != \"AD_STATUS_DISABLE\"", &known).unwrap();
+        let named = condition(
+            "name ~ \"Brand\" AND secondary_status != \"AD_STATUS_DISABLE\"",
+            &known,
+        )
+        .unwrap();
         assert!(matches!(named, Expr::And(_, _)));
     }
 
     #[test]
     fn errors_point_at_the_column() {
         let typo = condition("spend > 5 and spnd > 3", &known).unwrap_err();
-        assert!(typo.contains("\"spnd\" is not a metric at column 15"), "{typo}");
+        assert!(
+            typo.contains("\"spnd\" is not a metric at column 15"),
+            "{typo}"
+        );
         let broken = condition("spend >> 5", &known).unwrap_err();
         assert!(broken.contains("column 8"), "{broken}");
-        assert!(condition("spend > ", &known).unwrap_err().contains("column 9"));
+        assert!(
+            condition("spend > ", &known)
+                .unwrap_err()
+                .contains("column 9")
+        );
     }
 
     #[test]
     fn exact_decimals_and_missing_values_never_match() {
         let e = condition("cost_per_conversion > 30", &known).unwrap();
-        assert_eq!(eval(&e, &values(&[("cost_per_conversion", Some("30.01"))])), Some(true));
-        assert_eq!(eval(&e, &values(&[("cost_per_conversion", Some("30.00"))])), Some(false));
-        assert_eq!(eval(&e, &values(&[("cost_per_conversion", Some("-"))])), None);
+        assert_eq!(
+            eval(&e, &values(&[("cost_per_conversion", Some("30.01"))])),
+            Some(true)
+        );
+        assert_eq!(
+            eval(&e, &values(&[("cost_per_conversion", Some("30.00"))])),
+            Some(false)
+        );
+        assert_eq!(
+            eval(&e, &values(&[("cost_per_conversion", Some("-"))])),
+            None
+        );
         assert_eq!(eval(&e, &values(&[])), None);
         let not = condition("not (cost_per_conversion > 30)", &known).unwrap();
-        assert_eq!(eval(&not, &values(&[("cost_per_conversion", Some("-"))])), None, "not unknown is unknown");
+        assert_eq!(
+            eval(&not, &values(&[("cost_per_conversion", Some("-"))])),
+            None,
+            "not unknown is unknown"
+        );
         let or = condition("cost_per_conversion > 30 or spend > 1", &known).unwrap();
-        assert_eq!(eval(&or, &values(&[("cost_per_conversion", None), ("spend", Some("2"))])), Some(true));
+        assert_eq!(
+            eval(
+                &or,
+                &values(&[("cost_per_conversion", None), ("spend", Some("2"))])
+            ),
+            Some(true)
+        );
     }
 
     #[test]
     fn actions_read_as_written() {
         assert_eq!(action("disable").unwrap(), Action::Disable);
         assert_eq!(action(" ENABLE ").unwrap(), Action::Enable);
-        assert_eq!(action("budget * 1.2").unwrap(), Action::ScaleBudget("1.2".parse().unwrap()));
-        assert_eq!(action("budget - 10").unwrap(), Action::AddBudget("-10".parse().unwrap()));
-        assert_eq!(action("bid = 1.5").unwrap(), Action::SetBid("1.5".parse().unwrap()));
+        assert_eq!(
+            action("budget * 1.2").unwrap(),
+            Action::ScaleBudget("1.2".parse().unwrap())
+        );
+        assert_eq!(
+            action("budget - 10").unwrap(),
+            Action::AddBudget("-10".parse().unwrap())
+        );
+        assert_eq!(
+            action("bid = 1.5").unwrap(),
+            Action::SetBid("1.5".parse().unwrap())
+        );
         assert!(action("bid * 2").unwrap_err().contains("bid = N"));
         assert!(action("pause").is_err());
     }

@@ -23,6 +23,7 @@ mod quota;
 mod readme;
 mod report_sync;
 mod reports;
+mod rules;
 mod scenarios;
 mod simulator;
 mod simulator_control;

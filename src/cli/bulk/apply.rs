@@ -162,7 +162,13 @@ pub(crate) fn not_all_applied(results: &[run::EntityResult]) -> Result<()> {
     Ok(())
 }
 
-async fn carry_out(ctx: &Context, client: &Client, plan: Plan, yes: bool, dry_run: bool) -> Result<()> {
+async fn carry_out(
+    ctx: &Context,
+    client: &Client,
+    plan: Plan,
+    yes: bool,
+    dry_run: bool,
+) -> Result<()> {
     if dry_run {
         write_out(ctx, &show::plan(&plan))?;
         ctx.notice("--dry-run: nothing was sent");
