@@ -171,6 +171,13 @@ async fn readme_examples_run_against_the_simulator() {
 
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    // The rules the examples run are the README's own rules file (its ```toml block).
+    let rules = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows a rules file");
+    std::fs::write(env.work_dir().join("rules.toml"), rules).unwrap();
     let mut ran = 0;
     for block in sh_blocks(&readme) {
         let mut script = String::from("set -o pipefail\n");
