@@ -497,3 +497,64 @@ async fn the_simulator_holds_budgets_to_tiktoks_rules_and_applies_next_day_budge
     );
     assert_fails(&locked, 4, "between 23:55 and 00:00");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn campaign_budgets_go_one_call_each_and_are_read_back() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let campaigns = export(&sim, &env, "campaign");
+    assert_eq!(
+        campaigns.len(),
+        3,
+        "deleted campaigns are not exported: {campaigns:?}"
+    );
+    let enough = above_spend(&campaigns[0]);
+    let too_low = "51";
+    write_csv(
+        &env,
+        "campaigns.csv",
+        &["campaign_id", "budget"],
+        &[
+            vec![campaigns[0]["campaign_id"].as_str(), &enough],
+            vec![campaigns[1]["campaign_id"].as_str(), too_low],
+        ],
+    );
+    let out = bulk(
+        &sim,
+        &env,
+        &["apply", "campaigns.csv", "--yes", "--format", "csv"],
+    );
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    let outcome = results(&out);
+    assert_eq!(
+        outcome[&campaigns[0]["campaign_id"]].0, "applied",
+        "{outcome:?}"
+    );
+    assert_eq!(outcome[&campaigns[1]["campaign_id"]].0, "refused");
+    assert_eq!(
+        posts_to(&sim, "/campaign/update/"),
+        1,
+        "only the valid change is sent"
+    );
+    let after = export(&sim, &env, "campaign");
+    assert_eq!(after[0]["budget"], enough);
+    let narrow = sim
+        .cmd(&env)
+        .args([
+            "bulk",
+            "export",
+            "--level",
+            "campaign",
+            "--columns",
+            "budget",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&narrow).lines().next(),
+        Some("advertiser_id,campaign_id,budget"),
+        "the IDs stay"
+    );
+}
