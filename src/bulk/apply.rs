@@ -13,7 +13,7 @@ use serde_json::{Number, Value, json};
 
 use super::journal::{Journal, JournalLine};
 use super::live;
-use super::plan::{Change, Entry, Plan, same};
+use super::plan::{Change, Entry, Plan, same, shown};
 use crate::api::budget::{BUDGET_BATCH, BudgetChanges};
 use crate::api::entity::STATUS_BATCH;
 use crate::api::{ApiError, Client};
@@ -121,15 +121,8 @@ pub async fn apply(
     plan: &Plan,
     journal: &mut (dyn Journal + Send),
 ) -> Result<Vec<EntityResult>> {
-    let mut by_account: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
-    for entry in &plan.entries {
-        by_account
-            .entry(&entry.advertiser_id)
-            .or_default()
-            .push(entry);
-    }
     let mut results = Vec::new();
-    for (advertiser, entries) in by_account {
+    for (advertiser, entries) in plan.by_account() {
         results.extend(apply_account(client, plan, advertiser, &entries, journal).await?);
     }
     Ok(results)
@@ -286,13 +279,6 @@ async fn apply_account(
             }
         })
         .collect())
-}
-
-fn shown(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn describe(changes: &[Change]) -> String {

@@ -66,7 +66,28 @@ pub struct Summary {
     pub warnings: usize,
 }
 
+/// A value as people read it: text as it is, nothing as a dash, numbers as TikTok wrote them.
+pub fn shown(value: &Value) -> String {
+    match value {
+        Value::Null => "—".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 impl Plan {
+    /// The entries of each account, in account order.
+    pub fn by_account(&self) -> BTreeMap<&str, Vec<&Entry>> {
+        let mut by_account: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        for entry in &self.entries {
+            by_account
+                .entry(&entry.advertiser_id)
+                .or_default()
+                .push(entry);
+        }
+        by_account
+    }
+
     pub fn summary(&self) -> Summary {
         let doing: Vec<&Entry> = self
             .entries

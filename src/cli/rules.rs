@@ -12,7 +12,7 @@ use super::bulk::{apply as bulk_apply, load, show};
 use super::context::Context;
 use super::errors::usage;
 use super::scope::AccountScope;
-use crate::bulk::plan::{self, Guards};
+use crate::bulk::plan::{self, Guards, shown};
 use crate::catalog;
 use crate::rules::eval::evaluate;
 use crate::rules::file;
@@ -109,7 +109,7 @@ pub(crate) async fn run(ctx: &Context, command: RulesCommand) -> Result<()> {
                 .map(|e| {
                     e.changes
                         .iter()
-                        .map(|c| format!("{}: {} → {}", c.field, cell(&c.from), cell(&c.to)))
+                        .map(|c| format!("{}: {} → {}", c.field, shown(&c.from), shown(&c.to)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 })
@@ -163,14 +163,6 @@ pub(crate) async fn run(ctx: &Context, command: RulesCommand) -> Result<()> {
         .into());
     }
     Ok(())
-}
-
-fn cell(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "—".into(),
-        other => other.to_string(),
-    }
 }
 
 fn window_name(window: file::Window) -> String {

@@ -1,31 +1,13 @@
 //! A plan as people read it: per account, each entity's changes (from → to), refusals and
 //! warnings, then one summary line.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
-use crate::bulk::plan::{Plan, Summary};
-
-fn shown(value: &Value) -> String {
-    match value {
-        Value::Null => "—".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+use crate::bulk::plan::{Plan, Summary, shown};
 
 pub(crate) fn plan(plan: &Plan) -> String {
-    let mut by_account: BTreeMap<&str, Vec<_>> = BTreeMap::new();
-    for entry in &plan.entries {
-        by_account
-            .entry(&entry.advertiser_id)
-            .or_default()
-            .push(entry);
-    }
     let mut out = String::new();
-    for (account, entries) in by_account {
+    for (account, entries) in plan.by_account() {
         let account = if account.is_empty() {
             "(no account)"
         } else {
