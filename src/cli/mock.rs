@@ -54,6 +54,14 @@ pub struct MockArgs {
     /// (repeatable): `--fault truncate_next=3 --fault endpoint=/report/integrated/get/`.
     #[arg(long = "fault", value_name = "NAME=VALUE")]
     pub faults: Vec<String>,
+    /// Ad accounts of the seeded world (2 to 12), all in the Business Center.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(2..=crate::mock::MAX_ACCOUNTS as u64))]
+    pub accounts: u64,
+    /// Ad groups of each live campaign (three live campaigns an account; two ads each).
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub adgroups_per_campaign: u64,
     /// The seed of the simulated numbers and IDs (the same seed, the same data).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
@@ -97,8 +105,13 @@ pub(crate) async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
         seed: args.seed,
         app_secret: env_secret.clone(),
         state_file: args.state_file,
+        size: crate::mock::WorldSize {
+            accounts: args.accounts as usize,
+            adgroups_per_campaign: args.adgroups_per_campaign as usize,
+        },
     };
     let mock = Mock::new(options).context("starting the simulator")?;
+    let mock_accounts = mock.accounts();
     let mut settings = serde_json::Map::new();
     for fault in &args.faults {
         let Some((name, value)) = fault.split_once('=') else {
@@ -137,7 +150,7 @@ pub(crate) async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
          Ad accounts:           {}\n\
          Business Center:       {}\n\
          Control API:           http://{addr}/_mock/ (faults, request log, tokens; see the README)",
-        crate::mock::state_accounts().join(", "),
+        mock_accounts.join(", "),
         crate::mock::BC_ID
     ));
     mock.serve(listener).await.context("the simulator stopped")
@@ -149,6 +162,7 @@ pub(crate) async fn demo(global: GlobalArgs, args: DemoArgs, streams: &Streams) 
         .await
         .context("starting the local simulator")?;
     let mock = Mock::new(MockOptions::default()).context("starting the local simulator")?;
+    let mock_first_account: Vec<String> = mock.accounts().into_iter().take(1).collect();
     let app = mock.app();
     let server = tokio::spawn(mock.serve(listener));
     let base = Url::parse(&format!("http://{addr}"))?;
@@ -157,7 +171,7 @@ pub(crate) async fn demo(global: GlobalArgs, args: DemoArgs, streams: &Streams) 
     demo_global.base_url = Some(base.to_string());
     demo_global.sandbox = false;
     demo_global.output = None;
-    demo_global.advertiser = vec![crate::mock::state_accounts()[0].to_string()];
+    demo_global.advertiser = mock_first_account;
     let mut ctx = Context::new(demo_global.clone(), streams.clone())?;
     ctx.notice(&format!(
         "1/4  Started the local TikTok simulator on {base}"

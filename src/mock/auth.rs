@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::answer::{error, ok};
 use super::params::{Checked, Params};
-use super::world::{APP_ADVERTISERS, APP_ID, Code, Grant, World, account, new_token};
+use super::world::{APP_ID, Code, Grant, World, account, new_token};
 use super::{Mock, body_params};
 
 const CODE_LIFETIME_SECS: i64 = 3600;
@@ -102,7 +102,7 @@ pub(super) async fn consent(
         world.codes.insert(
             code.clone(),
             Code {
-                advertisers: APP_ADVERTISERS.iter().map(|a| a.id.to_string()).collect(),
+                advertisers: world.account_ids(),
                 expires_at: chrono::Utc::now().timestamp() + CODE_LIFETIME_SECS,
             },
         );

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::answer::{error, invalid, paged};
 use super::params::Params;
-use super::world::{APP_ADVERTISERS, BC_ID};
+use super::world::BC_ID;
 
 pub(super) async fn bc_get(Query(q): Query<HashMap<String, String>>) -> Response {
     let params = Params::Query(q);
@@ -30,7 +30,10 @@ pub(super) async fn bc_get(Query(q): Query<HashMap<String, String>>) -> Response
     outcome.unwrap_or_else(|e| e)
 }
 
-pub(super) async fn bc_assets(Query(q): Query<HashMap<String, String>>) -> Response {
+pub(super) async fn bc_assets(
+    axum::extract::State(mock): axum::extract::State<super::Mock>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let params = Params::Query(q);
     let outcome = (|| {
         let bc = params.required_id("bc_id")?;
@@ -61,8 +64,8 @@ pub(super) async fn bc_assets(Query(q): Query<HashMap<String, String>>) -> Respo
             ));
         }
         let items = if asset_type == "ADVERTISER" {
-            APP_ADVERTISERS
-                .iter()
+            mock.world()
+                .accounts()
                 .map(|a| json!({"asset_id": a.id, "asset_name": a.name, "asset_type": "ADVERTISER",
                     "advertiser_status": "STATUS_ENABLE", "advertiser_account_type": "AUCTION",
                     "advertiser_role": "ADMIN", "relation_type": "OWNER_BC", "relation_status": "BOUND"}))

@@ -34,7 +34,7 @@ use serde_json::{Map, Value, json};
 
 use super::answer::json_response;
 use super::world::{APP_ID, account};
-use super::{Faults, Mock, auth, world_accounts};
+use super::{Faults, Mock, auth};
 
 pub(super) fn router() -> Router<Mock> {
     Router::new()
@@ -96,7 +96,7 @@ async fn tokens(State(mock): State<Mock>, body: Bytes) -> Response {
         Err(e) => return e,
     };
     let advertisers: Vec<String> = match body.get("advertiser_ids") {
-        None => world_accounts(),
+        None => mock.accounts(),
         Some(Value::Array(ids)) => ids
             .iter()
             .filter_map(Value::as_str)

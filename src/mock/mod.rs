@@ -36,15 +36,10 @@ use axum::routing::{MethodRouter, get, post};
 use serde_json::Value;
 
 pub use faults::Faults;
-pub use world::{APP_ID, BC_ID, SeedAccount};
+pub use world::{APP_ID, BC_ID, MAX_ACCOUNTS, SeedAccount, WorldSize};
 
 use params::{Checked, Params};
 use world::World;
-
-/// The seeded ad account IDs.
-pub fn state_accounts() -> Vec<&'static str> {
-    world::APP_ADVERTISERS.iter().map(|a| a.id).collect()
-}
 
 /// How the simulator starts.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +54,8 @@ pub struct MockOptions {
     pub app_secret: Option<String>,
     /// Keeps the data, tokens and tasks across restarts.
     pub state_file: Option<PathBuf>,
+    /// How many ad accounts and ad groups the seeded world has.
+    pub size: WorldSize,
 }
 
 #[derive(Clone)]
@@ -88,12 +85,13 @@ impl Mock {
                     )
                 })?
             }
-            _ => World::seeded(options.seed, secret.clone()),
+            _ => World::seeded(options.seed, secret.clone(), options.size),
         };
         if options.app_secret.is_some() {
             world.app_secret = secret;
         }
-        let startup_token = auth::issue_token(&mut world, world_accounts());
+        let accounts = world.account_ids();
+        let startup_token = auth::issue_token(&mut world, accounts);
         let mock = Self {
             world: Arc::new(Mutex::new(world)),
             startup_token: Arc::new(startup_token),
@@ -193,6 +191,11 @@ impl Mock {
         self.gate.set_faults(changes)
     }
 
+    /// The IDs of the simulator's ad accounts.
+    pub fn accounts(&self) -> Vec<String> {
+        self.world().account_ids()
+    }
+
     /// The token issued at start-up, for every seeded ad account.
     pub fn startup_token(&self) -> &str {
         &self.startup_token
@@ -258,7 +261,7 @@ impl Mock {
     /// Back to the seeded data (a control call): tokens issued so far stay valid.
     fn reseed(&self) {
         self.change(|world| {
-            let mut fresh = World::seeded(world.seed, world.app_secret.clone());
+            let mut fresh = World::seeded(world.seed, world.app_secret.clone(), world.size);
             fresh.tokens = std::mem::take(&mut world.tokens);
             *world = fresh;
         });
@@ -266,10 +269,6 @@ impl Mock {
             cache.clear();
         }
     }
-}
-
-fn world_accounts() -> Vec<String> {
-    state_accounts().into_iter().map(str::to_string).collect()
 }
 
 /// A POST body as parameters: a JSON object, else TikTok's 40002.

@@ -42,8 +42,63 @@ pub(super) const APP_ADVERTISERS: &[SeedAccount] = &[
     },
 ];
 
+/// Ad accounts a larger world (`mock --accounts N`) adds after the first two, in order.
+const MORE_ADVERTISERS: &[SeedAccount] = &{
+    const fn more(id: &'static str, name: &'static str, timezone: &'static str) -> SeedAccount {
+        SeedAccount {
+            id,
+            name,
+            currency: "USD",
+            timezone,
+            company: "Demo Shoes Group",
+            country: "US",
+        }
+    }
+    [
+        more("7300000000000000003", "Demo Shoes 03", "America/Chicago"),
+        more("7300000000000000004", "Demo Shoes 04", "America/Denver"),
+        more(
+            "7300000000000000005",
+            "Demo Shoes 05",
+            "America/Los_Angeles",
+        ),
+        more("7300000000000000006", "Demo Shoes 06", "Europe/London"),
+        more("7300000000000000007", "Demo Shoes 07", "Europe/Paris"),
+        more("7300000000000000008", "Demo Shoes 08", "Asia/Tokyo"),
+        more("7300000000000000009", "Demo Shoes 09", "Asia/Singapore"),
+        more("7300000000000000010", "Demo Shoes 10", "Australia/Sydney"),
+        more("7300000000000000011", "Demo Shoes 11", "America/Sao_Paulo"),
+        more("7300000000000000012", "Demo Shoes 12", "Asia/Kolkata"),
+    ]
+};
+
+/// The most ad accounts a world can have.
+pub const MAX_ACCOUNTS: usize = 12;
+
+/// How big the seeded world is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldSize {
+    /// Ad accounts (2 to [`MAX_ACCOUNTS`]).
+    pub accounts: usize,
+    /// Ad groups of each live campaign (each with two ads).
+    pub adgroups_per_campaign: usize,
+}
+
+impl Default for WorldSize {
+    fn default() -> Self {
+        Self {
+            accounts: 2,
+            adgroups_per_campaign: 2,
+        }
+    }
+}
+
+/// Any account a world may have; a world's own are [`World::accounts`].
 pub(super) fn account(id: &str) -> Option<&'static SeedAccount> {
-    APP_ADVERTISERS.iter().find(|a| a.id == id)
+    APP_ADVERTISERS
+        .iter()
+        .chain(MORE_ADVERTISERS)
+        .find(|a| a.id == id)
 }
 
 /// An auth code: single use, valid for an hour.
@@ -96,6 +151,8 @@ pub(super) struct World {
     /// Active ad group quotas set through `/_mock/quota`, per account.
     #[serde(default)]
     pub adgroup_quotas: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub size: WorldSize,
     next_id: u64,
 }
 
@@ -123,7 +180,7 @@ impl World {
     /// one deleted campaign with its ad group and ad (its spend is real, reports show it only
     /// with deleted objects included). Everything dates from 2023, so reports of any recent
     /// range have rows.
-    pub(super) fn seeded(seed: u64, app_secret: String) -> Self {
+    pub(super) fn seeded(seed: u64, app_secret: String, size: WorldSize) -> Self {
         let mut world = Self {
             seed,
             app_secret,
@@ -137,6 +194,7 @@ impl World {
             reviews: Default::default(),
             pending_budgets: BTreeMap::new(),
             adgroup_quotas: BTreeMap::new(),
+            size,
             next_id: 1_812_000_000_000_000_000 + (seed % 1000) * 1_000_000_000_000,
         };
         let plans = [
@@ -157,7 +215,8 @@ impl World {
                 Some("2025-06-30 18:00:00"),
             ),
         ];
-        for account in APP_ADVERTISERS {
+        let accounts: Vec<&'static SeedAccount> = world.accounts().collect();
+        for account in accounts {
             for (c, (name, objective, budget, created, deleted)) in plans.iter().enumerate() {
                 let label = &account.name[11..];
                 let campaign = world.campaign(&CampaignSeed {
@@ -167,11 +226,15 @@ impl World {
                     budget: *budget,
                     created,
                 });
-                let groups = if deleted.is_some() { 1 } else { 2 };
+                let (groups, ads) = if deleted.is_some() {
+                    (1, 1)
+                } else {
+                    (size.adgroups_per_campaign, 2)
+                };
                 for g in 0..groups {
                     let adgroup =
                         world.adgroup(&campaign, &format!("Ad group {}.{}", c + 1, g + 1));
-                    for a in 0..groups {
+                    for a in 0..ads {
                         world.ad(&adgroup, &format!("Ad {}.{}.{}", c + 1, g + 1, a + 1));
                     }
                 }
@@ -181,6 +244,19 @@ impl World {
             }
         }
         world
+    }
+
+    /// The world's ad accounts.
+    pub(super) fn accounts(&self) -> impl Iterator<Item = &'static SeedAccount> + use<> {
+        APP_ADVERTISERS
+            .iter()
+            .chain(MORE_ADVERTISERS)
+            .take(self.size.accounts.clamp(2, MAX_ACCOUNTS))
+    }
+
+    /// The IDs of the world's ad accounts.
+    pub(super) fn account_ids(&self) -> Vec<String> {
+        self.accounts().map(|a| a.id.to_string()).collect()
     }
 
     pub(super) fn new_id(&mut self) -> String {

@@ -558,3 +558,46 @@ async fn campaign_budgets_go_one_call_each_and_are_read_back() {
         "the IDs stay"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_larger_simulated_world_has_its_accounts_everywhere() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &["--accounts", "4", "--adgroups-per-campaign", "5"]);
+    let assets = sim
+        .cmd(&env)
+        .args([
+            "bc",
+            "advertisers",
+            "7000000000000000001",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(assets.status.success(), "{}", stderr_of(&assets));
+    assert_eq!(
+        stdout_of(&assets).lines().count(),
+        1 + 4,
+        "{}",
+        stdout_of(&assets)
+    );
+    let fourth = sim
+        .cmd(&env)
+        .args([
+            "bulk",
+            "export",
+            "--level",
+            "adgroup",
+            "--advertiser",
+            "7300000000000000004",
+        ])
+        .args(["--columns", "adgroup_name", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(fourth.status.success(), "{}", stderr_of(&fourth));
+    assert_eq!(
+        stdout_of(&fourth).lines().count(),
+        1 + 3 * 5,
+        "three live campaigns of five ad groups"
+    );
+}

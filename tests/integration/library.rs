@@ -4,7 +4,7 @@
 
 use rusqlite::Connection;
 use tiktok_ads::api::{Client, ClientOptions};
-use tiktok_ads::mock::{Mock, MockOptions, state_accounts};
+use tiktok_ads::mock::{Mock, MockOptions};
 use tiktok_ads::report::PlanRequest;
 use tiktok_ads::report::incremental::{self, SyncOptions};
 use tiktok_ads::report::observer::Silent;
@@ -49,6 +49,8 @@ async fn sync_once(client: &Client, destination: &Destination, advertiser: &str)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_syncs_from_the_simulator_into_sqlite_through_the_library() {
     let mock = Mock::new(MockOptions::default()).unwrap();
+    let accounts = mock.accounts();
+    let advertiser = accounts[0].as_str();
     let token = mock.startup_token().to_string();
     let (listener, addr) = Mock::bind(0).await.unwrap();
     let server = tokio::spawn(mock.serve(listener));
@@ -58,7 +60,6 @@ async fn a_report_syncs_from_the_simulator_into_sqlite_through_the_library() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ads.db");
     let destination = Destination::Sqlite(path.clone());
-    let advertiser = state_accounts()[0];
 
     let first = sync_once(&client, &destination, advertiser).await;
     let db = Connection::open(&path).unwrap();

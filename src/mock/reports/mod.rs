@@ -415,7 +415,7 @@ pub(super) async fn presigned_file(
     match task {
         Some(task) if valid => {
             let grant = Grant {
-                advertisers: super::world_accounts(),
+                advertisers: mock.accounts(),
                 revoked: false,
             };
             match task_csv(&mock, &grant, &task) {
