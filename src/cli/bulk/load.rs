@@ -181,11 +181,18 @@ pub(crate) async fn facts(
             })
             .cloned()
             .collect();
-        facts.spent.extend(
-            spend::spent(client, level, advertiser, &facts.accounts, &lifetime)
-                .await
-                .with_context(|| format!("reading the spend of ad account {advertiser} (a budget must stay above 105% of it)"))?,
-        );
+        // Tomorrow's budgets start from nothing spent: only today's need the spend.
+        let today_changes = ids.iter().any(|id| {
+            rows.iter()
+                .any(|r| &r.id == id && r.set.contains_key("budget"))
+        });
+        if today_changes {
+            facts.spent.extend(
+                spend::spent(client, level, advertiser, &facts.accounts, &lifetime)
+                    .await
+                    .with_context(|| format!("reading the spend of ad account {advertiser} (a budget must stay above 105% of it)"))?,
+            );
+        }
         if level == Level::Adgroup {
             let campaigns: Vec<String> = ids
                 .iter()
