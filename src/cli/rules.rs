@@ -14,8 +14,11 @@ use super::errors::usage;
 use super::scope::AccountScope;
 use crate::bulk::plan::{self, Guards, shown};
 use crate::catalog;
-use crate::rules::eval::evaluate;
+use crate::rules::derived;
+use crate::rules::eval::{Reported, evaluate};
 use crate::rules::file;
+use crate::warehouse::Destination;
+use crate::warehouse::daily_sums::daily_sums;
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
@@ -35,6 +38,10 @@ pub struct RunArgs {
     /// With --apply: do not ask (needed when not on a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// Read the metrics from a `report sync` database (sqlite:PATH or postgres://…) instead of
+    /// TikTok: its daily table of the rule's level must hold every day of the window.
+    #[arg(long, value_name = "DEST")]
+    pub from: Option<String>,
 }
 
 const COLUMNS: [&str; 9] = [
@@ -66,6 +73,17 @@ pub(crate) async fn run(ctx: &Context, command: RulesCommand) -> Result<()> {
         .map_err(|e| usage(format!("{}: {e}", args.file.display())))?;
     let rules = file::read(&text, &is_metric)
         .map_err(|e| usage(format!("{}:\n{e}", args.file.display())))?;
+    let from = args
+        .from
+        .as_deref()
+        .map(Destination::parse)
+        .transpose()
+        .map_err(usage)?;
+    if from.is_some() {
+        for rule in &rules {
+            columns_from_database(rule)?;
+        }
+    }
     let advertisers = args.scope.advertisers(ctx).await?;
     let (client, _) = ctx.authed_client().await?;
     let facts = crate::accounts::facts(&client, &advertisers)
@@ -74,7 +92,13 @@ pub(crate) async fn run(ctx: &Context, command: RulesCommand) -> Result<()> {
     let mut writer = ctx.record_writer(COLUMNS.map(String::from).to_vec())?;
     let mut missed = Vec::new();
     for rule in &rules {
-        let found = evaluate(&client, rule, &advertisers, &facts).await?;
+        let reported = match &from {
+            Some(destination) => {
+                Some(from_database(destination, rule, &advertisers, &facts).await?)
+            }
+            None => None,
+        };
+        let found = evaluate(&client, rule, &advertisers, &facts, reported).await?;
         ctx.notice(&format!(
             "rule {:?} ({}, {}): {} of {} {}s match `{}`",
             rule.name,
@@ -163,6 +187,96 @@ pub(crate) async fn run(ctx: &Context, command: RulesCommand) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// The columns of a sync table a rule needs: its additive metrics, and the parts of the
+/// derived ones this can compute; anything else cannot come from daily rows.
+fn columns_from_database(rule: &file::Rule) -> Result<Vec<String>> {
+    let mut columns: Vec<String> = Vec::new();
+    for metric in crate::rules::language::metrics(&rule.when) {
+        let kind = catalog::METRICS
+            .iter()
+            .find(|(m, _)| *m == metric)
+            .map(|(_, k)| *k);
+        let needed: Vec<String> = match (kind, derived::parts(&metric)) {
+            (Some(catalog::MetricKind::Additive), _) => vec![metric.clone()],
+            (_, Some(parts)) => parts.iter().map(|p| p.to_string()).collect(),
+            _ => {
+                return Err(usage(format!(
+                    "rule {:?}: {metric} cannot be computed from a report sync table's daily rows                      (sums of counts and amounts, and {}): drop --from to ask TikTok",
+                    rule.name,
+                    derived::known().join(", ")
+                )));
+            }
+        };
+        for column in needed {
+            if !columns.contains(&column) {
+                columns.push(column);
+            }
+        }
+    }
+    if rule.window == file::Window::Lifetime {
+        return Err(usage(format!(
+            "rule {:?}: a report sync database holds the days it synced, not a lifetime: drop --from",
+            rule.name
+        )));
+    }
+    Ok(columns)
+}
+
+/// The rule's metrics per entity, summed over its window from the database (each account's
+/// days in its own time zone).
+async fn from_database(
+    destination: &Destination,
+    rule: &file::Rule,
+    advertisers: &[String],
+    facts: &std::collections::BTreeMap<String, crate::accounts::AccountFacts>,
+) -> Result<Reported> {
+    let columns = columns_from_database(rule)?;
+    let metrics = crate::rules::language::metrics(&rule.when);
+    let table = format!("tiktok_{}_daily", rule.level.name());
+    let id_column = format!("{}_id", rule.level.name());
+    let mut reported = Reported::new();
+    for advertiser in advertisers {
+        let today = facts
+            .get(advertiser)
+            .and_then(|f| f.timezone.as_deref())
+            .and_then(crate::report::plan::today_in)
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let Some(days) = rule.window.days(today) else {
+            continue;
+        };
+        let (destination, table, id_column, wanted, account) = (
+            destination.clone(),
+            table.clone(),
+            id_column.clone(),
+            columns.clone(),
+            advertiser.clone(),
+        );
+        let sums = tokio::task::spawn_blocking(move || {
+            daily_sums(&destination, &table, &id_column, &wanted, &account, days)
+        })
+        .await
+        .context("reading the database")??;
+        for (id, values) in sums {
+            let at = |name: &str| {
+                columns
+                    .iter()
+                    .position(|c| c == name)
+                    .and_then(|i| values[i])
+            };
+            let cells = metrics
+                .iter()
+                .map(|m| match derived::parts(m) {
+                    Some([n, d]) if at(m).is_none() => derived::compute(m, at(n), at(d)),
+                    _ => at(m),
+                })
+                .map(|v| v.map(|d| d.to_string()))
+                .collect();
+            reported.insert(id, cells);
+        }
+    }
+    Ok(reported)
 }
 
 fn window_name(window: file::Window) -> String {

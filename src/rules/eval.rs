@@ -139,15 +139,23 @@ async fn metrics(
     Ok(by_id)
 }
 
-/// Judges every entity of the rule's level in `advertisers`.
+/// The metrics of each entity by ID, in the order of [`language::metrics`], when they come
+/// from elsewhere than a report (a `report sync` database).
+pub type Reported = BTreeMap<String, Vec<Option<String>>>;
+
+/// Judges every entity of the rule's level in `advertisers`, with the metrics of `reported`
+/// or else of a report of the rule's window.
 pub async fn evaluate(
     client: &Client,
     rule: &Rule,
     advertisers: &[String],
     facts: &BTreeMap<String, AccountFacts>,
+    reported: Option<Reported>,
 ) -> Result<Evaluated> {
     let names = language::metrics(&rule.when);
-    let reported = if names.is_empty() {
+    let reported = if let Some(reported) = reported {
+        reported
+    } else if names.is_empty() {
         BTreeMap::new()
     } else {
         metrics(client, rule, &names, advertisers, facts)

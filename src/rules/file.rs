@@ -19,6 +19,17 @@ pub enum Window {
 }
 
 impl Window {
+    /// The days it covers when today is `today` (`None`: the lifetime, which has no first day).
+    pub fn days(self, today: chrono::NaiveDate) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+        let yesterday = today.pred_opt()?;
+        match self {
+            Window::Today => Some((today, today)),
+            Window::Yesterday => Some((yesterday, yesterday)),
+            Window::Last(n) => Some((yesterday - chrono::Days::new(u64::from(n) - 1), yesterday)),
+            Window::Lifetime => None,
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Window, String> {
         let text = text.trim();
         match text {

@@ -4,6 +4,7 @@
 //! plan ([`eval`]), so that a rule's changes are checked, guarded, applied, journaled and
 //! undone like any bulk change.
 
+pub mod derived;
 pub mod eval;
 pub mod file;
 pub mod language;

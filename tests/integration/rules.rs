@@ -155,3 +155,50 @@ action = "disable"
     );
     assert!(sim.requests().is_empty(), "nothing was asked of TikTok");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rules_read_from_a_sync_database_match_what_tiktok_says() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    write_rules(&env, PAUSE);
+    let run = |extra: &[&str]| {
+        sim.cmd(&env)
+            .args(["rules", "run", "rules.toml", "--format", "csv"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let not_synced = run(&["--from", "sqlite:ads.db"]);
+    assert_fails(&not_synced, 2, "run report sync first");
+    let sync = sim
+        .cmd(&env)
+        .args(["report", "sync", "--into", "sqlite:ads.db", "--level", "ad"])
+        .args(["--metrics", "spend,conversion"])
+        .output()
+        .unwrap();
+    assert!(sync.status.success(), "{}", stderr_of(&sync));
+    let matched = |out: &std::process::Output| -> BTreeSet<(String, String)> {
+        assert!(out.status.success(), "{}", stderr_of(out));
+        csv::Reader::from_reader(out.stdout.as_slice())
+            .records()
+            .map(|r| r.unwrap())
+            .map(|r| (r[3].to_string(), r[5].to_string()))
+            .collect()
+    };
+    let from_tiktok = matched(&run(&[]));
+    let from_database = matched(&run(&["--from", "sqlite:ads.db"]));
+    assert!(!from_tiktok.is_empty());
+    assert_eq!(
+        from_database, from_tiktok,
+        "same entities, same numbers (ratios from the sums)"
+    );
+    write_rules(&env, &PAUSE.replace("cost_per_conversion > 6", "reach > 6"));
+    assert_fails(
+        &run(&["--from", "sqlite:ads.db"]),
+        2,
+        "reach cannot be computed from a report sync table",
+    );
+    write_rules(&env, &PAUSE.replace("last_3_days", "last_60_days"));
+    let beyond = run(&["--from", "sqlite:ads.db"]);
+    assert_fails(&beyond, 2, "not the whole of");
+}
