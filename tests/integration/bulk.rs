@@ -480,22 +480,71 @@ async fn the_simulator_holds_budgets_to_tiktoks_rules_and_applies_next_day_budge
         ),
         ("30.0", "0.0")
     );
-    // Move the clock to 23:56 in New York (the account's zone): budgets are locked.
-    let now_ny =
-        chrono::Utc::now().with_timezone(&chrono_tz::America::New_York) + chrono::Duration::days(1);
-    let target = now_ny.date_naive().and_hms_opt(23, 56, 0).unwrap();
-    let wait = (target - now_ny.naive_local())
-        .num_seconds()
-        .rem_euclid(86_400);
+    // The second account keeps Berlin's time, ahead of UTC: move the simulator's clock to 23:56
+    // there (22:56 UTC in winter) and its budgets are locked, while New York's are not.
+    let berlin = "7300000000000000002";
+    let theirs = sim
+        .cmd(&env)
+        .args([
+            "bulk",
+            "export",
+            "--level",
+            "adgroup",
+            "--advertiser",
+            berlin,
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    let g_berlin = csv::Reader::from_reader(theirs.stdout.as_slice())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()[2]
+        .to_string();
+    let clock = sim.control("POST", "/_mock/clock", r#"{"advance_secs": 0}"#);
+    let now =
+        chrono::NaiveDateTime::parse_from_str(clock["now"].as_str().unwrap(), "%Y-%m-%d %H:%M:%S")
+            .unwrap();
+    let local = now
+        .and_utc()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .naive_local();
+    let target = local.date().and_hms_opt(23, 56, 0).unwrap();
+    let wait = (target - local).num_seconds().rem_euclid(86_400);
     sim.control(
         "POST",
         "/_mock/clock",
         &json!({"advance_secs": wait}).to_string(),
     );
-    let locked = post(
+    std::fs::write(
+        env.work_dir().join("body.json"),
+        json!({"advertiser_id": berlin, "scheduled_budget": [{"adgroup_id": g_berlin, "scheduled_budget": 35}]}).to_string(),
+    )
+    .unwrap();
+    let locked = sim
+        .cmd(&env)
+        .args([
+            "--advertiser",
+            berlin,
+            "api",
+            "POST",
+            "/adgroup/budget/update/",
+            "--input",
+            "body.json",
+        ])
+        .output()
+        .unwrap();
+    assert_fails(&locked, 4, "between 23:55 and 00:00");
+    let new_york = post(
         json!({"advertiser_id": SIM_ADVERTISER, "scheduled_budget": [{"adgroup_id": g0, "scheduled_budget": 35}]}),
     );
-    assert_fails(&locked, 4, "between 23:55 and 00:00");
+    assert!(
+        new_york.status.success(),
+        "17:56 in New York: {}",
+        stderr_of(&new_york)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
