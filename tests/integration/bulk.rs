@@ -424,9 +424,15 @@ async fn the_simulator_holds_budgets_to_tiktoks_rules_and_applies_next_day_budge
     let groups = export(&sim, &env, "adgroup");
     let g0 = groups[0]["adgroup_id"].clone();
     let post = |body: Value| {
+        let advertiser = body["advertiser_id"]
+            .as_str()
+            .unwrap_or(SIM_ADVERTISER)
+            .to_string();
         std::fs::write(env.work_dir().join("body.json"), body.to_string()).unwrap();
         sim.cmd(&env)
             .args([
+                "--advertiser",
+                &advertiser,
                 "api",
                 "POST",
                 "/adgroup/budget/update/",
@@ -518,24 +524,9 @@ async fn the_simulator_holds_budgets_to_tiktoks_rules_and_applies_next_day_budge
         "/_mock/clock",
         &json!({"advance_secs": wait}).to_string(),
     );
-    std::fs::write(
-        env.work_dir().join("body.json"),
-        json!({"advertiser_id": berlin, "scheduled_budget": [{"adgroup_id": g_berlin, "scheduled_budget": 35}]}).to_string(),
-    )
-    .unwrap();
-    let locked = sim
-        .cmd(&env)
-        .args([
-            "--advertiser",
-            berlin,
-            "api",
-            "POST",
-            "/adgroup/budget/update/",
-            "--input",
-            "body.json",
-        ])
-        .output()
-        .unwrap();
+    let locked = post(
+        json!({"advertiser_id": berlin, "scheduled_budget": [{"adgroup_id": g_berlin, "scheduled_budget": 35}]}),
+    );
     assert_fails(&locked, 4, "between 23:55 and 00:00");
     let new_york = post(
         json!({"advertiser_id": SIM_ADVERTISER, "scheduled_budget": [{"adgroup_id": g0, "scheduled_budget": 35}]}),
