@@ -20,9 +20,10 @@
 //! | layer | what it holds | may import | may not use |
 //! |---|---|---|---|
 //! | `exit` | failures → exit codes and hints, in one place | `api`, `auth`, `cli`, `output`, `redact`, `report`, `warehouse` | |
-//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `creative`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse`, `watch`, `bulk`, `rules` | `reqwest`, `rusqlite`, `postgres` |
+//! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `creative`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse`, `watch`, `bulk`, `rules`, `audience` | `reqwest`, `rusqlite`, `postgres` |
 //! | `warehouse` | stores report rows and entity snapshots; fetches nothing | `report`, `catalog`, `fsutil`, `redact` | `reqwest`, `clap`, `indicatif` |
 //! | `creative` | media files checked, uploaded once per account, waited for | `api`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
+//! | `audience` | customer IDs normalised, hashed and prepared on this machine | `api`, `fsutil`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `bulk` | bulk changes planned against the live state, applied, journaled, undone | `accounts`, `api`, `fsutil`, `redact`, `report`, `watch` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `rules` | rules read, checked, evaluated against reports into bulk plans | `accounts`, `api`, `bulk`, `catalog`, `report`, `watch` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `watch` | entities polled, compared with the last snapshot, changes as events | `api`, `fsutil`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
@@ -48,6 +49,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audience;
 pub(crate) mod auth;
 pub mod bulk;
 pub(crate) mod catalog;

@@ -1,0 +1,4 @@
+//! Customer-file audiences as a library (REFERENCE 18): customer IDs normalised and hashed on
+//! this machine ([`normalize`]) — raw values never leave it.
+
+pub mod normalize;
