@@ -1,0 +1,568 @@
+//! A customer list made ready for TikTok on this machine: read as it streams (a CSV with a
+//! header, or one value per line), the ID column(s) found by name or chosen, each value
+//! normalised and hashed (or kept when already a SHA-256), blanks and duplicates dropped, and
+//! the hashes written as LF-terminated parts of at most 50 MB with the MD5 of each. Raw values
+//! exist only in the reader's buffer: errors and counts never carry one, and nothing but
+//! hashes is ever written (the temporary runs and parts are removed when dropped).
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use md5::{Digest, Md5};
+use sha2::Sha256;
+
+use super::dedup::{BUFFER_HASHES, Dedup, Hash};
+use super::normalize::{self, EmailRules, IdKind, Invalid};
+
+/// TikTok's limit for one file of hashes (REFERENCE 18.2: ≤ 50 MB a file).
+pub const PART_BYTES: u64 = 50 * 1000 * 1000;
+/// A hash and its newline.
+const LINE_BYTES: u64 = 65;
+/// Line numbers kept per reason a value is invalid.
+const FIRST_LINES: usize = 5;
+/// TikTok targets an audience of at least this many people.
+pub const TARGETING_FLOOR: u64 = 1_000;
+
+/// `--type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeChoice {
+    Email,
+    Phone,
+    /// IDFA or GAID, mixed.
+    Maid,
+    Multiple,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--column`: kinds (`email`, `phone`, `idfa`, `gaid`) or header names.
+    pub columns: Vec<String>,
+    pub kind: Option<TypeChoice>,
+    pub default_country: Option<phonenumber::country::Id>,
+    pub email: EmailRules,
+    pub part_bytes: u64,
+    pub allow_invalid: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            columns: Vec::new(),
+            kind: None,
+            default_country: None,
+            email: EmailRules::default(),
+            part_bytes: PART_BYTES,
+            allow_invalid: false,
+        }
+    }
+}
+
+/// One file of hashes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub lines: u64,
+    pub bytes: u64,
+    /// With the parts written: the file and its MD5 (TikTok's `file_signature`).
+    pub path: Option<PathBuf>,
+    pub md5: Option<String>,
+}
+
+/// What a list comes to: what a privacy reviewer asks before anything is sent.
+#[derive(Debug, Clone, Default)]
+pub struct Preview {
+    pub rows: u64,
+    pub blank: u64,
+    pub valid: u64,
+    pub already_hashed: u64,
+    pub duplicates: u64,
+    pub unique: u64,
+    /// Per reason: how many, and the first line numbers.
+    pub invalid: BTreeMap<Invalid, (u64, Vec<u64>)>,
+    /// The columns read and the kind of each.
+    pub columns: Vec<(String, IdKind)>,
+    pub calculate_type: &'static str,
+    pub parts: Vec<Part>,
+    pub warnings: Vec<String>,
+}
+
+impl Preview {
+    pub fn invalid_total(&self) -> u64 {
+        self.invalid.values().map(|(n, _)| n).sum()
+    }
+}
+
+/// A prepared list: its preview and, when written, the directory holding its parts.
+pub struct Prepared {
+    pub preview: Preview,
+    pub dir: Option<tempfile::TempDir>,
+}
+
+/// Why a list cannot be used (a usage error: nothing was sent).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+fn kind_of_header(header: &str) -> Option<IdKind> {
+    let name: String = header
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if name.contains("email") || name == "mail" {
+        Some(IdKind::Email)
+    } else if name.contains("phone") || name.contains("mobile") || name == "tel" {
+        Some(IdKind::Phone)
+    } else if name.contains("idfa") {
+        Some(IdKind::Idfa)
+    } else if name.contains("gaid") || name == "adid" {
+        Some(IdKind::Gaid)
+    } else {
+        None
+    }
+}
+
+/// Not text (a spreadsheet, an archive): a NUL byte or bytes that are not UTF-8 at its start.
+fn check_text(path: &Path) -> Result<(), Refused> {
+    let shown = path.display();
+    let mut head = Vec::with_capacity(8192);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .map_err(|e| Refused(format!("{shown}: {e}")))?;
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Err(Refused(format!("{shown} is empty: there is no one to add")));
+    }
+    let text = match std::str::from_utf8(&head) {
+        Ok(t) => t.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => 0,
+    };
+    if head.contains(&0) || text == 0 {
+        return Err(Refused(format!(
+            "{shown} is not text (a spreadsheet or an archive?): export it as CSV (UTF-8)"
+        )));
+    }
+    Ok(())
+}
+
+/// Which columns to read, and of which kind.
+fn choose(
+    headers: &[String],
+    options: &Options,
+    shown: &str,
+) -> Result<Vec<(usize, IdKind)>, Refused> {
+    let found: Vec<(usize, IdKind)> = if options.columns.is_empty() {
+        headers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| kind_of_header(h).map(|k| (i, k)))
+            .collect()
+    } else {
+        let mut chosen = Vec::new();
+        for wanted in &options.columns {
+            let by_kind = IdKind::parse(wanted);
+            let matches: Vec<(usize, IdKind)> = headers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| {
+                    let kind = kind_of_header(h);
+                    let named = h.eq_ignore_ascii_case(wanted);
+                    match (named, by_kind, kind) {
+                        (true, _, Some(k)) => Some((i, k)),
+                        (true, Some(k), None) => Some((i, k)),
+                        (false, Some(k), Some(hk)) if hk == k => Some((i, k)),
+                        _ => None,
+                    }
+                })
+                .collect();
+            if matches.is_empty() {
+                return Err(Refused(format!(
+                    "{shown}: no column {wanted:?}; its columns are {}",
+                    headers.join(", ")
+                )));
+            }
+            chosen.extend(matches);
+        }
+        chosen
+    };
+    if found.is_empty() {
+        return Err(Refused(format!(
+            "{shown}: no email, phone, idfa or gaid column among its headers ({}): name the \
+             column with --column NAME, or give a file of one value per line with --type",
+            headers.join(", ")
+        )));
+    }
+    Ok(found)
+}
+
+/// The kind of a value-per-line file without a header: `--type`, else the first value tells
+/// (an `@`: emails; digits: phones).
+fn headerless_kind(first: &str, options: &Options, shown: &str) -> Result<IdKind, Refused> {
+    match options.kind {
+        Some(TypeChoice::Email) => return Ok(IdKind::Email),
+        Some(TypeChoice::Phone) => return Ok(IdKind::Phone),
+        Some(TypeChoice::Maid) => return Ok(IdKind::Idfa),
+        _ => {}
+    }
+    let value = first.trim();
+    if value.contains('@') {
+        Ok(IdKind::Email)
+    } else if !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        Ok(IdKind::Phone)
+    } else {
+        Err(Refused(format!(
+            "{shown}: no header names its column and its values are neither emails nor phone \
+             numbers: say what they are with --type email|phone|maid"
+        )))
+    }
+}
+
+/// Reads, checks and hashes the list at `path`; with `write`, writes its parts.
+pub fn prepare(path: &Path, options: &Options, write: bool) -> anyhow::Result<Prepared> {
+    prepare_with(path, options, write, BUFFER_HASHES)
+}
+
+pub(crate) fn prepare_with(
+    path: &Path,
+    options: &Options,
+    write: bool,
+    buffer: usize,
+) -> anyhow::Result<Prepared> {
+    let shown = path.display().to_string();
+    check_text(path)?;
+    if options.kind == Some(TypeChoice::Multiple) {
+        return Err(Refused(
+            "--type multiple (several ID kinds in one audience) is not supported yet: make one \
+             audience per kind with --column"
+                .into(),
+        )
+        .into());
+    }
+    let file = std::fs::File::open(path).map_err(|e| Refused(format!("{shown}: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut records = reader.records();
+    let first = match records.next() {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => return Err(Refused(format!("{shown}: line 1 cannot be read: {e}")).into()),
+        None => return Err(Refused(format!("{shown} is empty: there is no one to add")).into()),
+    };
+    let first_cells: Vec<String> = first
+        .iter()
+        .map(|c| c.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    // A CSV of several columns has a header; a single column may be values only.
+    let has_header = first_cells.len() > 1
+        || first_cells.iter().any(|c| kind_of_header(c).is_some())
+        || (!options.columns.is_empty()
+            && first_cells
+                .iter()
+                .any(|c| options.columns.iter().any(|w| w.eq_ignore_ascii_case(c))));
+    let (columns, headers): (Vec<(usize, IdKind)>, Vec<String>) = if has_header {
+        (choose(&first_cells, options, &shown)?, first_cells.clone())
+    } else {
+        let kind = headerless_kind(
+            first_cells.first().map_or("", String::as_str),
+            options,
+            &shown,
+        )?;
+        (vec![(0, kind)], vec!["(one value per line)".to_string()])
+    };
+    let kinds: std::collections::BTreeSet<IdKind> = columns.iter().map(|(_, k)| *k).collect();
+    let maid = kinds
+        .iter()
+        .all(|k| matches!(k, IdKind::Idfa | IdKind::Gaid));
+    if kinds.len() > 1 && !maid {
+        let named: Vec<String> = columns
+            .iter()
+            .map(|(i, k)| format!("{} ({})", headers[*i], k.name()))
+            .collect();
+        return Err(Refused(format!(
+            "{shown}: columns of different kinds ({}): choose one kind with --column",
+            named.join(", ")
+        ))
+        .into());
+    }
+    let calculate_type = if kinds.len() > 1 || options.kind == Some(TypeChoice::Maid) {
+        "FIRST_SHA256"
+    } else {
+        columns[0].1.calculate_type()
+    };
+    let mut preview = Preview {
+        columns: columns
+            .iter()
+            .map(|(i, k)| (headers[*i].clone(), *k))
+            .collect(),
+        calculate_type,
+        ..Preview::default()
+    };
+    let mut dedup = Dedup::new(buffer)?;
+    let mut handle =
+        |line: u64, cells: &csv::StringRecord, preview: &mut Preview| -> anyhow::Result<()> {
+            preview.rows += 1;
+            for (i, kind) in &columns {
+                let Some(raw) = cells.get(*i).filter(|c| !c.trim().is_empty()) else {
+                    preview.blank += 1;
+                    continue;
+                };
+                let hash = match normalize::already_hashed(raw) {
+                    Some(hex_hash) => {
+                        preview.already_hashed += 1;
+                        let mut bytes = [0u8; 32];
+                        hex::decode_to_slice(hex_hash, &mut bytes)
+                            .map_err(|_| Refused("a hash that is not hex".into()))?;
+                        bytes
+                    }
+                    None => {
+                        let normalised = match kind {
+                            IdKind::Email => normalize::email(raw, options.email),
+                            IdKind::Phone => normalize::phone(raw, options.default_country),
+                            IdKind::Idfa | IdKind::Gaid => normalize::mobile_id(raw),
+                        };
+                        match normalised {
+                            Ok(value) => {
+                                let digest: Hash = Sha256::digest(value.as_bytes()).into();
+                                digest
+                            }
+                            Err(why) => {
+                                let entry = preview.invalid.entry(why).or_insert((0, Vec::new()));
+                                entry.0 += 1;
+                                if entry.1.len() < FIRST_LINES {
+                                    entry.1.push(line);
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                };
+                preview.valid += 1;
+                dedup.add(hash)?;
+            }
+            Ok(())
+        };
+    let mut line = 1;
+    if !has_header {
+        handle(1, &first, &mut preview)?;
+    }
+    for record in records {
+        line += 1;
+        let record =
+            record.map_err(|e| Refused(format!("{shown}: line {line} cannot be read: {e}")))?;
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        handle(line, &record, &mut preview)?;
+    }
+    let invalid = preview.invalid_total();
+    if invalid * 2 > invalid + preview.valid && !options.allow_invalid {
+        return Err(Refused(format!(
+            "{shown}: {invalid} of {} values are invalid ({}): almost certainly the wrong column \
+             or --default-country; check them, or pass --allow-invalid",
+            invalid + preview.valid,
+            preview
+                .invalid
+                .iter()
+                .map(|(why, (n, lines))| format!(
+                    "{n} {}, first on lines {}",
+                    why.reason(),
+                    lines
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+        .into());
+    }
+    let per_part = (options.part_bytes / LINE_BYTES).max(1);
+    let dir = if write {
+        Some(
+            tempfile::Builder::new()
+                .prefix("tiktok-ads-audience-")
+                .tempdir()
+                .map_err(|e| anyhow::anyhow!("creating a temporary directory: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let mut writer: Option<(BufWriter<std::fs::File>, Md5, PathBuf)> = None;
+    let mut parts: Vec<Part> = Vec::new();
+    let unique = dedup.finish(|hash| {
+        if parts.last().is_none_or(|p| p.lines >= per_part) {
+            if let Some((mut out, md5, path)) = writer.take() {
+                out.flush()?;
+                if let Some(last) = parts.last_mut() {
+                    last.md5 = Some(hex::encode(md5.finalize()));
+                    last.path = Some(path);
+                }
+            }
+            parts.push(Part {
+                lines: 0,
+                bytes: 0,
+                path: None,
+                md5: None,
+            });
+            if let Some(dir) = &dir {
+                let path = dir.path().join(format!("part-{:03}.txt", parts.len()));
+                let file = std::fs::File::create(&path)?;
+                writer = Some((BufWriter::new(file), Md5::new(), path));
+            }
+        }
+        let mut text = [0u8; 65];
+        hex::encode_to_slice(hash, &mut text[..64]).map_err(|e| anyhow::anyhow!("{e}"))?;
+        text[64] = b'\n';
+        if let Some((out, md5, _)) = writer.as_mut() {
+            out.write_all(&text)?;
+            md5.update(text);
+        }
+        if let Some(part) = parts.last_mut() {
+            part.lines += 1;
+            part.bytes += LINE_BYTES;
+        }
+        Ok(())
+    })?;
+    if let Some((mut out, md5, path)) = writer.take() {
+        out.flush()?;
+        if let Some(last) = parts.last_mut() {
+            last.md5 = Some(hex::encode(md5.finalize()));
+            last.path = Some(path);
+        }
+    }
+    preview.unique = unique;
+    preview.duplicates = preview.valid - unique;
+    preview.parts = parts;
+    if unique < TARGETING_FLOOR {
+        preview.warnings.push(format!(
+            "{unique} distinct IDs: TikTok does not target an audience of fewer than {TARGETING_FLOOR} matched people"
+        ));
+    }
+    Ok(Prepared { preview, dir })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn refused(result: anyhow::Result<Prepared>) -> String {
+        match result {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_list_is_counted_hashed_deduplicated_and_split_into_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let jane = normalize::sha256_hex("janedoe@gmail.com");
+        let list = format!(
+            "Name,Email\nJane,janedoe@gmail.com\nJane again,Jane.Doe+shop@Gmail.com\nNobody,\n\
+             Broken,not-an-email\nHashed,{}\nBob,bob@example.com\n",
+            jane.to_uppercase()
+        );
+        let path = file(dir.path(), "list.csv", list.as_bytes());
+        let options = Options {
+            part_bytes: 65,
+            ..Options::default()
+        };
+        for buffer in [1, 2, BUFFER_HASHES] {
+            let prepared = prepare_with(&path, &options, true, buffer).unwrap();
+            let p = &prepared.preview;
+            assert_eq!((p.rows, p.blank, p.valid, p.already_hashed), (6, 1, 4, 1));
+            assert_eq!(
+                (p.unique, p.duplicates),
+                (2, 2),
+                "jane three times, bob once"
+            );
+            assert_eq!(p.invalid[&Invalid::NoAt], (1, vec![5]));
+            assert_eq!(p.calculate_type, "EMAIL_SHA256");
+            assert_eq!(p.parts.len(), 2, "one hash a part at 65 bytes");
+            let mut hashes = Vec::new();
+            for part in &p.parts {
+                let text = std::fs::read(part.path.as_ref().unwrap()).unwrap();
+                assert_eq!(part.md5.as_deref(), Some(&*hex::encode(Md5::digest(&text))));
+                assert_eq!(text.len() as u64, part.bytes);
+                hashes.push(String::from_utf8(text).unwrap());
+            }
+            let all = hashes.concat();
+            assert!(all.contains(&jane), "{all}");
+            assert!(!all.contains('@') && !all.contains("jane"), "hashes only");
+            let dir_path = prepared.dir.as_ref().unwrap().path().to_path_buf();
+            drop(prepared);
+            assert!(!dir_path.exists(), "the parts go with the run");
+        }
+        let dry = prepare(&path, &Options::default(), false).unwrap();
+        assert!(
+            dry.dir.is_none() && dry.preview.parts[0].path.is_none(),
+            "a preview writes nothing"
+        );
+        assert!(
+            dry.preview.warnings[0].contains("fewer than 1000"),
+            "{:?}",
+            dry.preview.warnings
+        );
+    }
+
+    #[test]
+    fn bad_lists_are_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options::default();
+        let binary = file(dir.path(), "list.xlsx", b"PK\x03\x04\x00\x00binary");
+        assert!(refused(prepare(&binary, &options, false)).contains("is not text"));
+        let empty = file(dir.path(), "empty.csv", b"\n\n");
+        assert!(refused(prepare(&empty, &options, false)).contains("is empty"));
+        let no_column = file(dir.path(), "names.csv", b"name,city\nJane,Paris\n");
+        let why = refused(prepare(&no_column, &options, false));
+        assert!(
+            why.contains("(name, city)") && why.contains("--column"),
+            "{why}"
+        );
+        let mixed = file(
+            dir.path(),
+            "mixed.csv",
+            b"email,phone\na@b.c,+16577770000\n",
+        );
+        assert!(refused(prepare(&mixed, &options, false)).contains("different kinds"));
+        let chosen = prepare(
+            &mixed,
+            &Options {
+                columns: vec!["phone".into()],
+                ..Options::default()
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(chosen.preview.calculate_type, "PHONE_SHA256");
+        let phones = file(dir.path(), "phones.txt", b"(657) 777-0000\n657 777 0001\n");
+        let why = refused(prepare(&phones, &options, false));
+        assert!(
+            why.contains("2 of 2 values are invalid") && why.contains("--default-country"),
+            "{why}"
+        );
+        let us = Options {
+            default_country: Some(phonenumber::country::Id::US),
+            ..Options::default()
+        };
+        assert_eq!(prepare(&phones, &us, false).unwrap().preview.unique, 2);
+        let wrong = file(dir.path(), "wrong.csv", b"email\nx\ny\nz@example.com\n");
+        assert!(refused(prepare(&wrong, &options, false)).contains("--allow-invalid"));
+        let allowed = Options {
+            allow_invalid: true,
+            ..Options::default()
+        };
+        assert_eq!(prepare(&wrong, &allowed, false).unwrap().preview.valid, 1);
+    }
+}
