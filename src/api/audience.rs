@@ -2,14 +2,44 @@
 //! listed with their size (`cover_num`), validity and status.
 
 use futures_util::Stream;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::transport::client::Client;
+use super::transport::client::{Auth, Client, Request};
 use super::transport::error::ApiError;
+use super::transport::form::{Form, PartSource};
 use super::transport::paging::Page;
 use super::transport::query::Query;
+use super::transport::retry::Replay;
 
 pub const LIST_PATH: &str = "/dmp/custom_audience/list/";
+pub const GET_PATH: &str = "/dmp/custom_audience/get/";
+pub const UPLOAD_PATH: &str = "/dmp/custom_audience/file/upload/";
+pub const CREATE_PATH: &str = "/dmp/custom_audience/create/";
+pub const UPDATE_PATH: &str = "/dmp/custom_audience/update/";
+pub const DELETE_PATH: &str = "/dmp/custom_audience/delete/";
+
+/// `file_paths` per create or update (TikTok recommends under 50).
+pub const FILE_PATHS_PER_CALL: usize = 50;
+/// Audience IDs per get or delete.
+pub const IDS_PER_CALL: usize = 100;
+
+/// What an update does with the files (always sent: TikTok takes a missing one as REPLACE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Append,
+    Remove,
+    Replace,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Append => "APPEND",
+            Action::Remove => "REMOVE",
+            Action::Replace => "REPLACE",
+        }
+    }
+}
 
 /// Largest `page_size` of the audience list.
 pub const PAGE_SIZE_MAX: u32 = 100;
@@ -28,6 +58,123 @@ impl<'c> Audiences<'c> {
     ) -> impl Stream<Item = Result<Page<Map<String, Value>>, ApiError>> + 'c {
         let query = Query::new().param("advertiser_id", advertiser_id);
         self.client.pages(LIST_PATH, query, Some(PAGE_SIZE_MAX))
+    }
+
+    /// Uploads one file of hashes (`name` ends in `.txt`); its `file_path`. Sending it again
+    /// only makes another path, so an upload whose answer was lost is sent again.
+    pub async fn upload(
+        &self,
+        advertiser_id: &str,
+        name: &str,
+        md5: &str,
+        calculate_type: &str,
+        source: PartSource,
+    ) -> Result<String, ApiError> {
+        let form = Form::new()
+            .text("advertiser_id", advertiser_id)
+            .text("file_signature", md5)
+            .text("calculate_type", calculate_type)
+            .file("file", name, source);
+        let data: Value = self
+            .client
+            .call(&Request::upload(UPLOAD_PATH, &form, Replay::Safe))
+            .await?
+            .data(UPLOAD_PATH)?;
+        text(&data, "file_path", UPLOAD_PATH)
+    }
+
+    /// Creates a customer-file audience of `file_paths` (at most 50); its ID. Not sent again
+    /// after an answer was lost: a second create would make a twin.
+    pub async fn create(
+        &self,
+        advertiser_id: &str,
+        name: &str,
+        calculate_type: &str,
+        file_paths: &[String],
+        retention_in_days: Option<u32>,
+    ) -> Result<String, ApiError> {
+        let mut body = json!({
+            "advertiser_id": advertiser_id, "custom_audience_name": name,
+            "calculate_type": calculate_type, "file_paths": file_paths,
+        });
+        if let Some(days) = retention_in_days {
+            body["retention_in_days"] = json!(days);
+        }
+        let data: Value = self
+            .client
+            .post(CREATE_PATH, &body, Auth::Token, Replay::Unsafe)
+            .await?;
+        text(&data, "custom_audience_id", CREATE_PATH)
+    }
+
+    /// Appends, removes or replaces with `file_paths` (at most 50), the action always said.
+    pub async fn update(
+        &self,
+        advertiser_id: &str,
+        audience_id: &str,
+        action: Action,
+        file_paths: &[String],
+    ) -> Result<(), ApiError> {
+        let body = json!({
+            "advertiser_id": advertiser_id, "custom_audience_id": audience_id,
+            "action": action.name(), "file_paths": file_paths,
+        });
+        let _: Value = self
+            .client
+            .post(UPDATE_PATH, &body, Auth::Token, Replay::Safe)
+            .await?;
+        Ok(())
+    }
+
+    /// Each audience with its details and (up to `history` entries of) history, as sent.
+    pub async fn get(
+        &self,
+        advertiser_id: &str,
+        ids: &[String],
+        history: u32,
+    ) -> Result<Vec<Map<String, Value>>, ApiError> {
+        let mut all = Vec::new();
+        for chunk in ids.chunks(IDS_PER_CALL) {
+            let query = Query::new()
+                .param("advertiser_id", advertiser_id)
+                .json("custom_audience_ids", &chunk)
+                .param("history_size", history.clamp(1, 100).to_string());
+            let data: Value = self
+                .client
+                .call(&Request::get(GET_PATH, &query))
+                .await?
+                .data(GET_PATH)?;
+            all.extend(
+                data.get("list")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_object().cloned()),
+            );
+        }
+        Ok(all)
+    }
+
+    pub async fn delete(&self, advertiser_id: &str, ids: &[String]) -> Result<(), ApiError> {
+        for chunk in ids.chunks(IDS_PER_CALL) {
+            let body = json!({"advertiser_id": advertiser_id, "custom_audience_ids": chunk});
+            let _: Value = self
+                .client
+                .post(DELETE_PATH, &body, Auth::Token, Replay::Safe)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn text(data: &Value, key: &str, endpoint: &str) -> Result<String, ApiError> {
+    match data.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err(ApiError::Decode {
+            endpoint: endpoint.to_string(),
+            detail: format!("no {key} in {data}"),
+        }),
     }
 }
 

@@ -4,3 +4,4 @@
 pub mod dedup;
 pub mod normalize;
 pub mod prepare;
+pub mod status;

@@ -5,6 +5,7 @@ pub(crate) mod ad;
 pub(crate) mod adgroup;
 pub(crate) mod advertiser;
 pub(crate) mod api;
+pub(crate) mod audience;
 pub(crate) mod auth;
 pub(crate) mod bc;
 pub(crate) mod body;
@@ -207,6 +208,9 @@ pub enum Command {
     /// Reports: run (streamed, split into allowed date windows, many advertisers) and async tasks.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Customer-file audiences: hashed on this machine, uploaded in parts (raw values never leave it).
+    #[command(subcommand)]
+    Audience(audience::AudienceCommand),
     /// Bulk changes: export the live state, edit it, plan, apply with a journal, undo.
     #[command(subcommand)]
     Bulk(bulk::BulkCommand),
@@ -353,6 +357,7 @@ pub(crate) async fn dispatch(ctx: &context::Context, command: Command) -> anyhow
         Command::Creative(cmd) => creative::run(ctx, cmd).await,
         Command::Watch(args) => watch::run(ctx, args).await,
         Command::Bulk(cmd) => bulk::run(ctx, cmd).await,
+        Command::Audience(cmd) => audience::run(ctx, cmd).await,
         Command::Rules(cmd) => rules::run(ctx, cmd).await,
         Command::Review(args) => review::run(ctx, args).await,
         Command::Bc(cmd) => bc::run(ctx, cmd).await,

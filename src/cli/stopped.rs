@@ -96,7 +96,7 @@ fn synced(name: &str, committed: &Committed) -> String {
 }
 
 /// `1440` as `1,440`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -59,6 +59,8 @@ pub struct Faults {
     pub video_ready_ms: u64,
     /// How long a new ad stays in review, in milliseconds (a minute unless set).
     pub ad_review_ms: Option<u64>,
+    /// How long a created or changed audience is calculated, in milliseconds (none unless set).
+    pub audience_ready_ms: Option<u64>,
     /// The chunk size the file repository asks for (20 MiB unless set).
     pub chunk_size: Option<u64>,
     /// How long an `upload_id` or `file_id` lives, in seconds (24 h unless set).

@@ -15,6 +15,7 @@ mod auth;
 mod bc;
 pub mod browser;
 mod control;
+mod dmp;
 mod entities;
 mod faults;
 mod library;
@@ -144,6 +145,12 @@ impl Mock {
             ("/file/name/check/", get(library::name_check)),
             ("/file/video/suggestcover/", get(library::suggest_cover)),
             ("/ad/review_info/", get(review::info::ads)),
+            ("/dmp/custom_audience/file/upload/", post(dmp::upload)),
+            ("/dmp/custom_audience/create/", post(dmp::create)),
+            ("/dmp/custom_audience/update/", post(dmp::update)),
+            ("/dmp/custom_audience/delete/", post(dmp::delete)),
+            ("/dmp/custom_audience/list/", get(dmp::list)),
+            ("/dmp/custom_audience/get/", get(dmp::get)),
             ("/adgroup/review_info/", get(review::info::adgroups)),
         ];
         // TikTok also answers a path without its trailing slash (the Singer tap calls

@@ -153,6 +153,9 @@ pub(super) struct World {
     pub adgroup_quotas: BTreeMap<String, u64>,
     #[serde(default)]
     pub size: WorldSize,
+    /// Customer-file audiences and their uploaded files.
+    #[serde(default)]
+    pub dmp: super::dmp::Dmp,
     next_id: u64,
 }
 
@@ -195,6 +198,7 @@ impl World {
             pending_budgets: BTreeMap::new(),
             adgroup_quotas: BTreeMap::new(),
             size,
+            dmp: Default::default(),
             next_id: 1_812_000_000_000_000_000 + (seed % 1000) * 1_000_000_000_000,
         };
         let plans = [

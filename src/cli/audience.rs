@@ -1,0 +1,543 @@
+//! `audience create|append|remove|replace|list|get|delete`: customer lists hashed on this
+//! machine (see `crate::audience`), uploaded as parts of hashes, and the audiences made from
+//! them. `--dry-run` on every write shows what would be sent — counts, reasons, parts — and
+//! sends and writes nothing.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use futures_util::TryStreamExt;
+use serde_json::{Map, Value, json};
+
+use super::context::Context;
+use super::errors::{CliError, usage};
+use super::stopped::thousands;
+use crate::api::Client;
+use crate::api::PartSource;
+use crate::api::audience::{Action, FILE_PATHS_PER_CALL};
+use crate::audience::normalize::{EmailRules, Invalid};
+use crate::audience::prepare::{
+    self, Options, Prepared, Preview, Refused, TARGETING_FLOOR, TypeChoice,
+};
+use crate::audience::status::status;
+
+#[derive(Debug, Subcommand)]
+pub enum AudienceCommand {
+    /// A new audience from a customer list (hashed here; raw values never leave this machine).
+    Create(CreateArgs),
+    /// Adds the list's people to an audience.
+    Append(UpdateArgs),
+    /// Removes the list's people from an audience (refused if under 1,000 would remain).
+    Remove(UpdateArgs),
+    /// Makes an audience exactly the list (refused under 1,000).
+    Replace(UpdateArgs),
+    /// The account's audiences with their state and size.
+    List,
+    /// Audiences by ID: state, matched people, TikTok's message (--history: its changes).
+    Get {
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        history: bool,
+    },
+    /// Deletes audiences (asks on a terminal; --yes in scripts).
+    Delete {
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// The customer list: a CSV with a header (email, phone, idfa, gaid columns found by name,
+    /// hashed ones too: email_sha256), or one value per line.
+    #[arg(long = "from", value_name = "FILE")]
+    pub from: PathBuf,
+    /// The ID column(s) to read: a kind (email, phone, idfa, gaid) or a header name.
+    #[arg(long = "column", value_name = "COLUMN", value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// What the values are, for a file without a header: email, phone or maid.
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
+    pub kind: Option<TypeChoice>,
+    /// The country of phone numbers written without a country code (ISO code: US, GB, DE…).
+    #[arg(long, value_name = "CC", value_parser = parse_country)]
+    pub default_country: Option<phonenumber::country::Id>,
+    /// Keep the dots before an email's @ (TikTok's API note removes them; its newer help page
+    /// does not say so).
+    #[arg(long)]
+    pub keep_email_dots: bool,
+    /// Go on even when more than half of the values are invalid.
+    #[arg(long)]
+    pub allow_invalid: bool,
+    /// Show what would be sent (counts, reasons, parts) and send and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The audience's name (1–128 characters; refused when the account has one of that name).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Days until it expires (1–365; TikTok's default: 365 days after its last use).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub retention: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The audience.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+fn parse_type(text: &str) -> Result<TypeChoice, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "email" => Ok(TypeChoice::Email),
+        "phone" => Ok(TypeChoice::Phone),
+        "maid" | "idfa" | "gaid" => Ok(TypeChoice::Maid),
+        "multiple" => Ok(TypeChoice::Multiple),
+        _ => Err(format!("{text:?} is not email, phone, maid or multiple")),
+    }
+}
+
+fn parse_country(text: &str) -> Result<phonenumber::country::Id, String> {
+    text.trim()
+        .to_ascii_uppercase()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a country code such as US, GB or DE"))
+}
+
+impl ListArgs {
+    fn options(&self) -> Options {
+        Options {
+            columns: self.columns.clone(),
+            kind: self.kind,
+            default_country: self.default_country,
+            email: EmailRules {
+                strip_dots: !self.keep_email_dots,
+            },
+            ..Options::default()
+        }
+    }
+
+    /// The list prepared off the runtime; a list TikTok could not use is a usage error.
+    async fn prepare(&self, write: bool) -> Result<Prepared> {
+        let (path, options) = (
+            self.from.clone(),
+            Options {
+                allow_invalid: self.allow_invalid,
+                ..self.options()
+            },
+        );
+        tokio::task::spawn_blocking(move || prepare::prepare(&path, &options, write))
+            .await
+            .context("preparing the list")?
+            .map_err(|e| match e.downcast::<Refused>() {
+                Ok(refused) => usage(refused.0),
+                Err(other) => other,
+            })
+    }
+}
+
+/// The preview: what would be sent, in counts only (never a value).
+fn describe(path: &std::path::Path, p: &Preview) -> String {
+    let mut out = format!(
+        "{}: {} rows read; {} values valid ({} already hashed), {} invalid, {} blank; {} duplicate{} dropped\n",
+        path.display(),
+        thousands(p.rows),
+        thousands(p.valid),
+        thousands(p.already_hashed),
+        thousands(p.invalid_total()),
+        thousands(p.blank),
+        thousands(p.duplicates),
+        if p.duplicates == 1 { "" } else { "s" },
+    );
+    for (why, (n, lines)) in &p.invalid {
+        let lines: Vec<String> = lines.iter().map(u64::to_string).collect();
+        out.push_str(&format!(
+            "  invalid: {} {} (first on lines {})\n",
+            thousands(*n),
+            Invalid::reason(*why),
+            lines.join(", ")
+        ));
+    }
+    let columns: Vec<String> = p
+        .columns
+        .iter()
+        .map(|(c, k)| format!("{c} ({})", k.name()))
+        .collect();
+    out.push_str(&format!(
+        "  read {} → {}\n",
+        columns.join(", "),
+        p.calculate_type
+    ));
+    out.push_str(&format!(
+        "  {} distinct hashes in {} part{}:",
+        thousands(p.unique),
+        p.parts.len(),
+        if p.parts.len() == 1 { "" } else { "s" }
+    ));
+    for (i, part) in p.parts.iter().enumerate() {
+        out.push_str(&format!(
+            " part {}: {} lines, {} bytes;",
+            i + 1,
+            thousands(part.lines),
+            thousands(part.bytes)
+        ));
+    }
+    out.push('\n');
+    for warning in &p.warnings {
+        out.push_str(&format!("  warning: {warning}\n"));
+    }
+    out
+}
+
+pub(crate) async fn run(ctx: &Context, command: AudienceCommand) -> Result<()> {
+    match command {
+        AudienceCommand::Create(args) => create(ctx, args).await,
+        AudienceCommand::Append(args) => update(ctx, args, Action::Append).await,
+        AudienceCommand::Remove(args) => update(ctx, args, Action::Remove).await,
+        AudienceCommand::Replace(args) => update(ctx, args, Action::Replace).await,
+        AudienceCommand::List => list(ctx).await,
+        AudienceCommand::Get { ids, history } => get(ctx, ids, history).await,
+        AudienceCommand::Delete { ids, yes } => delete(ctx, ids, yes).await,
+    }
+}
+
+/// Uploads every part; their `file_path`s.
+async fn upload(
+    ctx: &Context,
+    client: &Client,
+    advertiser: &str,
+    prepared: &Prepared,
+) -> Result<Vec<String>> {
+    let mut paths = Vec::new();
+    let count = prepared.preview.parts.len();
+    for (i, part) in prepared.preview.parts.iter().enumerate() {
+        let (Some(path), Some(md5)) = (&part.path, &part.md5) else {
+            continue;
+        };
+        let name = format!("part-{:03}.txt", i + 1);
+        let source = PartSource::Range {
+            path: path.clone(),
+            offset: 0,
+            len: part.bytes,
+        };
+        let file_path = client
+            .audiences()
+            .upload(
+                advertiser,
+                &name,
+                md5,
+                prepared.preview.calculate_type,
+                source,
+            )
+            .await
+            .with_context(|| format!("uploading part {} of {count}", i + 1))?;
+        ctx.notice(&format!(
+            "uploaded part {} of {count} ({} hashes)",
+            i + 1,
+            thousands(part.lines)
+        ));
+        paths.push(file_path);
+    }
+    Ok(paths)
+}
+
+async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
+    let name = args.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 128 {
+        return Err(usage("--name takes 1 to 128 characters"));
+    }
+    let advertiser = ctx.settings.advertiser_id()?;
+    let prepared = args.list.prepare(!args.list.dry_run).await?;
+    ctx.say(describe(&args.list.from, &prepared.preview).trim_end());
+    if args.list.dry_run {
+        ctx.say(&format!(
+            "--dry-run: nothing was sent or written; it would create {name:?} ({}) from {} part(s)",
+            prepared.preview.calculate_type,
+            prepared.preview.parts.len()
+        ));
+        return Ok(());
+    }
+    if prepared.preview.unique == 0 {
+        return Err(usage(format!(
+            "{}: no valid ID: there is no one to add",
+            args.list.from.display()
+        )));
+    }
+    let (client, _) = ctx.authed_client().await?;
+    // Names are not unique at TikTok: a second create would make a twin.
+    let pages = client.audiences().list(&advertiser);
+    futures_util::pin_mut!(pages);
+    while let Some(page) = pages
+        .try_next()
+        .await
+        .context("listing the account's audiences")?
+    {
+        if let Some(twin) = page
+            .list
+            .iter()
+            .find(|a| a.get("name").and_then(Value::as_str) == Some(name.as_str()))
+        {
+            let id = twin.get("audience_id").map(cell).unwrap_or_default();
+            return Err(usage(format!(
+                "ad account {advertiser} already has an audience named {name:?} ({id}): add to it with \
+                 `audience append {id} --from …`, or choose another --name"
+            )));
+        }
+    }
+    let paths = upload(ctx, &client, &advertiser, &prepared).await?;
+    let (first, rest) = paths.split_at(paths.len().min(FILE_PATHS_PER_CALL));
+    let id = client
+        .audiences()
+        .create(
+            &advertiser,
+            &name,
+            prepared.preview.calculate_type,
+            first,
+            args.retention,
+        )
+        .await
+        .context("creating the audience")?;
+    for chunk in rest.chunks(FILE_PATHS_PER_CALL) {
+        client
+            .audiences()
+            .update(&advertiser, &id, Action::Append, chunk)
+            .await
+            .with_context(|| format!("adding the remaining parts to audience {id}"))?;
+    }
+    ctx.write_text(&format!("{id}\n"))?;
+    ctx.notice(&format!(
+        "created audience {id} from {} distinct hashes: TikTok matches them within 24–48 h (`tiktok-ads audience get {id}`)",
+        thousands(prepared.preview.unique)
+    ));
+    Ok(())
+}
+
+async fn update(ctx: &Context, args: UpdateArgs, action: Action) -> Result<()> {
+    if args.id.is_empty() || !args.id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(usage(format!("{:?} is not an audience ID", args.id)));
+    }
+    let advertiser = ctx.settings.advertiser_id()?;
+    let prepared = args.list.prepare(!args.list.dry_run).await?;
+    ctx.say(describe(&args.list.from, &prepared.preview).trim_end());
+    let unique = prepared.preview.unique;
+    if action == Action::Replace && unique < TARGETING_FLOOR {
+        return Err(usage(format!(
+            "REPLACE would leave audience {} with {} people: TikTok refuses fewer than {TARGETING_FLOOR}",
+            args.id,
+            thousands(unique)
+        )));
+    }
+    if args.list.dry_run && action != Action::Remove {
+        ctx.say(&format!(
+            "--dry-run: nothing was sent or written; it would {} {} hashes",
+            action.name(),
+            thousands(unique)
+        ));
+        return Ok(());
+    }
+    let (client, _) = ctx.authed_client().await?;
+    if action == Action::Remove {
+        let audiences = client
+            .audiences()
+            .get(&advertiser, std::slice::from_ref(&args.id), 1)
+            .await?;
+        let details = audiences
+            .first()
+            .and_then(|a| a.get("audience_details"))
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                usage(format!(
+                    "no audience {} in ad account {advertiser}",
+                    args.id
+                ))
+            })?;
+        let size = details
+            .get("cover_num")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        if size.saturating_sub(unique) < TARGETING_FLOOR {
+            return Err(usage(format!(
+                "REMOVE of up to {} people from audience {} ({} matched now) could leave fewer than {TARGETING_FLOOR}: TikTok refuses that",
+                thousands(unique),
+                args.id,
+                thousands(size)
+            )));
+        }
+        if args.list.dry_run {
+            ctx.say(&format!(
+                "--dry-run: nothing was sent or written; it would REMOVE {} hashes",
+                thousands(unique)
+            ));
+            return Ok(());
+        }
+    }
+    let paths = upload(ctx, &client, &advertiser, &prepared).await?;
+    for (i, chunk) in paths.chunks(FILE_PATHS_PER_CALL).enumerate() {
+        // A replace in several calls: the first replaces, the others add to it.
+        let this = if action == Action::Replace && i > 0 {
+            Action::Append
+        } else {
+            action
+        };
+        client
+            .audiences()
+            .update(&advertiser, &args.id, this, chunk)
+            .await
+            .with_context(|| format!("{} on audience {}", this.name(), args.id))?;
+    }
+    ctx.notice(&format!(
+        "{} of {} hashes sent to audience {}",
+        action.name(),
+        thousands(unique),
+        args.id
+    ));
+    Ok(())
+}
+
+fn cell(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+const COLUMNS: [&str; 8] = [
+    "audience_id",
+    "name",
+    "status",
+    "cover_num",
+    "calculate_type",
+    "expired_time",
+    "msg",
+    "error_msg",
+];
+
+fn row(details: &Map<String, Value>) -> Map<String, Value> {
+    let now = chrono::Utc::now().naive_utc();
+    let mut row: Map<String, Value> = COLUMNS
+        .iter()
+        .map(|c| {
+            (
+                c.to_string(),
+                details.get(*c).cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    row.insert("status".into(), json!(status(details, now)));
+    row
+}
+
+async fn list(ctx: &Context) -> Result<()> {
+    let advertiser = ctx.settings.advertiser_id()?;
+    let (client, _) = ctx.authed_client().await?;
+    let mut writer = ctx.record_writer(COLUMNS.map(String::from).to_vec())?;
+    let pages = client.audiences().list(&advertiser);
+    futures_util::pin_mut!(pages);
+    while let Some(page) = pages.try_next().await.context("listing the audiences")? {
+        for audience in &page.list {
+            writer.write(&row(audience))?;
+        }
+        writer.flush()?;
+    }
+    ctx.finish(writer)?;
+    Ok(())
+}
+
+async fn get(ctx: &Context, ids: Vec<String>, history: bool) -> Result<()> {
+    let advertiser = ctx.settings.advertiser_id()?;
+    let (client, _) = ctx.authed_client().await?;
+    let found = client
+        .audiences()
+        .get(&advertiser, &ids, if history { 100 } else { 1 })
+        .await?;
+    let mut columns: Vec<String> = COLUMNS.map(String::from).to_vec();
+    columns.push("last_change".into());
+    if history {
+        columns.push("history".into());
+    }
+    let mut writer = ctx.record_writer(columns)?;
+    let mut seen = Vec::new();
+    for audience in &found {
+        let Some(details) = audience.get("audience_details").and_then(Value::as_object) else {
+            continue;
+        };
+        let mut out = row(details);
+        let changes = audience
+            .get("audience_history")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let last = changes.first().map(|h| {
+            format!(
+                "{} {} {}",
+                h.get("opt_time").map(cell).unwrap_or_default(),
+                h.get("action").map(cell).unwrap_or_default(),
+                h.get("msg").map(cell).unwrap_or_default()
+            )
+            .trim()
+            .to_string()
+        });
+        out.insert("last_change".into(), json!(last));
+        if history {
+            out.insert("history".into(), json!(Value::Array(changes).to_string()));
+        }
+        seen.push(details.get("audience_id").map(cell).unwrap_or_default());
+        writer.write(&out)?;
+    }
+    ctx.finish(writer)?;
+    let missing: Vec<&String> = ids.iter().filter(|id| !seen.contains(id)).collect();
+    if !missing.is_empty() {
+        return Err(CliError::Partial(format!(
+            "no audience {} in ad account {advertiser}",
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &Context, ids: Vec<String>, yes: bool) -> Result<()> {
+    let advertiser = ctx.settings.advertiser_id()?;
+    if !yes {
+        match ctx.ask(&format!(
+            "delete audience{} {}? [y/N] ",
+            if ids.len() == 1 { "" } else { "s" },
+            ids.join(", ")
+        ))? {
+            None => {
+                return Err(usage(
+                    "deleting audiences needs --yes when not on a terminal",
+                ));
+            }
+            Some(a) if !matches!(a.trim(), "y" | "Y" | "yes") => {
+                ctx.notice("nothing was deleted");
+                return Ok(());
+            }
+            Some(_) => {}
+        }
+    }
+    let (client, _) = ctx.authed_client().await?;
+    client
+        .audiences()
+        .delete(&advertiser, &ids)
+        .await
+        .context("deleting the audiences")?;
+    ctx.notice(&format!("deleted {}", ids.join(", ")));
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Customer-file audiences (`/dmp/custom_audience/*`), as strict as TikTok: uploads in
+//! multipart with their MD5 checked, `.csv`/`.txt` names, content that must be what
+//! `calculate_type` says (64-hex lines for the SHA-256 types); audiences as sets of hashes that
+//! APPEND, REMOVE and REPLACE change (REPLACE when no action is sent, as TikTok does), never
+//! below 1,000; a matched size computed from the hashes; a calculation delay; expiry on the
+//! simulator's clock. The request log shows what was sent: hashes, never a raw value.
+
+mod read;
+mod upload;
+mod write;
+
+pub(in crate::mock) use read::{get, list};
+pub(in crate::mock) use upload::upload;
+pub(in crate::mock) use write::{create, delete, update};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The SHA-256 calculate types (lines must be 64 hex digits).
+pub(super) const SHA256_TYPES: &[&str] = &[
+    "EMAIL_SHA256",
+    "PHONE_SHA256",
+    "IDFA_SHA256",
+    "GAID_SHA256",
+    "FIRST_SHA256",
+    "MAID_SHA256",
+];
+pub(super) const MD5_TYPES: &[&str] = &["IDFA_MD5", "GAID_MD5", "FIRST_MD5", "MAID_MD5"];
+
+/// An audience needs this many people after an update.
+pub(super) const FLOOR: usize = 1_000;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(in crate::mock) struct Dmp {
+    files: BTreeMap<String, File>,
+    audiences: BTreeMap<String, Audience>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct File {
+    advertiser: String,
+    calculate_type: String,
+    hashes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Audience {
+    advertiser: String,
+    name: String,
+    calculate_type: String,
+    hashes: BTreeSet<String>,
+    create_time: String,
+    /// Simulator milliseconds when the calculation ends.
+    ready_at: u64,
+    /// Simulator milliseconds when it expires.
+    expires_at: u64,
+    history: Vec<Value>,
+}
+
+impl Audience {
+    /// Matched people: about two thirds of the hashes, decided by each hash.
+    fn cover_num(&self) -> usize {
+        self.hashes
+            .iter()
+            .filter(|h| {
+                h.as_bytes()
+                    .first()
+                    .is_some_and(|b| b"0123456789a".contains(b))
+            })
+            .count()
+    }
+
+    fn details(&self, id: &str, now_ms: u64) -> Value {
+        let calculating = now_ms < self.ready_at;
+        let expired = now_ms >= self.expires_at;
+        let stamp = |ms: u64| {
+            chrono::DateTime::from_timestamp_millis(ms as i64)
+                .unwrap_or_default()
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        };
+        json!({
+            "audience_id": id, "name": self.name, "type": "Customer File Audience",
+            "audience_type": "Customer File Audience", "audience_sub_type": "NORMAL",
+            "calculate_type": self.calculate_type,
+            "cover_num": if calculating { 0 } else { self.cover_num() },
+            "is_valid": !calculating && !expired,
+            "is_expiring": !expired && self.expires_at.saturating_sub(now_ms) < 60 * 86_400_000,
+            "shared": false, "is_creator": true, "owner_id": self.advertiser,
+            "create_time": self.create_time, "expired_time": stamp(self.expires_at),
+            "msg": if calculating { "Calculating" } else if expired { "Expired" } else { "" },
+            "error_msg": "", "lookalike_spec": null, "enhancement_status": null,
+        })
+    }
+}
