@@ -2,6 +2,7 @@
 //! One test binary (one link step) with a module per command group.
 
 mod advertiser;
+mod audience;
 mod auth;
 mod bulk;
 mod config;

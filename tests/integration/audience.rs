@@ -1,0 +1,269 @@
+//! `audience …` against the simulator's DMP endpoints: raw customer IDs never leave the
+//! machine (the simulator's request log, stderr with -vv and the temporary directory prove
+//! it), the preview sends and writes nothing, updates say their action and keep to the
+//! 1,000 floor, bad lists are refused before anything is sent.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// `n` customers with emails (in mixed case, with +tags) and a phone column.
+fn customers(n: usize) -> String {
+    let mut text = String::from("Name,Email,Phone\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "Person {i},Person.{i}+Shop@Example.COM,+1 657 555 {:04}\n",
+            i % 10_000
+        ));
+    }
+    text
+}
+
+fn write(env: &TestEnv, name: &str, text: &str) {
+    std::fs::write(env.work_dir().join(name), text).unwrap();
+}
+
+fn audience(
+    sim: &Simulator,
+    env: &TestEnv,
+    tmp: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    sim.cmd(env)
+        .env("TMPDIR", tmp)
+        .arg("audience")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn uploads(sim: &Simulator) -> Vec<Value> {
+    sim.requests()
+        .into_iter()
+        .filter(|r| r["path"] == "/dmp/custom_audience/file/upload/")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_values_never_leave_the_machine_and_a_preview_sends_nothing() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    write(
+        &env,
+        "customers.csv",
+        &format!("{}Broken,no-at-sign,\n", customers(1_500)),
+    );
+
+    let dry = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "create",
+            "--name",
+            "CRM",
+            "--from",
+            "customers.csv",
+            "--column",
+            "email",
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    let preview = stderr_of(&dry);
+    for expected in [
+        "1,501 rows read; 1,500 values valid (0 already hashed), 1 invalid",
+        "invalid: 1 email without @ (first on lines 1502)",
+        "read Email (email) → EMAIL_SHA256",
+        "1,500 distinct hashes in 1 part: part 1: 1,500 lines, 97,500 bytes",
+        "nothing was sent or written",
+    ] {
+        assert!(preview.contains(expected), "{expected:?} not in\n{preview}");
+    }
+    assert!(
+        sim.requests().is_empty(),
+        "a preview asks nothing of TikTok"
+    );
+
+    let created = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "-vv",
+            "create",
+            "--name",
+            "CRM",
+            "--from",
+            "customers.csv",
+            "--column",
+            "email",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr_of(&created));
+    let id = stdout_of(&created).trim().to_string();
+    assert!(
+        id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty(),
+        "{id}"
+    );
+    let sent = uploads(&sim);
+    assert_eq!(sent.len(), 1);
+    let lines = sent[0]["body"]["file_lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1_500);
+    assert!(lines.iter().all(|l| {
+        l.as_str()
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    }));
+    assert_eq!(sent[0]["body"]["calculate_type"], "EMAIL_SHA256");
+    let everything = format!(
+        "{}{}",
+        serde_json::to_string(&sim.requests()).unwrap(),
+        stderr_of(&created)
+    );
+    for raw in [
+        "person.7",
+        "Person.7",
+        "example.com",
+        "Example.COM",
+        "657 555",
+    ] {
+        assert!(
+            !everything.contains(raw),
+            "{raw:?} left the machine or reached the log"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "nothing left in the temporary directory: {left:?}"
+    );
+
+    let got = audience(&sim, &env, &tmp, &["get", &id, "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_str(&stdout_of(&got)).unwrap();
+    assert_eq!(rows[0]["status"], "ready");
+    assert!(rows[0]["cover_num"].as_u64().unwrap() > 0);
+    let twin = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "create",
+            "--name",
+            "CRM",
+            "--from",
+            "customers.csv",
+            "--column",
+            "email",
+        ],
+    );
+    assert_fails(&twin, 2, "already has an audience named \"CRM\"");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn updates_say_their_action_and_keep_to_the_floor() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    write(&env, "customers.csv", &customers(1_500));
+    let created = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "create",
+            "--name",
+            "CRM",
+            "--from",
+            "customers.csv",
+            "--column",
+            "email",
+        ],
+    );
+    let id = stdout_of(&created).trim().to_string();
+    write(
+        &env,
+        "few.csv",
+        "email\nnew.one@example.com\nnew.two@example.com\n",
+    );
+    let append = audience(&sim, &env, &tmp, &["append", &id, "--from", "few.csv"]);
+    assert!(append.status.success(), "{}", stderr_of(&append));
+    let updates: Vec<Value> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r["path"] == "/dmp/custom_audience/update/")
+        .collect();
+    assert_eq!(
+        updates[0]["body"]["action"], "APPEND",
+        "the action is always said"
+    );
+    let replace = audience(&sim, &env, &tmp, &["replace", &id, "--from", "few.csv"]);
+    assert_fails(&replace, 2, "REPLACE would leave audience");
+    write(&env, "many.csv", &customers(600));
+    let remove = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["remove", &id, "--from", "many.csv", "--column", "email"],
+    );
+    assert_fails(&remove, 2, "could leave fewer than 1000");
+    let posts = sim
+        .requests()
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .count();
+    assert_eq!(
+        posts, 4,
+        "nothing sent for the refused ones: an upload and a create, an upload and an update"
+    );
+
+    let deleted = audience(&sim, &env, &tmp, &["delete", &id]);
+    assert_fails(&deleted, 2, "needs --yes");
+    let deleted = audience(&sim, &env, &tmp, &["delete", &id, "--yes"]);
+    assert!(deleted.status.success(), "{}", stderr_of(&deleted));
+    let gone = audience(&sim, &env, &tmp, &["get", &id]);
+    assert_fails(&gone, 6, &format!("no audience {id}"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_lists_are_refused_before_anything_is_sent() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        audience(
+            &sim,
+            &env,
+            &tmp,
+            &[&["create", "--name", "x", "--from", name][..], extra].concat(),
+        )
+    };
+    write(&env, "empty.csv", "");
+    assert_fails(&run("empty.csv", &[]), 2, "is empty");
+    write(&env, "names.csv", "name,city\nJane,Paris\n");
+    assert_fails(
+        &run("names.csv", &[]),
+        2,
+        "no email, phone, idfa or gaid column among its headers (name, city)",
+    );
+    std::fs::write(env.work_dir().join("list.xlsx"), b"PK\x03\x04\0\0\0").unwrap();
+    assert_fails(&run("list.xlsx", &[]), 2, "is not text");
+    write(&env, "customers.csv", &customers(10));
+    assert_fails(&run("customers.csv", &[]), 2, "columns of different kinds");
+    write(&env, "phones.txt", "(657) 555-0100\n(657) 555-0101\n");
+    assert_fails(&run("phones.txt", &[]), 2, "--default-country");
+    let us = run("phones.txt", &["--default-country", "US", "--dry-run"]);
+    assert!(
+        stderr_of(&us).contains("2 distinct hashes"),
+        "{}",
+        stderr_of(&us)
+    );
+    assert!(
+        stderr_of(&us).contains("fewer than 1000"),
+        "a warning, not a refusal"
+    );
+    assert!(sim.requests().is_empty());
+}
