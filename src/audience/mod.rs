@@ -3,5 +3,6 @@
 
 pub mod dedup;
 pub mod normalize;
+pub mod parts;
 pub mod prepare;
 pub mod status;

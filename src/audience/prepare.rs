@@ -6,19 +6,18 @@
 //! hashes is ever written (the temporary runs and parts are removed when dropped).
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 
-use md5::{Digest, Md5};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use super::dedup::{BUFFER_HASHES, Dedup, Hash};
+pub use super::parts::Part;
+use super::parts::PartWriter;
 use super::normalize::{self, EmailRules, IdKind, Invalid};
 
 /// TikTok's limit for one file of hashes (REFERENCE 18.2: ≤ 50 MB a file).
 pub const PART_BYTES: u64 = 50 * 1000 * 1000;
-/// A hash and its newline.
-const LINE_BYTES: u64 = 65;
 /// Line numbers kept per reason a value is invalid.
 const FIRST_LINES: usize = 5;
 /// TikTok targets an audience of at least this many people.
@@ -56,16 +55,6 @@ impl Default for Options {
             allow_invalid: false,
         }
     }
-}
-
-/// One file of hashes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Part {
-    pub lines: u64,
-    pub bytes: u64,
-    /// With the parts written: the file and its MD5 (TikTok's `file_signature`).
-    pub path: Option<PathBuf>,
-    pub md5: Option<String>,
 }
 
 /// What a list comes to: what a privacy reviewer asks before anything is sent.
@@ -382,7 +371,6 @@ pub(crate) fn prepare_with(
         ))
         .into());
     }
-    let per_part = (options.part_bytes / LINE_BYTES).max(1);
     let dir = if write {
         Some(
             tempfile::Builder::new()
@@ -393,49 +381,9 @@ pub(crate) fn prepare_with(
     } else {
         None
     };
-    let mut writer: Option<(BufWriter<std::fs::File>, Md5, PathBuf)> = None;
-    let mut parts: Vec<Part> = Vec::new();
-    let unique = dedup.finish(|hash| {
-        if parts.last().is_none_or(|p| p.lines >= per_part) {
-            if let Some((mut out, md5, path)) = writer.take() {
-                out.flush()?;
-                if let Some(last) = parts.last_mut() {
-                    last.md5 = Some(hex::encode(md5.finalize()));
-                    last.path = Some(path);
-                }
-            }
-            parts.push(Part {
-                lines: 0,
-                bytes: 0,
-                path: None,
-                md5: None,
-            });
-            if let Some(dir) = &dir {
-                let path = dir.path().join(format!("part-{:03}.txt", parts.len()));
-                let file = std::fs::File::create(&path)?;
-                writer = Some((BufWriter::new(file), Md5::new(), path));
-            }
-        }
-        let mut text = [0u8; 65];
-        hex::encode_to_slice(hash, &mut text[..64]).map_err(|e| anyhow::anyhow!("{e}"))?;
-        text[64] = b'\n';
-        if let Some((out, md5, _)) = writer.as_mut() {
-            out.write_all(&text)?;
-            md5.update(text);
-        }
-        if let Some(part) = parts.last_mut() {
-            part.lines += 1;
-            part.bytes += LINE_BYTES;
-        }
-        Ok(())
-    })?;
-    if let Some((mut out, md5, path)) = writer.take() {
-        out.flush()?;
-        if let Some(last) = parts.last_mut() {
-            last.md5 = Some(hex::encode(md5.finalize()));
-            last.path = Some(path);
-        }
-    }
+    let mut writer = PartWriter::new(dir.as_ref().map(tempfile::TempDir::path), "part", options.part_bytes);
+    let unique = dedup.finish(|hash| writer.push(hash))?;
+    let parts = writer.finish()?;
     preview.unique = unique;
     preview.duplicates = preview.valid - unique;
     preview.parts = parts;
@@ -449,6 +397,10 @@ pub(crate) fn prepare_with(
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
+    use md5::Digest as _;
+
     use super::*;
 
     fn file(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
@@ -493,7 +445,7 @@ mod tests {
             let mut hashes = Vec::new();
             for part in &p.parts {
                 let text = std::fs::read(part.path.as_ref().unwrap()).unwrap();
-                assert_eq!(part.md5.as_deref(), Some(&*hex::encode(Md5::digest(&text))));
+                assert_eq!(part.md5.as_deref(), Some(&*hex::encode(md5::Md5::digest(&text))));
                 assert_eq!(text.len() as u64, part.bytes);
                 hashes.push(String::from_utf8(text).unwrap());
             }
