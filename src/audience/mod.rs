@@ -6,3 +6,4 @@ pub mod normalize;
 pub mod parts;
 pub mod prepare;
 pub mod status;
+pub mod sync;

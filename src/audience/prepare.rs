@@ -12,9 +12,9 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::dedup::{BUFFER_HASHES, Dedup, Hash};
+use super::normalize::{self, EmailRules, IdKind, Invalid};
 pub use super::parts::Part;
 use super::parts::PartWriter;
-use super::normalize::{self, EmailRules, IdKind, Invalid};
 
 /// TikTok's limit for one file of hashes (REFERENCE 18.2: ≤ 50 MB a file).
 pub const PART_BYTES: u64 = 50 * 1000 * 1000;
@@ -381,7 +381,11 @@ pub(crate) fn prepare_with(
     } else {
         None
     };
-    let mut writer = PartWriter::new(dir.as_ref().map(tempfile::TempDir::path), "part", options.part_bytes);
+    let mut writer = PartWriter::new(
+        dir.as_ref().map(tempfile::TempDir::path),
+        "part",
+        options.part_bytes,
+    );
     let unique = dedup.finish(|hash| writer.push(hash))?;
     let parts = writer.finish()?;
     preview.unique = unique;
@@ -445,7 +449,10 @@ mod tests {
             let mut hashes = Vec::new();
             for part in &p.parts {
                 let text = std::fs::read(part.path.as_ref().unwrap()).unwrap();
-                assert_eq!(part.md5.as_deref(), Some(&*hex::encode(md5::Md5::digest(&text))));
+                assert_eq!(
+                    part.md5.as_deref(),
+                    Some(&*hex::encode(md5::Md5::digest(&text)))
+                );
                 assert_eq!(text.len() as u64, part.bytes);
                 hashes.push(String::from_utf8(text).unwrap());
             }

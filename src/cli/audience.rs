@@ -21,6 +21,7 @@ use crate::audience::prepare::{
     self, Options, Prepared, Preview, Refused, TARGETING_FLOOR, TypeChoice,
 };
 use crate::audience::status::status;
+use crate::audience::sync::{Pending, Records, difference};
 
 #[derive(Debug, Subcommand)]
 pub enum AudienceCommand {
@@ -32,6 +33,9 @@ pub enum AudienceCommand {
     Remove(UpdateArgs),
     /// Makes an audience exactly the list (refused under 1,000).
     Replace(UpdateArgs),
+    /// Keeps an audience equal to a list across runs: only the additions and removals since
+    /// the last sync are sent (the first sync replaces, and asks).
+    Sync(SyncArgs),
     /// The account's audiences with their state and size.
     List,
     /// Audiences by ID: state, matched people, TikTok's message (--history: its changes).
@@ -96,6 +100,18 @@ pub struct UpdateArgs {
     pub id: String,
     #[command(flatten)]
     pub list: ListArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The audience.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Replace without asking on the first sync (needed when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 fn parse_type(text: &str) -> Result<TypeChoice, String> {
@@ -206,25 +222,44 @@ pub(crate) async fn run(ctx: &Context, command: AudienceCommand) -> Result<()> {
         AudienceCommand::Append(args) => update(ctx, args, Action::Append).await,
         AudienceCommand::Remove(args) => update(ctx, args, Action::Remove).await,
         AudienceCommand::Replace(args) => update(ctx, args, Action::Replace).await,
+        AudienceCommand::Sync(args) => sync(ctx, args).await,
         AudienceCommand::List => list(ctx).await,
         AudienceCommand::Get { ids, history } => get(ctx, ids, history).await,
         AudienceCommand::Delete { ids, yes } => delete(ctx, ids, yes).await,
     }
 }
 
-/// Uploads every part; their `file_path`s.
-async fn upload(
+/// Where a sync records its accepted uploads, to resume without sending them again.
+struct Resume<'r> {
+    records: &'r Records,
+    audience: String,
+    pending: Pending,
+}
+
+/// Uploads `parts`; their `file_path`s. With `resume`, a part already accepted (by its MD5)
+/// is not sent again, and each accepted one is recorded at once.
+async fn upload_parts(
     ctx: &Context,
     client: &Client,
     advertiser: &str,
-    prepared: &Prepared,
+    calculate_type: &str,
+    parts: &[prepare::Part],
+    mut resume: Option<&mut Resume<'_>>,
 ) -> Result<Vec<String>> {
     let mut paths = Vec::new();
-    let count = prepared.preview.parts.len();
-    for (i, part) in prepared.preview.parts.iter().enumerate() {
+    let count = parts.len();
+    for (i, part) in parts.iter().enumerate() {
         let (Some(path), Some(md5)) = (&part.path, &part.md5) else {
             continue;
         };
+        if let Some(done) = resume.as_ref().and_then(|r| r.pending.uploaded.get(md5)) {
+            ctx.notice(&format!(
+                "part {} of {count} was uploaded by the interrupted run: not sent again",
+                i + 1
+            ));
+            paths.push(done.clone());
+            continue;
+        }
         let name = format!("part-{:03}.txt", i + 1);
         let source = PartSource::Range {
             path: path.clone(),
@@ -233,15 +268,18 @@ async fn upload(
         };
         let file_path = client
             .audiences()
-            .upload(
-                advertiser,
-                &name,
-                md5,
-                prepared.preview.calculate_type,
-                source,
-            )
+            .upload(advertiser, &name, md5, calculate_type, source)
             .await
             .with_context(|| format!("uploading part {} of {count}", i + 1))?;
+        if let Some(resume) = resume.as_mut() {
+            resume
+                .pending
+                .uploaded
+                .insert(md5.clone(), file_path.clone());
+            resume
+                .records
+                .uploaded(advertiser, &resume.audience, &resume.pending)?;
+        }
         ctx.notice(&format!(
             "uploaded part {} of {count} ({} hashes)",
             i + 1,
@@ -250,6 +288,62 @@ async fn upload(
         paths.push(file_path);
     }
     Ok(paths)
+}
+
+/// Uploads every part of a prepared list; their `file_path`s.
+async fn upload(
+    ctx: &Context,
+    client: &Client,
+    advertiser: &str,
+    prepared: &Prepared,
+) -> Result<Vec<String>> {
+    upload_parts(
+        ctx,
+        client,
+        advertiser,
+        prepared.preview.calculate_type,
+        &prepared.preview.parts,
+        None,
+    )
+    .await
+}
+
+/// Sends `paths` with `action` in calls of 50 (a replace in several calls: the first
+/// replaces, the others add).
+async fn send(
+    client: &Client,
+    advertiser: &str,
+    id: &str,
+    action: Action,
+    paths: &[String],
+) -> Result<()> {
+    for (i, chunk) in paths.chunks(FILE_PATHS_PER_CALL).enumerate() {
+        let this = if action == Action::Replace && i > 0 {
+            Action::Append
+        } else {
+            action
+        };
+        client
+            .audiences()
+            .update(advertiser, id, this, chunk)
+            .await
+            .with_context(|| format!("{} on audience {id}", this.name()))?;
+    }
+    Ok(())
+}
+
+/// The matched size of an audience (for the 1,000 floor).
+async fn matched(client: &Client, advertiser: &str, id: &str) -> Result<u64> {
+    let audiences = client
+        .audiences()
+        .get(advertiser, &[id.to_string()], 1)
+        .await?;
+    audiences
+        .first()
+        .and_then(|a| a.get("audience_details"))
+        .and_then(|d| d.get("cover_num"))
+        .and_then(Value::as_u64)
+        .ok_or_else(|| usage(format!("no audience {id} in ad account {advertiser}")))
 }
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
@@ -401,6 +495,141 @@ async fn update(ctx: &Context, args: UpdateArgs, action: Action) -> Result<()> {
         action.name(),
         thousands(unique),
         args.id
+    ));
+    Ok(())
+}
+
+async fn sync(ctx: &Context, args: SyncArgs) -> Result<()> {
+    if args.id.is_empty() || !args.id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(usage(format!("{:?} is not an audience ID", args.id)));
+    }
+    let advertiser = ctx.settings.advertiser_id()?;
+    let prepared = args.list.prepare(true).await?;
+    ctx.say(describe(&args.list.from, &prepared.preview).trim_end());
+    let records = Records::new(super::scope::state_subdir(ctx, "audiences")?);
+    let record = records.record(&advertiser, &args.id);
+    let dir = tempfile::Builder::new()
+        .prefix("tiktok-ads-sync-")
+        .tempdir()?;
+    let (list_parts, record_path, dir_path) = (
+        prepared.preview.parts.clone(),
+        record.clone(),
+        dir.path().to_path_buf(),
+    );
+    let difference = tokio::task::spawn_blocking(move || {
+        difference(
+            &list_parts,
+            record_path.as_deref(),
+            &dir_path,
+            prepare::PART_BYTES,
+        )
+    })
+    .await
+    .context("comparing with the last sync")??;
+    let first = record.is_none();
+    if first {
+        ctx.say(&format!(
+            "no record of an earlier sync of audience {} here: this sync REPLACES its people with the list's {} hashes",
+            args.id,
+            thousands(prepared.preview.unique)
+        ));
+        if prepared.preview.unique < TARGETING_FLOOR {
+            return Err(usage(format!(
+                "REPLACE would leave audience {} with {} people: TikTok refuses fewer than {TARGETING_FLOOR}",
+                args.id,
+                thousands(prepared.preview.unique)
+            )));
+        }
+    } else {
+        ctx.say(&format!(
+            "since the last sync: {} to add, {} to remove",
+            thousands(difference.added),
+            thousands(difference.removed)
+        ));
+    }
+    if args.list.dry_run {
+        ctx.say("--dry-run: nothing was sent or written");
+        return Ok(());
+    }
+    if first && !args.yes {
+        match ctx.ask(&format!(
+            "replace the people of audience {}? [y/N] ",
+            args.id
+        ))? {
+            None => {
+                return Err(usage(
+                    "the first sync replaces the audience: add --yes when not on a terminal",
+                ));
+            }
+            Some(a) if !matches!(a.trim(), "y" | "Y" | "yes") => {
+                ctx.notice("nothing was sent");
+                return Ok(());
+            }
+            Some(_) => {}
+        }
+    }
+    let (client, _) = ctx.authed_client().await?;
+    let calculate_type = prepared.preview.calculate_type;
+    let mut resume = Resume {
+        records: &records,
+        audience: args.id.clone(),
+        pending: records.pending(&advertiser, &args.id),
+    };
+    if first {
+        let paths = upload_parts(
+            ctx,
+            &client,
+            &advertiser,
+            calculate_type,
+            &difference.additions,
+            Some(&mut resume),
+        )
+        .await?;
+        send(&client, &advertiser, &args.id, Action::Replace, &paths).await?;
+    } else {
+        if difference.removed > 0 {
+            let size = matched(&client, &advertiser, &args.id).await?;
+            if size.saturating_sub(difference.removed) < TARGETING_FLOOR {
+                return Err(usage(format!(
+                    "removing {} people from audience {} ({} matched now) could leave fewer than {TARGETING_FLOOR}: TikTok refuses that; nothing was sent",
+                    thousands(difference.removed),
+                    args.id,
+                    thousands(size)
+                )));
+            }
+        }
+        if difference.added > 0 {
+            let paths = upload_parts(
+                ctx,
+                &client,
+                &advertiser,
+                calculate_type,
+                &difference.additions,
+                Some(&mut resume),
+            )
+            .await?;
+            send(&client, &advertiser, &args.id, Action::Append, &paths).await?;
+        }
+        if difference.removed > 0 {
+            let paths = upload_parts(
+                ctx,
+                &client,
+                &advertiser,
+                calculate_type,
+                &difference.removals,
+                Some(&mut resume),
+            )
+            .await?;
+            send(&client, &advertiser, &args.id, Action::Remove, &paths).await?;
+        }
+    }
+    records.keep(&advertiser, &args.id, &difference.record)?;
+    ctx.notice(&format!(
+        "audience {} is in step with {}: {} added, {} removed",
+        args.id,
+        args.list.from.display(),
+        thousands(difference.added),
+        thousands(difference.removed)
     ));
     Ok(())
 }

@@ -267,3 +267,127 @@ async fn bad_lists_are_refused_before_anything_is_sent() {
     );
     assert!(sim.requests().is_empty());
 }
+
+/// A list of `range` customers' emails (one value per line).
+fn emails(range: std::ops::Range<usize>) -> String {
+    range
+        .map(|i| format!("customer.{i}@example.com\n"))
+        .collect()
+}
+
+/// The hash TikTok matches for customer `i` (dots before the @ removed).
+fn hashed(i: usize) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(format!("customer{i}@example.com")))
+}
+
+fn sent_lines(request: &Value) -> Vec<String> {
+    request["body"]["file_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_sends_only_the_difference_and_resumes_without_sending_parts_twice() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    write(&env, "crm.txt", &emails(0..1_500));
+    let created = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["create", "--name", "CRM", "--from", "crm.txt"],
+    );
+    let id = stdout_of(&created).trim().to_string();
+
+    let asked = audience(&sim, &env, &tmp, &["sync", &id, "--from", "crm.txt"]);
+    assert_fails(&asked, 2, "add --yes");
+    assert!(stderr_of(&asked).contains("REPLACES its people with the list's 1,500 hashes"));
+    let first = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["sync", &id, "--from", "crm.txt", "--yes"],
+    );
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let updates = |sim: &Simulator| -> Vec<String> {
+        sim.requests()
+            .into_iter()
+            .filter(|r| r["path"] == "/dmp/custom_audience/update/")
+            .map(|r| r["body"]["action"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(updates(&sim), ["REPLACE"]);
+
+    // Ten customers gone, twenty new.
+    write(&env, "crm.txt", &emails(10..1_520));
+    let before = uploads(&sim).len();
+    let second = audience(&sim, &env, &tmp, &["sync", &id, "--from", "crm.txt"]);
+    assert!(second.status.success(), "{}", stderr_of(&second));
+    assert!(
+        stderr_of(&second).contains("since the last sync: 20 to add, 10 to remove"),
+        "{}",
+        stderr_of(&second)
+    );
+    let sent = uploads(&sim);
+    assert_eq!(
+        sent.len() - before,
+        2,
+        "one part of additions, one of removals"
+    );
+    let mut added = sent_lines(&sent[before]);
+    let mut expected: Vec<String> = (1_500..1_520).map(hashed).collect();
+    added.sort();
+    expected.sort();
+    assert_eq!(added, expected, "exactly the new customers' hashes");
+    let mut removed = sent_lines(&sent[before + 1]);
+    let mut gone: Vec<String> = (0..10).map(hashed).collect();
+    removed.sort();
+    gone.sort();
+    assert_eq!(removed, gone);
+    assert_eq!(updates(&sim), ["REPLACE", "APPEND", "REMOVE"]);
+
+    let again = audience(&sim, &env, &tmp, &["sync", &id, "--from", "crm.txt"]);
+    assert!(stderr_of(&again).contains("0 to add, 0 to remove"));
+    assert_eq!(
+        uploads(&sim).len(),
+        sent.len(),
+        "nothing sent when nothing changed"
+    );
+
+    // A run cut after its upload: the next one does not upload that part again.
+    write(&env, "crm.txt", &emails(10..1_530));
+    sim.control(
+        "POST",
+        "/_mock/faults",
+        r#"{"server_error_next": 1, "endpoint": "/dmp/custom_audience/update/"}"#,
+    );
+    let cut = sim
+        .cmd(&env)
+        .env("TMPDIR", &tmp)
+        .args([
+            "--max-retries",
+            "0",
+            "audience",
+            "sync",
+            &id,
+            "--from",
+            "crm.txt",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(cut.status.code(), Some(5), "{}", stderr_of(&cut));
+    let uploaded = uploads(&sim).len();
+    let resumed = audience(&sim, &env, &tmp, &["sync", &id, "--from", "crm.txt"]);
+    assert!(resumed.status.success(), "{}", stderr_of(&resumed));
+    assert!(stderr_of(&resumed).contains("was uploaded by the interrupted run: not sent again"));
+    assert_eq!(uploads(&sim).len(), uploaded, "no part sent twice");
+    assert_eq!(updates(&sim).last().map(String::as_str), Some("APPEND"));
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
