@@ -23,7 +23,7 @@
 //! | `cli` | clap, one module per command group: orchestration only | `accounts`, `api`, `auth`, `catalog`, `config`, `creative`, `fsutil`, `mock`, `output`, `redact`, `report`, `signals`, `warehouse`, `watch`, `bulk`, `rules`, `audience` | `reqwest`, `rusqlite`, `postgres` |
 //! | `warehouse` | stores report rows and entity snapshots; fetches nothing | `report`, `catalog`, `fsutil`, `redact` | `reqwest`, `clap`, `indicatif` |
 //! | `creative` | media files checked, uploaded once per account, waited for | `api`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
-//! | `audience` | customer IDs normalised, hashed and prepared on this machine | `api`, `fsutil`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
+//! | `audience` | customer IDs normalised, hashed and prepared on this machine | `api`, `fsutil`, `poll`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `bulk` | bulk changes planned against the live state, applied, journaled, undone | `accounts`, `api`, `fsutil`, `redact`, `report`, `watch` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `rules` | rules read, checked, evaluated against reports into bulk plans | `accounts`, `api`, `bulk`, `catalog`, `report`, `watch` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |
 //! | `watch` | entities polled, compared with the last snapshot, changes as events | `api`, `fsutil`, `redact` | `reqwest`, `rusqlite`, `postgres`, `clap`, `indicatif` |

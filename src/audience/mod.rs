@@ -7,3 +7,4 @@ pub mod parts;
 pub mod prepare;
 pub mod status;
 pub mod sync;
+pub mod wait;

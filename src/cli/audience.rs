@@ -36,6 +36,18 @@ pub enum AudienceCommand {
     /// Keeps an audience equal to a list across runs: only the additions and removals since
     /// the last sync are sent (the first sync replaces, and asks).
     Sync(SyncArgs),
+    /// Waits until TikTok has matched the audiences (checks growing from --poll-secs to an hour
+    /// apart; at most --wait-timeout): exit 0 when ready, 6 when one failed, 5 when still calculating.
+    Wait {
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
+        /// Give up after this many seconds (48 h: TikTok matches within 24–48 h).
+        #[arg(long, value_name = "SECS", default_value_t = 172_800)]
+        wait_timeout: u64,
+        /// The first wait between two checks, in seconds (doubling up to an hour).
+        #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+        poll_secs: f64,
+    },
     /// The account's audiences with their state and size.
     List,
     /// Audiences by ID: state, matched people, TikTok's message (--history: its changes).
@@ -223,6 +235,11 @@ pub(crate) async fn run(ctx: &Context, command: AudienceCommand) -> Result<()> {
         AudienceCommand::Remove(args) => update(ctx, args, Action::Remove).await,
         AudienceCommand::Replace(args) => update(ctx, args, Action::Replace).await,
         AudienceCommand::Sync(args) => sync(ctx, args).await,
+        AudienceCommand::Wait {
+            ids,
+            wait_timeout,
+            poll_secs,
+        } => wait(ctx, ids, wait_timeout, poll_secs).await,
         AudienceCommand::List => list(ctx).await,
         AudienceCommand::Get { ids, history } => get(ctx, ids, history).await,
         AudienceCommand::Delete { ids, yes } => delete(ctx, ids, yes).await,
@@ -666,6 +683,51 @@ fn row(details: &Map<String, Value>) -> Map<String, Value> {
         .collect();
     row.insert("status".into(), json!(status(details, now)));
     row
+}
+
+async fn wait(ctx: &Context, ids: Vec<String>, timeout: u64, poll_secs: f64) -> Result<()> {
+    let advertiser = ctx.settings.advertiser_id()?;
+    let (client, _) = ctx.authed_client().await?;
+    let first = std::time::Duration::try_from_secs_f64(poll_secs.max(0.05))
+        .map_err(|_| usage("--poll-secs takes a number of seconds"))?;
+    ctx.notice(&format!(
+        "waiting for TikTok to match {} (usually 24–48 h; at most {})",
+        ids.join(", "),
+        humantime::format_duration(std::time::Duration::from_secs(timeout))
+    ));
+    let details = crate::audience::wait::until_matched(
+        &client,
+        &advertiser,
+        &ids,
+        first,
+        std::time::Duration::from_secs(timeout),
+    )
+    .await?;
+    let mut writer = ctx.record_writer(COLUMNS.map(String::from).to_vec())?;
+    let rows: Vec<Map<String, Value>> = details.iter().map(row).collect();
+    for r in &rows {
+        writer.write(r)?;
+    }
+    ctx.finish(writer)?;
+    let state = |s: &str| rows.iter().filter(|r| r["status"] == s).count();
+    if state("failed") > 0 {
+        return Err(CliError::Partial(format!(
+            "{} audience(s) failed: see error_msg",
+            state("failed")
+        ))
+        .into());
+    }
+    if state("calculating") > 0 {
+        return Err(anyhow::Error::new(crate::api::ApiError::Timeout {
+            endpoint: crate::api::audience::GET_PATH.into(),
+            timeout: std::time::Duration::from_secs(timeout),
+        })
+        .context(format!(
+            "{} audience(s) still calculating: check later with `tiktok-ads audience get`",
+            state("calculating")
+        )));
+    }
+    Ok(())
 }
 
 async fn list(ctx: &Context) -> Result<()> {

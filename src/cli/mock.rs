@@ -54,6 +54,10 @@ pub struct MockArgs {
     /// (repeatable): `--fault truncate_next=3 --fault endpoint=/report/integrated/get/`.
     #[arg(long = "fault", value_name = "NAME=VALUE")]
     pub faults: Vec<String>,
+    /// How long TikTok takes to match a created or changed audience (TikTok: 24–48 h); 0 makes
+    /// it ready at once. The control API's `audience_ready_ms` changes it at run time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub audience_ready_secs: f64,
     /// Ad accounts of the seeded world (2 to 12), all in the Business Center.
     #[arg(long, value_name = "N", default_value_t = 2,
           value_parser = clap::value_parser!(u64).range(2..=crate::mock::MAX_ACCOUNTS as u64))]
@@ -100,6 +104,7 @@ pub(crate) async fn serve(args: MockArgs, streams: &Streams) -> Result<()> {
             latency_ms: args.latency_ms,
             video_ready_ms: (args.video_ready_secs.max(0.0) * 1000.0) as u64,
             ad_review_ms: Some((args.ad_review_secs.max(0.0) * 1000.0) as u64),
+            audience_ready_ms: Some((args.audience_ready_secs.max(0.0) * 1000.0) as u64),
             ..Faults::default()
         },
         seed: args.seed,

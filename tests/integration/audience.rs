@@ -391,3 +391,36 @@ async fn sync_sends_only_the_difference_and_resumes_without_sending_parts_twice(
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_returns_once_tiktok_has_matched_and_says_when_it_has_not() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &["--audience-ready-secs", "1"]);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    write(&env, "crm.txt", &emails(0..1_200));
+    let created = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["create", "--name", "CRM", "--from", "crm.txt"],
+    );
+    let id = stdout_of(&created).trim().to_string();
+    let got = audience(&sim, &env, &tmp, &["get", &id, "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_str(&stdout_of(&got)).unwrap();
+    assert_eq!(
+        rows[0]["status"], "calculating",
+        "not valid, no error, not expired"
+    );
+    let impatient = audience(&sim, &env, &tmp, &["wait", &id, "--wait-timeout", "0"]);
+    assert_fails(&impatient, 5, "still calculating");
+    let waited = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["wait", &id, "--poll-secs", "0.2", "--format", "json"],
+    );
+    assert!(waited.status.success(), "{}", stderr_of(&waited));
+    let rows: Vec<Value> = serde_json::from_str(&stdout_of(&waited)).unwrap();
+    assert_eq!(rows[0]["status"], "ready");
+}
