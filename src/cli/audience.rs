@@ -48,6 +48,21 @@ pub enum AudienceCommand {
         #[arg(long, value_name = "SECS", default_value_t = 600.0)]
         poll_secs: f64,
     },
+    /// A lookalike of an audience: people like its people, in the locations given.
+    Lookalike(LookalikeArgs),
+    /// Shares audiences with other ad accounts of the Business Center.
+    Share {
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
+        /// The ad accounts to share with (comma-separated or repeated).
+        #[arg(
+            long,
+            value_name = "ADVERTISER",
+            value_delimiter = ',',
+            required = true
+        )]
+        to: Vec<String>,
+    },
     /// The account's audiences with their state and size.
     List,
     /// Audiences by ID: state, matched people, TikTok's message (--history: its changes).
@@ -112,6 +127,32 @@ pub struct UpdateArgs {
     pub id: String,
     #[command(flatten)]
     pub list: ListArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LookalikeArgs {
+    /// The audience it is like (not a lookalike itself; at least 100 matched people).
+    #[arg(long, value_name = "ID")]
+    pub source: String,
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// narrow (most alike), balanced or broad (most people).
+    #[arg(long, value_name = "SIZE", value_parser = ["narrow", "balanced", "broad"])]
+    pub size: String,
+    /// Location IDs (`tiktok-ads region list`), comma-separated or repeated.
+    #[arg(
+        long = "location",
+        value_name = "ID",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub locations: Vec<String>,
+    /// all, android or ios.
+    #[arg(long, value_name = "OS", default_value = "all", value_parser = ["all", "android", "ios"])]
+    pub os: String,
+    /// Count the source's own people in.
+    #[arg(long)]
+    pub include_source: bool,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +281,8 @@ pub(crate) async fn run(ctx: &Context, command: AudienceCommand) -> Result<()> {
             wait_timeout,
             poll_secs,
         } => wait(ctx, ids, wait_timeout, poll_secs).await,
+        AudienceCommand::Lookalike(args) => lookalike(ctx, args).await,
+        AudienceCommand::Share { ids, to } => share(ctx, ids, to).await,
         AudienceCommand::List => list(ctx).await,
         AudienceCommand::Get { ids, history } => get(ctx, ids, history).await,
         AudienceCommand::Delete { ids, yes } => delete(ctx, ids, yes).await,
@@ -727,6 +770,39 @@ async fn wait(ctx: &Context, ids: Vec<String>, timeout: u64, poll_secs: f64) -> 
             state("calculating")
         )));
     }
+    Ok(())
+}
+
+async fn lookalike(ctx: &Context, args: LookalikeArgs) -> Result<()> {
+    let advertiser = ctx.settings.advertiser_id()?;
+    let name = args.name.trim();
+    if name.is_empty() || name.chars().count() > 128 {
+        return Err(usage("--name takes 1 to 128 characters"));
+    }
+    let spec = json!({
+        "source_audience_id": args.source, "include_source": args.include_source,
+        "mobile_os": args.os.to_ascii_uppercase(), "placements": ["TikTok"],
+        "location_ids": args.locations, "audience_size": args.size.to_ascii_uppercase(),
+    });
+    let (client, _) = ctx.authed_client().await?;
+    let id = client
+        .audiences()
+        .lookalike(&advertiser, name, &spec)
+        .await
+        .context("creating the lookalike")?;
+    ctx.write_text(&format!("{id}\n"))?;
+    Ok(())
+}
+
+async fn share(ctx: &Context, ids: Vec<String>, to: Vec<String>) -> Result<()> {
+    let advertiser = ctx.settings.advertiser_id()?;
+    let (client, _) = ctx.authed_client().await?;
+    client
+        .audiences()
+        .share(&advertiser, &ids, &to)
+        .await
+        .context("sharing the audiences")?;
+    ctx.notice(&format!("shared {} with {}", ids.join(", "), to.join(", ")));
     Ok(())
 }
 

@@ -149,6 +149,11 @@ impl Mock {
             ("/dmp/custom_audience/create/", post(dmp::create)),
             ("/dmp/custom_audience/update/", post(dmp::update)),
             ("/dmp/custom_audience/delete/", post(dmp::delete)),
+            (
+                "/dmp/custom_audience/lookalike/create/",
+                post(dmp::lookalike),
+            ),
+            ("/dmp/custom_audience/share/", post(dmp::share)),
             ("/dmp/custom_audience/list/", get(dmp::list)),
             ("/dmp/custom_audience/get/", get(dmp::get)),
             ("/adgroup/review_info/", get(review::info::adgroups)),

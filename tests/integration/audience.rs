@@ -424,3 +424,83 @@ async fn wait_returns_once_tiktok_has_matched_and_says_when_it_has_not() {
     let rows: Vec<Value> = serde_json::from_str(&stdout_of(&waited)).unwrap();
     assert_eq!(rows[0]["status"], "ready");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lookalikes_and_shares() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    write(&env, "crm.txt", &emails(0..1_200));
+    let created = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["create", "--name", "CRM", "--from", "crm.txt"],
+    );
+    let id = stdout_of(&created).trim().to_string();
+    let like = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "lookalike",
+            "--source",
+            &id,
+            "--name",
+            "Like CRM",
+            "--size",
+            "balanced",
+            "--location",
+            "6252001",
+        ],
+    );
+    assert!(like.status.success(), "{}", stderr_of(&like));
+    let like_id = stdout_of(&like).trim().to_string();
+    let sent = sim
+        .requests()
+        .into_iter()
+        .find(|r| r["path"] == "/dmp/custom_audience/lookalike/create/")
+        .unwrap();
+    assert_eq!(sent["body"]["lookalike_spec"]["audience_size"], "BALANCED");
+    assert_eq!(sent["body"]["lookalike_spec"]["mobile_os"], "ALL");
+    let of_like = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "lookalike",
+            "--source",
+            &like_id,
+            "--name",
+            "x",
+            "--size",
+            "narrow",
+            "--location",
+            "1",
+        ],
+    );
+    assert_fails(&of_like, 4, "cannot be the source of another lookalike");
+    let shared = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["share", &id, "--to", "7300000000000000002"],
+    );
+    assert!(shared.status.success(), "{}", stderr_of(&shared));
+    let seen = sim
+        .cmd(&env)
+        .args([
+            "--advertiser",
+            "7300000000000000002",
+            "audience",
+            "list",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let rows: Vec<Value> = serde_json::from_str(&stdout_of(&seen)).unwrap();
+    assert_eq!(rows.len(), 1, "the other account sees the shared audience");
+    assert_eq!(rows[0]["audience_id"], id.as_str());
+}

@@ -11,7 +11,7 @@ mod write;
 
 pub(in crate::mock) use read::{get, list};
 pub(in crate::mock) use upload::upload;
-pub(in crate::mock) use write::{create, delete, update};
+pub(in crate::mock) use write::{create, delete, lookalike, share, update};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,11 +57,25 @@ struct Audience {
     /// Simulator milliseconds when it expires.
     expires_at: u64,
     history: Vec<Value>,
+    /// A lookalike's spec and size.
+    #[serde(default)]
+    lookalike: Option<(Value, usize)>,
+    /// Other ad accounts it is shared with.
+    #[serde(default)]
+    shared_with: Vec<String>,
 }
 
 impl Audience {
+    /// Whether `advertiser` sees it (its own, or shared with it).
+    fn seen_by(&self, advertiser: &str) -> bool {
+        self.advertiser == advertiser || self.shared_with.iter().any(|a| a == advertiser)
+    }
+
     /// Matched people: about two thirds of the hashes, decided by each hash.
     fn cover_num(&self) -> usize {
+        if let Some((_, size)) = &self.lookalike {
+            return *size;
+        }
         self.hashes
             .iter()
             .filter(|h| {
@@ -72,8 +86,13 @@ impl Audience {
             .count()
     }
 
-    fn details(&self, id: &str, now_ms: u64) -> Value {
+    fn details(&self, id: &str, now_ms: u64, viewer: &str) -> Value {
         let calculating = now_ms < self.ready_at;
+        let kind = if self.lookalike.is_some() {
+            "Lookalike Audience"
+        } else {
+            "Customer File Audience"
+        };
         let expired = now_ms >= self.expires_at;
         let stamp = |ms: u64| {
             chrono::DateTime::from_timestamp_millis(ms as i64)
@@ -82,16 +101,18 @@ impl Audience {
                 .to_string()
         };
         json!({
-            "audience_id": id, "name": self.name, "type": "Customer File Audience",
-            "audience_type": "Customer File Audience", "audience_sub_type": "NORMAL",
+            "audience_id": id, "name": self.name, "type": kind, "audience_type": kind,
+            "audience_sub_type": "NORMAL",
             "calculate_type": self.calculate_type,
             "cover_num": if calculating { 0 } else { self.cover_num() },
             "is_valid": !calculating && !expired,
             "is_expiring": !expired && self.expires_at.saturating_sub(now_ms) < 60 * 86_400_000,
-            "shared": false, "is_creator": true, "owner_id": self.advertiser,
+            "shared": !self.shared_with.is_empty(), "is_creator": self.advertiser == viewer,
+            "owner_id": self.advertiser,
             "create_time": self.create_time, "expired_time": stamp(self.expires_at),
             "msg": if calculating { "Calculating" } else if expired { "Expired" } else { "" },
-            "error_msg": "", "lookalike_spec": null, "enhancement_status": null,
+            "error_msg": "", "lookalike_spec": self.lookalike.as_ref().map(|(spec, _)| spec.clone()),
+            "enhancement_status": null,
         })
     }
 }

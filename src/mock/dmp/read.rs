@@ -29,8 +29,8 @@ pub(in crate::mock) async fn list(
             .audiences
             .iter()
             .rev()
-            .filter(|(_, a)| a.advertiser == advertiser)
-            .map(|(id, a)| a.details(id, now))
+            .filter(|(_, a)| a.seen_by(&advertiser))
+            .map(|(id, a)| a.details(id, now, &advertiser))
             .collect();
         Ok(paged(items, page, size))
     };
@@ -59,9 +59,9 @@ pub(in crate::mock) async fn get(
                     .dmp
                     .audiences
                     .get(id)
-                    .filter(|a| a.advertiser == advertiser)
+                    .filter(|a| a.seen_by(&advertiser))
                     .map(|a| {
-                        json!({"audience_details": a.details(id, now),
+                        json!({"audience_details": a.details(id, now, &advertiser),
                         "audience_history": a.history.iter().take(history).collect::<Vec<_>>()})
                     })
             })

@@ -106,6 +106,8 @@ pub(in crate::mock) async fn create(
                     expires_at: now + retention * DAY_MS,
                     history: vec![json!({"action": "CREATE", "action_detail": format!("Created with {} files", paths.len()),
                         "editor": "open_api", "msg": "", "opt_time": world.reviews.stamp()})],
+                    lookalike: None,
+                    shared_with: Vec::new(),
                 },
             );
             Ok(ok(json!({ "custom_audience_id": id })))
@@ -197,6 +199,125 @@ pub(in crate::mock) async fn delete(
                 world.dmp.audiences.remove(id);
             }
             Ok(ok(Value::Object(Default::default())))
+        })
+    })
+}
+
+pub(in crate::mock) async fn lookalike(
+    State(mock): State<Mock>,
+    Extension(grant): Extension<Grant>,
+    body: Bytes,
+) -> Response {
+    let ready_ms = mock
+        .gate
+        .faults()
+        .audience_ready_ms
+        .unwrap_or(AUDIENCE_READY_MS);
+    json_request(&grant, &body, |params, advertiser| {
+        let name = params.required_text("custom_audience_name")?;
+        let spec = params
+            .object("lookalike_spec")?
+            .ok_or_else(|| invalid("lookalike_spec", "Missing data for required field."))?;
+        let spec_params = Params::Body(spec.clone());
+        let source = spec_params.required_id("source_audience_id")?;
+        let size =
+            spec_params.required_choice("audience_size", &["NARROW", "BALANCED", "BROAD"])?;
+        spec_params.required_choice("mobile_os", &["ALL", "ANDROID", "IOS"])?;
+        spec_params.boolean("include_source")?.ok_or_else(|| {
+            invalid(
+                "lookalike_spec.include_source",
+                "Missing data for required field.",
+            )
+        })?;
+        if spec_params
+            .list("location_ids")?
+            .is_none_or(|l| l.is_empty())
+        {
+            return Err(invalid(
+                "lookalike_spec.location_ids",
+                "At least one location.",
+            ));
+        }
+        if spec_params.list("placements")?.is_none_or(|l| l.is_empty()) {
+            return Err(invalid(
+                "lookalike_spec.placements",
+                "At least one placement.",
+            ));
+        }
+        mock.change(|world| {
+            let base = world
+                .dmp
+                .audiences
+                .get(&source)
+                .filter(|a| a.seen_by(&advertiser))
+                .ok_or_else(|| error(40002, &format!("Source audience {source} does not exist.")))?;
+            if base.lookalike.is_some() {
+                return Err(error(40002, "A lookalike cannot be the source of another lookalike."));
+            }
+            if base.cover_num() < 100 {
+                return Err(error(40002, "The source audience must have at least 100 matched people."));
+            }
+            let factor = match size.as_str() {
+                "NARROW" => 200,
+                "BALANCED" => 1_000,
+                _ => 3_000,
+            };
+            let matched = base.cover_num() * factor;
+            let now = world.reviews.now_ms();
+            let id = world.new_id();
+            world.dmp.audiences.insert(
+                id.clone(),
+                Audience {
+                    advertiser,
+                    name,
+                    calculate_type: String::new(),
+                    hashes: Default::default(),
+                    create_time: world.reviews.stamp(),
+                    ready_at: now + ready_ms,
+                    expires_at: now + 365 * DAY_MS,
+                    history: vec![json!({"action": "CREATE", "action_detail": "Lookalike created", "editor": "open_api", "msg": "", "opt_time": world.reviews.stamp()})],
+                    lookalike: Some((Value::Object(spec), matched)),
+                    shared_with: Vec::new(),
+                },
+            );
+            Ok(ok(json!({ "custom_audience_id": id })))
+        })
+    })
+}
+
+pub(in crate::mock) async fn share(
+    State(mock): State<Mock>,
+    Extension(grant): Extension<Grant>,
+    body: Bytes,
+) -> Response {
+    json_request(&grant, &body, |params, advertiser| {
+        let ids = match params.list("custom_audience_ids")? {
+            Some(ids) if !ids.is_empty() && ids.len() <= 10 => ids,
+            _ => return Err(invalid("custom_audience_ids", "Between 1 and 10 IDs.")),
+        };
+        let to = match params.list("shared_advertiser_ids")? {
+            Some(to) if !to.is_empty() && to.len() <= 10 => to,
+            _ => return Err(invalid("shared_advertiser_ids", "Between 1 and 10 IDs.")),
+        };
+        mock.change(|world| {
+            let accounts = world.account_ids();
+            if let Some(stranger) = to.iter().find(|a| !accounts.contains(a) || **a == advertiser) {
+                return Err(error(40002, &format!("Advertiser {stranger} is not another ad account of the same Business Center.")));
+            }
+            for id in &ids {
+                let audience = world
+                    .dmp
+                    .audiences
+                    .get_mut(id)
+                    .filter(|a| a.advertiser == advertiser)
+                    .ok_or_else(|| error(40002, &format!("Custom audience {id} does not exist.")))?;
+                for account in &to {
+                    if !audience.shared_with.contains(account) {
+                        audience.shared_with.push(account.clone());
+                    }
+                }
+            }
+            Ok(ok(json!({})))
         })
     })
 }
