@@ -97,6 +97,37 @@ fn example_media(env: &TestEnv, sim: &Simulator) -> (String, String) {
     (uploaded[1].clone(), uploaded[0].clone())
 }
 
+/// The customer lists the audience examples read, and an audience of 3,000 for the examples
+/// that name one (its ID).
+fn example_audience(env: &TestEnv, sim: &Simulator) -> String {
+    let list = |range: std::ops::Range<usize>| -> String {
+        std::iter::once("email\n".to_string())
+            .chain(range.map(|i| format!("buyer.{i}@example.com\n")))
+            .collect()
+    };
+    std::fs::write(env.work_dir().join("crm.csv"), list(0..1_500)).unwrap();
+    std::fs::write(env.work_dir().join("new-buyers.csv"), list(1_500..1_505)).unwrap();
+    std::fs::write(env.work_dir().join("unsubscribed.csv"), list(0..10)).unwrap();
+    std::fs::write(env.work_dir().join("base.csv"), list(10_000..13_000)).unwrap();
+    let out = env
+        .cmd()
+        .env("TIKTOK_ADS_BASE_URL", &sim.url)
+        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
+        .args(["--advertiser", "7300000000000000001"])
+        .args([
+            "audience",
+            "create",
+            "--name",
+            "README audience",
+            "--from",
+            "base.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    stdout_of(&out).trim().to_string()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn readme_examples_run_against_the_simulator() {
     let env = TestEnv::new().await;
@@ -115,6 +146,7 @@ async fn readme_examples_run_against_the_simulator() {
         "adgroup_id",
     );
     let ads = ids(&env, &sim, &["ad", "list", "--fields", "ad_id"], "ad_id");
+    let audience_id = example_audience(&env, &sim);
     let host = sim.url.trim_start_matches("http://").to_string();
     let secret = format!("TIKTOK_APP_SECRET={}", sim.app_secret);
     let swaps: Vec<(&str, &str)> = vec![
@@ -129,6 +161,7 @@ async fn readme_examples_run_against_the_simulator() {
         ("127.0.0.1:8787", &host),
         ("v10033g50000cexamplevideoid0", &video_id),
         ("ad-site-i18n-sg/8cc5a1b2c3d4e5f60718", &image_id),
+        ("1823456789012345", &audience_id),
     ];
 
     // What the README assumes is around: a vault CLI, patience (sleep), a man page viewer.
