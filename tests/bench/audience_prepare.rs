@@ -76,6 +76,8 @@ fn main() {
     );
     // Peak RSS of the tool itself, in a process of its own: the preview (`--dry-run`) reads,
     // hashes and deduplicates the same list (it only does not write the parts).
+    // Reaped by `wait_with_rusage` (wait4), which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_tiktok-ads"))
         .args([
             "audience",
