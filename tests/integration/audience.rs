@@ -504,3 +504,49 @@ async fn lookalikes_and_shares() {
     assert_eq!(rows.len(), 1, "the other account sees the shared audience");
     assert_eq!(rows[0]["audience_id"], id.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audiences_expire_on_the_simulators_clock() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    write(&env, "crm.txt", &emails(0..1_100));
+    let created = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "create",
+            "--name",
+            "Short",
+            "--from",
+            "crm.txt",
+            "--retention",
+            "1",
+        ],
+    );
+    let id = stdout_of(&created).trim().to_string();
+    let sent = sim
+        .requests()
+        .into_iter()
+        .find(|r| r["path"] == "/dmp/custom_audience/create/")
+        .unwrap();
+    assert_eq!(sent["body"]["retention_in_days"], 1);
+    let clock = sim.control("POST", "/_mock/clock", r#"{"advance_secs": 172800}"#);
+    let raw = sim
+        .cmd(&env)
+        .args(["api", "GET", "/dmp/custom_audience/get/", "-f"])
+        .arg(format!("custom_audience_ids=[\"{id}\"]"))
+        .args(["-f", &format!("advertiser_id={SIM_ADVERTISER}")])
+        .output()
+        .unwrap();
+    let data: Value = serde_json::from_str(&stdout_of(&raw)).unwrap();
+    let details = &data["list"][0]["audience_details"];
+    assert_eq!(details["is_valid"], false, "{details}");
+    assert_eq!(details["msg"], "Expired");
+    assert!(
+        details["expired_time"].as_str().unwrap() < clock["now"].as_str().unwrap(),
+        "expired on the simulator's clock: {details}"
+    );
+}
