@@ -210,92 +210,6 @@ fn headerless_kind(first: &str, options: &Options, shown: &str) -> Result<IdKind
     }
 }
 
-/// Rows handed to the hashing threads at a time.
-const BATCH_ROWS: usize = 4096;
-
-/// A row: its line and the cells of the ID columns.
-type Row = (u64, Vec<String>);
-
-/// What some rows came to.
-#[derive(Default)]
-struct Tally {
-    rows: u64,
-    blank: u64,
-    valid: u64,
-    already_hashed: u64,
-    hashes: Vec<Hash>,
-    invalid: BTreeMap<Invalid, (u64, Vec<u64>)>,
-}
-
-impl Tally {
-    fn invalid(&mut self, why: Invalid, line: u64) {
-        let entry = self.invalid.entry(why).or_insert((0, Vec::new()));
-        entry.0 += 1;
-        entry.1.push(line);
-        entry.1.sort_unstable();
-        entry.1.truncate(FIRST_LINES);
-    }
-
-    /// Adds another tally's counts (its hashes are taken before).
-    fn merge(&mut self, other: Tally) {
-        self.rows += other.rows;
-        self.blank += other.blank;
-        self.valid += other.valid;
-        self.already_hashed += other.already_hashed;
-        for (why, (n, lines)) in other.invalid {
-            let entry = self.invalid.entry(why).or_insert((0, Vec::new()));
-            entry.0 += n;
-            entry.1.extend(lines);
-            entry.1.sort_unstable();
-            entry.1.truncate(FIRST_LINES);
-        }
-    }
-}
-
-/// Normalises and hashes a batch of rows (cells in the order of `kinds`).
-fn hash_batch(batch: &[Row], kinds: &[IdKind], options: &Options) -> Tally {
-    let mut tally = Tally {
-        hashes: Vec::with_capacity(batch.len() * kinds.len()),
-        ..Tally::default()
-    };
-    for (line, cells) in batch {
-        tally.rows += 1;
-        for (raw, kind) in cells.iter().zip(kinds) {
-            if raw.trim().is_empty() {
-                tally.blank += 1;
-                continue;
-            }
-            let hash: Hash = match normalize::already_hashed(raw) {
-                Some(hex_hash) => {
-                    let mut bytes = [0u8; 32];
-                    if hex::decode_to_slice(hex_hash, &mut bytes).is_err() {
-                        continue;
-                    }
-                    tally.already_hashed += 1;
-                    bytes
-                }
-                None => {
-                    let normalised = match kind {
-                        IdKind::Email => normalize::email(raw, options.email),
-                        IdKind::Phone => normalize::phone(raw, options.default_country),
-                        IdKind::Idfa | IdKind::Gaid => normalize::mobile_id(raw),
-                    };
-                    match normalised {
-                        Ok(value) => Sha256::digest(value.as_bytes()).into(),
-                        Err(why) => {
-                            tally.invalid(why, *line);
-                            continue;
-                        }
-                    }
-                }
-            };
-            tally.valid += 1;
-            tally.hashes.push(hash);
-        }
-    }
-    tally
-}
-
 /// Reads, checks and hashes the list at `path`; with `write`, writes its parts.
 pub fn prepare(path: &Path, options: &Options, write: bool) -> anyhow::Result<Prepared> {
     prepare_with(path, options, write, BUFFER_HASHES)
@@ -377,92 +291,63 @@ pub(crate) fn prepare_with(
         calculate_type,
         ..Preview::default()
     };
-    let kinds: Vec<IdKind> = columns.iter().map(|(_, k)| *k).collect();
-    let at: Vec<usize> = columns.iter().map(|(i, _)| *i).collect();
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 4);
-    // Rows are read here, hashed on every core, and their hashes gathered by one collector.
-    let (dedup, tallied) = std::thread::scope(|scope| -> anyhow::Result<(Dedup, Tally)> {
-        let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(workers * 2);
-        let batch_rx = std::sync::Arc::new(std::sync::Mutex::new(batch_rx));
-        let (tally_tx, tally_rx) = std::sync::mpsc::sync_channel::<Tally>(workers * 2);
-        for _ in 0..workers {
-            let (batch_rx, tally_tx, kinds) = (batch_rx.clone(), tally_tx.clone(), &kinds);
-            scope.spawn(move || {
-                loop {
-                    let next = batch_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok(batch)) = next else {
-                        break;
-                    };
-                    if tally_tx.send(hash_batch(&batch, kinds, options)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tally_tx);
-        let collector = scope.spawn(move || -> anyhow::Result<(Dedup, Tally)> {
-            let mut dedup = Dedup::new(buffer)?;
-            let mut total = Tally::default();
-            for mut tally in tally_rx {
-                for hash in tally.hashes.drain(..) {
-                    dedup.add(hash)?;
-                }
-                total.merge(tally);
-            }
-            Ok((dedup, total))
-        });
-        let read = (|| -> anyhow::Result<()> {
-            let mut batch: Vec<Row> = Vec::with_capacity(BATCH_ROWS);
-            let keep = |line: u64,
-                        record: &csv::StringRecord,
-                        batch: &mut Vec<Row>|
-             -> anyhow::Result<()> {
-                let cells = at
-                    .iter()
-                    .map(|i| record.get(*i).unwrap_or_default().to_string())
-                    .collect();
-                batch.push((line, cells));
-                if batch.len() >= BATCH_ROWS {
-                    batch_tx
-                        .send(std::mem::replace(batch, Vec::with_capacity(BATCH_ROWS)))
-                        .map_err(|_| anyhow::anyhow!("the hashing stopped"))?;
-                }
-                Ok(())
-            };
-            let mut line = 1;
-            if !has_header {
-                keep(1, &first, &mut batch)?;
-            }
-            for record in records {
-                line += 1;
-                let record = record
-                    .map_err(|e| Refused(format!("{shown}: line {line} cannot be read: {e}")))?;
-                if record.iter().all(|c| c.trim().is_empty()) {
+    let mut dedup = Dedup::new(buffer)?;
+    let mut handle =
+        |line: u64, cells: &csv::StringRecord, preview: &mut Preview| -> anyhow::Result<()> {
+            preview.rows += 1;
+            for (i, kind) in &columns {
+                let Some(raw) = cells.get(*i).filter(|c| !c.trim().is_empty()) else {
+                    preview.blank += 1;
                     continue;
-                }
-                keep(line, &record, &mut batch)?;
-            }
-            if !batch.is_empty() {
-                batch_tx
-                    .send(batch)
-                    .map_err(|_| anyhow::anyhow!("the hashing stopped"))?;
+                };
+                let hash = match normalize::already_hashed(raw) {
+                    Some(hex_hash) => {
+                        preview.already_hashed += 1;
+                        let mut bytes = [0u8; 32];
+                        hex::decode_to_slice(hex_hash, &mut bytes)
+                            .map_err(|_| Refused("a hash that is not hex".into()))?;
+                        bytes
+                    }
+                    None => {
+                        let normalised = match kind {
+                            IdKind::Email => normalize::email(raw, options.email),
+                            IdKind::Phone => normalize::phone(raw, options.default_country),
+                            IdKind::Idfa | IdKind::Gaid => normalize::mobile_id(raw),
+                        };
+                        match normalised {
+                            Ok(value) => {
+                                let digest: Hash = Sha256::digest(value.as_bytes()).into();
+                                digest
+                            }
+                            Err(why) => {
+                                let entry = preview.invalid.entry(why).or_insert((0, Vec::new()));
+                                entry.0 += 1;
+                                if entry.1.len() < FIRST_LINES {
+                                    entry.1.push(line);
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                };
+                preview.valid += 1;
+                dedup.add(hash)?;
             }
             Ok(())
-        })();
-        drop(batch_tx);
-        let collected = collector
-            .join()
-            .map_err(|_| anyhow::anyhow!("the hashing failed"))?;
-        read?;
-        collected
-    })?;
-    preview.rows = tallied.rows;
-    preview.blank = tallied.blank;
-    preview.valid = tallied.valid;
-    preview.already_hashed = tallied.already_hashed;
-    preview.invalid = tallied.invalid;
+        };
+    let mut line = 1;
+    if !has_header {
+        handle(1, &first, &mut preview)?;
+    }
+    for record in records {
+        line += 1;
+        let record =
+            record.map_err(|e| Refused(format!("{shown}: line {line} cannot be read: {e}")))?;
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        handle(line, &record, &mut preview)?;
+    }
     let invalid = preview.invalid_total();
     if invalid * 2 > invalid + preview.valid && !options.allow_invalid {
         return Err(Refused(format!(
