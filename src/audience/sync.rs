@@ -142,6 +142,11 @@ impl Records {
         Ok(())
     }
 
+    /// Forgets the sync under way (its record is kept elsewhere, in a database).
+    pub fn done(&self, advertiser: &str, audience: &str) {
+        let _ = std::fs::remove_file(self.path(advertiser, audience, "pending.json"));
+    }
+
     pub fn pending(&self, advertiser: &str, audience: &str) -> Pending {
         std::fs::read_to_string(self.path(advertiser, audience, "pending.json"))
             .ok()

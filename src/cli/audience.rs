@@ -22,6 +22,8 @@ use crate::audience::prepare::{
 };
 use crate::audience::status::status;
 use crate::audience::sync::{Pending, Records, difference};
+use crate::warehouse::Destination;
+use crate::warehouse::audience_records;
 
 #[derive(Debug, Subcommand)]
 pub enum AudienceCommand {
@@ -165,6 +167,10 @@ pub struct SyncArgs {
     /// Replace without asking on the first sync (needed when not on a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// Keep the record of the hashes sent in this database (sqlite:PATH or postgres://…, next
+    /// to report sync's tables) instead of the state directory.
+    #[arg(long, value_name = "DEST")]
+    pub into: Option<String>,
 }
 
 fn parse_type(text: &str) -> Result<TypeChoice, String> {
@@ -566,11 +572,33 @@ async fn sync(ctx: &Context, args: SyncArgs) -> Result<()> {
     let advertiser = ctx.settings.advertiser_id()?;
     let prepared = args.list.prepare(true).await?;
     ctx.say(describe(&args.list.from, &prepared.preview).trim_end());
+    let into = args
+        .into
+        .as_deref()
+        .map(Destination::parse)
+        .transpose()
+        .map_err(usage)?;
     let records = Records::new(super::scope::state_subdir(ctx, "audiences")?);
-    let record = records.record(&advertiser, &args.id);
     let dir = tempfile::Builder::new()
         .prefix("tiktok-ads-sync-")
         .tempdir()?;
+    let record = match &into {
+        None => records.record(&advertiser, &args.id),
+        Some(destination) => {
+            let (destination, account, id, path) = (
+                destination.clone(),
+                advertiser.clone(),
+                args.id.clone(),
+                dir.path().join("old-record.txt"),
+            );
+            tokio::task::spawn_blocking(move || {
+                audience_records::read(&destination, &account, &id, &path)
+                    .map(|known| known.then_some(path))
+            })
+            .await
+            .context("reading the record")??
+        }
+    };
     let (list_parts, record_path, dir_path) = (
         prepared.preview.parts.clone(),
         record.clone(),
@@ -683,7 +711,23 @@ async fn sync(ctx: &Context, args: SyncArgs) -> Result<()> {
             send(&client, &advertiser, &args.id, Action::Remove, &paths).await?;
         }
     }
-    records.keep(&advertiser, &args.id, &difference.record)?;
+    match &into {
+        None => records.keep(&advertiser, &args.id, &difference.record)?,
+        Some(destination) => {
+            let (destination, account, id, path) = (
+                destination.clone(),
+                advertiser.clone(),
+                args.id.clone(),
+                difference.record.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                audience_records::write(&destination, &account, &id, &path)
+            })
+            .await
+            .context("keeping the record")??;
+            records.done(&advertiser, &args.id);
+        }
+    }
     ctx.notice(&format!(
         "audience {} is in step with {}: {} added, {} removed",
         args.id,

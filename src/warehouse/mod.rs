@@ -4,6 +4,7 @@
 //! ([`sink::DbSink`]), one transaction per report window. The report layer drives a sync
 //! through [`target::SyncInto`]; nothing here fetches anything.
 
+pub mod audience_records;
 pub mod daily_sums;
 mod destination;
 pub(crate) mod entities;

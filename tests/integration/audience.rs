@@ -390,6 +390,23 @@ async fn sync_sends_only_the_difference_and_resumes_without_sending_parts_twice(
     assert_eq!(updates(&sim).last().map(String::as_str), Some("APPEND"));
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+    let records: Vec<_> = walk(&env.dir.path().join("home"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("audiences"))
+        .collect();
+    assert!(
+        !records.is_empty(),
+        "the sync keeps its record in the state directory"
+    );
+    for record in records {
+        let text = std::fs::read_to_string(&record).unwrap();
+        assert!(
+            text.lines()
+                .all(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit())),
+            "{} holds hashes only",
+            record.display()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -549,4 +566,73 @@ async fn audiences_expire_on_the_simulators_clock() {
         details["expired_time"].as_str().unwrap() < clock["now"].as_str().unwrap(),
         "expired on the simulator's clock: {details}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_into_a_database_keeps_its_record_there() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    write(&env, "crm.txt", &emails(0..1_500));
+    let created = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["create", "--name", "CRM", "--from", "crm.txt"],
+    );
+    let id = stdout_of(&created).trim().to_string();
+    let into = format!("sqlite:{}", env.work_dir().join("aud.db").display());
+    let first = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["sync", &id, "--from", "crm.txt", "--yes", "--into", &into],
+    );
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    write(&env, "crm.txt", &emails(5..1_505));
+    let second = audience(
+        &sim,
+        &env,
+        &tmp,
+        &["sync", &id, "--from", "crm.txt", "--into", &into],
+    );
+    assert!(second.status.success(), "{}", stderr_of(&second));
+    assert!(
+        stderr_of(&second).contains("since the last sync: 5 to add, 5 to remove"),
+        "{}",
+        stderr_of(&second)
+    );
+    let db = rusqlite::Connection::open(env.work_dir().join("aud.db")).unwrap();
+    let (count, raw): (i64, i64) = db
+        .query_row(
+            "SELECT count(*), sum(hash LIKE '%@%') FROM audience_sync_hashes WHERE audience_id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((count, raw), (1_500, 0), "hashes only, the whole list");
+    let state_files: Vec<_> = walk(&env.dir.path().join("home"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".hashes"))
+        .collect();
+    assert!(
+        state_files.is_empty(),
+        "the record is in the database: {state_files:?}"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(walk(&path));
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
