@@ -639,22 +639,15 @@ async fn sync(ctx: &Context, args: SyncArgs) -> Result<()> {
         ctx.say("--dry-run: nothing was sent or written");
         return Ok(());
     }
-    if first && !args.yes {
-        match ctx.ask(&format!(
-            "replace the people of audience {}? [y/N] ",
-            args.id
-        ))? {
-            None => {
-                return Err(usage(
-                    "the first sync replaces the audience: add --yes when not on a terminal",
-                ));
-            }
-            Some(a) if !matches!(a.trim(), "y" | "Y" | "yes") => {
-                ctx.notice("nothing was sent");
-                return Ok(());
-            }
-            Some(_) => {}
-        }
+    if first
+        && !args.yes
+        && !ctx.confirm(
+            &format!("replace the people of audience {}? [y/N] ", args.id),
+            "the first sync replaces the audience: add --yes when not on a terminal",
+            "nothing was sent",
+        )?
+    {
+        return Ok(());
     }
     let (client, _) = ctx.authed_client().await?;
     let calculate_type = prepared.preview.calculate_type;
@@ -925,23 +918,18 @@ async fn get(ctx: &Context, ids: Vec<String>, history: bool) -> Result<()> {
 
 async fn delete(ctx: &Context, ids: Vec<String>, yes: bool) -> Result<()> {
     let advertiser = ctx.settings.advertiser_id()?;
-    if !yes {
-        match ctx.ask(&format!(
-            "delete audience{} {}? [y/N] ",
-            if ids.len() == 1 { "" } else { "s" },
-            ids.join(", ")
-        ))? {
-            None => {
-                return Err(usage(
-                    "deleting audiences needs --yes when not on a terminal",
-                ));
-            }
-            Some(a) if !matches!(a.trim(), "y" | "Y" | "yes") => {
-                ctx.notice("nothing was deleted");
-                return Ok(());
-            }
-            Some(_) => {}
-        }
+    if !yes
+        && !ctx.confirm(
+            &format!(
+                "delete audience{} {}? [y/N] ",
+                if ids.len() == 1 { "" } else { "s" },
+                ids.join(", ")
+            ),
+            "deleting audiences needs --yes when not on a terminal",
+            "nothing was deleted",
+        )?
+    {
+        return Ok(());
     }
     let (client, _) = ctx.authed_client().await?;
     client

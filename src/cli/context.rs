@@ -111,6 +111,25 @@ impl Context {
             .or(Some(String::new())))
     }
 
+    /// Asks before a change on a terminal: `Ok(true)` to go on, `Ok(false)` when the answer was
+    /// no (said as `declined`). Off a terminal it refuses with `off_terminal` (say which flag
+    /// to pass) rather than guess.
+    pub(crate) fn confirm(
+        &self,
+        question: &str,
+        off_terminal: &str,
+        declined: &str,
+    ) -> Result<bool> {
+        match self.ask(question)? {
+            None => Err(super::errors::usage(off_terminal)),
+            Some(answer) if matches!(answer.trim(), "y" | "Y" | "yes") => Ok(true),
+            Some(_) => {
+                self.notice(declined);
+                Ok(false)
+            }
+        }
+    }
+
     /// Said once per run, when a command first touches the sandbox (its tokens or its API).
     fn note_sandbox(&self) {
         if self.settings.environment == Environment::Sandbox

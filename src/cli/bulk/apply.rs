@@ -109,18 +109,12 @@ pub(crate) async fn execute(
             "apply {}? [y/N] ",
             show::summary(&summary).trim_start_matches("plan: ")
         );
-        match ctx.ask(&question)? {
-            None => {
-                return Err(usage(
-                    "bulk changes live campaigns: add --yes to apply without a terminal, or \
-                     --dry-run to see the plan only",
-                ));
-            }
-            Some(answer) if !matches!(answer.trim(), "y" | "Y" | "yes") => {
-                ctx.notice("nothing was applied");
-                return Ok(None);
-            }
-            Some(_) => {}
+        if !ctx.confirm(
+            &question,
+            "bulk changes live campaigns: add --yes to apply without a terminal, or --dry-run to see the plan only",
+            "nothing was applied",
+        )? {
+            return Ok(None);
         }
     }
     let mut journal = FileJournal::new(journal_path()?);

@@ -18,6 +18,14 @@ use crate::mock::world::Grant;
 pub(in crate::mock) const AUDIENCE_READY_MS: u64 = 0;
 const DAY_MS: u64 = 86_400_000;
 
+/// How long TikTok takes to match an audience now.
+fn ready_ms(mock: &Mock) -> u64 {
+    mock.gate
+        .faults()
+        .audience_ready_ms
+        .unwrap_or(AUDIENCE_READY_MS)
+}
+
 fn json_request(
     grant: &Grant,
     body: &Bytes,
@@ -74,11 +82,7 @@ pub(in crate::mock) async fn create(
     Extension(grant): Extension<Grant>,
     body: Bytes,
 ) -> Response {
-    let ready_ms = mock
-        .gate
-        .faults()
-        .audience_ready_ms
-        .unwrap_or(AUDIENCE_READY_MS);
+    let ready_ms = ready_ms(&mock);
     json_request(&grant, &body, |params, advertiser| {
         let name = params.required_text("custom_audience_name")?;
         if name.chars().count() > 128 {
@@ -120,11 +124,7 @@ pub(in crate::mock) async fn update(
     Extension(grant): Extension<Grant>,
     body: Bytes,
 ) -> Response {
-    let ready_ms = mock
-        .gate
-        .faults()
-        .audience_ready_ms
-        .unwrap_or(AUDIENCE_READY_MS);
+    let ready_ms = ready_ms(&mock);
     json_request(&grant, &body, |params, advertiser| {
         let id = params.required_id("custom_audience_id")?;
         // TikTok replaces when no action is said.
@@ -208,11 +208,7 @@ pub(in crate::mock) async fn lookalike(
     Extension(grant): Extension<Grant>,
     body: Bytes,
 ) -> Response {
-    let ready_ms = mock
-        .gate
-        .faults()
-        .audience_ready_ms
-        .unwrap_or(AUDIENCE_READY_MS);
+    let ready_ms = ready_ms(&mock);
     json_request(&grant, &body, |params, advertiser| {
         let name = params.required_text("custom_audience_name")?;
         let spec = params
