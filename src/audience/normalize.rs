@@ -98,22 +98,40 @@ pub fn already_hashed(raw: &str) -> Option<String> {
 }
 
 pub fn email(raw: &str, rules: EmailRules) -> Result<String, Invalid> {
-    let value = trimmed(raw).to_lowercase();
-    let (local, domain) = value.rsplit_once('@').ok_or(Invalid::NoAt)?;
-    let local = local.split('+').next().unwrap_or_default();
-    let local: String = if rules.strip_dots {
-        local.chars().filter(|c| *c != '.').collect()
-    } else {
-        local.to_string()
-    };
-    if local.is_empty()
-        || domain.is_empty()
-        || domain.contains('@')
-        || value.chars().any(char::is_whitespace)
+    let value = trimmed(raw);
+    let at = value.rfind('@').ok_or(Invalid::NoAt)?;
+    let (local, domain) = (&value[..at], &value[at + 1..]);
+    if local.contains('@') || domain.is_empty() {
+        return Err(Invalid::BadEmail);
+    }
+    // One pass, one allocation: millions of rows go through here.
+    let mut out = String::with_capacity(value.len());
+    for c in local.chars() {
+        match c {
+            '+' => break,
+            '.' if rules.strip_dots => {}
+            c if c.is_whitespace() => return Err(Invalid::BadEmail),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    if out.is_empty() {
+        return Err(Invalid::BadEmail);
+    }
+    // Whatever follows a `+` up to the `@` is a tag, but it may not hide a space either.
+    if local
+        .split_once('+')
+        .is_some_and(|(_, tag)| tag.chars().any(char::is_whitespace))
     {
         return Err(Invalid::BadEmail);
     }
-    Ok(format!("{local}@{domain}"))
+    out.push('@');
+    for c in domain.chars() {
+        if c.is_whitespace() {
+            return Err(Invalid::BadEmail);
+        }
+        out.extend(c.to_lowercase());
+    }
+    Ok(out)
 }
 
 /// A phone number as TikTok hashes it: country code and national number, digits only.
@@ -196,6 +214,9 @@ mod tests {
         assert_eq!(email("@example.com", rules), Err(Invalid::BadEmail));
         assert_eq!(email("+tag@example.com", rules), Err(Invalid::BadEmail));
         assert_eq!(email("jane doe@example.com", rules), Err(Invalid::BadEmail));
+        assert_eq!(email("jane@doe@example.com", rules), Err(Invalid::BadEmail));
+        assert_eq!(email("jane+a b@example.com", rules), Err(Invalid::BadEmail));
+        assert_eq!(email("jane@", rules), Err(Invalid::BadEmail));
     }
 
     #[test]

@@ -210,6 +210,41 @@ fn headerless_kind(first: &str, options: &Options, shown: &str) -> Result<IdKind
     }
 }
 
+/// The line (from 1) of the record at each byte offset of the file.
+fn lines_at(path: &Path, offsets: &[u64]) -> std::io::Result<BTreeMap<u64, u64>> {
+    let mut wanted: Vec<u64> = offsets.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut lines = BTreeMap::new();
+    let mut file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let (mut at, mut newlines) = (0u64, 0u64);
+    let mut buffer = [0u8; 64 * 1024];
+    let mut next = wanted.iter().peekable();
+    while next.peek().is_some() {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        for byte in &buffer[..read] {
+            // A record's offset may fall before the blank lines the reader skipped: its line is
+            // where its first character is.
+            while next.peek().is_some_and(|t| **t <= at) && !matches!(byte, b'\n' | b'\r') {
+                if let Some(offset) = next.next() {
+                    lines.insert(*offset, newlines + 1);
+                }
+            }
+            if *byte == b'\n' {
+                newlines += 1;
+            }
+            at += 1;
+        }
+    }
+    for offset in next {
+        lines.insert(*offset, newlines + 1);
+    }
+    Ok(lines)
+}
+
 /// Reads, checks and hashes the list at `path`; with `write`, writes its parts.
 pub fn prepare(path: &Path, options: &Options, write: bool) -> anyhow::Result<Prepared> {
     prepare_with(path, options, write, BUFFER_HASHES)
@@ -236,12 +271,14 @@ pub(crate) fn prepare_with(
         .has_headers(false)
         .flexible(true)
         .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
-    let mut records = reader.records();
-    let first = match records.next() {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => return Err(Refused(format!("{shown}: line 1 cannot be read: {e}")).into()),
-        None => return Err(Refused(format!("{shown} is empty: there is no one to add")).into()),
-    };
+    let mut first = csv::StringRecord::new();
+    match reader.read_record(&mut first) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Refused(format!("{shown} is empty: there is no one to add")).into());
+        }
+        Err(e) => return Err(Refused(format!("{shown}: line 1 cannot be read: {e}")).into()),
+    }
     let first_cells: Vec<String> = first
         .iter()
         .map(|c| c.trim_start_matches('\u{feff}').trim().to_string())
@@ -335,18 +372,40 @@ pub(crate) fn prepare_with(
             }
             Ok(())
         };
-    let mut line = 1;
+    // Byte offsets while reading (the CSV reader skips blank lines without counting them),
+    // made into the file's own line numbers at the end.
+    let line_of = |r: &csv::StringRecord| r.position().map_or(0, csv::Position::byte);
     if !has_header {
-        handle(1, &first, &mut preview)?;
+        handle(line_of(&first), &first, &mut preview)?;
     }
-    for record in records {
-        line += 1;
-        let record =
-            record.map_err(|e| Refused(format!("{shown}: line {line} cannot be read: {e}")))?;
+    // One record, read into again and again: no allocation per row.
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                return Err(Refused(format!("{shown}: line {line} cannot be read: {e}")).into());
+            }
+        }
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        handle(line, &record, &mut preview)?;
+        handle(line_of(&record), &record, &mut preview)?;
+    }
+    if !preview.invalid.is_empty() {
+        let offsets: Vec<u64> = preview
+            .invalid
+            .values()
+            .flat_map(|(_, o)| o.iter().copied())
+            .collect();
+        let lines = lines_at(path, &offsets).map_err(|e| Refused(format!("{shown}: {e}")))?;
+        for (_, found) in preview.invalid.values_mut() {
+            for offset in found.iter_mut() {
+                *offset = lines.get(offset).copied().unwrap_or_default();
+            }
+        }
     }
     let invalid = preview.invalid_total();
     if invalid * 2 > invalid + preview.valid && !options.allow_invalid {
@@ -518,6 +577,14 @@ mod tests {
         assert_eq!(prepare(&phones, &us, false).unwrap().preview.unique, 2);
         let wrong = file(dir.path(), "wrong.csv", b"email\nx\ny\nz@example.com\n");
         assert!(refused(prepare(&wrong, &options, false)).contains("--allow-invalid"));
+        // Line numbers are the file's own, blank lines counted.
+        let gaps = file(
+            dir.path(),
+            "gaps.csv",
+            b"email\na@example.com\n\n\nbroken\nb@example.com\nc@example.com\n",
+        );
+        let counted = prepare(&gaps, &options, false).unwrap();
+        assert_eq!(counted.preview.invalid[&Invalid::NoAt], (1, vec![5]));
         let allowed = Options {
             allow_invalid: true,
             ..Options::default()
