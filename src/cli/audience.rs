@@ -22,7 +22,6 @@ use crate::audience::prepare::{
 };
 use crate::audience::status::status;
 use crate::audience::sync::{Pending, Records, difference};
-use crate::warehouse::Destination;
 use crate::warehouse::audience_records;
 
 #[derive(Debug, Subcommand)]
@@ -572,12 +571,7 @@ async fn sync(ctx: &Context, args: SyncArgs) -> Result<()> {
     let advertiser = ctx.settings.advertiser_id()?;
     let prepared = args.list.prepare(true).await?;
     ctx.say(describe(&args.list.from, &prepared.preview).trim_end());
-    let into = args
-        .into
-        .as_deref()
-        .map(Destination::parse)
-        .transpose()
-        .map_err(usage)?;
+    let into = super::scope::database(args.into.as_deref())?;
     let records = Records::new(super::scope::state_subdir(ctx, "audiences")?);
     let dir = tempfile::Builder::new()
         .prefix("tiktok-ads-sync-")

@@ -73,12 +73,7 @@ pub(crate) async fn run(ctx: &Context, command: RulesCommand) -> Result<()> {
         .map_err(|e| usage(format!("{}: {e}", args.file.display())))?;
     let rules = file::read(&text, &is_metric)
         .map_err(|e| usage(format!("{}:\n{e}", args.file.display())))?;
-    let from = args
-        .from
-        .as_deref()
-        .map(Destination::parse)
-        .transpose()
-        .map_err(usage)?;
+    let from = super::scope::database(args.from.as_deref())?;
     if from.is_some() {
         for rule in &rules {
             columns_from_database(rule)?;

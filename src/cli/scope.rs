@@ -81,3 +81,10 @@ pub(crate) fn state_subdir(ctx: &Context, what: &str) -> Result<PathBuf> {
         .collect();
     Ok(crate::config::state_dir()?.join(what).join(realm))
 }
+
+/// A `--into`/`--from` database given as text, checked (`None`: not given).
+pub(crate) fn database(text: Option<&str>) -> Result<Option<crate::warehouse::Destination>> {
+    text.map(crate::warehouse::Destination::parse)
+        .transpose()
+        .map_err(crate::cli::errors::usage)
+}

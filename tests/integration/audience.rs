@@ -19,6 +19,15 @@ fn customers(n: usize) -> String {
     text
 }
 
+/// A simulator, and a temporary directory of the test's own for the tool (`TMPDIR`).
+async fn started(args: &[&str]) -> (TestEnv, Simulator, std::path::PathBuf) {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, args);
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    (env, sim, tmp)
+}
+
 fn write(env: &TestEnv, name: &str, text: &str) {
     std::fs::write(env.work_dir().join(name), text).unwrap();
 }
@@ -46,10 +55,7 @@ fn uploads(sim: &Simulator) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn raw_values_never_leave_the_machine_and_a_preview_sends_nothing() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
-    let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let (env, sim, tmp) = started(&[]).await;
     write(
         &env,
         "customers.csv",
@@ -163,10 +169,7 @@ async fn raw_values_never_leave_the_machine_and_a_preview_sends_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn updates_say_their_action_and_keep_to_the_floor() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
-    let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let (env, sim, tmp) = started(&[]).await;
     write(&env, "customers.csv", &customers(1_500));
     let created = audience(
         &sim,
@@ -229,10 +232,7 @@ async fn updates_say_their_action_and_keep_to_the_floor() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_lists_are_refused_before_anything_is_sent() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
-    let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let (env, sim, tmp) = started(&[]).await;
     let run = |name: &str, extra: &[&str]| {
         audience(
             &sim,
@@ -292,10 +292,7 @@ fn sent_lines(request: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_sends_only_the_difference_and_resumes_without_sending_parts_twice() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
-    let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let (env, sim, tmp) = started(&[]).await;
     write(&env, "crm.txt", &emails(0..1_500));
     let created = audience(
         &sim,
@@ -411,10 +408,7 @@ async fn sync_sends_only_the_difference_and_resumes_without_sending_parts_twice(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_returns_once_tiktok_has_matched_and_says_when_it_has_not() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &["--audience-ready-secs", "1"]);
-    let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let (env, sim, tmp) = started(&["--audience-ready-secs", "1"]).await;
     write(&env, "crm.txt", &emails(0..1_200));
     let created = audience(
         &sim,
@@ -444,10 +438,7 @@ async fn wait_returns_once_tiktok_has_matched_and_says_when_it_has_not() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lookalikes_and_shares() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
-    let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let (env, sim, tmp) = started(&[]).await;
     write(&env, "crm.txt", &emails(0..1_200));
     let created = audience(
         &sim,
@@ -524,10 +515,7 @@ async fn lookalikes_and_shares() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn audiences_expire_on_the_simulators_clock() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
-    let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let (env, sim, tmp) = started(&[]).await;
     write(&env, "crm.txt", &emails(0..1_100));
     let created = audience(
         &sim,
@@ -570,10 +558,7 @@ async fn audiences_expire_on_the_simulators_clock() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_into_a_database_keeps_its_record_there() {
-    let env = TestEnv::new().await;
-    let sim = Simulator::start(&env, &[]);
-    let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
+    let (env, sim, tmp) = started(&[]).await;
     write(&env, "crm.txt", &emails(0..1_500));
     let created = audience(
         &sim,

@@ -25,7 +25,6 @@ use super::scope::AccountScope;
 use super::stopped::{self, Done};
 use crate::api::{ApiError, Client};
 use crate::config::Environment;
-use crate::warehouse::Destination;
 use crate::watch::store::Snapshots;
 use crate::watch::{Bucket, Event, EventKind, Level, Snapshot, diff, quota, reasons};
 
@@ -123,12 +122,7 @@ struct AccountRound {
 
 pub(crate) async fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
     let exit_on = ExitOn::parse(&args.exit_on)?;
-    let into = args
-        .into
-        .as_deref()
-        .map(Destination::parse)
-        .transpose()
-        .map_err(usage)?;
+    let into = super::scope::database(args.into.as_deref())?;
     if ctx.settings.output_file().is_some() {
         // A file written whole at the end would hold nothing until the watch stops.
         return Err(usage(
