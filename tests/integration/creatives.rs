@@ -321,8 +321,10 @@ async fn a_file_changed_during_its_upload_is_refused_and_not_kept() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_changed_during_its_upload_in_20_mib_chunks_is_refused_by_its_chunk_md5() {
     // Chunks on the grid: sent with the MD5s taken when the file was read; TikTok refuses the
-    // changed chunk and the tool finds the file changed.
-    let log = changed_during_upload(&["--latency-ms", "300"], 41).await;
+    // changed chunk and the tool finds the file changed. Each answer waits 800 ms, so the change
+    // (made as soon as the upload starts) lands well before the last chunk is read, even on a
+    // busy machine.
+    let log = changed_during_upload(&["--latency-ms", "800"], 41).await;
     let refused = requests_to(&log, "/file/transfer/upload/")
         .into_iter()
         .filter(|r| r["code"] == 40900)
