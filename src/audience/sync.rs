@@ -135,9 +135,16 @@ impl Records {
     pub fn keep(&self, advertiser: &str, audience: &str, new_record: &Path) -> Result<()> {
         fsutil::create_private_dir(&self.dir)?;
         let target = self.path(advertiser, audience, "hashes");
-        std::fs::copy(new_record, target.with_extension("hashes.partial"))
+        let partial = target.with_extension("hashes.partial");
+        std::fs::copy(new_record, &partial)
             .with_context(|| format!("keeping the record in {}", self.dir.display()))?;
-        std::fs::rename(target.with_extension("hashes.partial"), &target)?;
+        // Hashes of customers' IDs: readable by this user only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::fs::rename(&partial, &target)?;
         let _ = std::fs::remove_file(self.path(advertiser, audience, "pending.json"));
         Ok(())
     }

@@ -650,53 +650,43 @@ async fn sync(ctx: &Context, args: SyncArgs) -> Result<()> {
         audience: args.id.clone(),
         pending: records.pending(&advertiser, &args.id),
     };
-    if first {
+    if !first && difference.removed > 0 {
+        let size = matched(&client, &advertiser, &args.id).await?;
+        if size.saturating_sub(difference.removed) < TARGETING_FLOOR {
+            return Err(usage(format!(
+                "removing {} people from audience {} ({} matched now) could leave fewer than {TARGETING_FLOOR}: TikTok refuses that; nothing was sent",
+                thousands(difference.removed),
+                args.id,
+                thousands(size)
+            )));
+        }
+    }
+    // The first sync replaces with everything; later ones add what is new, then remove what went.
+    let steps = [
+        (
+            &difference.additions,
+            if first {
+                Action::Replace
+            } else {
+                Action::Append
+            },
+        ),
+        (&difference.removals, Action::Remove),
+    ];
+    for (parts, action) in steps {
+        if parts.is_empty() {
+            continue;
+        }
         let paths = upload_parts(
             ctx,
             &client,
             &advertiser,
             calculate_type,
-            &difference.additions,
+            parts,
             Some(&mut resume),
         )
         .await?;
-        send(&client, &advertiser, &args.id, Action::Replace, &paths).await?;
-    } else {
-        if difference.removed > 0 {
-            let size = matched(&client, &advertiser, &args.id).await?;
-            if size.saturating_sub(difference.removed) < TARGETING_FLOOR {
-                return Err(usage(format!(
-                    "removing {} people from audience {} ({} matched now) could leave fewer than {TARGETING_FLOOR}: TikTok refuses that; nothing was sent",
-                    thousands(difference.removed),
-                    args.id,
-                    thousands(size)
-                )));
-            }
-        }
-        if difference.added > 0 {
-            let paths = upload_parts(
-                ctx,
-                &client,
-                &advertiser,
-                calculate_type,
-                &difference.additions,
-                Some(&mut resume),
-            )
-            .await?;
-            send(&client, &advertiser, &args.id, Action::Append, &paths).await?;
-        }
-        if difference.removed > 0 {
-            let paths = upload_parts(
-                ctx,
-                &client,
-                &advertiser,
-                calculate_type,
-                &difference.removals,
-                Some(&mut resume),
-            )
-            .await?;
-            send(&client, &advertiser, &args.id, Action::Remove, &paths).await?;
-        }
+        send(&client, &advertiser, &args.id, action, &paths).await?;
     }
     match &into {
         None => records.keep(&advertiser, &args.id, &difference.record)?,

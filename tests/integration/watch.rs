@@ -467,6 +467,7 @@ async fn hooks_get_each_event_as_json_without_secrets_and_a_failing_one_is_not_f
     let out = sim
         .cmd(&env)
         .env("TIKTOK_APP_SECRET", &sim.app_secret)
+        .env("PGPASSWORD", "pg-password-for-the-hook-test")
         .args([
             "watch",
             "--once",
@@ -489,6 +490,10 @@ async fn hooks_get_each_event_as_json_without_secrets_and_a_failing_one_is_not_f
         "no app secret in a hook"
     );
     assert!(!environment.contains("TIKTOK_ACCESS_TOKEN"));
+    assert!(
+        !environment.contains("pg-password-for-the-hook-test"),
+        "no database password in a hook"
+    );
     assert!(
         environment.contains("TIKTOK_ADS_EVENT=name"),
         "{environment}"

@@ -47,6 +47,8 @@ impl Hook {
             .arg(&self.command)
             .env_remove(ACCESS_TOKEN_ENV)
             .env_remove(APP_SECRET_ENV)
+            // The database password of `--into postgres://…`, if it came from the environment.
+            .env_remove("PGPASSWORD")
             .env("TIKTOK_ADS_EVENT", event.event.name())
             .env(
                 "TIKTOK_ADS_EVENT_BUCKET",

@@ -66,6 +66,29 @@ struct Audience {
 }
 
 impl Audience {
+    /// A new audience of `advertiser`, calculated `ready_ms` from now and kept `days`.
+    pub(super) fn new(
+        world: &crate::mock::world::World,
+        (advertiser, name): (String, String),
+        (ready_ms, days): (u64, u64),
+        created: &str,
+    ) -> Self {
+        let now = world.reviews.now_ms();
+        Self {
+            advertiser,
+            name,
+            calculate_type: String::new(),
+            hashes: BTreeSet::new(),
+            create_time: world.reviews.stamp(),
+            ready_at: now + ready_ms,
+            expires_at: now + days * 86_400_000,
+            history: vec![json!({"action": "CREATE", "action_detail": created,
+                "editor": "open_api", "msg": "", "opt_time": world.reviews.stamp()})],
+            lookalike: None,
+            shared_with: Vec::new(),
+        }
+    }
+
     /// Whether `advertiser` sees it (its own, or shared with it).
     fn seen_by(&self, advertiser: &str) -> bool {
         self.advertiser == advertiser || self.shared_with.iter().any(|a| a == advertiser)

@@ -16,7 +16,6 @@ use crate::mock::world::Grant;
 
 /// How long a new or changed audience is calculated unless `audience_ready_ms` says otherwise.
 pub(in crate::mock) const AUDIENCE_READY_MS: u64 = 0;
-const DAY_MS: u64 = 86_400_000;
 
 /// How long TikTok takes to match an audience now.
 fn ready_ms(mock: &Mock) -> u64 {
@@ -96,24 +95,18 @@ pub(in crate::mock) async fn create(
         let retention = params.integer("retention_in_days", 1, 365, 365)?;
         mock.change(|world| {
             let hashes = world.dmp.hashes_of(&paths, &advertiser, &calculate_type)?;
-            let now = world.reviews.now_ms();
             let id = world.new_id();
-            world.dmp.audiences.insert(
-                id.clone(),
-                Audience {
-                    advertiser,
-                    name,
-                    calculate_type,
-                    hashes: hashes.into_iter().collect(),
-                    create_time: world.reviews.stamp(),
-                    ready_at: now + ready_ms,
-                    expires_at: now + retention * DAY_MS,
-                    history: vec![json!({"action": "CREATE", "action_detail": format!("Created with {} files", paths.len()),
-                        "editor": "open_api", "msg": "", "opt_time": world.reviews.stamp()})],
-                    lookalike: None,
-                    shared_with: Vec::new(),
-                },
-            );
+            let audience = Audience {
+                calculate_type,
+                hashes: hashes.into_iter().collect(),
+                ..Audience::new(
+                    world,
+                    (advertiser, name),
+                    (ready_ms, retention),
+                    &format!("Created with {} files", paths.len()),
+                )
+            };
+            world.dmp.audiences.insert(id.clone(), audience);
             Ok(ok(json!({ "custom_audience_id": id })))
         })
     })
@@ -246,12 +239,20 @@ pub(in crate::mock) async fn lookalike(
                 .audiences
                 .get(&source)
                 .filter(|a| a.seen_by(&advertiser))
-                .ok_or_else(|| error(40002, &format!("Source audience {source} does not exist.")))?;
+                .ok_or_else(|| {
+                    error(40002, &format!("Source audience {source} does not exist."))
+                })?;
             if base.lookalike.is_some() {
-                return Err(error(40002, "A lookalike cannot be the source of another lookalike."));
+                return Err(error(
+                    40002,
+                    "A lookalike cannot be the source of another lookalike.",
+                ));
             }
             if base.cover_num() < 100 {
-                return Err(error(40002, "The source audience must have at least 100 matched people."));
+                return Err(error(
+                    40002,
+                    "The source audience must have at least 100 matched people.",
+                ));
             }
             let factor = match size.as_str() {
                 "NARROW" => 200,
@@ -259,23 +260,17 @@ pub(in crate::mock) async fn lookalike(
                 _ => 3_000,
             };
             let matched = base.cover_num() * factor;
-            let now = world.reviews.now_ms();
             let id = world.new_id();
-            world.dmp.audiences.insert(
-                id.clone(),
-                Audience {
-                    advertiser,
-                    name,
-                    calculate_type: String::new(),
-                    hashes: Default::default(),
-                    create_time: world.reviews.stamp(),
-                    ready_at: now + ready_ms,
-                    expires_at: now + 365 * DAY_MS,
-                    history: vec![json!({"action": "CREATE", "action_detail": "Lookalike created", "editor": "open_api", "msg": "", "opt_time": world.reviews.stamp()})],
-                    lookalike: Some((Value::Object(spec), matched)),
-                    shared_with: Vec::new(),
-                },
-            );
+            let audience = Audience {
+                lookalike: Some((Value::Object(spec), matched)),
+                ..Audience::new(
+                    world,
+                    (advertiser, name),
+                    (ready_ms, 365),
+                    "Lookalike created",
+                )
+            };
+            world.dmp.audiences.insert(id.clone(), audience);
             Ok(ok(json!({ "custom_audience_id": id })))
         })
     })
