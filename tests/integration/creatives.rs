@@ -268,6 +268,21 @@ async fn an_expired_upload_is_started_over() {
 
 /// Uploads a file of `mib` MiB in chunks and changes a byte near its end once the first chunk
 /// is on its way: the upload must be refused, nothing bound, nothing recorded.
+fn change_byte_in_place(path: &Path, at: u64) {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut byte = [0u8; 1];
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.read_exact(&mut byte).unwrap();
+    byte[0] ^= 0xFF;
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.write_all(&byte).unwrap();
+}
+
 async fn changed_during_upload(simulator: &[&str], mib: usize) -> Vec<Value> {
     let env = TestEnv::new().await;
     let sim = Simulator::start(&env, simulator);
@@ -284,11 +299,9 @@ async fn changed_during_upload(simulator: &[&str], mib: usize) -> Vec<Value> {
         assert!(started.elapsed() < Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(5));
     }
-    // Change a byte near the end (a chunk not yet sent), keeping the size.
-    let mut bytes = std::fs::read(&path).unwrap();
-    let at = bytes.len() - 10;
-    bytes[at] ^= 0xFF;
-    std::fs::write(&path, &bytes).unwrap();
+    // Change one byte near the end (a chunk not yet sent) in place: rewriting the whole file
+    // would truncate it first, and a chunk read in that moment sees a shorter file.
+    change_byte_in_place(&path, std::fs::metadata(&path).unwrap().len() - 10);
     let out = child.wait_with_output().unwrap();
     assert_fails(&out, 2, "big.mp4: changed while it was being uploaded");
     let log = sim.requests();
