@@ -1,6 +1,6 @@
-//! Unique hashes of any number of rows in flat memory: hashes gather in a bounded buffer,
-//! which is sorted and written to a temporary run (hashes only, never raw values) when full;
-//! the runs are merged at the end, each hash once, in order.
+//! Unique keys of any number of rows in flat memory: keys (a hash, or a row of hashes) gather
+//! in a bounded buffer, which is sorted and written to a temporary run (hashes only, never raw
+//! values) when full; the runs are merged at the end, each key once, in order.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -14,18 +14,55 @@ pub type Hash = [u8; 32];
 /// Hashes held in memory before a run is written: 16 MiB.
 pub const BUFFER_HASHES: usize = 1 << 19;
 
-pub struct Dedup {
-    buffer: Vec<Hash>,
+/// What is deduplicated: a fixed number of bytes each.
+pub trait Key: Ord {
+    fn bytes(&self) -> &[u8];
+    fn from_bytes(bytes: &[u8]) -> Self;
+}
+
+impl Key for Hash {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn from_bytes(bytes: &[u8]) -> Self {
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(bytes);
+        hash
+    }
+}
+
+/// A row of several hashes (`--type multiple`), all rows of one width.
+impl Key for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn from_bytes(bytes: &[u8]) -> Self {
+        bytes.to_vec()
+    }
+}
+
+pub struct Dedup<K: Key = Hash> {
+    buffer: Vec<K>,
+    /// Bytes of each key.
+    width: usize,
     limit: usize,
     runs: Vec<std::fs::File>,
     dir: tempfile::TempDir,
     added: u64,
 }
 
-impl Dedup {
+impl Dedup<Hash> {
     pub fn new(limit: usize) -> Result<Self> {
+        Self::with_width(limit, 32)
+    }
+}
+
+impl<K: Key> Dedup<K> {
+    /// Holds up to `limit` keys of `width` bytes in memory.
+    pub fn with_width(limit: usize, width: usize) -> Result<Self> {
         Ok(Self {
             buffer: Vec::with_capacity(limit.min(BUFFER_HASHES)),
+            width,
             limit: limit.max(1),
             runs: Vec::new(),
             dir: tempfile::Builder::new()
@@ -36,9 +73,10 @@ impl Dedup {
         })
     }
 
-    pub fn add(&mut self, hash: Hash) -> Result<()> {
+    pub fn add(&mut self, key: K) -> Result<()> {
+        debug_assert_eq!(key.bytes().len(), self.width);
         self.added += 1;
-        self.buffer.push(hash);
+        self.buffer.push(key);
         if self.buffer.len() >= self.limit {
             self.spill()?;
         }
@@ -51,8 +89,8 @@ impl Dedup {
         let mut file = tempfile::tempfile_in(self.dir.path()).context("writing a run of hashes")?;
         {
             let mut out = BufWriter::new(&mut file);
-            for hash in &self.buffer {
-                out.write_all(hash)?;
+            for key in &self.buffer {
+                out.write_all(key.bytes())?;
             }
             out.flush()?;
         }
@@ -68,13 +106,13 @@ impl Dedup {
         self.added
     }
 
-    /// Every distinct hash, in order, to `each`.
-    pub fn finish(mut self, mut each: impl FnMut(&Hash) -> Result<()>) -> Result<u64> {
+    /// Every distinct key, in order, to `each`.
+    pub fn finish(mut self, mut each: impl FnMut(&K) -> Result<()>) -> Result<u64> {
         if self.runs.is_empty() {
             self.buffer.sort_unstable();
             self.buffer.dedup();
-            for hash in &self.buffer {
-                each(hash)?;
+            for key in &self.buffer {
+                each(key)?;
             }
             return Ok(self.buffer.len() as u64);
         }
@@ -86,10 +124,10 @@ impl Dedup {
             .drain(..)
             .map(|f| BufReader::with_capacity(64 * 1024, f))
             .collect();
-        let next = |r: &mut BufReader<std::fs::File>| -> Result<Option<Hash>> {
-            let mut hash = [0u8; 32];
-            match r.read_exact(&mut hash) {
-                Ok(()) => Ok(Some(hash)),
+        let mut bytes = vec![0u8; self.width];
+        let mut next = |r: &mut BufReader<std::fs::File>| -> Result<Option<K>> {
+            match r.read_exact(&mut bytes) {
+                Ok(()) => Ok(Some(K::from_bytes(&bytes))),
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
                 Err(e) => Err(e.into()),
             }
@@ -100,13 +138,13 @@ impl Dedup {
                 heap.push(Reverse((hash, i)));
             }
         }
-        let mut last: Option<Hash> = None;
+        let mut last: Option<K> = None;
         let mut unique = 0;
-        while let Some(Reverse((hash, i))) = heap.pop() {
-            if last != Some(hash) {
-                each(&hash)?;
+        while let Some(Reverse((key, i))) = heap.pop() {
+            if last.as_ref() != Some(&key) {
+                each(&key)?;
                 unique += 1;
-                last = Some(hash);
+                last = Some(key);
             }
             if let Some(following) = next(&mut readers[i])? {
                 heap.push(Reverse((following, i)));

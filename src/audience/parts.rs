@@ -1,5 +1,6 @@
-//! Files of hashes as TikTok takes them: one lowercase hex hash per line, LF-terminated, at
-//! most a part's worth of bytes each (50 MB), with the MD5 of each (its `file_signature`).
+//! Files of hashes as TikTok takes them: one lowercase hex hash per line (or, for several ID
+//! kinds, a header line and one row of hashes per line), LF-terminated, at most a part's worth
+//! of bytes each (50 MB), with the MD5 of each (its `file_signature`).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -24,7 +25,9 @@ pub struct Part {
 pub struct PartWriter<'d> {
     dir: Option<&'d Path>,
     prefix: &'static str,
-    per_part: u64,
+    part_bytes: u64,
+    /// The line each part starts with (a header naming the columns), if any.
+    header: Option<Vec<u8>>,
     parts: Vec<Part>,
     open: Option<(BufWriter<std::fs::File>, Md5)>,
 }
@@ -34,10 +37,17 @@ impl<'d> PartWriter<'d> {
         Self {
             dir,
             prefix,
-            per_part: (part_bytes / LINE_BYTES).max(1),
+            part_bytes,
+            header: None,
             parts: Vec::new(),
             open: None,
         }
+    }
+
+    /// Starts every part with `line` (its newline included).
+    pub fn with_header(mut self, line: Vec<u8>) -> Self {
+        self.header = Some(line);
+        self
     }
 
     fn close(&mut self) -> Result<()> {
@@ -58,19 +68,25 @@ impl<'d> PartWriter<'d> {
         self.push_line(&line)
     }
 
-    /// Adds one line (a hex hash and its newline).
+    /// Adds one line (hashes and a newline); a part holds at least one.
     pub fn push_line(&mut self, line: &[u8]) -> Result<()> {
-        if self.parts.last().is_none_or(|p| p.lines >= self.per_part) {
+        let full = |p: &Part| p.lines > 0 && p.bytes + line.len() as u64 > self.part_bytes;
+        if self.parts.last().is_none_or(full) {
             self.close()?;
+            let header = self.header.as_deref().unwrap_or_default();
             let mut part = Part {
                 lines: 0,
-                bytes: 0,
+                bytes: header.len() as u64,
                 path: None,
                 md5: None,
             };
             if let Some(dir) = self.dir {
                 let path = dir.join(format!("{}-{:03}.txt", self.prefix, self.parts.len() + 1));
-                self.open = Some((BufWriter::new(std::fs::File::create(&path)?), Md5::new()));
+                let mut out = BufWriter::new(std::fs::File::create(&path)?);
+                let mut md5 = Md5::new();
+                out.write_all(header)?;
+                md5.update(header);
+                self.open = Some((out, md5));
                 part.path = Some(path);
             }
             self.parts.push(part);

@@ -245,6 +245,116 @@ fn lines_at(path: &Path, offsets: &[u64]) -> std::io::Result<BTreeMap<u64, u64>>
     Ok(lines)
 }
 
+/// TikTok's `calculate_type` for a file of several ID kinds.
+pub const MULTIPLE_TYPES: &str = "MULTIPLE_TYPES";
+/// TikTok takes each column header at most this many times in a file of several ID kinds.
+const SAME_HEADER_AT_MOST: usize = 3;
+/// A cell of a row key: whether it holds a hash, then the hash.
+const ROW_CELL: usize = 33;
+
+/// What a list's rows come to: single hashes, or rows of hashes (`--type multiple`).
+enum Keys {
+    Hashes(Dedup<Hash>),
+    Rows(Dedup<Vec<u8>>),
+}
+
+/// The column header of a kind in a file of several kinds, as TikTok's help centre spells it
+/// (REFERENCE 18.2: the API's own spelling is unconfirmed).
+pub fn multiple_header(kind: IdKind) -> &'static str {
+    match kind {
+        IdKind::Email => "Email_SHA256",
+        IdKind::Phone => "Phone_SHA256",
+        IdKind::Idfa | IdKind::Gaid => "MAID_SHA256",
+    }
+}
+
+/// A row key written as TikTok reads it: the cells' hex hashes (blank where none), by commas.
+fn row_line<'l>(row: &[u8], line: &'l mut Vec<u8>) -> &'l [u8] {
+    line.clear();
+    for (n, cell) in row.chunks_exact(ROW_CELL).enumerate() {
+        if n > 0 {
+            line.push(b',');
+        }
+        if cell[0] == 1 {
+            let start = line.len();
+            line.resize(start + 64, 0);
+            // 32 bytes always fit 64 hex digits.
+            let _ = hex::encode_to_slice(&cell[1..], &mut line[start..]);
+        }
+    }
+    line.push(b'\n');
+    line
+}
+
+/// A file of several kinds names each TikTok header at most three times.
+fn check_multiple(
+    columns: &[(usize, IdKind)],
+    headers: &[String],
+    shown: &str,
+) -> Result<(), Refused> {
+    let mut by_header: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (i, kind) in columns {
+        by_header
+            .entry(multiple_header(*kind))
+            .or_default()
+            .push(&headers[*i]);
+    }
+    for (header, named) in by_header {
+        if named.len() > SAME_HEADER_AT_MOST {
+            return Err(Refused(format!(
+                "{shown}: {} columns become {header} ({}): TikTok takes at most \
+                 {SAME_HEADER_AT_MOST}; choose them with --column",
+                named.len(),
+                named.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The hash of one cell, or none when it is blank or invalid (counted either way).
+fn hash_cell(
+    cell: Option<&str>,
+    kind: IdKind,
+    options: &Options,
+    line: u64,
+    preview: &mut Preview,
+) -> Result<Option<Hash>, Refused> {
+    let Some(raw) = cell.filter(|c| !c.trim().is_empty()) else {
+        preview.blank += 1;
+        return Ok(None);
+    };
+    let hash = match normalize::already_hashed(raw) {
+        Some(hex_hash) => {
+            preview.already_hashed += 1;
+            let mut bytes = [0u8; 32];
+            hex::decode_to_slice(hex_hash, &mut bytes)
+                .map_err(|_| Refused("a hash that is not hex".into()))?;
+            bytes
+        }
+        None => {
+            let normalised = match kind {
+                IdKind::Email => normalize::email(raw, options.email),
+                IdKind::Phone => normalize::phone(raw, options.default_country),
+                IdKind::Idfa | IdKind::Gaid => normalize::mobile_id(raw),
+            };
+            match normalised {
+                Ok(value) => Sha256::digest(value.as_bytes()).into(),
+                Err(why) => {
+                    let entry = preview.invalid.entry(why).or_insert((0, Vec::new()));
+                    entry.0 += 1;
+                    if entry.1.len() < FIRST_LINES {
+                        entry.1.push(line);
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    };
+    preview.valid += 1;
+    Ok(Some(hash))
+}
+
 /// Reads, checks and hashes the list at `path`; with `write`, writes its parts.
 pub fn prepare(path: &Path, options: &Options, write: bool) -> anyhow::Result<Prepared> {
     prepare_with(path, options, write, BUFFER_HASHES)
@@ -258,14 +368,7 @@ pub(crate) fn prepare_with(
 ) -> anyhow::Result<Prepared> {
     let shown = path.display().to_string();
     check_text(path)?;
-    if options.kind == Some(TypeChoice::Multiple) {
-        return Err(Refused(
-            "--type multiple (several ID kinds in one audience) is not supported yet: make one \
-             audience per kind with --column"
-                .into(),
-        )
-        .into());
-    }
+    let multiple = options.kind == Some(TypeChoice::Multiple);
     let file = std::fs::File::open(path).map_err(|e| Refused(format!("{shown}: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -292,6 +395,12 @@ pub(crate) fn prepare_with(
                 .any(|c| options.columns.iter().any(|w| w.eq_ignore_ascii_case(c))));
     let (columns, headers): (Vec<(usize, IdKind)>, Vec<String>) = if has_header {
         (choose(&first_cells, options, &shown)?, first_cells.clone())
+    } else if multiple {
+        return Err(Refused(format!(
+            "{shown}: --type multiple needs a header row naming each column (email, phone, \
+             idfa, gaid)"
+        ))
+        .into());
     } else {
         let kind = headerless_kind(
             first_cells.first().map_or("", String::as_str),
@@ -304,18 +413,23 @@ pub(crate) fn prepare_with(
     let maid = kinds
         .iter()
         .all(|k| matches!(k, IdKind::Idfa | IdKind::Gaid));
-    if kinds.len() > 1 && !maid {
+    if multiple {
+        check_multiple(&columns, &headers, &shown)?;
+    } else if kinds.len() > 1 && !maid {
         let named: Vec<String> = columns
             .iter()
             .map(|(i, k)| format!("{} ({})", headers[*i], k.name()))
             .collect();
         return Err(Refused(format!(
-            "{shown}: columns of different kinds ({}): choose one kind with --column",
+            "{shown}: columns of different kinds ({}): choose one kind with --column, or \
+             send them together with --type multiple",
             named.join(", ")
         ))
         .into());
     }
-    let calculate_type = if kinds.len() > 1 || options.kind == Some(TypeChoice::Maid) {
+    let calculate_type = if multiple {
+        MULTIPLE_TYPES
+    } else if kinds.len() > 1 || options.kind == Some(TypeChoice::Maid) {
         "FIRST_SHA256"
     } else {
         columns[0].1.calculate_type()
@@ -328,50 +442,42 @@ pub(crate) fn prepare_with(
         calculate_type,
         ..Preview::default()
     };
-    let mut dedup = Dedup::new(buffer)?;
-    let mut handle =
-        |line: u64, cells: &csv::StringRecord, preview: &mut Preview| -> anyhow::Result<()> {
-            preview.rows += 1;
-            for (i, kind) in &columns {
-                let Some(raw) = cells.get(*i).filter(|c| !c.trim().is_empty()) else {
-                    preview.blank += 1;
-                    continue;
-                };
-                let hash = match normalize::already_hashed(raw) {
-                    Some(hex_hash) => {
-                        preview.already_hashed += 1;
-                        let mut bytes = [0u8; 32];
-                        hex::decode_to_slice(hex_hash, &mut bytes)
-                            .map_err(|_| Refused("a hash that is not hex".into()))?;
-                        bytes
+    let mut keys = if multiple {
+        let width = columns.len() * ROW_CELL;
+        Keys::Rows(Dedup::with_width(buffer * 32 / width, width)?)
+    } else {
+        Keys::Hashes(Dedup::new(buffer)?)
+    };
+    let mut handle = |line: u64,
+                      cells: &csv::StringRecord,
+                      preview: &mut Preview|
+     -> anyhow::Result<()> {
+        preview.rows += 1;
+        match &mut keys {
+            Keys::Hashes(dedup) => {
+                for (i, kind) in &columns {
+                    if let Some(hash) = hash_cell(cells.get(*i), *kind, options, line, preview)? {
+                        dedup.add(hash)?;
                     }
-                    None => {
-                        let normalised = match kind {
-                            IdKind::Email => normalize::email(raw, options.email),
-                            IdKind::Phone => normalize::phone(raw, options.default_country),
-                            IdKind::Idfa | IdKind::Gaid => normalize::mobile_id(raw),
-                        };
-                        match normalised {
-                            Ok(value) => {
-                                let digest: Hash = Sha256::digest(value.as_bytes()).into();
-                                digest
-                            }
-                            Err(why) => {
-                                let entry = preview.invalid.entry(why).or_insert((0, Vec::new()));
-                                entry.0 += 1;
-                                if entry.1.len() < FIRST_LINES {
-                                    entry.1.push(line);
-                                }
-                                continue;
-                            }
-                        }
-                    }
-                };
-                preview.valid += 1;
-                dedup.add(hash)?;
+                }
             }
-            Ok(())
-        };
+            Keys::Rows(dedup) => {
+                let mut row = vec![0u8; columns.len() * ROW_CELL];
+                let mut any = false;
+                for ((i, kind), cell) in columns.iter().zip(row.chunks_exact_mut(ROW_CELL)) {
+                    if let Some(hash) = hash_cell(cells.get(*i), *kind, options, line, preview)? {
+                        cell[0] = 1;
+                        cell[1..].copy_from_slice(&hash);
+                        any = true;
+                    }
+                }
+                if any {
+                    dedup.add(row)?;
+                }
+            }
+        }
+        Ok(())
+    };
     // Byte offsets while reading (the CSV reader skips blank lines without counting them),
     // made into the file's own line numbers at the end.
     let line_of = |r: &csv::StringRecord| r.position().map_or(0, csv::Position::byte);
@@ -445,10 +551,22 @@ pub(crate) fn prepare_with(
         "part",
         options.part_bytes,
     );
-    let unique = dedup.finish(|hash| writer.push(hash))?;
+    let (added, unique) = match keys {
+        Keys::Hashes(dedup) => (dedup.added(), dedup.finish(|hash| writer.push(hash))?),
+        Keys::Rows(dedup) => {
+            let names: Vec<&str> = columns.iter().map(|(_, k)| multiple_header(*k)).collect();
+            writer = writer.with_header(format!("{}\n", names.join(",")).into_bytes());
+            let mut line = Vec::new();
+            let added = dedup.added();
+            (
+                added,
+                dedup.finish(|row| writer.push_line(row_line(row, &mut line)))?,
+            )
+        }
+    };
     let parts = writer.finish()?;
     preview.unique = unique;
-    preview.duplicates = preview.valid - unique;
+    preview.duplicates = added - unique;
     preview.parts = parts;
     if unique < TARGETING_FLOOR {
         preview.warnings.push(format!(
@@ -532,6 +650,66 @@ mod tests {
             "{:?}",
             dry.preview.warnings
         );
+    }
+
+    #[test]
+    fn several_kinds_become_rows_of_hashes_under_tiktoks_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = "Email,Phone,Work email\n\
+                    janedoe@gmail.com,+374 93 828222,\n\
+                    Jane.Doe@gmail.com,+37493828222,\n\
+                    ,+1 657 777 0000,bob@example.com\n\
+                    not-an-email,,\n\
+                    ,,\n\
+                    carol@example.com,,carol@work.example\n";
+        let path = file(dir.path(), "crm.csv", list.as_bytes());
+        let options = Options {
+            kind: Some(TypeChoice::Multiple),
+            part_bytes: 200,
+            ..Options::default()
+        };
+        let header = "Email_SHA256,Phone_SHA256,Email_SHA256\n";
+        let jane = normalize::sha256_hex("janedoe@gmail.com");
+        let armenia = normalize::sha256_hex("37493828222");
+        for buffer in [1, BUFFER_HASHES] {
+            let prepared = prepare_with(&path, &options, true, buffer).unwrap();
+            let p = &prepared.preview;
+            assert_eq!(p.calculate_type, "MULTIPLE_TYPES");
+            assert_eq!(p.rows, 5, "the blank row is skipped");
+            assert_eq!((p.valid, p.unique, p.duplicates), (8, 3, 1), "jane twice");
+            assert_eq!(p.invalid[&Invalid::NoAt], (1, vec![5]));
+            let mut rows = Vec::new();
+            for part in &p.parts {
+                let text = std::fs::read_to_string(part.path.as_ref().unwrap()).unwrap();
+                assert!(
+                    text.starts_with(header),
+                    "every part names its columns: {text}"
+                );
+                assert!(text.len() as u64 <= 200 && text.len() as u64 == part.bytes);
+                assert_eq!(
+                    part.md5.as_deref(),
+                    Some(&*hex::encode(md5::Md5::digest(text.as_bytes())))
+                );
+                rows.extend(text.lines().skip(1).map(str::to_string));
+            }
+            assert!(p.parts.len() > 1, "split at 200 bytes");
+            assert_eq!(rows.len(), 3);
+            assert!(rows.contains(&format!("{jane},{armenia},")), "{rows:?}");
+            assert!(
+                rows.iter()
+                    .any(|r| r.starts_with(',') && r.split(',').count() == 3)
+            );
+            assert!(rows.iter().all(|r| !r.contains('@')), "hashes only");
+        }
+        let four = file(
+            dir.path(),
+            "four.csv",
+            b"email,email2,email3,email4\na@b.co,c@d.co,e@f.co,g@h.co\n",
+        );
+        let why = refused(prepare(&four, &options, false));
+        assert!(why.contains("4 columns become Email_SHA256"), "{why}");
+        let plain = file(dir.path(), "plain.txt", b"a@b.co\nc@d.co\n");
+        assert!(refused(prepare(&plain, &options, false)).contains("needs a header row"));
     }
 
     #[test]

@@ -91,7 +91,8 @@ pub struct ListArgs {
     /// The ID column(s) to read: a kind (email, phone, idfa, gaid) or a header name.
     #[arg(long = "column", value_name = "COLUMN", value_delimiter = ',')]
     pub columns: Vec<String>,
-    /// What the values are, for a file without a header: email, phone or maid.
+    /// What the values are, for a file without a header: email, phone or maid; `multiple`
+    /// sends several ID columns (email, phone, idfa/gaid) together, one row per customer.
     #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
     pub kind: Option<TypeChoice>,
     /// The country of phone numbers written without a country code (ISO code: US, GB, DE…).
@@ -254,8 +255,13 @@ fn describe(path: &std::path::Path, p: &Preview) -> String {
         p.calculate_type
     ));
     out.push_str(&format!(
-        "  {} distinct hashes in {} part{}:",
+        "  {} distinct {} in {} part{}:",
         thousands(p.unique),
+        if p.calculate_type == prepare::MULTIPLE_TYPES {
+            "rows of hashes"
+        } else {
+            "hashes"
+        },
         p.parts.len(),
         if p.parts.len() == 1 { "" } else { "s" }
     ));
@@ -567,6 +573,13 @@ async fn update(ctx: &Context, args: UpdateArgs, action: Action) -> Result<()> {
 async fn sync(ctx: &Context, args: SyncArgs) -> Result<()> {
     if args.id.is_empty() || !args.id.chars().all(|c| c.is_ascii_digit()) {
         return Err(usage(format!("{:?} is not an audience ID", args.id)));
+    }
+    if args.list.kind == Some(TypeChoice::Multiple) {
+        return Err(usage(
+            "audience sync keeps one kind of ID in step (its record holds single hashes): sync \
+             each kind into an audience of its own, or use audience replace with --type multiple"
+                .to_string(),
+        ));
     }
     let advertiser = ctx.settings.advertiser_id()?;
     let prepared = args.list.prepare(true).await?;

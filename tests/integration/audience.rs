@@ -268,6 +268,75 @@ async fn bad_lists_are_refused_before_anything_is_sent() {
     assert!(sim.requests().is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn several_kinds_go_together_as_rows_with_type_multiple() {
+    let (env, sim, tmp) = started(&[]).await;
+    write(&env, "customers.csv", &customers(1_200));
+    let created = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "create",
+            "--name",
+            "Both",
+            "--from",
+            "customers.csv",
+            "--type",
+            "multiple",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr_of(&created));
+    assert!(
+        stderr_of(&created).contains("read Email (email), Phone (phone) → MULTIPLE_TYPES"),
+        "{}",
+        stderr_of(&created)
+    );
+    let sent = uploads(&sim);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["body"]["calculate_type"], "MULTIPLE_TYPES");
+    let lines: Vec<String> = sent_lines(&sent[0]);
+    assert_eq!(
+        lines[0], "Email_SHA256,Phone_SHA256",
+        "the header names the columns"
+    );
+    assert_eq!(lines.len(), 1 + 1_200, "one row a customer");
+    let sha256 = |text: &str| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(text))
+    };
+    let row = format!(
+        "{},{}",
+        sha256("person7@example.com"),
+        sha256("16575550007")
+    );
+    assert!(
+        lines.contains(&row),
+        "person 7's email and phone on one row"
+    );
+    let everything = serde_json::to_string(&sim.requests()).unwrap();
+    assert!(!everything.contains("example.com") && !everything.contains("657 555"));
+    let id = stdout_of(&created).trim().to_string();
+    let got = audience(&sim, &env, &tmp, &["get", &id, "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_str(&stdout_of(&got)).unwrap();
+    assert_eq!(rows[0]["calculate_type"], "MULTIPLE_TYPES");
+    let sync = audience(
+        &sim,
+        &env,
+        &tmp,
+        &[
+            "sync",
+            &id,
+            "--from",
+            "customers.csv",
+            "--type",
+            "multiple",
+            "--yes",
+        ],
+    );
+    assert_fails(&sync, 2, "sync each kind into an audience of its own");
+}
+
 /// A list of `range` customers' emails (one value per line).
 fn emails(range: std::ops::Range<usize>) -> String {
     range

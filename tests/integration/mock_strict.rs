@@ -828,14 +828,15 @@ async fn post_form(
     sim: &Simulator,
     path: &str,
     fields: Vec<(&'static str, String)>,
-    file: Option<(&'static str, Vec<u8>)>,
+    file: Option<(&'static str, &str, Vec<u8>)>,
 ) -> Value {
     let mut form = reqwest::multipart::Form::new();
     for (name, value) in fields {
         form = form.text(name, value);
     }
-    if let Some((field, bytes)) = file {
-        form = form.part(field, reqwest::multipart::Part::bytes(bytes).file_name("f"));
+    if let Some((field, name, bytes)) = file {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+        form = form.part(field, part);
     }
     let response = http()
         .post(format!("{}/open_api/v1.3{path}", sim.url))
@@ -873,7 +874,7 @@ async fn its_creative_library_checks_what_tiktok_checks() {
             &sim,
             "/file/video/ad/upload/",
             fields,
-            Some(("video_file", bytes)),
+            Some(("video_file", "f", bytes)),
         )
     };
     let wrong = upload("a", "0".repeat(32), video.clone()).await;
@@ -917,7 +918,7 @@ async fn its_creative_library_checks_what_tiktok_checks() {
             &sim,
             "/file/transfer/upload/",
             fields,
-            Some(("file", bytes)),
+            Some(("file", "f", bytes)),
         )
     };
     let skipped = chunk(1_048_576, None).await;
@@ -963,4 +964,59 @@ async fn its_creative_library_checks_what_tiktok_checks() {
         json!([]),
         "another account's library is its own"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn its_customer_files_must_be_what_their_type_says() {
+    let env = TestEnv::new().await;
+    let sim = Simulator::start(&env, &[]);
+    let upload = |name: &'static str, calculate_type: &str, bytes: Vec<u8>| {
+        let fields = vec![
+            ("advertiser_id", ADV.to_string()),
+            ("file_signature", md5_hex(&bytes)),
+            ("calculate_type", calculate_type.to_string()),
+        ];
+        post_form(
+            &sim,
+            "/dmp/custom_audience/file/upload/",
+            fields,
+            Some(("file", name, bytes)),
+        )
+    };
+    let hash = |n: usize| format!("{n:064x}");
+    let hashes: String = (0..3).map(|n| format!("{}\n", hash(n))).collect();
+    let accepted = upload("a.txt", "EMAIL_SHA256", hashes.clone().into_bytes()).await;
+    assert_eq!(code(&accepted), 0, "{accepted}");
+    let named = upload("a.xlsx", "EMAIL_SHA256", hashes.clone().into_bytes()).await;
+    assert_eq!(code(&named), 40908, "{named}");
+    let raw = upload("a.txt", "EMAIL_SHA256", b"jane@example.com\n".to_vec()).await;
+    assert_eq!(code(&raw), 40909, "raw emails are not SHA-256 lines: {raw}");
+    let md5_width = upload("a.txt", "GAID_MD5", hashes.clone().into_bytes()).await;
+    assert_eq!(code(&md5_width), 40909, "{md5_width}");
+    let unknown = upload("a.txt", "EMAIL_PLAIN", hashes.clone().into_bytes()).await;
+    assert_eq!(code(&unknown), 40002, "{unknown}");
+
+    // Several kinds: a header naming the columns, one customer a line.
+    let rows = format!("Email_SHA256,Phone_SHA256\n{},\n,{}\n", hash(1), hash(2));
+    let several = upload("b.csv", "MULTIPLE_TYPES", rows.clone().into_bytes()).await;
+    assert_eq!(code(&several), 0, "{several}");
+    let no_header = upload("b.csv", "MULTIPLE_TYPES", hashes.into_bytes()).await;
+    assert_eq!(code(&no_header), 40909, "{no_header}");
+    let four = format!("{}\n{}\n", ["EMAIL_SHA256"; 4].join(","), hash(1));
+    let too_many = upload("b.csv", "MULTIPLE_TYPES", four.into_bytes()).await;
+    assert_eq!(code(&too_many), 40909, "{too_many}");
+    let short = format!("Email_SHA256,Phone_SHA256\n{}\n,\n", hash(1));
+    let bad_rows = upload("b.csv", "MULTIPLE_TYPES", short.into_bytes()).await;
+    assert_eq!(code(&bad_rows), 40909, "{bad_rows}");
+
+    // A file of one type does not make an audience of another.
+    let (_, _, mixed) = post(
+        &sim,
+        "/dmp/custom_audience/create/",
+        json!({"advertiser_id": ADV, "custom_audience_name": "x", "calculate_type": "PHONE_SHA256",
+               "file_paths": [accepted["data"]["file_path"]]}),
+        Some(&sim.token),
+    )
+    .await;
+    assert_ne!(code(&mixed), 0, "{mixed}");
 }

@@ -27,6 +27,10 @@ pub(super) const SHA256_TYPES: &[&str] = &[
     "FIRST_SHA256",
     "MAID_SHA256",
 ];
+/// Several kinds in one file: a header row names the columns.
+pub(super) const MULTIPLE_TYPES: &str = "MULTIPLE_TYPES";
+/// The column names of a file of several kinds (the help centre's, upper-cased).
+pub(super) const MULTIPLE_HEADERS: &[&str] = &["EMAIL_SHA256", "PHONE_SHA256", "MAID_SHA256"];
 pub(super) const MD5_TYPES: &[&str] = &["IDFA_MD5", "GAID_MD5", "FIRST_MD5", "MAID_MD5"];
 
 /// An audience needs this many people after an update.

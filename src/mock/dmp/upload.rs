@@ -7,7 +7,7 @@ use axum::response::Response;
 use md5::{Digest, Md5};
 use serde_json::json;
 
-use super::{File, MD5_TYPES, SHA256_TYPES};
+use super::{File, MD5_TYPES, MULTIPLE_HEADERS, MULTIPLE_TYPES, SHA256_TYPES};
 use crate::mock::Mock;
 use crate::mock::answer::{error, invalid, ok};
 use crate::mock::auth::check_advertiser;
@@ -101,6 +101,7 @@ async fn read(
         .ok_or_else(|| invalid("calculate_type", "Missing data for required field."))?;
     if !SHA256_TYPES.contains(&calculate_type.as_str())
         && !MD5_TYPES.contains(&calculate_type.as_str())
+        && calculate_type != MULTIPLE_TYPES
     {
         return Err(invalid("calculate_type", "Not a valid calculate type."));
     }
@@ -119,7 +120,28 @@ async fn read(
         ));
     }
     let text = String::from_utf8(bytes).map_err(|_| error(40909, "The file is not text."))?;
-    let width = if SHA256_TYPES.contains(&calculate_type.as_str()) {
+    let hashes = if calculate_type == MULTIPLE_TYPES {
+        rows_of_hashes(&text)?
+    } else {
+        hashes_of(&text, &calculate_type)?
+    };
+    let path = format!("dmp/{advertiser}/{:032x}", rand::random::<u128>());
+    mock.change(|world| {
+        world.dmp.files.insert(
+            path.clone(),
+            File {
+                advertiser,
+                calculate_type,
+                hashes,
+            },
+        );
+    });
+    Ok(ok(json!({ "file_path": path })))
+}
+
+/// A file of one kind: one hash a line, of the width its type says.
+fn hashes_of(text: &str, calculate_type: &str) -> Checked<Vec<String>> {
+    let width = if SHA256_TYPES.contains(&calculate_type) {
         64
     } else {
         32
@@ -136,16 +158,51 @@ async fn read(
         }
         hashes.push(line.to_ascii_lowercase());
     }
-    let path = format!("dmp/{advertiser}/{:032x}", rand::random::<u128>());
-    mock.change(|world| {
-        world.dmp.files.insert(
-            path.clone(),
-            File {
-                advertiser,
-                calculate_type,
-                hashes,
-            },
-        );
-    });
-    Ok(ok(json!({ "file_path": path })))
+    Ok(hashes)
+}
+
+/// A file of several kinds (help centre): a header row naming each column — `Email_SHA256`,
+/// `Phone_SHA256`, `MAID_SHA256` (any case), each at most three times — then one customer a
+/// line, each cell a SHA-256 or blank, at least one filled. A customer is held as its line.
+fn rows_of_hashes(text: &str) -> Checked<Vec<String>> {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let refuse = |why: String| {
+        error(
+            40909,
+            &format!("The content does not match calculate_type MULTIPLE_TYPES: {why}"),
+        )
+    };
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(|h| h.trim().to_ascii_uppercase())
+        .collect();
+    for name in &header {
+        if !MULTIPLE_HEADERS.contains(&name.as_str()) {
+            return Err(refuse(format!(
+                "the first line must name the columns ({}); found {name:?}.",
+                MULTIPLE_HEADERS.join(", ")
+            )));
+        }
+        if header.iter().filter(|h| *h == name).count() > 3 {
+            return Err(refuse(format!("{name} appears more than 3 times.")));
+        }
+    }
+    let mut rows = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let hex = |c: &&str| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit());
+        if cells.len() != header.len()
+            || cells.iter().any(|c| !c.is_empty() && !hex(c))
+            || cells.iter().all(|c| c.is_empty())
+        {
+            return Err(refuse(format!(
+                "every line must hold {} cells, each a 64-character hex hash or blank, at least one filled.",
+                header.len()
+            )));
+        }
+        rows.push(cells.join(",").to_ascii_lowercase());
+    }
+    Ok(rows)
 }
