@@ -8,8 +8,10 @@ use serde_json::{Map, Value};
 pub fn status(details: &Map<String, Value>, now_utc: chrono::NaiveDateTime) -> &'static str {
     let text = |k: &str| details.get(k).and_then(Value::as_str).unwrap_or_default();
     let flag = |k: &str| details.get(k).and_then(Value::as_bool).unwrap_or(false);
+    // By this machine's clock, or by TikTok's word when its clock is ahead of ours.
     let expired = chrono::NaiveDateTime::parse_from_str(text("expired_time"), "%Y-%m-%d %H:%M:%S")
-        .is_ok_and(|t| t <= now_utc);
+        .is_ok_and(|t| t <= now_utc)
+        || (!flag("is_valid") && text("msg").to_ascii_lowercase().contains("expired"));
     if !text("error_msg").is_empty() {
         "failed"
     } else if expired {
@@ -52,6 +54,11 @@ mod tests {
         assert_eq!(
             state(json!({"is_valid": false, "expired_time": "2026-12-01 00:00:00"})),
             "expired"
+        );
+        assert_eq!(
+            state(json!({"is_valid": false, "msg": "Expired", "expired_time": later})),
+            "expired",
+            "TikTok's clock ahead of this machine's"
         );
         assert_eq!(
             state(json!({"is_valid": false, "error_msg": "bad file", "expired_time": later})),
