@@ -1,23 +1,47 @@
-//! Unique keys of any number of rows in flat memory: keys (a hash, or a row of hashes) gather
-//! in a bounded buffer, which is sorted and written to a temporary run (hashes only, never raw
-//! values) when full; the runs are merged at the end, each key once, in order.
+//! Unique keys of any number of rows in flat memory, in order. Keys (a hash, or a row of
+//! hashes) gather in a bounded buffer; a list that outgrows it is spread over 256 temporary
+//! bucket files by its leading byte (hashes only, never raw values), and at the end each bucket
+//! is sorted and deduplicated on its own — on a second thread, one bucket ahead of the caller —
+//! and handed over in order. SHA-256 hashes spread evenly, so a bucket of a 10-million-row list
+//! is about 1.2 MB; a bucket that still outgrows the buffer (one value repeated millions of
+//! times, or a list of hundreds of millions) is deduplicated in sorted runs merged from disk
+//! and handed over a buffer at a time.
 
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 
 use anyhow::{Context as _, Result};
 
 /// A SHA-256.
 pub type Hash = [u8; 32];
 
-/// Hashes held in memory before a run is written: 16 MiB.
+/// Hashes held in memory before the list is spread over buckets: 16 MiB.
 pub const BUFFER_HASHES: usize = 1 << 19;
 
+const BUCKETS: usize = 256;
+/// The write buffer of each bucket file.
+const BUCKET_BUFFER: usize = 16 * 1024;
+
 /// What is deduplicated: a fixed number of bytes each.
-pub trait Key: Ord {
+pub trait Key: Ord + Send + 'static {
     fn bytes(&self) -> &[u8];
     fn from_bytes(bytes: &[u8]) -> Self;
+    /// The bucket of the key; never decreasing in the keys' order, so that buckets taken one
+    /// after the other stay in order.
+    fn bucket(&self) -> u8;
+    /// The keys' order, fast: most keys differ in their first eight bytes.
+    fn compare(&self, other: &Self) -> Ordering {
+        let prefix = |b: &[u8]| {
+            let mut head = [0u8; 8];
+            let n = b.len().min(8);
+            head[..n].copy_from_slice(&b[..n]);
+            u64::from_be_bytes(head)
+        };
+        let (a, b) = (self.bytes(), other.bytes());
+        prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
+    }
 }
 
 impl Key for Hash {
@@ -29,15 +53,26 @@ impl Key for Hash {
         hash.copy_from_slice(bytes);
         hash
     }
+    fn bucket(&self) -> u8 {
+        self[0]
+    }
 }
 
-/// A row of several hashes (`--type multiple`), all rows of one width.
+/// A row of several hashes (`--type multiple`), all rows of one width: cells of a presence
+/// byte and a hash.
 impl Key for Vec<u8> {
     fn bytes(&self) -> &[u8] {
         self
     }
     fn from_bytes(bytes: &[u8]) -> Self {
         bytes.to_vec()
+    }
+    fn bucket(&self) -> u8 {
+        let (present, first) = (
+            self.first().copied().unwrap_or(0),
+            self.get(1).copied().unwrap_or(0),
+        );
+        (present.min(1) << 7) | (first >> 1)
     }
 }
 
@@ -46,8 +81,10 @@ pub struct Dedup<K: Key = Hash> {
     /// Bytes of each key.
     width: usize,
     limit: usize,
-    runs: Vec<std::fs::File>,
-    dir: tempfile::TempDir,
+    /// Once the buffer overflowed: the bucket files, and their directory.
+    buckets: Option<(Vec<BufWriter<File>>, tempfile::TempDir)>,
+    /// Those of other deduplications taken in (`absorb`).
+    absorbed: Vec<(Vec<BufWriter<File>>, tempfile::TempDir)>,
     added: u64,
 }
 
@@ -57,124 +94,327 @@ impl Dedup<Hash> {
     }
 }
 
+fn temporary_dir(prefix: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .context("creating a temporary directory for hashes")
+}
+
 impl<K: Key> Dedup<K> {
     /// Holds up to `limit` keys of `width` bytes in memory.
     pub fn with_width(limit: usize, width: usize) -> Result<Self> {
         Ok(Self {
-            buffer: Vec::with_capacity(limit.min(BUFFER_HASHES)),
+            buffer: Vec::with_capacity(limit.clamp(1, BUFFER_HASHES)),
             width,
             limit: limit.max(1),
-            runs: Vec::new(),
-            dir: tempfile::Builder::new()
-                .prefix("tiktok-ads-hashes-")
-                .tempdir()
-                .context("creating a temporary directory for hashes")?,
+            buckets: None,
+            absorbed: Vec::new(),
             added: 0,
         })
     }
 
+    /// Takes in the keys of another deduplication (of the same width), as if added here: two
+    /// threads can each fill one and the result is finished once.
+    pub fn absorb(&mut self, mut other: Self) -> Result<()> {
+        self.added += other.added;
+        if other.buckets.is_none() && other.absorbed.is_empty() {
+            for key in std::mem::take(&mut other.buffer) {
+                self.insert(key)?;
+            }
+            return Ok(());
+        }
+        other.spread()?;
+        self.spread()?;
+        self.absorbed.extend(other.buckets.take());
+        self.absorbed.append(&mut other.absorbed);
+        Ok(())
+    }
+
     pub fn add(&mut self, key: K) -> Result<()> {
-        debug_assert_eq!(key.bytes().len(), self.width);
         self.added += 1;
+        self.insert(key)
+    }
+
+    fn insert(&mut self, key: K) -> Result<()> {
+        debug_assert_eq!(key.bytes().len(), self.width);
         self.buffer.push(key);
         if self.buffer.len() >= self.limit {
-            self.spill()?;
+            self.spread()?;
         }
         Ok(())
     }
 
-    fn spill(&mut self) -> Result<()> {
-        self.buffer.sort_unstable();
-        self.buffer.dedup();
-        let mut file = tempfile::tempfile_in(self.dir.path()).context("writing a run of hashes")?;
-        {
-            let mut out = BufWriter::new(&mut file);
-            for key in &self.buffer {
-                out.write_all(key.bytes())?;
+    /// The buffer's keys appended to their buckets.
+    fn spread(&mut self) -> Result<()> {
+        if self.buckets.is_none() {
+            let dir = temporary_dir("tiktok-ads-hashes-")?;
+            let files = (0..BUCKETS)
+                .map(|_| {
+                    tempfile::tempfile_in(dir.path())
+                        .map(|f| BufWriter::with_capacity(BUCKET_BUFFER, f))
+                        .context("writing a bucket of hashes")
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.buckets = Some((files, dir));
+        }
+        if let Some((files, _)) = self.buckets.as_mut() {
+            for key in self.buffer.drain(..) {
+                files[usize::from(key.bucket())].write_all(key.bytes())?;
             }
-            out.flush()?;
         }
-        use std::io::Seek;
-        file.rewind()?;
-        self.runs.push(file);
-        self.buffer.clear();
         Ok(())
     }
 
-    /// Hashes added so far (duplicates included).
+    /// Keys added so far (duplicates included).
     pub fn added(&self) -> u64 {
         self.added
     }
 
     /// Every distinct key, in order, to `each`.
     pub fn finish(mut self, mut each: impl FnMut(&K) -> Result<()>) -> Result<u64> {
-        if self.runs.is_empty() {
-            self.buffer.sort_unstable();
-            self.buffer.dedup();
-            for key in &self.buffer {
-                each(key)?;
-            }
-            return Ok(self.buffer.len() as u64);
+        if self.buckets.is_none() {
+            let mut keys = std::mem::take(&mut self.buffer);
+            return emit(sorted(&mut keys), &mut each);
         }
-        if !self.buffer.is_empty() {
-            self.spill()?;
-        }
-        let mut readers: Vec<BufReader<std::fs::File>> = self
-            .runs
-            .drain(..)
-            .map(|f| BufReader::with_capacity(64 * 1024, f))
-            .collect();
-        let mut bytes = vec![0u8; self.width];
-        let mut next = |r: &mut BufReader<std::fs::File>| -> Result<Option<K>> {
-            match r.read_exact(&mut bytes) {
-                Ok(()) => Ok(Some(K::from_bytes(&bytes))),
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
-                Err(e) => Err(e.into()),
-            }
+        self.spread()?;
+        let Some((files, dir)) = self.buckets.take() else {
+            return Ok(0);
         };
-        let mut heap = BinaryHeap::new();
-        for (i, reader) in readers.iter_mut().enumerate() {
-            if let Some(hash) = next(reader)? {
-                heap.push(Reverse((hash, i)));
+        // Bucket by bucket, the files of every set holding it.
+        let mut by_bucket: Vec<Vec<BufWriter<File>>> = files.into_iter().map(|f| vec![f]).collect();
+        let mut directories = vec![dir];
+        for (files, dir) in self.absorbed.drain(..) {
+            for (bucket, file) in by_bucket.iter_mut().zip(files) {
+                bucket.push(file);
             }
+            directories.push(dir);
         }
-        let mut last: Option<K> = None;
+        let (width, limit) = (self.width, self.limit);
         let mut unique = 0;
-        while let Some(Reverse((key, i))) = heap.pop() {
-            if last.as_ref() != Some(&key) {
-                each(&key)?;
-                unique += 1;
-                last = Some(key);
+        std::thread::scope(|scope| -> Result<()> {
+            // One bucket sorted ahead on a second thread while the caller takes the last one.
+            let (ready, sorted_buckets) = std::sync::mpsc::sync_channel::<Result<Vec<K>>>(1);
+            let dir = directories[0].path();
+            let sorter = std::thread::Builder::new().name("audience-sort".into());
+            sorter.spawn_scoped(scope, move || {
+                for files in by_bucket {
+                    let mut deliver = |keys: Vec<K>| ready.send(Ok(keys)).is_ok();
+                    if let Err(e) = bucket_keys(files, width, limit, dir, &mut deliver) {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                }
+            })?;
+            for keys in sorted_buckets {
+                unique += emit(&keys?, &mut each)?;
             }
-            if let Some(following) = next(&mut readers[i])? {
-                heap.push(Reverse((following, i)));
-            }
-        }
+            Ok(())
+        })?;
         Ok(unique)
     }
+}
+
+fn sorted<K: Key>(keys: &mut Vec<K>) -> &[K] {
+    keys.sort_unstable_by(K::compare);
+    keys.dedup();
+    keys
+}
+
+fn emit<K: Key>(keys: &[K], each: &mut impl FnMut(&K) -> Result<()>) -> Result<u64> {
+    for key in keys {
+        each(key)?;
+    }
+    Ok(keys.len() as u64)
+}
+
+/// The distinct keys of one bucket file, sorted, to `deliver` (in chunks of at most `limit`
+/// keys; `deliver` says whether to go on).
+fn bucket_keys<K: Key>(
+    files: Vec<BufWriter<File>>,
+    width: usize,
+    limit: usize,
+    dir: &std::path::Path,
+    deliver: &mut dyn FnMut(Vec<K>) -> bool,
+) -> Result<()> {
+    let mut bytes = 0;
+    let mut opened = Vec::with_capacity(files.len());
+    for file in files {
+        let mut file = file.into_inner().map_err(|e| e.into_error())?;
+        bytes += file.stream_position()?;
+        file.rewind()?;
+        opened.push(file);
+    }
+    let count = usize::try_from(bytes)? / width;
+    let mut all: Box<dyn Read> = Box::new(std::io::empty());
+    for file in opened {
+        all = Box::new(all.chain(file));
+    }
+    if count > limit {
+        return merged_runs(all, width, limit, dir, deliver);
+    }
+    let mut raw = Vec::with_capacity(count * width);
+    all.read_to_end(&mut raw)?;
+    let mut keys: Vec<K> = raw.chunks_exact(width).map(K::from_bytes).collect();
+    drop(raw);
+    sorted(&mut keys);
+    deliver(keys);
+    Ok(())
+}
+
+/// A bucket bigger than the buffer (a value repeated millions of times): sorted runs of the
+/// buffer's size written to disk and merged, each key once.
+fn merged_runs<K: Key>(
+    file: impl Read,
+    width: usize,
+    limit: usize,
+    dir: &std::path::Path,
+    deliver: &mut dyn FnMut(Vec<K>) -> bool,
+) -> Result<()> {
+    let mut reader = BufReader::new(file);
+    let mut runs = Vec::new();
+    let mut bytes = vec![0u8; width];
+    loop {
+        let mut run: Vec<K> = Vec::with_capacity(limit.min(BUFFER_HASHES));
+        while run.len() < limit {
+            match reader.read_exact(&mut bytes) {
+                Ok(()) => run.push(K::from_bytes(&bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if run.is_empty() {
+            break;
+        }
+        let mut out = BufWriter::new(tempfile::tempfile_in(dir).context("writing a run")?);
+        for key in sorted(&mut run) {
+            out.write_all(key.bytes())?;
+        }
+        let mut run_file = out.into_inner().map_err(|e| e.into_error())?;
+        run_file.rewind()?;
+        runs.push(BufReader::new(run_file));
+    }
+    let mut next = |r: &mut BufReader<File>| -> Result<Option<K>> {
+        match r.read_exact(&mut bytes) {
+            Ok(()) => Ok(Some(K::from_bytes(&bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    };
+    let mut heap = BinaryHeap::new();
+    for (i, run) in runs.iter_mut().enumerate() {
+        if let Some(key) = next(run)? {
+            heap.push(Reverse((key, i)));
+        }
+    }
+    let mut chunk: Vec<K> = Vec::new();
+    let mut last: Option<Vec<u8>> = None;
+    while let Some(Reverse((key, i))) = heap.pop() {
+        if last.as_deref() != Some(key.bytes()) {
+            last = Some(key.bytes().to_vec());
+            chunk.push(key);
+            if chunk.len() >= limit && !deliver(std::mem::take(&mut chunk)) {
+                return Ok(());
+            }
+        }
+        if let Some(following) = next(&mut runs[i])? {
+            heap.push(Reverse((following, i)));
+        }
+    }
+    if !chunk.is_empty() {
+        deliver(chunk);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn runs_merge_into_each_hash_once_in_order() {
-        let mut dedup = Dedup::new(3).unwrap();
-        for b in [5u8, 1, 5, 9, 1, 2, 9, 7, 5] {
-            dedup.add([b; 32]).unwrap();
-        }
-        assert_eq!(dedup.added(), 9);
+    fn distinct<K: Key + Clone>(dedup: Dedup<K>) -> (Vec<K>, u64) {
         let mut seen = Vec::new();
         let unique = dedup
-            .finish(|h| {
-                seen.push(h[0]);
+            .finish(|k| {
+                seen.push(k.clone());
                 Ok(())
             })
             .unwrap();
-        assert_eq!(seen, [1, 2, 5, 7, 9]);
-        assert_eq!(unique, 5);
+        (seen, unique)
+    }
+
+    #[test]
+    fn buckets_give_each_hash_once_in_order() {
+        let mut dedup = Dedup::new(3).unwrap();
+        for b in [5u8, 1, 5, 9, 1, 2, 9, 7, 5, 200, 0] {
+            let mut hash = [b; 32];
+            hash[31] = b / 2;
+            dedup.add(hash).unwrap();
+        }
+        assert_eq!(dedup.added(), 11);
+        let (seen, unique) = distinct(dedup);
+        let firsts: Vec<u8> = seen.iter().map(|h| h[0]).collect();
+        assert_eq!(firsts, [0, 1, 2, 5, 7, 9, 200]);
+        assert_eq!(unique, 7);
         let small = Dedup::new(100).unwrap();
         assert_eq!(small.finish(|_| Ok(())).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_bucket_bigger_than_the_buffer_is_merged_from_runs() {
+        // Every key in bucket 7: 40 keys, 10 distinct, through a buffer of 4.
+        let mut dedup = Dedup::new(4).unwrap();
+        for n in 0..40u8 {
+            let mut hash = [7u8; 32];
+            hash[1] = ((u16::from(n) * 7) % 10) as u8;
+            dedup.add(hash).unwrap();
+        }
+        let (seen, unique) = distinct(dedup);
+        assert_eq!(unique, 10);
+        let seconds: Vec<u8> = seen.iter().map(|h| h[1]).collect();
+        assert_eq!(seconds, (0..10).collect::<Vec<u8>>());
+    }
+
+    #[test]
+    fn two_deduplications_finish_as_one() {
+        let hash = |n: u8| {
+            let mut h = [n.wrapping_mul(37); 32];
+            h[31] = n;
+            h
+        };
+        for (limit, spilled) in [(3, true), (100, false)] {
+            let (mut one, mut other) = (Dedup::new(limit).unwrap(), Dedup::new(limit).unwrap());
+            for n in 0..20u8 {
+                one.add(hash(n % 12)).unwrap();
+                other.add(hash(n % 15 + 5)).unwrap();
+            }
+            one.absorb(other).unwrap();
+            assert_eq!(one.added(), 40);
+            assert_eq!(one.buckets.is_some(), spilled);
+            let (seen, unique) = distinct(one);
+            let mut expected: Vec<Hash> = (0..20).map(hash).collect();
+            expected.sort();
+            assert_eq!((seen, unique), (expected, 20));
+        }
+    }
+
+    #[test]
+    fn rows_stay_in_order_across_buckets() {
+        let mut dedup: Dedup<Vec<u8>> = Dedup::with_width(2, 4).unwrap();
+        let rows: [[u8; 4]; 6] = [
+            [1, 255, 0, 0],
+            [0, 0, 1, 9],
+            [1, 3, 0, 0],
+            [0, 0, 1, 9],
+            [1, 2, 1, 1],
+            [1, 3, 0, 0],
+        ];
+        for row in rows {
+            dedup.add(row.to_vec()).unwrap();
+        }
+        let (seen, _) = distinct(dedup);
+        let mut expected: Vec<Vec<u8>> = rows.iter().map(|r| r.to_vec()).collect();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(seen, expected);
     }
 }

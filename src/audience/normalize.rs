@@ -98,14 +98,34 @@ pub fn already_hashed(raw: &str) -> Option<String> {
 }
 
 pub fn email(raw: &str, rules: EmailRules) -> Result<String, Invalid> {
+    let mut out = String::new();
+    email_into(raw, rules, &mut out)?;
+    Ok(out)
+}
+
+/// `email`, written into `out` (cleared first): one buffer for millions of rows.
+pub fn email_into(raw: &str, rules: EmailRules, out: &mut String) -> Result<(), Invalid> {
+    out.clear();
     let value = trimmed(raw);
     let at = value.rfind('@').ok_or(Invalid::NoAt)?;
     let (local, domain) = (&value[..at], &value[at + 1..]);
     if local.contains('@') || domain.is_empty() {
         return Err(Invalid::BadEmail);
     }
-    // One pass, one allocation: millions of rows go through here.
-    let mut out = String::with_capacity(value.len());
+    if value.is_ascii() {
+        ascii_email(local, domain, rules, out)
+    } else {
+        any_email(local, domain, rules, out)
+    }
+}
+
+/// `email` for any characters: lowercased as Unicode says.
+fn any_email(
+    local: &str,
+    domain: &str,
+    rules: EmailRules,
+    out: &mut String,
+) -> Result<(), Invalid> {
     for c in local.chars() {
         match c {
             '+' => break,
@@ -131,7 +151,35 @@ pub fn email(raw: &str, rules: EmailRules) -> Result<String, Invalid> {
         }
         out.extend(c.to_lowercase());
     }
-    Ok(out)
+    Ok(())
+}
+
+/// `email` for the common case of an ASCII address (the same rules), a slice at a time and
+/// lowercased in one pass: a profile of 10 million rows showed per-character work as half of
+/// the preparation's time.
+fn ascii_email(
+    local: &str,
+    domain: &str,
+    rules: EmailRules,
+    out: &mut String,
+) -> Result<(), Invalid> {
+    let space = |s: &str| s.bytes().any(|b| matches!(b, b'\t'..=b'\r' | b' '));
+    if space(local) || space(domain) {
+        return Err(Invalid::BadEmail);
+    }
+    let name = local.split('+').next().unwrap_or_default();
+    if rules.strip_dots {
+        name.split('.').for_each(|piece| out.push_str(piece));
+    } else {
+        out.push_str(name);
+    }
+    if out.is_empty() {
+        return Err(Invalid::BadEmail);
+    }
+    out.push('@');
+    out.push_str(domain);
+    out.make_ascii_lowercase();
+    Ok(())
 }
 
 /// A phone number as TikTok hashes it: country code and national number, digits only.
@@ -217,6 +265,33 @@ mod tests {
         assert_eq!(email("jane@doe@example.com", rules), Err(Invalid::BadEmail));
         assert_eq!(email("jane+a b@example.com", rules), Err(Invalid::BadEmail));
         assert_eq!(email("jane@", rules), Err(Invalid::BadEmail));
+    }
+
+    #[test]
+    fn the_ascii_path_agrees_with_the_unicode_one() {
+        let pieces = ["a", "B", ".", "+", " ", "\t", "x.Y", "+t+g", "Z9", "-_"];
+        for strip_dots in [true, false] {
+            let rules = EmailRules { strip_dots };
+            for a in pieces {
+                for b in pieces {
+                    for c in pieces {
+                        let local = format!("{a}{b}{c}");
+                        for domain in ["Ex.COM", "e x.com", "."] {
+                            let (mut fast, mut general) = (String::new(), String::new());
+                            let answer = ascii_email(&local, domain, rules, &mut fast);
+                            assert_eq!(
+                                answer,
+                                any_email(&local, domain, rules, &mut general),
+                                "{local:?}@{domain:?}"
+                            );
+                            if answer.is_ok() {
+                                assert_eq!(fast, general, "{local:?}@{domain:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

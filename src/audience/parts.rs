@@ -1,15 +1,22 @@
 //! Files of hashes as TikTok takes them: one lowercase hex hash per line (or, for several ID
 //! kinds, a header line and one row of hashes per line), LF-terminated, at most a part's worth
-//! of bytes each (50 MB), with the MD5 of each (its `file_signature`).
+//! of bytes each (50 MB), with the MD5 of each (its `file_signature`). A part's MD5 is taken on
+//! a thread of its own once the part is written (read back from the page cache), so that
+//! the MD5s of the parts — the slowest step of preparing a long list — run side by side with
+//! each other and with the writing of the next part.
 
-use std::io::{BufWriter, Write};
+use std::collections::VecDeque;
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use md5::{Digest, Md5};
 
 /// A hash and its newline.
 pub const LINE_BYTES: u64 = 65;
+/// Parts whose MD5 is being taken at once, at most.
+const HASHING_AT_ONCE: usize = 2;
 
 /// One file of hashes.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +36,23 @@ pub struct PartWriter<'d> {
     /// The line each part starts with (a header naming the columns), if any.
     header: Option<Vec<u8>>,
     parts: Vec<Part>,
-    open: Option<(BufWriter<std::fs::File>, Md5)>,
+    open: Option<BufWriter<std::fs::File>>,
+    /// The parts whose MD5 is being taken: their index and thread.
+    hashing: VecDeque<(usize, JoinHandle<Result<String>>)>,
+}
+
+fn md5_of(path: &Path) -> Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut md5 = Md5::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut buffer)? {
+            0 => break,
+            n => md5.update(&buffer[..n]),
+        }
+    }
+    Ok(hex::encode(md5.finalize()))
 }
 
 impl<'d> PartWriter<'d> {
@@ -41,6 +64,7 @@ impl<'d> PartWriter<'d> {
             header: None,
             parts: Vec::new(),
             open: None,
+            hashing: VecDeque::new(),
         }
     }
 
@@ -50,12 +74,35 @@ impl<'d> PartWriter<'d> {
         self
     }
 
-    fn close(&mut self) -> Result<()> {
-        if let Some((mut out, md5)) = self.open.take() {
-            out.flush()?;
-            if let Some(last) = self.parts.last_mut() {
-                last.md5 = Some(hex::encode(md5.finalize()));
+    /// The oldest MD5 being taken, waited for.
+    fn collect_one(&mut self) -> Result<()> {
+        if let Some((index, thread)) = self.hashing.pop_front() {
+            let md5 = thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("the thread taking a part's MD5 stopped"))??;
+            if let Some(part) = self.parts.get_mut(index) {
+                part.md5 = Some(md5);
             }
+        }
+        Ok(())
+    }
+
+    /// The open part written out and its MD5 begun.
+    fn close(&mut self) -> Result<()> {
+        let Some(mut out) = self.open.take() else {
+            return Ok(());
+        };
+        out.flush()?;
+        drop(out);
+        let index = self.parts.len() - 1;
+        if let Some(path) = self.parts.get(index).and_then(|p| p.path.clone()) {
+            while self.hashing.len() >= HASHING_AT_ONCE {
+                self.collect_one()?;
+            }
+            let thread = std::thread::Builder::new()
+                .name("audience-md5".into())
+                .spawn(move || md5_of(&path))?;
+            self.hashing.push_back((index, thread));
         }
         Ok(())
     }
@@ -82,18 +129,19 @@ impl<'d> PartWriter<'d> {
             };
             if let Some(dir) = self.dir {
                 let path = dir.join(format!("{}-{:03}.txt", self.prefix, self.parts.len() + 1));
-                let mut out = BufWriter::new(std::fs::File::create(&path)?);
-                let mut md5 = Md5::new();
+                let mut out = BufWriter::with_capacity(
+                    1 << 20,
+                    std::fs::File::create(&path)
+                        .with_context(|| format!("writing {}", path.display()))?,
+                );
                 out.write_all(header)?;
-                md5.update(header);
-                self.open = Some((out, md5));
+                self.open = Some(out);
                 part.path = Some(path);
             }
             self.parts.push(part);
         }
-        if let Some((out, md5)) = self.open.as_mut() {
+        if let Some(out) = self.open.as_mut() {
             out.write_all(line)?;
-            md5.update(line);
         }
         if let Some(part) = self.parts.last_mut() {
             part.lines += 1;
@@ -104,6 +152,9 @@ impl<'d> PartWriter<'d> {
 
     pub fn finish(mut self) -> Result<Vec<Part>> {
         self.close()?;
+        while !self.hashing.is_empty() {
+            self.collect_one()?;
+        }
         Ok(self.parts)
     }
 }

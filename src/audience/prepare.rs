@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::mpsc::sync_channel;
 
 use sha2::{Digest, Sha256};
 
@@ -76,6 +77,20 @@ pub struct Preview {
 }
 
 impl Preview {
+    /// The counts of a later chunk of the same list added to these.
+    fn add(&mut self, later: Preview) {
+        self.rows += later.rows;
+        self.blank += later.blank;
+        self.valid += later.valid;
+        self.already_hashed += later.already_hashed;
+        for (why, (n, lines)) in later.invalid {
+            let entry = self.invalid.entry(why).or_insert((0, Vec::new()));
+            entry.0 += n;
+            let room = FIRST_LINES.saturating_sub(entry.1.len());
+            entry.1.extend(lines.into_iter().take(room));
+        }
+    }
+
     pub fn invalid_total(&self) -> u64 {
         self.invalid.values().map(|(n, _)| n).sum()
     }
@@ -258,6 +273,242 @@ enum Keys {
     Rows(Dedup<Vec<u8>>),
 }
 
+/// The keys of a chunk of rows, before deduplication.
+enum Found {
+    Hashes(Vec<Hash>),
+    Rows(Vec<Vec<u8>>),
+}
+
+impl Keys {
+    fn absorb(&mut self, other: Keys) -> anyhow::Result<()> {
+        match (self, other) {
+            (Keys::Hashes(dedup), Keys::Hashes(other)) => dedup.absorb(other),
+            (Keys::Rows(dedup), Keys::Rows(other)) => dedup.absorb(other),
+            _ => anyhow::bail!("rows of one kind of list read as another"),
+        }
+    }
+
+    fn add(&mut self, found: Found) -> anyhow::Result<()> {
+        match (self, found) {
+            (Keys::Hashes(dedup), Found::Hashes(hashes)) => {
+                for hash in hashes {
+                    dedup.add(hash)?;
+                }
+            }
+            (Keys::Rows(dedup), Found::Rows(rows)) => {
+                for row in rows {
+                    dedup.add(row)?;
+                }
+            }
+            _ => anyhow::bail!("rows of one kind of list read as another"),
+        }
+        Ok(())
+    }
+}
+
+/// A record the CSV reader cannot read, at a byte offset of the file.
+struct Unreadable {
+    at: u64,
+    why: String,
+}
+
+impl Unreadable {
+    /// The refusal, naming the record's line.
+    fn refused(self, path: &Path) -> Refused {
+        let line = lines_at(path, &[self.at])
+            .ok()
+            .and_then(|lines| lines.get(&self.at).copied())
+            .unwrap_or_default();
+        Refused(format!(
+            "{}: line {line} cannot be read: {}",
+            path.display(),
+            self.why
+        ))
+    }
+}
+
+/// How each row is read: which columns, of which kinds, under which rules.
+struct Reading<'a> {
+    columns: &'a [(usize, IdKind)],
+    options: &'a Options,
+    multiple: bool,
+}
+
+impl Reading<'_> {
+    fn found(&self) -> Found {
+        if self.multiple {
+            Found::Rows(Vec::new())
+        } else {
+            Found::Hashes(Vec::new())
+        }
+    }
+
+    /// One row (`at`: its byte offset, made into a line number at the end).
+    fn row(
+        &self,
+        at: u64,
+        cells: &csv::StringRecord,
+        preview: &mut Preview,
+        found: &mut Found,
+        scratch: &mut String,
+    ) -> Result<(), Refused> {
+        preview.rows += 1;
+        let (columns, options) = (self.columns, self.options);
+        match found {
+            Found::Hashes(hashes) => {
+                for (i, kind) in columns {
+                    if let Some(hash) =
+                        hash_cell(cells.get(*i), *kind, options, at, preview, scratch)?
+                    {
+                        hashes.push(hash);
+                    }
+                }
+            }
+            Found::Rows(rows) => {
+                let mut row = vec![0u8; columns.len() * ROW_CELL];
+                let mut any = false;
+                for ((i, kind), cell) in columns.iter().zip(row.chunks_exact_mut(ROW_CELL)) {
+                    if let Some(hash) =
+                        hash_cell(cells.get(*i), *kind, options, at, preview, scratch)?
+                    {
+                        cell[0] = 1;
+                        cell[1..].copy_from_slice(&hash);
+                        any = true;
+                    }
+                }
+                if any {
+                    rows.push(row);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows of a chunk that starts at byte `base` of the file and ends at a record's end.
+    fn chunk(&self, bytes: &[u8], base: u64) -> Result<(Preview, Found), Unreadable> {
+        let mut preview = Preview::default();
+        let mut found = self.found();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        // One record and one buffer for values, used again and again: no allocation per row.
+        let (mut record, mut scratch) = (csv::StringRecord::new(), String::new());
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    return Err(Unreadable {
+                        at: base + e.position().map_or(0, csv::Position::byte),
+                        why: e.to_string(),
+                    });
+                }
+            }
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            let at = base + record.position().map_or(0, csv::Position::byte);
+            self.row(at, &record, &mut preview, &mut found, &mut scratch)
+                .map_err(|Refused(why)| Unreadable { at, why })?;
+        }
+        Ok((preview, found))
+    }
+}
+
+/// Bytes read at a time, cut back to the last record's end.
+const CHUNK: usize = 2 << 20;
+
+/// A file from a byte offset on, in chunks that each end where a record ends: at a line end
+/// outside quotes (a quoted cell may hold line breaks).
+struct Chunks {
+    file: std::fs::File,
+    carry: Vec<u8>,
+    base: u64,
+    done: bool,
+    size: usize,
+}
+
+impl Chunks {
+    fn new(path: &Path, start: u64) -> std::io::Result<Self> {
+        use std::io::Seek;
+        let mut file = std::fs::File::open(path)?;
+        file.seek(std::io::SeekFrom::Start(start))?;
+        Ok(Self {
+            file,
+            carry: Vec::new(),
+            base: start,
+            done: false,
+            size: CHUNK,
+        })
+    }
+
+    /// Where the last complete record of `bytes` ends, if one does.
+    fn boundary(bytes: &[u8]) -> Option<usize> {
+        if memchr::memchr(b'"', bytes).is_none() {
+            return memchr::memrchr2(b'\n', b'\r', bytes).map(|i| i + 1);
+        }
+        let mut quoted = false;
+        let mut end = None;
+        for i in memchr::memchr3_iter(b'"', b'\n', b'\r', bytes) {
+            match bytes[i] {
+                b'"' => quoted = !quoted,
+                _ if !quoted => end = Some(i + 1),
+                _ => {}
+            }
+        }
+        end
+    }
+}
+
+impl Iterator for Chunks {
+    /// The chunk's byte offset in the file, and its bytes.
+    type Item = std::io::Result<(u64, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done && self.carry.is_empty() {
+            return None;
+        }
+        let mut bytes = std::mem::take(&mut self.carry);
+        let mut wanted = self.size;
+        loop {
+            if !self.done {
+                let had = bytes.len();
+                let goal = had.max(wanted);
+                bytes.resize(goal, 0);
+                let mut filled = had;
+                while filled < goal {
+                    match self.file.read(&mut bytes[filled..]) {
+                        Ok(0) => {
+                            self.done = true;
+                            break;
+                        }
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                bytes.truncate(filled);
+            }
+            if self.done {
+                let base = self.base;
+                self.base += bytes.len() as u64;
+                return (!bytes.is_empty()).then_some(Ok((base, bytes)));
+            }
+            match Self::boundary(&bytes) {
+                Some(end) => {
+                    self.carry = bytes.split_off(end);
+                    let base = self.base;
+                    self.base += bytes.len() as u64;
+                    return Some(Ok((base, bytes)));
+                }
+                // One record longer than a chunk: read on.
+                None => wanted = bytes.len() * 2,
+            }
+        }
+    }
+}
+
 /// The column header of a kind in a file of several kinds, as TikTok's help centre spells it
 /// (REFERENCE 18.2: the API's own spelling is unconfirmed).
 pub fn multiple_header(kind: IdKind) -> &'static str {
@@ -319,6 +570,7 @@ fn hash_cell(
     options: &Options,
     line: u64,
     preview: &mut Preview,
+    scratch: &mut String,
 ) -> Result<Option<Hash>, Refused> {
     let Some(raw) = cell.filter(|c| !c.trim().is_empty()) else {
         preview.blank += 1;
@@ -334,12 +586,14 @@ fn hash_cell(
         }
         None => {
             let normalised = match kind {
-                IdKind::Email => normalize::email(raw, options.email),
-                IdKind::Phone => normalize::phone(raw, options.default_country),
-                IdKind::Idfa | IdKind::Gaid => normalize::mobile_id(raw),
+                IdKind::Email => normalize::email_into(raw, options.email, scratch),
+                IdKind::Phone => {
+                    normalize::phone(raw, options.default_country).map(|v| *scratch = v)
+                }
+                IdKind::Idfa | IdKind::Gaid => normalize::mobile_id(raw).map(|v| *scratch = v),
             };
             match normalised {
-                Ok(value) => Sha256::digest(value.as_bytes()).into(),
+                Ok(()) => Sha256::digest(scratch.as_bytes()).into(),
                 Err(why) => {
                     let entry = preview.invalid.entry(why).or_insert((0, Vec::new()));
                     entry.0 += 1;
@@ -442,64 +696,87 @@ pub(crate) fn prepare_with(
         calculate_type,
         ..Preview::default()
     };
-    let mut keys = if multiple {
-        let width = columns.len() * ROW_CELL;
-        Keys::Rows(Dedup::with_width(buffer * 32 / width, width)?)
-    } else {
-        Keys::Hashes(Dedup::new(buffer)?)
+    // Two threads read, each keeping half of the buffer.
+    let half = (buffer / 2).max(1);
+    let new_keys = || -> anyhow::Result<Keys> {
+        Ok(if multiple {
+            let width = columns.len() * ROW_CELL;
+            Keys::Rows(Dedup::with_width(half * 32 / width, width)?)
+        } else {
+            Keys::Hashes(Dedup::new(half)?)
+        })
     };
-    let mut handle = |line: u64,
-                      cells: &csv::StringRecord,
-                      preview: &mut Preview|
-     -> anyhow::Result<()> {
-        preview.rows += 1;
-        match &mut keys {
-            Keys::Hashes(dedup) => {
-                for (i, kind) in &columns {
-                    if let Some(hash) = hash_cell(cells.get(*i), *kind, options, line, preview)? {
-                        dedup.add(hash)?;
-                    }
-                }
-            }
-            Keys::Rows(dedup) => {
-                let mut row = vec![0u8; columns.len() * ROW_CELL];
-                let mut any = false;
-                for ((i, kind), cell) in columns.iter().zip(row.chunks_exact_mut(ROW_CELL)) {
-                    if let Some(hash) = hash_cell(cells.get(*i), *kind, options, line, preview)? {
-                        cell[0] = 1;
-                        cell[1..].copy_from_slice(&hash);
-                        any = true;
-                    }
-                }
-                if any {
-                    dedup.add(row)?;
-                }
-            }
-        }
-        Ok(())
+    let mut keys = new_keys()?;
+    let reading = Reading {
+        columns: &columns,
+        options,
+        multiple,
     };
-    // Byte offsets while reading (the CSV reader skips blank lines without counting them),
-    // made into the file's own line numbers at the end.
-    let line_of = |r: &csv::StringRecord| r.position().map_or(0, csv::Position::byte);
     if !has_header {
-        handle(line_of(&first), &first, &mut preview)?;
+        let mut found = reading.found();
+        let at = first.position().map_or(0, csv::Position::byte);
+        reading.row(at, &first, &mut preview, &mut found, &mut String::new())?;
+        keys.add(found)?;
     }
-    // One record, read into again and again: no allocation per row.
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                return Err(Refused(format!("{shown}: line {line} cannot be read: {e}")).into());
+    // The rest of the file in chunks that end at a record's end: even ones read here, odd ones
+    // on a second thread, each thread keeping its own keys; the counts taken in file order.
+    let mut chunks = Chunks::new(path, reader.position().byte())
+        .map_err(|e| Refused(format!("{shown}: {e}")))?;
+    drop(reader);
+    let helper_keys = std::thread::scope(|scope| -> anyhow::Result<Keys> {
+        let (to_helper, helper_chunks) = sync_channel::<(u64, Vec<u8>)>(1);
+        let (counted, helper_counts) = sync_channel::<Result<Preview, Unreadable>>(1);
+        let (reading, new_keys) = (&reading, &new_keys);
+        let helper = std::thread::Builder::new()
+            .name("audience-read".into())
+            .spawn_scoped(scope, move || -> anyhow::Result<Keys> {
+                let mut keys = new_keys()?;
+                for (base, bytes) in helper_chunks {
+                    let counts = match reading.chunk(&bytes, base) {
+                        Ok((counts, found)) => {
+                            keys.add(found)?;
+                            Ok(counts)
+                        }
+                        Err(unreadable) => Err(unreadable),
+                    };
+                    let failed = counts.is_err();
+                    if counted.send(counts).is_err() || failed {
+                        break;
+                    }
+                }
+                Ok(keys)
+            })?;
+        let mut helper_busy = false;
+        for (n, chunk) in (&mut chunks).enumerate() {
+            let (base, bytes) = chunk.map_err(|e| Refused(format!("{shown}: {e}")))?;
+            if n % 2 == 1 {
+                // A helper that stopped has said why in its counts.
+                helper_busy = to_helper.send((base, bytes)).is_ok();
+                continue;
             }
+            let mine = reading.chunk(&bytes, base);
+            if std::mem::take(&mut helper_busy) {
+                let theirs = helper_counts
+                    .recv()
+                    .map_err(|_| anyhow::anyhow!("a thread reading {shown} stopped"))?;
+                preview.add(theirs.map_err(|u| u.refused(path))?);
+            }
+            let (counts, found) = mine.map_err(|u| u.refused(path))?;
+            preview.add(counts);
+            keys.add(found)?;
         }
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
+        if helper_busy {
+            let theirs = helper_counts
+                .recv()
+                .map_err(|_| anyhow::anyhow!("a thread reading {shown} stopped"))?;
+            preview.add(theirs.map_err(|u| u.refused(path))?);
         }
-        handle(line_of(&record), &record, &mut preview)?;
-    }
+        drop(to_helper);
+        helper
+            .join()
+            .map_err(|_| anyhow::anyhow!("a thread reading {shown} stopped"))?
+    })?;
+    keys.absorb(helper_keys)?;
     if !preview.invalid.is_empty() {
         let offsets: Vec<u64> = preview
             .invalid
@@ -710,6 +987,61 @@ mod tests {
         assert!(why.contains("4 columns become Email_SHA256"), "{why}");
         let plain = file(dir.path(), "plain.txt", b"a@b.co\nc@d.co\n");
         assert!(refused(prepare(&plain, &options, false)).contains("needs a header row"));
+    }
+
+    #[test]
+    fn chunks_end_where_records_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "email,note\r\na@b.co,\"two\nlines\"\r\nc@d.co,\"say \"\"hi\"\"\nand\r\nbye\"\n\
+                    e@f.co,plain\rg@h.co,\"a long cell that is longer than a chunk\"\n";
+        let path = file(dir.path(), "notes.csv", text.as_bytes());
+        let records = |bytes: &[u8]| -> Vec<Vec<String>> {
+            csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(bytes)
+                .records()
+                .map(|r| r.unwrap().iter().map(str::to_string).collect())
+                .collect()
+        };
+        for size in [1, 3, 7, 16, 1 << 20] {
+            let mut chunks = Chunks::new(&path, 12).unwrap();
+            chunks.size = size;
+            let (mut joined, mut parsed) = (Vec::new(), Vec::new());
+            for chunk in chunks {
+                let (base, bytes) = chunk.unwrap();
+                assert_eq!(base, 12 + joined.len() as u64, "offsets follow the file");
+                parsed.extend(records(&bytes));
+                joined.extend(bytes);
+            }
+            assert_eq!(joined, &text.as_bytes()[12..], "chunk size {size}");
+            assert_eq!(parsed, records(&text.as_bytes()[12..]), "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn a_list_read_in_many_chunks_counts_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("email,note\n");
+        // About 5 MB: three chunks, read by two threads.
+        for i in 0..120_000 {
+            if i % 50_000 == 7 {
+                text.push_str("broken,\"a note\nover two lines\"\n");
+            } else {
+                text.push_str(&format!("user.{i}@example.com,\"fine\"\n"));
+            }
+        }
+        let path = file(dir.path(), "big.csv", text.as_bytes());
+        let p = prepare(&path, &Options::default(), false).unwrap().preview;
+        assert_eq!((p.rows, p.valid, p.unique), (120_000, 119_997, 119_997));
+        // Line numbers: the header, the rows before, and a second line for each such note above.
+        assert_eq!(p.invalid[&Invalid::NoAt], (3, vec![9, 50_010, 100_011]));
+        let mut bad = text.into_bytes();
+        let at = bad.len() - 30;
+        bad[at] = 0xFF;
+        let path = file(dir.path(), "bad.csv", &bad);
+        let why = refused(prepare(&path, &Options::default(), false));
+        assert!(why.contains("line 120004 cannot be read"), "{why}");
     }
 
     #[test]
