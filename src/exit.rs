@@ -97,6 +97,7 @@ fn api_code(error: &ApiError) -> u8 {
         | ApiError::Redirect { .. } => API_REJECTED,
         ApiError::Decode { .. } | ApiError::Setup(_) => UNEXPECTED,
         ApiError::Transport { .. }
+        | ApiError::TooLarge { .. }
         | ApiError::Timeout { .. }
         | ApiError::Inconsistent { .. }
         | ApiError::RetriesExhausted { .. }

@@ -1098,3 +1098,94 @@ async fn a_download_answering_5xx_is_retried_and_exits_5_when_it_keeps_failing()
     assert!(stderr_of(&out).contains("503"), "{}", stderr_of(&out));
     assert!(!env.work_dir().join("jan.csv").exists());
 }
+
+/// A server that answers every request with HTTP 200 and a JSON body that never ends (500 MB,
+/// or a gzip bomb of 64 MiB of spaces in about 64 KiB); its URL.
+async fn endless_answers(gzip: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let bomb = gzip.then(|| {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder
+            .write_all(br#"{"code":0,"message":"OK","data":{"list":["#)
+            .unwrap();
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..64 {
+            encoder.write_all(&spaces).unwrap();
+        }
+        encoder.finish().unwrap()
+    });
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let bomb = bomb.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 8192];
+                let _ = socket.read(&mut request).await;
+                let head = match &bomb {
+                    Some(b) => format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        b.len()
+                    ),
+                    None => "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n".to_string(),
+                };
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                if let Some(bomb) = bomb {
+                    let _ = socket.write_all(&bomb).await;
+                    return;
+                }
+                let _ = socket
+                    .write_all(br#"{"code":0,"message":"OK","data":{"list":[""#)
+                    .await;
+                let filler = vec![b'a'; 1 << 16];
+                for _ in 0..(500 << 20) / filler.len() {
+                    if socket.write_all(&filler).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_answer_or_a_gzip_bomb_stops_at_the_limit_in_bounded_memory() {
+    let env = TestEnv::with_account().await;
+    for gzip in [false, true] {
+        let url = endless_answers(gzip).await;
+        let mut cmd = env.std_cmd();
+        cmd.env("TIKTOK_ADS_BASE_URL", &url)
+            .env("TIKTOK_ACCESS_TOKEN", TOKEN)
+            .args(["api", "GET", "/campaign/get/", "-f"])
+            .arg(format!("advertiser_id={ADV_US}"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        // Reaped by wait4 below, for its resource usage; the pipes are read afterwards.
+        #[allow(clippy::zombie_processes)]
+        let child = cmd.spawn().unwrap();
+        let pid = child.id() as libc::pid_t;
+        let (status, usage) = tokio::task::spawn_blocking(move || {
+            let mut status = 0;
+            // SAFETY: a zeroed rusage is valid; wait4 fills it.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+            (status, usage)
+        })
+        .await
+        .unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.unwrap(), &mut stderr).unwrap();
+        assert!(libc::WIFEXITED(status), "gzip {gzip}: {stderr}");
+        assert_eq!(libc::WEXITSTATUS(status), 5, "gzip {gzip}: {stderr}");
+        assert!(
+            stderr.contains("/campaign/get/") && stderr.contains("over 16 MiB"),
+            "gzip {gzip}: {stderr}"
+        );
+        let peak_mib = usage.ru_maxrss / 1024;
+        assert!(peak_mib < 64, "gzip {gzip}: peak RSS {peak_mib} MiB");
+    }
+}

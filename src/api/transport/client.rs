@@ -22,6 +22,10 @@ use super::pacing::{Limits, Pacer, PacerOptions};
 use super::query::Query;
 use super::retry::{Replay, RetryPolicy};
 
+/// The most one answer may hold once decompressed: TikTok's pages are a few MB (1,000 report
+/// rows are about 320 KiB), so this is room for any of them and keeps memory bounded.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
 /// Where every endpoint path is appended.
 pub(crate) const API_PREFIX: &str = "open_api/v1.3/";
 
@@ -598,14 +602,7 @@ impl Client {
             BodyTo::File(file) if (200..300).contains(&status) && !json => {
                 self.stream_into(response, file, label).await?
             }
-            _ => {
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|e| sent(self.transport_error(label, e).error))?
-                    .to_vec();
-                (body, None)
-            }
+            _ => (self.read_bounded(response, Vec::new(), label).await?, None),
         };
         let answer = Answer {
             status,
@@ -663,12 +660,7 @@ impl Client {
         {
             if first && chunk.trim_ascii_start().starts_with(b"{") {
                 body.extend_from_slice(&chunk);
-                let rest = response
-                    .bytes()
-                    .await
-                    .map_err(|e| sent(self.transport_error(label, e).error))?;
-                body.extend_from_slice(&rest);
-                return Ok((body, None));
+                return Ok((self.read_bounded(response, body, label).await?, None));
             }
             first = false;
             file.write_all(&chunk)
@@ -677,6 +669,38 @@ impl Client {
         }
         file.flush().map_err(|e| sent(local_error(label, &e)))?;
         Ok((body, Some(written)))
+    }
+
+    /// The rest of an answer read into `body`, refused once it passes `MAX_BODY` bytes
+    /// (decompressed: a gzip bomb stops there too) or announces more.
+    async fn read_bounded(
+        &self,
+        mut response: reqwest::Response,
+        mut body: Vec<u8>,
+        label: &str,
+    ) -> Result<Vec<u8>, Attempt> {
+        let too_large = || Attempt {
+            error: ApiError::TooLarge {
+                endpoint: label.to_string(),
+                limit: MAX_BODY as u64,
+            },
+            sent: true,
+        };
+        // Announced (compressed or not) as more than the limit: it cannot come to less.
+        if response.content_length().unwrap_or(0) > MAX_BODY as u64 {
+            return Err(too_large());
+        }
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            let mut attempt = self.transport_error(label, e);
+            attempt.sent = true;
+            attempt
+        })? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport_error(&self, label: &str, error: reqwest::Error) -> Attempt {

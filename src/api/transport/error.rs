@@ -32,6 +32,15 @@ pub enum ApiError {
     #[error("network error on {endpoint}: {detail}")]
     Transport { endpoint: String, detail: String },
 
+    /// An answer bigger than any page TikTok sends (after decompression): not read on, so that
+    /// a broken or hostile server cannot fill the memory.
+    #[error(
+        "the answer from {endpoint} is over {} MiB (TikTok's pages are a few MB): stopped reading \
+         it; check --base-url and any proxy",
+        limit / (1024 * 1024)
+    )]
+    TooLarge { endpoint: String, limit: u64 },
+
     /// No answer within the per-request timeout.
     #[error("no answer from {endpoint} within {}s", timeout.as_secs())]
     Timeout { endpoint: String, timeout: Duration },
