@@ -12,6 +12,7 @@ use futures_util::future;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::Semaphore;
 
+use super::duplicates::{self, RowKeys};
 use super::error::ReportError;
 use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned, PlannedAccount};
@@ -179,10 +180,11 @@ pub async fn run(
     );
     let mut pages = fetcher.pages(concurrency.max(1));
     let mut current: Option<usize> = None;
+    let mut keys = RowKeys::new(plan.spec.dimensions.len());
     while let Some((unit_index, _page, result)) = pages.next().await {
         let unit = fetcher.units[unit_index];
         if let Some(done) = current.filter(|&c| c != unit_index) {
-            fetcher.end_unit(done, Some(unit.account), &mut run)?;
+            fetcher.end_unit(done, Some(unit.account), &mut keys, &mut run)?;
             progress.windows_done += 1;
             show(&mut progress, client, observer);
         }
@@ -207,12 +209,12 @@ pub async fn run(
                 continue;
             }
         };
-        fetcher.hand_over(unit, &page, &mut run.sink)?;
+        fetcher.hand_over(unit, &page, &mut keys, &mut run.sink)?;
         progress.rows += page.rows() as u64;
         show(&mut progress, client, observer);
     }
     if let Some(done) = current {
-        fetcher.end_unit(done, None, &mut run)?;
+        fetcher.end_unit(done, None, &mut keys, &mut run)?;
         progress.windows_done += 1;
         show(&mut progress, client, observer);
     }
@@ -263,7 +265,13 @@ impl Fetcher {
     }
 
     /// A page's rows, in order, to the sink.
-    fn hand_over(&self, unit: UnitIndex, page: &ReportPage, sink: &mut impl RowSink) -> Result<()> {
+    fn hand_over(
+        &self,
+        unit: UnitIndex,
+        page: &ReportPage,
+        keys: &mut RowKeys,
+        sink: &mut impl RowSink,
+    ) -> Result<()> {
         let key = Unit {
             advertiser: &self.accounts[unit.account],
             window: unit.window,
@@ -272,6 +280,7 @@ impl Fetcher {
         for i in 0..page.rows() {
             cells.clear();
             cells.extend(page.row(i));
+            keys.add(&cells);
             sink.row(&key, &cells)?;
         }
         sink.flush()
@@ -284,16 +293,23 @@ impl Fetcher {
         &self,
         unit_index: usize,
         next_account: Option<usize>,
+        keys: &mut RowKeys,
         run: &mut Run<'_, impl RowSink>,
     ) -> Result<()> {
         let unit = self.units[unit_index];
+        let repeated = keys.finish();
         if !self.is_failed(unit.account) {
-            match lock(&self.checks[unit_index]).finish() {
-                Ok(()) => run.sink.unit_complete(&Unit {
+            let counted = lock(&self.checks[unit_index]).finish();
+            match (counted, repeated) {
+                (Ok(()), Some(hash)) => {
+                    let error = ReportError::Incomplete(duplicates::repeated(hash));
+                    self.fail(run, unit, error.into());
+                }
+                (Ok(()), None) => run.sink.unit_complete(&Unit {
                     advertiser: &self.accounts[unit.account],
                     window: unit.window,
                 })?,
-                Err(shortfall) => {
+                (Err(shortfall), _) => {
                     let error = ReportError::Incomplete(format!(
                         "TikTok announced {} rows but sent {}: the data is incomplete",
                         shortfall.announced, shortfall.received

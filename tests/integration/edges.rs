@@ -1157,35 +1157,97 @@ async fn an_endless_answer_or_a_gzip_bomb_stops_at_the_limit_in_bounded_memory()
     let env = TestEnv::with_account().await;
     for gzip in [false, true] {
         let url = endless_answers(gzip).await;
-        let mut cmd = env.std_cmd();
+        // Through GNU time: it forks the tool from its own small image, so the peak it reports
+        // is the tool's (a child of this test process would report the test's own peak too).
+        let mut cmd = std::process::Command::new("/usr/bin/time");
+        env.isolate(&mut cmd);
         cmd.env("TIKTOK_ADS_BASE_URL", &url)
             .env("TIKTOK_ACCESS_TOKEN", TOKEN)
+            .args(["-f", "peak-kib %M"])
+            .arg(assert_cmd::cargo::cargo_bin!("tiktok-ads"))
             .args(["api", "GET", "/campaign/get/", "-f"])
-            .arg(format!("advertiser_id={ADV_US}"))
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        // Reaped by wait4 below, for its resource usage; the pipes are read afterwards.
-        #[allow(clippy::zombie_processes)]
-        let child = cmd.spawn().unwrap();
-        let pid = child.id() as libc::pid_t;
-        let (status, usage) = tokio::task::spawn_blocking(move || {
-            let mut status = 0;
-            // SAFETY: a zeroed rusage is valid; wait4 fills it.
-            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-            unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-            (status, usage)
-        })
-        .await
-        .unwrap();
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.unwrap(), &mut stderr).unwrap();
-        assert!(libc::WIFEXITED(status), "gzip {gzip}: {stderr}");
-        assert_eq!(libc::WEXITSTATUS(status), 5, "gzip {gzip}: {stderr}");
+            .arg(format!("advertiser_id={ADV_US}"));
+        let out = cmd
+            .output()
+            .expect("GNU time is installed (.ci/run installs it)");
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(5), "gzip {gzip}: {stderr}");
         assert!(
             stderr.contains("/campaign/get/") && stderr.contains("over 16 MiB"),
             "gzip {gzip}: {stderr}"
         );
-        let peak_mib = usage.ru_maxrss / 1024;
+        let peak_kib: u64 = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("peak-kib "))
+            .next_back()
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no peak in {stderr}"));
+        let peak_mib = peak_kib / 1024;
         assert!(peak_mib < 64, "gzip {gzip}: peak RSS {peak_mib} MiB");
+    }
+}
+
+/// A window of three pages (two rows each, six announced) whose third page repeats a row of
+/// the second in place of the row it should hold: the count matches.
+async fn mount_shifted_pages(env: &TestEnv) {
+    let pages = [
+        vec![report_row("1"), report_row("2")],
+        vec![report_row("3"), report_row("4")],
+        vec![report_row("4"), report_row("6")],
+    ];
+    for (n, rows) in pages.into_iter().enumerate() {
+        let page = n as u64 + 1;
+        on_get("/report/integrated/get/")
+            .and(wiremock::matchers::query_param("page", page.to_string()))
+            .respond_with(report_page(rows, page, 6, 3))
+            .mount(&env.server)
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_repeated_by_a_shifting_page_is_never_written() {
+    let env = TestEnv::with_account().await;
+    mount_shifted_pages(&env).await;
+    let out = report_to_file(&env);
+    assert_fails(&out, 6, "TikTok sent a row twice in this window");
+    assert!(!env.work_dir().join("out.csv").exists());
+
+    let synced = env
+        .cmd()
+        .args([
+            "--advertiser",
+            ADV_US,
+            "report",
+            "sync",
+            "--into",
+            "sqlite:out.db",
+        ])
+        .args([
+            "--since",
+            "2025-01-01",
+            "--metrics",
+            "spend",
+            "--page-size",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_fails(&synced, 6, "TikTok sent a row twice in this window");
+    // The window's transaction was not committed: no report row is in the database.
+    let db = rusqlite::Connection::open(env.work_dir().join("out.db")).unwrap();
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tiktok\\_%' ESCAPE '\\'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!tables.is_empty(), "the sync made its table");
+    for table in tables {
+        let rows: i64 = db
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0, "{table} holds rows of the inconsistent window");
     }
 }
