@@ -1,8 +1,10 @@
 //! Report export benchmark: the simulator (`tiktok-ads mock --rows N`, in its own process)
 //! serves `/report/integrated/get/` (ad × day rows, 12 metrics as strings, 1000 rows a page,
 //! each page rendered once and then served from memory), and the optimized `tiktok-ads`
-//! binary exports them to CSV. Measures wall time, rows/s and the exporting process's peak RSS,
-//! and writes them to `target/bench/report_export.json`.
+//! binary exports them to CSV. Measures wall time, CPU time, rows/s and the exporting
+//! process's peak RSS, beside the ceiling — `curl` fetching the same pages over one connection
+//! without parsing them — and writes them to `target/bench/report_export.json`. The ratio to
+//! the ceiling of the same run is the figure to compare across days and machines.
 //!
 //!   cargo bench --bench report_export                 # 100,000 and 1,000,000 rows
 //!   BENCH_ROWS=250000 cargo bench --bench report_export
@@ -23,6 +25,8 @@ const METRICS: &str = "spend,impressions,clicks,ctr,cpc,cpm,reach,frequency,conv
 struct Measurement {
     rows: usize,
     wall_s: f64,
+    cpu_s: f64,
+    ceiling_s: f64,
     rows_per_s: f64,
     peak_rss_mib: f64,
     page_kib: f64,
@@ -79,7 +83,64 @@ fn page_kib(base_url: &str, work: &std::path::Path) -> f64 {
     out.stdout.len() as f64 / 1024.0
 }
 
-fn run_export(base_url: &str, rows: usize, work: &std::path::Path) -> (f64, f64) {
+/// The one-connection, no-parse ceiling: `curl` fetching every page of the report (the token
+/// in a config file, not on its command line) into /dev/null; its wall time.
+fn curl_ceiling(base_url: &str, rows: usize, work: &std::path::Path) -> f64 {
+    let metrics = serde_json::to_string(&METRICS.split(',').collect::<Vec<_>>()).unwrap();
+    let query = |page: usize| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("advertiser_id", ADVERTISER)
+            .append_pair("report_type", "BASIC")
+            .append_pair("data_level", "AUCTION_AD")
+            .append_pair("dimensions", r#"["ad_id","stat_time_day"]"#)
+            .append_pair("metrics", &metrics)
+            .append_pair("start_date", "2025-01-01")
+            .append_pair("end_date", "2025-01-30")
+            .append_pair("page", &page.to_string())
+            .append_pair("page_size", "1000")
+            .finish()
+    };
+    let mut config = format!(
+        "silent\nfail\nheader = \"Access-Token: {}\"\n",
+        common::simulator_token(base_url)
+    );
+    for page in 1..=rows.div_ceil(1000) {
+        config.push_str(&format!(
+            "url = \"{base_url}/open_api/v1.3/report/integrated/get/?{}\"\noutput = \"/dev/null\"\n",
+            query(page)
+        ));
+    }
+    config.push_str("write-out = \"%{size_download}\\n\"\n");
+    let path = work.join("curl.cfg");
+    std::fs::write(&path, config).unwrap();
+    let fetch = || {
+        let started = Instant::now();
+        let out = Command::new("curl")
+            .arg("-K")
+            .arg(&path)
+            .output()
+            .expect("curl runs");
+        let elapsed = started.elapsed().as_secs_f64();
+        assert!(out.status.success(), "curl fetched every page");
+        let bytes: u64 = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.trim().parse::<u64>().ok())
+            .sum();
+        (elapsed, bytes)
+    };
+    // The first run has the simulator render the pages of this query; the second is measured.
+    fetch();
+    let (elapsed, bytes) = fetch();
+    // Whole pages, not error envelopes: about 320 bytes a row.
+    assert!(
+        bytes > rows as u64 * 200,
+        "curl got {bytes} bytes for {rows} rows"
+    );
+    elapsed
+}
+
+/// Wall time, CPU time (user + system) and peak RSS of one export.
+fn run_export(base_url: &str, rows: usize, work: &std::path::Path) -> (f64, f64, f64) {
     let out = work.join(format!("export-{rows}.csv"));
     let started = Instant::now();
     // Reaped by `wait4` below, which also returns the child's own peak RSS.
@@ -110,8 +171,10 @@ fn run_export(base_url: &str, rows: usize, work: &std::path::Path) -> (f64, f64)
         .count();
     assert_eq!(lines, rows + 1, "every row exported once, plus the header");
     let _ = std::fs::remove_file(&out);
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = seconds(rusage.ru_utime) + seconds(rusage.ru_stime);
     // Linux reports ru_maxrss in KiB.
-    (wall, rusage.ru_maxrss as f64 / 1024.0)
+    (wall, cpu, rusage.ru_maxrss as f64 / 1024.0)
 }
 
 fn main() {
@@ -122,17 +185,27 @@ fn main() {
         let (mut server, base_url) = simulator(rows);
         // A warm-up run renders every page once on the simulator's side.
         run_export(&base_url, rows, work.path());
-        let (wall_s, peak_rss_mib) = run_export(&base_url, rows, work.path());
+        let ceiling_s = curl_ceiling(&base_url, rows, work.path());
+        let (wall_s, cpu_s, peak_rss_mib) = run_export(&base_url, rows, work.path());
         let m = Measurement {
             rows,
             wall_s,
+            cpu_s,
+            ceiling_s,
             rows_per_s: rows as f64 / wall_s,
             peak_rss_mib,
             page_kib: page_kib(&base_url, work.path()),
         };
         println!(
-            "report_export: {:>9} rows  {:>6.3} s  {:>10.0} rows/s  peak RSS {:>5.1} MiB  (page {:.0} KiB)",
-            m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib, m.page_kib
+            "report_export: {:>9} rows  {:>6.3} s (CPU {:.3} s)  {:>10.0} rows/s  peak RSS {:>5.1} MiB  (page {:.0} KiB)   curl {:.3} s   ratio {:.2}",
+            m.rows,
+            m.wall_s,
+            m.cpu_s,
+            m.rows_per_s,
+            m.peak_rss_mib,
+            m.page_kib,
+            m.ceiling_s,
+            m.wall_s / m.ceiling_s
         );
         results.push(m);
         let _ = server.kill();
@@ -142,8 +215,15 @@ fn main() {
         .iter()
         .map(|m| {
             format!(
-                r#"  {{"rows": {}, "wall_s": {:.3}, "rows_per_s": {:.0}, "peak_rss_mib": {:.1}, "page_kib": {:.0}}}"#,
-                m.rows, m.wall_s, m.rows_per_s, m.peak_rss_mib, m.page_kib
+                r#"  {{"rows": {}, "wall_s": {:.3}, "cpu_s": {:.3}, "rows_per_s": {:.0}, "peak_rss_mib": {:.1}, "page_kib": {:.0}, "curl_s": {:.3}, "ratio": {:.2}}}"#,
+                m.rows,
+                m.wall_s,
+                m.cpu_s,
+                m.rows_per_s,
+                m.peak_rss_mib,
+                m.page_kib,
+                m.ceiling_s,
+                m.wall_s / m.ceiling_s
             )
         })
         .collect();

@@ -244,6 +244,11 @@ impl State {
         }
     }
 
+    /// Whether endpoint `key` runs below its full rate (a success then counts towards it).
+    pub(super) fn slowed(&self, key: &str) -> bool {
+        self.endpoints.get(key).is_some_and(|e| e.share < FULL)
+    }
+
     /// The requests a second endpoint `key` is allowed now (what `-v` shows).
     pub(super) fn rate(&self, key: &str, limit: &EndpointLimit) -> usize {
         let share = self.endpoints.get(key).map_or(FULL, |e| e.share);

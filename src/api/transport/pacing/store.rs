@@ -17,8 +17,9 @@ pub(super) enum Store {
         fallback: Mutex<State>,
         failed: AtomicBool,
         /// This process's turn at the file: its threads queue here rather than on the file
-        /// lock, whose waits are polls.
-        turn: Mutex<()>,
+        /// lock, whose waits are polls. It holds the file, opened once (the directory made
+        /// once) rather than for every request.
+        turn: Mutex<Option<std::fs::File>>,
     },
 }
 
@@ -36,7 +37,7 @@ impl Store {
             path,
             fallback: Mutex::new(State::default()),
             failed: AtomicBool::new(false),
-            turn: Mutex::new(()),
+            turn: Mutex::new(None),
         }
     }
 
@@ -51,7 +52,7 @@ impl Store {
                 turn,
             } => (path, fallback, failed, turn),
         };
-        let _turn = lock(turn);
+        let mut held = lock(turn);
         if failed.load(Ordering::Relaxed) {
             return change(&mut lock(fallback));
         }
@@ -63,7 +64,7 @@ impl Store {
                 path.display()
             );
         };
-        let mut file = match open_locked(path) {
+        let file = match locked(&mut held, path) {
             Ok(file) => file,
             Err(e) => {
                 give_up(e);
@@ -72,16 +73,19 @@ impl Store {
         };
         // A missing, empty or unreadable state (say, cut by a crash) starts afresh.
         let mut bytes = Vec::new();
-        let mut state: State = match file.read_to_end(&mut bytes) {
+        let mut state: State = match file.rewind().and_then(|()| file.read_to_end(&mut bytes)) {
             Ok(_) => serde_json::from_slice(&bytes).unwrap_or_default(),
             Err(_) => State::default(),
         };
         let value = change(&mut state);
-        if let Err(e) = rewrite(&mut file, &state) {
+        if let Err(e) = rewrite(file, &state) {
             give_up(e);
             *lock(fallback) = state;
         }
-        // The lock goes with the file handle.
+        if let Err(e) = file.unlock() {
+            give_up(e);
+            *held = None;
+        }
         value
     }
 
@@ -97,8 +101,8 @@ impl Store {
     }
 }
 
-/// The state file, created owner-only when missing, under an exclusive lock.
-fn open_locked(path: &PathBuf) -> std::io::Result<std::fs::File> {
+/// The state file, created owner-only (with its directory) when missing.
+fn open(path: &PathBuf) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -109,13 +113,40 @@ fn open_locked(path: &PathBuf) -> std::io::Result<std::fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let file = options.open(path)?;
+    options.open(path)
+}
+
+/// The held state file under an exclusive lock: opened on first use, and again when it was
+/// removed meanwhile (someone cleared the state directory: the others use a new file).
+fn locked<'f>(
+    held: &'f mut Option<std::fs::File>,
+    path: &PathBuf,
+) -> std::io::Result<&'f mut std::fs::File> {
+    #[cfg(unix)]
+    let removed = |file: &std::fs::File| {
+        use std::os::unix::fs::MetadataExt;
+        !file.metadata().is_ok_and(|m| m.nlink() > 0)
+    };
+    #[cfg(not(unix))]
+    let removed = |_: &std::fs::File| false;
+    if held.as_ref().is_none_or(removed) {
+        *held = Some(open(path)?);
+    }
+    let Some(file) = held.as_mut() else {
+        return Err(std::io::Error::other("the state file is not open"));
+    };
+    lock_file(file)?;
+    Ok(file)
+}
+
+/// An exclusive lock on `file`, waited for at most 2 s.
+fn lock_file(file: &std::fs::File) -> std::io::Result<()> {
     // The lock is held for microseconds; one held for long belongs to a process that hangs, and
     // must not hang this one.
     let give_up = std::time::Instant::now() + std::time::Duration::from_secs(2);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(file),
+            Ok(()) => return Ok(()),
             Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < give_up => {
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
