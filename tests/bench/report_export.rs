@@ -214,16 +214,19 @@ fn main() {
     let entries: Vec<String> = results
         .iter()
         .map(|m| {
+            let round = |x: f64, places: i32| (x * 10f64.powi(places)).round() / 10f64.powi(places);
             format!(
-                r#"  {{"rows": {}, "wall_s": {:.3}, "cpu_s": {:.3}, "rows_per_s": {:.0}, "peak_rss_mib": {:.1}, "page_kib": {:.0}, "curl_s": {:.3}, "ratio": {:.2}}}"#,
-                m.rows,
-                m.wall_s,
-                m.cpu_s,
-                m.rows_per_s,
-                m.peak_rss_mib,
-                m.page_kib,
-                m.ceiling_s,
-                m.wall_s / m.ceiling_s
+                "  {}",
+                serde_json::json!({
+                    "rows": m.rows,
+                    "wall_s": round(m.wall_s, 3),
+                    "cpu_s": round(m.cpu_s, 3),
+                    "rows_per_s": m.rows_per_s.round(),
+                    "peak_rss_mib": round(m.peak_rss_mib, 1),
+                    "page_kib": m.page_kib.round(),
+                    "curl_s": round(m.ceiling_s, 3),
+                    "ratio": round(m.wall_s / m.ceiling_s, 2),
+                })
             )
         })
         .collect();

@@ -46,6 +46,19 @@ fn audience(
         .unwrap()
 }
 
+/// `audience create --name NAME --from FILE` and `extra`.
+fn create(
+    sim: &Simulator,
+    env: &TestEnv,
+    tmp: &std::path::Path,
+    name: &str,
+    from: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let args = [&["create", "--name", name, "--from", from][..], extra].concat();
+    audience(sim, env, tmp, &args)
+}
+
 fn uploads(sim: &Simulator) -> Vec<Value> {
     sim.requests()
         .into_iter()
@@ -62,20 +75,13 @@ async fn raw_values_never_leave_the_machine_and_a_preview_sends_nothing() {
         &format!("{}Broken,no-at-sign,\n", customers(1_500)),
     );
 
-    let dry = audience(
+    let dry = create(
         &sim,
         &env,
         &tmp,
-        &[
-            "create",
-            "--name",
-            "CRM",
-            "--from",
-            "customers.csv",
-            "--column",
-            "email",
-            "--dry-run",
-        ],
+        "CRM",
+        "customers.csv",
+        &["--column", "email", "--dry-run"],
     );
     assert!(dry.status.success(), "{}", stderr_of(&dry));
     let preview = stderr_of(&dry);
@@ -150,19 +156,13 @@ async fn raw_values_never_leave_the_machine_and_a_preview_sends_nothing() {
     let rows: Vec<Value> = serde_json::from_str(&stdout_of(&got)).unwrap();
     assert_eq!(rows[0]["status"], "ready");
     assert!(rows[0]["cover_num"].as_u64().unwrap() > 0);
-    let twin = audience(
+    let twin = create(
         &sim,
         &env,
         &tmp,
-        &[
-            "create",
-            "--name",
-            "CRM",
-            "--from",
-            "customers.csv",
-            "--column",
-            "email",
-        ],
+        "CRM",
+        "customers.csv",
+        &["--column", "email"],
     );
     assert_fails(&twin, 2, "already has an audience named \"CRM\"");
 }
@@ -171,19 +171,13 @@ async fn raw_values_never_leave_the_machine_and_a_preview_sends_nothing() {
 async fn updates_say_their_action_and_keep_to_the_floor() {
     let (env, sim, tmp) = started(&[]).await;
     write(&env, "customers.csv", &customers(1_500));
-    let created = audience(
+    let created = create(
         &sim,
         &env,
         &tmp,
-        &[
-            "create",
-            "--name",
-            "CRM",
-            "--from",
-            "customers.csv",
-            "--column",
-            "email",
-        ],
+        "CRM",
+        "customers.csv",
+        &["--column", "email"],
     );
     let id = stdout_of(&created).trim().to_string();
     write(
@@ -272,19 +266,13 @@ async fn bad_lists_are_refused_before_anything_is_sent() {
 async fn several_kinds_go_together_as_rows_with_type_multiple() {
     let (env, sim, tmp) = started(&[]).await;
     write(&env, "customers.csv", &customers(1_200));
-    let created = audience(
+    let created = create(
         &sim,
         &env,
         &tmp,
-        &[
-            "create",
-            "--name",
-            "Both",
-            "--from",
-            "customers.csv",
-            "--type",
-            "multiple",
-        ],
+        "Both",
+        "customers.csv",
+        &["--type", "multiple"],
     );
     assert!(created.status.success(), "{}", stderr_of(&created));
     assert!(
@@ -586,20 +574,7 @@ async fn lookalikes_and_shares() {
 async fn audiences_expire_on_the_simulators_clock() {
     let (env, sim, tmp) = started(&[]).await;
     write(&env, "crm.txt", &emails(0..1_100));
-    let created = audience(
-        &sim,
-        &env,
-        &tmp,
-        &[
-            "create",
-            "--name",
-            "Short",
-            "--from",
-            "crm.txt",
-            "--retention",
-            "1",
-        ],
-    );
+    let created = create(&sim, &env, &tmp, "Short", "crm.txt", &["--retention", "1"]);
     let id = stdout_of(&created).trim().to_string();
     let sent = sim
         .requests()
