@@ -12,7 +12,7 @@ use futures_util::future;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::Semaphore;
 
-use super::duplicates::{self, RowKeys};
+use super::duplicates::RowKeys;
 use super::error::ReportError;
 use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned, PlannedAccount};
@@ -180,7 +180,8 @@ pub async fn run(
     );
     let mut pages = fetcher.pages(concurrency.max(1));
     let mut current: Option<usize> = None;
-    let mut keys = RowKeys::new(plan.spec.dimensions.len());
+    let dimensions = plan.spec.dimensions.len().min(plan.data_columns.len());
+    let mut keys = RowKeys::new(plan.data_columns[..dimensions].to_vec());
     while let Some((unit_index, _page, result)) = pages.next().await {
         let unit = fetcher.units[unit_index];
         if let Some(done) = current.filter(|&c| c != unit_index) {
@@ -283,6 +284,7 @@ impl Fetcher {
             keys.add(&cells);
             sink.row(&key, &cells)?;
         }
+        keys.page_done();
         sink.flush()
     }
 
@@ -301,8 +303,8 @@ impl Fetcher {
         if !self.is_failed(unit.account) {
             let counted = lock(&self.checks[unit_index]).finish();
             match (counted, repeated) {
-                (Ok(()), Some(hash)) => {
-                    let error = ReportError::Incomplete(duplicates::repeated(hash));
+                (Ok(()), Some(repeated)) => {
+                    let error = ReportError::Incomplete(repeated.reason());
                     self.fail(run, unit, error.into());
                 }
                 (Ok(()), None) => run.sink.unit_complete(&Unit {

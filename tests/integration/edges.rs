@@ -1210,7 +1210,8 @@ async fn a_row_repeated_by_a_shifting_page_is_never_written() {
     let env = TestEnv::with_account().await;
     mount_shifted_pages(&env).await;
     let out = report_to_file(&env);
-    assert_fails(&out, 6, "TikTok sent a row twice in this window");
+    let named = "TikTok sent the row campaign_id=4, stat_time_day=2025-01-01 00:00:00 twice";
+    assert_fails(&out, 6, named);
     assert!(!env.work_dir().join("out.csv").exists());
 
     let synced = env
@@ -1233,7 +1234,7 @@ async fn a_row_repeated_by_a_shifting_page_is_never_written() {
         ])
         .output()
         .unwrap();
-    assert_fails(&synced, 6, "TikTok sent a row twice in this window");
+    assert_fails(&synced, 6, named);
     // The window's transaction was not committed: no report row is in the database.
     let db = rusqlite::Connection::open(env.work_dir().join("out.db")).unwrap();
     let tables: Vec<String> = db
