@@ -443,21 +443,30 @@ impl Chunks {
         })
     }
 
-    /// Where the last complete record of `bytes` ends, if one does.
+    /// Where the last complete record of `bytes` ends, if one does. Without a quote, at the
+    /// last line end; with quotes, where the CSV parser itself (same settings as the reader's)
+    /// ends a record — a quote only quotes at the start of a cell, so counting quotes would be
+    /// thrown off by a name such as `O"Brien`.
     fn boundary(bytes: &[u8]) -> Option<usize> {
         if memchr::memchr(b'"', bytes).is_none() {
             return memchr::memrchr2(b'\n', b'\r', bytes).map(|i| i + 1);
         }
-        let mut quoted = false;
-        let mut end = None;
-        for i in memchr::memchr3_iter(b'"', b'\n', b'\r', bytes) {
-            match bytes[i] {
-                b'"' => quoted = !quoted,
-                _ if !quoted => end = Some(i + 1),
-                _ => {}
+        let mut parser = csv_core::Reader::new();
+        // The cells themselves are not needed: the same small buffers are written over.
+        let (mut cells, mut ends) = ([0u8; 4096], [0usize; 64]);
+        let (mut at, mut end) = (0, None);
+        loop {
+            let (result, read, _, _) = parser.read_record(&bytes[at..], &mut cells, &mut ends);
+            at += read;
+            match result {
+                csv_core::ReadRecordResult::Record => end = Some(at),
+                csv_core::ReadRecordResult::OutputFull
+                | csv_core::ReadRecordResult::OutputEndsFull => {}
+                csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => {
+                    return end;
+                }
             }
         }
-        end
     }
 }
 
@@ -993,7 +1002,8 @@ mod tests {
     fn chunks_end_where_records_end() {
         let dir = tempfile::tempdir().unwrap();
         let text = "email,note\r\na@b.co,\"two\nlines\"\r\nc@d.co,\"say \"\"hi\"\"\nand\r\nbye\"\n\
-                    e@f.co,plain\rg@h.co,\"a long cell that is longer than a chunk\"\n";
+                    e@f.co,plain\rg@h.co,\"a long cell that is longer than a chunk\"\n\
+                    o@b.co,O\"Brien\nx@y.co,\"quoted\"\nz@y.co,end\n";
         let path = file(dir.path(), "notes.csv", text.as_bytes());
         let records = |bytes: &[u8]| -> Vec<Vec<String>> {
             csv::ReaderBuilder::new()
@@ -1017,6 +1027,17 @@ mod tests {
             assert_eq!(joined, &text.as_bytes()[12..], "chunk size {size}");
             assert_eq!(parsed, records(&text.as_bytes()[12..]), "chunk size {size}");
         }
+        // A quote inside a cell quotes nothing: the chunks after it stay small.
+        let mut stray = String::from("email,name\nob@b.co,O\"Brien\n");
+        for i in 0..200 {
+            stray.push_str(&format!("user{i}@example.com,n\n"));
+        }
+        let path = file(dir.path(), "stray.csv", stray.as_bytes());
+        let mut chunks = Chunks::new(&path, 11).unwrap();
+        chunks.size = 64;
+        let sizes: Vec<usize> = chunks.map(|c| c.unwrap().1.len()).collect();
+        assert!(sizes.len() > 20, "{sizes:?}");
+        assert!(sizes.iter().all(|&n| n <= 64), "{sizes:?}");
     }
 
     #[test]
