@@ -329,6 +329,14 @@ fn quota(r: &mut Report, client: &Client) {
         } else {
             String::new()
         };
+        let learned = standing
+            .learned
+            .map(|(count, secs)| {
+                format!(
+                    ", TikTok allows about {count} in any {secs} s (learnt from its rejections)"
+                )
+            })
+            .unwrap_or_default();
         r.add(
             if standing.rejected > 0 {
                 Level::Warn
@@ -337,7 +345,7 @@ fn quota(r: &mut Report, client: &Client) {
             },
             "quota",
             format!(
-                "{}: {} requests in the last minute, {} rate-limited in the last 10 min, {} today{slowed}",
+                "{}: {} requests in the last minute, {} rate-limited in the last 10 min, {} today{slowed}{learned}",
                 standing.endpoint, standing.last_minute, standing.rejected, standing.today
             ),
             (standing.rejected > 0).then(|| {

@@ -65,6 +65,21 @@ struct Endpoint {
     /// here may want any number.
     #[serde(default)]
     wants: BTreeMap<u64, u64>,
+    /// The rejections going on (none: the last answer was a success).
+    #[serde(default)]
+    streak: Option<Streak>,
+    /// A limit TikTok enforces that the configured ones do not say, learnt from rejections.
+    #[serde(default)]
+    learned: Option<Learned>,
+}
+
+/// A limit learnt from TikTok's answers: at most `count` sends in any `period_ms`, believed
+/// until `until` (then found again if it still holds, so a raised limit is used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Learned {
+    pub count: u32,
+    pub period_ms: u64,
+    pub until: u64,
 }
 
 /// One claimed send: when, and by which client.
@@ -87,9 +102,29 @@ impl Default for Endpoint {
             day: 0,
             today: 0,
             wants: BTreeMap::new(),
+            streak: None,
+            learned: None,
         }
     }
 }
+
+/// Rejections without a success between them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Streak {
+    /// When the first came.
+    first: u64,
+    /// TikTok said how long to wait (then the rejections say nothing of a window).
+    told: bool,
+    /// A limit was learnt from this streak already.
+    learnt: bool,
+}
+
+/// How long a learnt limit is believed.
+const LEARNED_FOR_MS: u64 = 3600 * 1000;
+/// The windows a learnt limit is rounded to (TikTok's are whole seconds and minutes).
+const ROUND_PERIODS_S: &[u64] = &[2, 3, 5, 10, 15, 20, 30, 60, 120, 180, 300, 600];
+/// Of the sends a learnt window took, this share is used (room for clocks and latency).
+const LEARNED_USE_PERCENT: u64 = 95;
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
@@ -117,6 +152,8 @@ pub struct Standing {
     pub today: u64,
     /// Share of the limit in use, in thousandths.
     pub share: u32,
+    /// A limit learnt from TikTok's rejections, while it is believed: (count, period in s).
+    pub learned: Option<(u32, u64)>,
 }
 
 impl State {
@@ -154,13 +191,19 @@ impl State {
                 wants: endpoint.wants.get(&c).copied(),
             })
             .collect();
+        let learned = endpoint
+            .learned
+            .filter(|l| l.until > now)
+            .map(|l| (Duration::from_millis(l.period_ms), l.count));
         let rules: Vec<(u64, usize)> = limit
             .windows
             .iter()
-            .map(|w| {
+            .map(|w| (w.period, w.count))
+            .chain(learned)
+            .map(|(period, count)| {
                 (
-                    millis(w.period) + margin(w.period),
-                    allowed(w.count, endpoint.share),
+                    millis(period) + margin(period),
+                    allowed(count, endpoint.share),
                 )
             })
             .collect();
@@ -223,6 +266,33 @@ impl State {
             endpoint.last_cut = Some(now);
         }
         endpoint.successes = 0;
+        let streak = endpoint.streak.get_or_insert(Streak {
+            first: now,
+            told: false,
+            learnt: false,
+        });
+        streak.told |= retry_after.is_some();
+        // Still refused after a pause of a window: not a request that came a little early,
+        // but a limit over a longer window than those configured.
+        let streak = *streak;
+        if !streak.told
+            && !streak.learnt
+            && now.saturating_sub(streak.first) >= shortest
+            && let Some(learned) = endpoint.learn(limit, streak.first, now)
+        {
+            tracing::debug!(
+                "pacing {key}: TikTok allows about {} requests in any {} s (learnt from its \
+                 rejections)",
+                learned.count,
+                learned.period_ms / 1000
+            );
+            endpoint.learned = Some(learned);
+            // The learnt window holds the pace now, not a cut share.
+            endpoint.share = FULL;
+            if let Some(streak) = endpoint.streak.as_mut() {
+                streak.learnt = true;
+            }
+        }
         let wait = retry_after
             .map(millis)
             .unwrap_or_else(|| millis(pause).min(shortest));
@@ -233,6 +303,7 @@ impl State {
     /// A success: after a window's worth of them, one more request a window, up to the limit.
     pub(super) fn succeeded(&mut self, key: &str, limit: &EndpointLimit) {
         let endpoint = self.endpoints.entry(key.to_string()).or_default();
+        endpoint.streak = None;
         if endpoint.share >= FULL {
             return;
         }
@@ -246,7 +317,18 @@ impl State {
 
     /// Whether endpoint `key` runs below its full rate (a success then counts towards it).
     pub(super) fn slowed(&self, key: &str) -> bool {
-        self.endpoints.get(key).is_some_and(|e| e.share < FULL)
+        self.endpoints
+            .get(key)
+            .is_some_and(|e| e.share < FULL || e.streak.is_some())
+    }
+
+    /// The limit learnt for endpoint `key`, while it is believed.
+    #[cfg(test)]
+    pub(super) fn learned(&self, key: &str, now: u64) -> Option<Learned> {
+        self.endpoints
+            .get(key)
+            .and_then(|e| e.learned)
+            .filter(|l| l.until > now)
     }
 
     /// The requests a second endpoint `key` is allowed now (what `-v` shows).
@@ -279,6 +361,10 @@ impl State {
                     .count(),
                 today: if e.day == now / DAY_MS { e.today } else { 0 },
                 share: e.share,
+                learned: e
+                    .learned
+                    .filter(|l| l.until > now)
+                    .map(|l| (l.count, l.period_ms / 1000)),
             })
             .collect()
     }
@@ -396,13 +482,58 @@ fn fits(times: &[u64], t: u64, period: u64, n: usize) -> bool {
 }
 
 impl Endpoint {
+    /// What a streak of rejections that began at `first` says: the sends accepted until then
+    /// filled a window longer than the span they cover (from the oldest send kept), so the
+    /// limit is about that many sends in the next whole window above that span. Sending at that
+    /// pace, a window still too short is met by the next streak, which learns a longer one.
+    fn learn(&self, limit: &EndpointLimit, first: u64, now: u64) -> Option<Learned> {
+        let shortest = limit
+            .windows
+            .iter()
+            .map(|w| millis(w.period))
+            .min()
+            .unwrap_or(1000);
+        let oldest = self.sends.front()?.0;
+        let span = first.saturating_sub(oldest);
+        let period_ms = ROUND_PERIODS_S
+            .iter()
+            .map(|s| s * 1000)
+            .find(|&p| p > span)
+            .unwrap_or_else(|| (span / 1000 + 1) * 1000);
+        if period_ms <= shortest {
+            return None;
+        }
+        let sent = self.sends.iter().filter(|sent| sent.0 <= first).count() as u64;
+        // The sends in flight when the first rejection came are answered within a window of
+        // it: those refused then were among the sends counted.
+        let refused = self
+            .rejections
+            .iter()
+            .filter(|&&t| t >= first && t < first + shortest)
+            .count() as u64;
+        let accepted = sent.saturating_sub(refused);
+        let count = u32::try_from(accepted * LEARNED_USE_PERCENT / 100).ok()?;
+        if count == 0 {
+            return None;
+        }
+        Some(Learned {
+            count,
+            period_ms,
+            until: now + LEARNED_FOR_MS,
+        })
+    }
+
     fn prune(&mut self, limit: &EndpointLimit, now: u64) {
+        let learned = self.learned.filter(|l| l.until > now).map_or(0, |l| {
+            l.period_ms + margin(Duration::from_millis(l.period_ms))
+        });
         let keep = limit
             .windows
             .iter()
             .map(|w| millis(w.period) + margin(w.period))
             .max()
-            .unwrap_or(1000);
+            .unwrap_or(1000)
+            .max(learned);
         while self.sends.front().is_some_and(|sent| sent.0 + keep < now) {
             self.sends.pop_front();
         }
@@ -454,6 +585,93 @@ mod tests {
             })
             .max()
             .unwrap_or(0)
+    }
+
+    /// `wanted` requests of `clients` sharing the state (taking turns), four in flight each,
+    /// each answered 50 ms after it is sent,
+    /// against a server that accepts at most `count` in any `period_ms` (by arrival): the
+    /// accepted rate as a share of the server's, the share of sends rejected, and the state.
+    fn against_server(
+        limit: &EndpointLimit,
+        (count, period_ms): (usize, u64),
+        wanted: usize,
+        clients: u64,
+    ) -> (f64, f64, State) {
+        let mut state = State::default();
+        let mut accepted: Vec<u64> = Vec::new();
+        let (mut sent, mut rejected) = (0usize, 0usize);
+        let mut in_flight: Vec<u64> = Vec::new();
+        let mut now = 0;
+        while accepted.len() < wanted {
+            if in_flight.len() == 4 * clients as usize || accepted.len() + in_flight.len() >= wanted
+            {
+                in_flight.sort_unstable();
+                let answer = in_flight.remove(0);
+                now = now.max(answer);
+                let arrived = answer - 50;
+                let in_window = accepted
+                    .iter()
+                    .filter(|&&t| t <= arrived && t + period_ms > arrived)
+                    .count();
+                if in_window < count {
+                    accepted.push(arrived);
+                    state.succeeded("/x/", limit);
+                } else {
+                    rejected += 1;
+                    state.rejected("/x/", limit, now, None, PAUSE);
+                }
+                continue;
+            }
+            // A claim may lie ahead (a reservation): the request waits for it while the clock
+            // goes on with the answers of the others.
+            let at = state.claim("/x/", limit, now, sent as u64 % clients + 1);
+            sent += 1;
+            in_flight.push(at + 50);
+        }
+        // The rate reached, from the first send to the last answer, against the server's.
+        let elapsed = now.max(1) as f64;
+        let allowed = count as f64 / period_ms as f64;
+        (
+            wanted as f64 / elapsed / allowed,
+            rejected as f64 / sent as f64,
+            state,
+        )
+    }
+
+    #[test]
+    fn a_window_it_was_not_told_is_learnt_from_the_rejections() {
+        let configured = EndpointLimit::new(10, 600, u64::MAX);
+        for clients in [1, 2] {
+            for (server, wanted) in [((50, 10_000), 400), ((300, 60_000), 1_500)] {
+                let (rate, rejected, state) = against_server(&configured, server, wanted, clients);
+                let what = format!("{clients} client(s), {server:?}");
+                assert!(
+                    rate >= 0.8,
+                    "{what}: {:.0} % of the allowed rate",
+                    rate * 100.0
+                );
+                assert!(
+                    rejected <= 0.05,
+                    "{what}: {:.1} % rejected",
+                    rejected * 100.0
+                );
+                // The 10-s window is the one the configured limits hide (a minute's worth
+                // takes the configured per-second pace long enough to be found out anyway).
+                if server.1 == 10_000 {
+                    let learned = state.learned("/x/", 0).expect("a limit was learnt");
+                    assert_eq!(learned.period_ms, server.1, "{what}: {learned:?}");
+                    let shown = state.standings(0)[0].learned;
+                    assert_eq!(shown, Some((learned.count, 10)), "doctor shows it");
+                }
+            }
+            // Told the right limit, nothing is learnt and nearly nothing rejected.
+            let (rate, rejected, state) = against_server(&configured, (10, 1_000), 600, clients);
+            assert!(
+                rate >= 0.95 && rejected <= 0.01,
+                "{clients}: {rate} {rejected}"
+            );
+            assert!(state.learned("/x/", 0).is_none());
+        }
     }
 
     #[test]
