@@ -422,7 +422,13 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<()> {
     if name.is_empty() || name.chars().count() > 128 {
         return Err(usage("--name takes 1 to 128 characters"));
     }
-    let advertiser = ctx.settings.advertiser_id()?;
+    // A preview asks nothing of TikTok and needs no account; a create needs one, known before
+    // a long list is read.
+    let advertiser = if args.list.dry_run {
+        String::new()
+    } else {
+        ctx.settings.advertiser_id()?
+    };
     let prepared = args.list.prepare(!args.list.dry_run).await?;
     ctx.say(describe(&args.list.from, &prepared.preview).trim_end());
     if args.list.dry_run {
@@ -548,19 +554,7 @@ async fn update(ctx: &Context, args: UpdateArgs, action: Action) -> Result<()> {
         }
     }
     let paths = upload(ctx, &client, &advertiser, &prepared).await?;
-    for (i, chunk) in paths.chunks(FILE_PATHS_PER_CALL).enumerate() {
-        // A replace in several calls: the first replaces, the others add to it.
-        let this = if action == Action::Replace && i > 0 {
-            Action::Append
-        } else {
-            action
-        };
-        client
-            .audiences()
-            .update(&advertiser, &args.id, this, chunk)
-            .await
-            .with_context(|| format!("{} on audience {}", this.name(), args.id))?;
-    }
+    send(&client, &advertiser, &args.id, action, &paths).await?;
     ctx.notice(&format!(
         "{} of {} hashes sent to audience {}",
         action.name(),

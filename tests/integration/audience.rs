@@ -98,6 +98,15 @@ async fn raw_values_never_leave_the_machine_and_a_preview_sends_nothing() {
         sim.requests().is_empty(),
         "a preview asks nothing of TikTok"
     );
+    // Nor does it need an account or a login.
+    let offline = env
+        .cmd()
+        .env("TMPDIR", &tmp)
+        .args(["audience", "create", "--name", "CRM", "--dry-run"])
+        .args(["--from", "customers.csv", "--column", "email"])
+        .output()
+        .unwrap();
+    assert!(offline.status.success(), "{}", stderr_of(&offline));
 
     let created = audience(
         &sim,

@@ -130,6 +130,16 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// The shortest of the configured windows, in ms.
+fn shortest_window(limit: &EndpointLimit) -> u64 {
+    limit
+        .windows
+        .iter()
+        .map(|w| millis(w.period))
+        .min()
+        .unwrap_or(1000)
+}
+
 /// Room left for network jitter between our clock and the server's count.
 fn margin(period: Duration) -> u64 {
     (millis(period) / 50).min(100)
@@ -251,12 +261,7 @@ impl State {
         retry_after: Option<Duration>,
         pause: Duration,
     ) {
-        let shortest = limit
-            .windows
-            .iter()
-            .map(|w| millis(w.period))
-            .min()
-            .unwrap_or(1000);
+        let shortest = shortest_window(limit);
         let endpoint = self.endpoints.entry(key.to_string()).or_default();
         if endpoint
             .last_cut
@@ -487,12 +492,7 @@ impl Endpoint {
     /// limit is about that many sends in the next whole window above that span. Sending at that
     /// pace, a window still too short is met by the next streak, which learns a longer one.
     fn learn(&self, limit: &EndpointLimit, first: u64, now: u64) -> Option<Learned> {
-        let shortest = limit
-            .windows
-            .iter()
-            .map(|w| millis(w.period))
-            .min()
-            .unwrap_or(1000);
+        let shortest = shortest_window(limit);
         let oldest = self.sends.front()?.0;
         let span = first.saturating_sub(oldest);
         let period_ms = ROUND_PERIODS_S
