@@ -185,7 +185,7 @@ impl Settings {
             }
         })
         .collect();
-        Some(dir.join(format!("{}-{app}-{host}.json", self.environment)))
+        Some(dir.join(format!("{}-{app}-{host}.state", self.environment)))
     }
 
     /// The one advertiser a command works on: `--advertiser`, else the profile default.

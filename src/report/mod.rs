@@ -33,6 +33,7 @@
 
 pub mod collect;
 pub mod columns;
+mod country;
 mod duplicates;
 pub mod entities;
 pub mod error;

@@ -397,11 +397,13 @@ fn copy_rows(
     sink.flush()
 }
 
-/// The async CSV writes `2025-01-31` where the sync JSON writes `2025-01-31 00:00:00`.
+/// The async CSV writes `2025-01-31` where the sync JSON writes `2025-01-31 00:00:00`, and
+/// names a country where it writes its code.
 fn spell_like_sync(column: &str, value: &str) -> String {
     match (column, value.len()) {
         (DAY, 10) => format!("{value} 00:00:00"),
         (HOUR, 13) => format!("{value}:00:00"),
+        ("country_code", _) => super::country::spelled_as_code(value),
         _ => value.to_string(),
     }
 }

@@ -39,8 +39,15 @@ impl Columns {
         self.names.is_empty()
     }
 
-    fn index(&self, key: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == key)
+    /// The position of column `key`. Rows list their keys in the same order, so the column
+    /// after the one found last (`next`) is tried first.
+    fn find(&self, key: &str, next: &mut usize) -> Option<usize> {
+        let found = match self.names.get(*next) {
+            Some(name) if name == key => *next,
+            _ => self.names.iter().position(|n| n == key)?,
+        };
+        *next = (found + 1) % self.names.len();
+        Some(found)
     }
 }
 
@@ -231,6 +238,7 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
         if let Some(hint) = seq.size_hint() {
             self.page.cells.reserve(hint * self.columns.len());
         }
+        let mut next_column = 0;
         loop {
             let base = self.page.cells.len();
             self.page
@@ -240,6 +248,7 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
                 columns: self.columns,
                 page: &mut *self.page,
                 base,
+                next_column: &mut next_column,
             };
             if seq.next_element_seed(row)?.is_none() {
                 self.page.cells.truncate(base);
@@ -253,6 +262,7 @@ struct RowSeed<'a> {
     columns: &'a Columns,
     page: &'a mut ReportPage,
     base: usize,
+    next_column: &'a mut usize,
 }
 
 impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
@@ -274,6 +284,7 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
                     columns: self.columns,
                     page: &mut *self.page,
                     base: self.base,
+                    next_column: &mut *self.next_column,
                 })?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -288,6 +299,7 @@ struct FieldsSeed<'a> {
     columns: &'a Columns,
     page: &'a mut ReportPage,
     base: usize,
+    next_column: &'a mut usize,
 }
 
 impl<'de> DeserializeSeed<'de> for FieldsSeed<'_> {
@@ -313,7 +325,7 @@ impl<'de> Visitor<'de> for FieldsSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key>()? {
-            match self.columns.index(&key.0) {
+            match self.columns.find(&key.0, self.next_column) {
                 Some(i) => {
                     let cell = map.next_value_seed(CellSeed {
                         text: &mut self.page.text,

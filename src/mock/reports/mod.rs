@@ -316,6 +316,21 @@ fn title(field: &str) -> String {
     words.join(" ")
 }
 
+/// The country an async task's CSV names where the synchronous report writes its code:
+/// TikTok's known bug (REFERENCE 9), played with English short names (the exact spelling
+/// TikTok writes is UNCONFIRMED).
+fn country_name(code: &str) -> &str {
+    match code {
+        "US" => "United States",
+        "CA" => "Canada",
+        "GB" => "United Kingdom",
+        "DE" => "Germany",
+        "AT" => "Austria",
+        "FR" => "France",
+        other => other,
+    }
+}
+
 /// The task's report as CSV.
 fn task_csv(mock: &Mock, grant: &Grant, task: &Task) -> Checked<Vec<u8>> {
     let params = Params::Body(task.body.clone());
@@ -337,7 +352,10 @@ fn task_csv(mock: &Mock, grant: &Grant, task: &Task) -> Checked<Vec<u8>> {
         let cells = row
             .dimensions
             .iter()
-            .map(|(_, v)| v.clone())
+            .map(|(d, v)| match d.as_str() {
+                "country_code" => country_name(v).to_string(),
+                _ => v.clone(),
+            })
             .chain(query.metrics.iter().map(|m| row.metric(m)));
         let _ = csv.write_record(cells);
     }

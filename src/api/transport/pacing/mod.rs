@@ -3,6 +3,7 @@
 //! every tiktok-ads process of the same app (see `schedule` for the rules, `store` for the
 //! sharing, `limits` for TikTok's published limits).
 
+mod compact;
 mod limits;
 mod schedule;
 mod store;

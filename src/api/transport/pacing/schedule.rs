@@ -40,7 +40,7 @@ pub(super) struct State {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Endpoint {
     /// Claimed sends (time, client), ascending in time; the last may lie in the future.
-    #[serde(default)]
+    #[serde(default, with = "super::compact")]
     sends: VecDeque<Sent>,
     /// Share of the limit in use, in thousandths.
     #[serde(default = "full")]
@@ -83,8 +83,8 @@ pub(super) struct Learned {
 }
 
 /// One claimed send: when, and by which client.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-struct Sent(u64, u64);
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sent(pub(super) u64, pub(super) u64);
 
 fn full() -> u32 {
     FULL
