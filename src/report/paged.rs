@@ -12,7 +12,7 @@ use futures_util::future;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::Semaphore;
 
-use super::duplicates::RowKeys;
+use super::duplicates::{Reread, RowKeys};
 use super::error::ReportError;
 use super::observer::{Observer, Progress};
 use super::plan::{Plan, Planned, PlannedAccount};
@@ -25,6 +25,15 @@ use crate::api::{ApiError, Client};
 
 /// Requests in flight at once, by default.
 pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// How a window read again after a repeat came.
+enum ReadAgain {
+    /// Every row, none twice: the window is complete.
+    Whole,
+    /// A key came twice again: the repeat persists.
+    Repeated,
+    Failed(anyhow::Error),
+}
 
 /// One request stream: an account (by index) over one window.
 #[derive(Debug, Clone, Copy)]
@@ -185,7 +194,9 @@ pub async fn run(
     while let Some((unit_index, _page, result)) = pages.next().await {
         let unit = fetcher.units[unit_index];
         if let Some(done) = current.filter(|&c| c != unit_index) {
-            fetcher.end_unit(done, Some(unit.account), &mut keys, &mut run)?;
+            fetcher
+                .end_unit(done, Some(unit.account), &mut keys, &mut run)
+                .await?;
             progress.windows_done += 1;
             show(&mut progress, client, observer);
         }
@@ -215,7 +226,7 @@ pub async fn run(
         show(&mut progress, client, observer);
     }
     if let Some(done) = current {
-        fetcher.end_unit(done, None, &mut keys, &mut run)?;
+        fetcher.end_unit(done, None, &mut keys, &mut run).await?;
         progress.windows_done += 1;
         show(&mut progress, client, observer);
     }
@@ -281,17 +292,19 @@ impl Fetcher {
         for i in 0..page.rows() {
             cells.clear();
             cells.extend(page.row(i));
-            keys.add(&cells);
-            sink.row(&key, &cells)?;
+            if keys.add(&cells) {
+                sink.row(&key, &cells)?;
+            }
         }
         keys.page_done();
         sink.flush()
     }
 
-    /// The unit's pages are all in: it is complete if they add up to TikTok's count, else its
-    /// account fails. When the next unit is another account's (`next_account`), or there is
-    /// none, the account is done.
-    fn end_unit(
+    /// The unit's pages are all in: it is complete if they add up to TikTok's count with no
+    /// row twice, else its account fails. A repeat caught as it came (not handed on) has the
+    /// window read once more, taking only the rows that did not go out. When the next unit is
+    /// another account's (`next_account`), or there is none, the account is done.
+    async fn end_unit(
         &self,
         unit_index: usize,
         next_account: Option<usize>,
@@ -299,25 +312,31 @@ impl Fetcher {
         run: &mut Run<'_, impl RowSink>,
     ) -> Result<()> {
         let unit = self.units[unit_index];
-        let repeated = keys.finish();
+        let finished = keys.finish();
         if !self.is_failed(unit.account) {
             let counted = lock(&self.checks[unit_index]).finish();
-            match (counted, repeated) {
-                (Ok(()), Some(repeated)) => {
-                    let error = ReportError::Incomplete(repeated.reason());
-                    self.fail(run, unit, error.into());
+            let incomplete = |why: String| Some(ReportError::Incomplete(why).into());
+            let problem: Option<anyhow::Error> = match (counted, finished.repeated) {
+                (Ok(()), None) => None,
+                (Ok(()), Some(repeated)) if !repeated.handed_on => {
+                    match self
+                        .read_again(unit_index, keys, finished.handed_on, &mut run.sink)
+                        .await?
+                    {
+                        ReadAgain::Whole => None,
+                        ReadAgain::Repeated => incomplete(repeated.reason(true)),
+                        ReadAgain::Failed(e) => Some(e),
+                    }
                 }
-                (Ok(()), None) => run.sink.unit_complete(&Unit {
+                (Ok(()), Some(repeated)) => incomplete(repeated.reason(false)),
+                (Err(shortfall), _) => incomplete(shortfall.reason("")),
+            };
+            match problem {
+                None => run.sink.unit_complete(&Unit {
                     advertiser: &self.accounts[unit.account],
                     window: unit.window,
                 })?,
-                (Err(shortfall), _) => {
-                    let error = ReportError::Incomplete(format!(
-                        "TikTok announced {} rows but sent {}: the data is incomplete",
-                        shortfall.announced, shortfall.received
-                    ));
-                    self.fail(run, unit, error.into());
-                }
+                Some(problem) => self.fail(run, unit, problem),
             }
         }
         if next_account != Some(unit.account) {
@@ -326,5 +345,72 @@ impl Fetcher {
                 .account_done(advertiser, !self.is_failed(unit.account))?;
         }
         Ok(())
+    }
+
+    /// Reads the unit's window again from its first page (through the one request path, one
+    /// page at a time: this is rare), handing on only the rows whose keys did not go out the
+    /// first time.
+    async fn read_again(
+        &self,
+        unit_index: usize,
+        keys: &RowKeys,
+        handed_on: Vec<u64>,
+        sink: &mut impl RowSink,
+    ) -> Result<ReadAgain> {
+        let unit = self.units[unit_index];
+        let key = Unit {
+            advertiser: &self.accounts[unit.account],
+            window: unit.window,
+        };
+        tracing::info!(
+            "a row came twice in the window {:?} of advertiser {}: reading it again",
+            unit.window,
+            key.advertiser
+        );
+        let check = Mutex::new(PageCheck::default());
+        let mut again = Reread::new(handed_on);
+        let mut page_number = 1;
+        loop {
+            let query = self
+                .spec
+                .page_query(key.advertiser, unit.window, page_number);
+            let page = match self
+                .client
+                .reports()
+                .page(&query, &self.columns, page_number, &check)
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => return Ok(ReadAgain::Failed(e.into())),
+            };
+            let mut cells = Vec::with_capacity(self.columns.len());
+            for i in 0..page.rows() {
+                cells.clear();
+                cells.extend(page.row(i));
+                if again.take(keys.hash(&cells)) {
+                    sink.row(&key, &cells)?;
+                }
+            }
+            sink.flush()?;
+            let next = lock(&check).record(
+                page_number,
+                &page.page_info,
+                page.rows(),
+                u64::from(self.spec.page_size),
+            );
+            if next == Next::Done {
+                break;
+            }
+            page_number += 1;
+        }
+        if again.repeats() {
+            return Ok(ReadAgain::Repeated);
+        }
+        Ok(match lock(&check).finish() {
+            Ok(()) => ReadAgain::Whole,
+            Err(shortfall) => ReadAgain::Failed(
+                ReportError::Incomplete(shortfall.reason(" when the window was read again")).into(),
+            ),
+        })
     }
 }

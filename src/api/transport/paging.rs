@@ -71,6 +71,16 @@ pub struct Shortfall {
     pub received: u64,
 }
 
+impl Shortfall {
+    /// What it means, said `when` (empty, or " when ..." to say when it happened).
+    pub fn reason(&self, when: &str) -> String {
+        format!(
+            "TikTok announced {} rows but sent {}{when}: the data is incomplete",
+            self.announced, self.received
+        )
+    }
+}
+
 impl PageCheck {
     /// Accepts the answer to a request for page `requested` if it is that page, announces the
     /// same total as the first page, and repeats no page seen before. Called as the answer is
