@@ -102,10 +102,31 @@ pub(crate) struct Profile {
     pub redirect_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_store: Option<TokenStoreKind>,
+    /// Where the shared pacing state lives: `file` or a `postgres://` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing: Option<String>,
     /// Per-endpoint rates for apps on a higher tier: `rate.report_integrated_get = 30` (a
     /// second) or `"50/10s"`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rate: BTreeMap<String, Rate>,
+}
+
+/// Where the shared pacing state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PacingDest {
+    File,
+    Postgres(String),
+}
+
+pub(crate) fn parse_pacing(text: &str) -> Result<PacingDest, String> {
+    let text = text.trim();
+    if text == "file" {
+        Ok(PacingDest::File)
+    } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        Ok(PacingDest::Postgres(text.to_string()))
+    } else {
+        Err("expected file or a postgres:// URL".into())
+    }
 }
 
 /// A rate as written in the config file: a number (a second) or text such as `"50/10s"`.
@@ -139,6 +160,10 @@ pub(crate) const PROFILE_KEYS: &[(&str, &str)] = &[
     ),
     ("token_store", "auto, keyring or file"),
     (
+        "pacing",
+        "where the shared pacing state lives: file, or a postgres:// URL for jobs on several machines",
+    ),
+    (
         "rate.ENDPOINT",
         "requests a second (or N/PERIOD) for one endpoint, for apps on a higher tier, e.g. rate.report_integrated_get",
     ),
@@ -156,6 +181,7 @@ impl Profile {
             "environment" => self.environment.map(|e| e.to_string()),
             "redirect_uri" => self.redirect_uri.clone(),
             "token_store" => self.token_store.map(|k| format!("{k:?}").to_lowercase()),
+            "pacing" => self.pacing.clone(),
             key => key
                 .strip_prefix("rate.")
                 .and_then(|endpoint| self.rate.get(endpoint))
@@ -176,6 +202,12 @@ impl Profile {
                     .transpose()?
             }
             "token_store" => self.token_store = value.map(str::parse).transpose()?,
+            "pacing" => {
+                if let Some(text) = value {
+                    parse_pacing(text)?;
+                }
+                self.pacing = value.map(str::to_string);
+            }
             key if key.starts_with("rate.") && key.len() > "rate.".len() => {
                 let endpoint = crate::api::pacing::endpoint_key(&key["rate.".len()..]);
                 match value {

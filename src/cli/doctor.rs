@@ -320,6 +320,26 @@ async fn check_advertisers(r: &mut Report, ctx: &Context, client: &Client, token
 /// How each endpoint of the app used TikTok's quota lately, as every tiktok-ads process of the
 /// app recorded it in the shared pacing state.
 fn quota(r: &mut Report, client: &Client) {
+    let (store, shared) = client.pacing_store();
+    if shared {
+        r.add(
+            Level::Ok,
+            "pacing",
+            format!("state shared through {store}"),
+            None,
+        );
+    } else {
+        r.add(
+            Level::Warn,
+            "pacing",
+            format!("pacing {store}"),
+            Some(
+                "other runs of this app are not paced with this one: check the state directory \
+                 or the --pacing database"
+                    .into(),
+            ),
+        );
+    }
     for standing in client.quota_standings() {
         let slowed = if standing.share < 1000 {
             format!(

@@ -21,6 +21,7 @@ pub(crate) mod doctor;
 pub(crate) mod entity;
 pub mod errors;
 pub(crate) mod mock;
+pub(crate) mod pacing;
 pub(crate) mod region;
 pub(crate) mod report;
 pub(crate) mod review;
@@ -159,6 +160,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "TIKTOK_ADS_RATE", value_name = "RATE",
           value_parser = crate::api::pacing::parse_rate)]
     pub rate: Option<crate::api::pacing::EndpointLimit>,
+
+    /// Where the pacing state shared by the app's processes lives: file (a file in the state
+    /// directory, the default) or a postgres:// URL, for jobs on several machines or in
+    /// containers (password from PGPASSWORD or ~/.pgpass, as for report sync --into).
+    #[arg(long, global = true, env = "TIKTOK_ADS_PACING", value_name = "DEST",
+          value_parser = crate::config::parse_pacing)]
+    pub pacing: Option<crate::config::PacingDest>,
 
     /// Give up retrying (rate limits included) this many seconds after the start of the run.
     #[arg(long, global = true, env = "TIKTOK_ADS_DEADLINE", value_name = "SECS")]

@@ -13,9 +13,10 @@ use url::Url;
 
 use super::GlobalArgs;
 use super::errors::usage;
-use crate::api::pacing::{Limits, PacerOptions, SystemClock, parse_rate};
+use crate::api::pacing::{Limits, PacerOptions, SharedState, SystemClock, parse_rate};
 use crate::api::{ClientOptions, RetryPolicy, ids};
 use crate::config::{self, ConfigFile, Environment, Profile, TokenStoreKind};
+use crate::config::{PacingDest, parse_pacing};
 use crate::output::Format;
 
 pub(crate) struct Settings {
@@ -155,9 +156,15 @@ impl Settings {
             base_delay: Duration::from_millis(self.global.retry_base_ms),
             ..RetryPolicy::default()
         };
+        // A database asked for but unusable leaves this run pacing alone (as it says).
+        let (shared_state, shared_store) = match self.pacing_dest()? {
+            PacingDest::File => (self.pacing_state_file(), None),
+            PacingDest::Postgres(url) => (None, self.pacing_table(&url)),
+        };
         options.pacing = PacerOptions {
             limits: self.limits()?,
-            shared_state: self.pacing_state_file(),
+            shared_state,
+            shared_store,
             clock: Arc::new(SystemClock),
             waiting,
             pause: Duration::from_millis(self.global.retry_base_ms),
@@ -166,10 +173,32 @@ impl Settings {
         Ok(options)
     }
 
-    /// The pacing state every process of this app shares: one small file per app, environment
-    /// and host under the state directory (none when there is no state directory).
-    fn pacing_state_file(&self) -> Option<PathBuf> {
-        let dir = config::state_dir().ok()?.join("pacing");
+    /// Where the pacing state lives: `--pacing`, `TIKTOK_ADS_PACING` or the profile's
+    /// `pacing`; `file` (the default) unless one says a database.
+    pub(crate) fn pacing_dest(&self) -> Result<PacingDest> {
+        match (&self.global.pacing, &self.profile.pacing) {
+            (Some(dest), _) => Ok(dest.clone()),
+            (None, Some(text)) => {
+                parse_pacing(text).map_err(|e| usage(format!("pacing in the profile: {e}")))
+            }
+            (None, None) => Ok(PacingDest::File),
+        }
+    }
+
+    /// The app's row of the pacing table at `url` (`None` when the database cannot be used:
+    /// then the run paces alone, after one notice).
+    fn pacing_table(&self, url: &str) -> Option<Arc<dyn SharedState>> {
+        if url::Url::parse(url).is_ok_and(|u| u.password().is_some()) {
+            tracing::warn!(
+                "a password in --pacing shows in `ps` to every user of this machine and in \
+                 shell history: prefer PGPASSWORD or ~/.pgpass (0600)"
+            );
+        }
+        super::pacing::postgres(url, &self.pacing_scope())
+    }
+
+    /// What one app's pacing state is kept under: its environment, app and host.
+    fn pacing_scope(&self) -> String {
         let app = self.app_id().unwrap_or_else(|| "any-app".to_string());
         let host: String = format!(
             "{}-{}",
@@ -185,7 +214,14 @@ impl Settings {
             }
         })
         .collect();
-        Some(dir.join(format!("{}-{app}-{host}.state", self.environment)))
+        format!("{}-{app}-{host}", self.environment)
+    }
+
+    /// The pacing state every process of this app shares: one small file per app, environment
+    /// and host under the state directory (none when there is no state directory).
+    fn pacing_state_file(&self) -> Option<PathBuf> {
+        let dir = config::state_dir().ok()?.join("pacing");
+        Some(dir.join(format!("{}.state", self.pacing_scope())))
     }
 
     /// The one advertiser a command works on: `--advertiser`, else the profile default.

@@ -9,6 +9,7 @@ pub mod daily_sums;
 mod destination;
 pub(crate) mod entities;
 pub mod error;
+mod pacing_table;
 pub(crate) mod postgres;
 mod shape;
 pub mod sink;
@@ -20,6 +21,7 @@ pub mod watch_tables;
 
 pub use destination::{DEFAULT_SQLITE, Destination, redact_url};
 pub use error::{PartlyCommitted, WarehouseError};
+pub use pacing_table::{PACING_TABLE, PacingTable};
 pub use shape::{Column, ColumnKind, TableShape, table_name, valid_identifier};
 pub(crate) use sql::{Dialect, fit_table, quote};
 pub use store::{Counts, STATE_TABLE, Upserted, Warehouse};

@@ -123,19 +123,16 @@ async fn a_killed_process_leaves_nothing_that_blocks_the_next() {
     let dir = state.join("pacing");
     std::fs::create_dir_all(&dir).unwrap();
     let host = sim.url.trim_start_matches("http://").replace(':', "-");
-    let file = dir.join(format!("production-any-app-{host}.json"));
+    let file = dir.join(format!("production-any-app-{host}.state"));
     // What a crashed process may leave: its claims reaching an hour ahead (a wrong clock, or a
     // long queue that never ran)...
     let an_hour_ahead = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_millis()
+        .as_millis() as u64
         + 3_600_000;
-    std::fs::write(
-        &file,
-        format!(r#"{{"endpoints": {{"report_integrated_get": {{"sends": [{an_hour_ahead}]}}}}}}"#),
-    )
-    .unwrap();
+    let left = tiktok_ads::api::pacing::state_with_claim("/report/integrated/get/", an_hour_ahead);
+    std::fs::write(&file, &left).unwrap();
     // ...and the file's lock, held by a process killed outright (the system drops the lock).
     let mut holder = std::process::Command::new("flock")
         .args(["--no-fork", "-x"])
@@ -152,6 +149,11 @@ async fn a_killed_process_leaves_nothing_that_blocks_the_next() {
     assert_eq!(stdout_of(&out).lines().count(), 201);
     let requests = mock_stats(&sim).await["accepted_total"].as_u64().unwrap();
     assert!(requests >= 2, "the run went ahead");
+    assert_ne!(
+        std::fs::read(&file).unwrap(),
+        left,
+        "the run paced through the state it found"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -222,4 +224,179 @@ async fn limits_come_from_tiktoks_tiers_the_profile_or_rate() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// `n` processes exporting the same report at once, each with its own state directory and
+/// `HOME` (as on separate machines), with `pacing` as their `--pacing`; their outputs and
+/// stderr once all ended (`midway` runs a second after they started).
+fn on_separate_machines(
+    env: &TestEnv,
+    sim: &Simulator,
+    n: usize,
+    pacing: Option<&str>,
+    password: &str,
+    midway: impl FnOnce(),
+) -> Vec<std::process::Output> {
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            let machine = env
+                .dir
+                .path()
+                .join(format!("machine-{i}-{}", pacing.is_some()));
+            std::fs::create_dir_all(&machine).unwrap();
+            let mut cmd = report(env, sim, &["--rate", "5"]);
+            if let Some(pacing) = pacing {
+                cmd.args(["--pacing", pacing]);
+            }
+            cmd.env("HOME", &machine)
+                .env("TIKTOK_ADS_STATE_DIR", machine.join("state"))
+                .env("PGPASSWORD", password)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    midway();
+    children
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn processes_on_separate_machines_share_the_quota_through_postgres() {
+    let env = TestEnv::new().await;
+    let Some(server) = crate::pg::PgServer::start() else {
+        return;
+    };
+    let url = server.database("pacing");
+    let expected = unthrottled(&env, "1000");
+    let limited = ["--rows", "1000", "--qps-limit", "5", "--qps-window", "1"];
+    for n in [2, 4] {
+        let sim = Simulator::start(&env, &limited);
+        let outs = on_separate_machines(&env, &sim, n, Some(&url), &server.password, || {});
+        for out in &outs {
+            assert!(out.status.success(), "{}", stderr_of(out));
+            assert_eq!(stdout_of(out), expected, "every run complete and the same");
+        }
+        let stats = mock_stats(&sim).await;
+        let accepted = stats["accepted_total"].as_u64().unwrap();
+        let rejected = stats["rejected_total"].as_u64().unwrap();
+        // One request in forty may still meet the limit on a loaded machine (a send that
+        // left late beside one that left on time); pacing alone, a quarter of them do.
+        assert!(
+            rejected * 20 <= accepted,
+            "{n} machines sharing the pace through PostgreSQL: {stats}"
+        );
+        // doctor, on a machine of its own, reads the app's recent pace from the table.
+        let doctor = env
+            .std_cmd()
+            .env("TIKTOK_ADS_BASE_URL", &sim.url)
+            .env("TIKTOK_ACCESS_TOKEN", &sim.token)
+            .env("PGPASSWORD", &server.password)
+            .env("TIKTOK_ADS_STATE_DIR", env.dir.path().join("doctor-state"))
+            .args(["--pacing", &url, "doctor"])
+            .output()
+            .unwrap();
+        let shown = format!("{}{}", stdout_of(&doctor), stderr_of(&doctor));
+        assert!(
+            shown.contains("state shared through PostgreSQL")
+                && shown.contains("table tiktok_ads_pacing"),
+            "{shown}"
+        );
+        assert!(!shown.contains(&server.password), "{shown}");
+        let expected_requests = format!(
+            "report_integrated_get: {} requests in the last minute",
+            accepted + rejected
+        );
+        assert!(
+            shown.contains(&expected_requests),
+            "{expected_requests} in {shown}"
+        );
+    }
+    // The state is in the table the README names: a row per app, environment and host (each
+    // simulator above is another host).
+    let rows = {
+        let config = server.config("pacing");
+        std::thread::spawn(move || {
+            let mut client = config.connect(postgres::NoTls).unwrap();
+            client
+                .query("SELECT scope, length(state) FROM tiktok_ads_pacing", &[])
+                .unwrap()
+                .iter()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, i32>(1)))
+                .collect::<Vec<_>>()
+        })
+        .join()
+        .unwrap()
+    };
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (scope, bytes) in &rows {
+        assert!(
+            scope.starts_with("production-any-app-127.0.0.1-"),
+            "{rows:?}"
+        );
+        assert!(*bytes > 0, "{rows:?}");
+    }
+    // The same machines each pacing alone trip the limit: the table is what makes the
+    // difference.
+    let sim = Simulator::start(&env, &limited);
+    let outs = on_separate_machines(&env, &sim, 4, None, &server.password, || {});
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr_of(out));
+        assert_eq!(stdout_of(out), expected);
+    }
+    let stats = mock_stats(&sim).await;
+    let accepted = stats["accepted_total"].as_u64().unwrap();
+    let rejected = stats["rejected_total"].as_u64().unwrap();
+    assert!(
+        rejected * 5 > accepted,
+        "four processes pacing alone at the limit each: {stats}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pacing_database_that_is_gone_or_goes_away_never_fails_the_job() {
+    let env = TestEnv::new().await;
+    let expected = unthrottled(&env, "1000");
+    // Unreachable from the start.
+    let sim = Simulator::start(&env, &["--rows", "1000"]);
+    let out = report(
+        &env,
+        &sim,
+        &["--pacing", "postgres://tiktok@127.0.0.1:9/none"],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), expected);
+    assert_eq!(
+        stderr_of(&out).matches("pacing this process alone").count(),
+        1,
+        "{}",
+        stderr_of(&out)
+    );
+    // Stopped while two processes pace through it.
+    let Some(server) = crate::pg::PgServer::start() else {
+        return;
+    };
+    let url = server.database("pacing");
+    let password = server.password.clone();
+    let sim = Simulator::start(
+        &env,
+        &["--rows", "1000", "--qps-limit", "5", "--qps-window", "1"],
+    );
+    let outs = on_separate_machines(&env, &sim, 2, Some(&url), &password, move || drop(server));
+    for out in &outs {
+        let stderr = stderr_of(out);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(stdout_of(out), expected);
+        assert_eq!(
+            stderr.matches("pacing this process alone").count(),
+            1,
+            "{stderr}"
+        );
+    }
 }

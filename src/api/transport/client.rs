@@ -358,6 +358,12 @@ impl Client {
 
     /// Where each endpoint of the app stands in its quota, as every process of the app has
     /// used it.
+    /// Where the pacing state shared by the app's processes is kept, and whether it is
+    /// shared right now.
+    pub fn pacing_store(&self) -> (String, bool) {
+        self.inner.pacer.store()
+    }
+
     pub fn quota_standings(&self) -> Vec<super::pacing::Standing> {
         self.inner.pacer.standings()
     }

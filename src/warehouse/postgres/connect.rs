@@ -85,6 +85,25 @@ impl PlatformVerifier for rustls::ClientConfig {
     }
 }
 
+/// A connection to `url` as every PostgreSQL user of this tool makes one (password sources,
+/// TLS, errors without the password), named `application` in `pg_stat_activity`.
+pub(crate) fn connect(
+    url: &str,
+    application: &str,
+    timeout: std::time::Duration,
+) -> Result<postgres::Client> {
+    let shown = redact_url(url);
+    let mut config = config(url, &shown)?;
+    config.application_name(application);
+    config.connect_timeout(timeout);
+    let tls = rustls::ClientConfig::with_platform_verifier_ext()
+        .map(MakeRustlsConnect::new)
+        .map_err(|e| anyhow::anyhow!("setting up TLS for PostgreSQL: {e}"))?;
+    Ok(config
+        .connect(tls)
+        .map_err(|e| not_connected(&e, &config, &shown))?)
+}
+
 impl Postgres {
     /// Connects; with `lock`, takes the sync lock or refuses (another sync is writing).
     pub(crate) fn open(url: &str, lock: bool) -> Result<Self> {

@@ -4,6 +4,7 @@
 //! is never printed.
 
 mod connect;
+pub(crate) use connect::connect;
 mod copy;
 mod parts;
 

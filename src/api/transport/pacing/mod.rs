@@ -16,6 +16,7 @@ use std::time::Duration;
 
 pub use limits::{EndpointLimit, Limits, Window, endpoint_key, parse_rate};
 pub use schedule::Standing;
+pub use store::SharedState;
 use store::Store;
 
 /// Wall-clock milliseconds since the Unix epoch: the time processes share.
@@ -39,6 +40,8 @@ pub struct PacerOptions {
     pub limits: Limits,
     /// The file shared by the app's processes; `None` paces this process alone.
     pub shared_state: Option<PathBuf>,
+    /// A store shared beyond this machine (a database), used instead of the file.
+    pub shared_store: Option<Arc<dyn SharedState>>,
     pub clock: Arc<dyn Clock>,
     /// How many requests are waiting for quota right now (for a progress line).
     pub waiting: Arc<AtomicUsize>,
@@ -52,6 +55,7 @@ impl PacerOptions {
         Self {
             limits,
             shared_state: None,
+            shared_store: None,
             clock: Arc::new(SystemClock),
             waiting: Arc::default(),
             pause: Duration::from_secs(1),
@@ -97,9 +101,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Pacer {
     pub fn new(options: PacerOptions) -> Self {
-        let store = match options.shared_state {
-            Some(path) => Store::file(path),
-            None => Store::memory(),
+        let store = match (options.shared_store, options.shared_state) {
+            (Some(shared), _) => Store::shared(shared),
+            (None, Some(path)) => Store::file(path),
+            (None, None) => Store::memory(),
         };
         Self {
             limits: options.limits,
@@ -185,6 +190,12 @@ impl Pacer {
         self.waiting.load(Ordering::Relaxed) > 0
     }
 
+    /// Where the pacing state is kept (a file, a database, or this process alone), and
+    /// whether it is shared with other processes.
+    pub fn store(&self) -> (String, bool) {
+        (self.store.describe(), self.store.is_shared())
+    }
+
     /// Where each endpoint of the app stands (as every process of the app has used it).
     pub fn standings(&self) -> Vec<Standing> {
         self.store.read().standings(self.clock.now_ms())
@@ -203,6 +214,16 @@ impl Pacer {
             );
         }
     }
+}
+
+/// A shared state file's bytes holding one claim at `at_ms` for the endpoint at `path`: what
+/// a process that crashed with a claim far ahead leaves behind (for tests of the binary).
+#[doc(hidden)]
+pub fn state_with_claim(path: &str, at_ms: u64) -> Vec<u8> {
+    let mut state = schedule::State::default();
+    let limit = EndpointLimit::one_window(10, Duration::from_secs(1));
+    state.claim(&endpoint_key(path), &limit, at_ms, 1);
+    store::encode(&state).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ const LEARNED_FOR_MS: u64 = 3600 * 1000;
 /// The windows a learnt limit is rounded to (TikTok's are whole seconds and minutes).
 const ROUND_PERIODS_S: &[u64] = &[2, 3, 5, 10, 15, 20, 30, 60, 120, 180, 300, 600];
 /// Of the sends a learnt window took, this share is used (room for clocks and latency).
-const LEARNED_USE_PERCENT: u64 = 95;
+const LEARNED_USE_PERCENT: u64 = 98;
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)

@@ -1,16 +1,42 @@
 //! Where the pacing state lives: in a small file shared by every tiktok-ads process of the
-//! same app (changed under an advisory lock held for microseconds, never across a wait), or
-//! in memory when there is no such file or it cannot be used.
+//! same app (changed under an advisory lock held for microseconds, never across a wait), in a
+//! store shared by processes on several machines (a database table, given by the caller), or
+//! in memory when there is neither or it cannot be used.
 
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::schedule::State;
 
+/// A place outside this process that holds the app's pacing state as bytes, for processes that
+/// do not share a state directory (several machines, containers). One exchange reads the
+/// bytes, hands them to `change` and stores what it returns, as one atomic step; a store that
+/// finds the bytes changed by another process in between may call `change` again with the new
+/// ones (the last call's result is what was stored). It must not wait for long: an error
+/// makes the process pace alone.
+pub trait SharedState: Send + Sync {
+    fn exchange(
+        &self,
+        change: &mut dyn FnMut(Option<&[u8]>) -> Vec<u8>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+    /// The bytes as they are, changing nothing (for `doctor`).
+    fn read(&self) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>>;
+
+    /// Where it is, for messages (no secret in it).
+    fn describe(&self) -> String;
+}
+
 pub(super) enum Store {
     Memory(Mutex<State>),
+    /// A store shared beyond this machine; what cannot be done with it is done in memory.
+    Shared {
+        shared: Arc<dyn SharedState>,
+        fallback: Mutex<State>,
+        failed: AtomicBool,
+    },
     /// A file shared by processes; what cannot be done with it is done in memory instead.
     File {
         path: PathBuf,
@@ -41,10 +67,51 @@ impl Store {
         }
     }
 
-    /// Reads the state, changes it, writes it back — one process at a time.
-    pub(super) fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
+    pub(super) fn shared(shared: Arc<dyn SharedState>) -> Self {
+        Store::Shared {
+            shared,
+            fallback: Mutex::new(State::default()),
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the state is shared with other processes right now.
+    pub(super) fn is_shared(&self) -> bool {
+        match self {
+            Store::Memory(_) => false,
+            Store::File { failed, .. } | Store::Shared { failed, .. } => {
+                !failed.load(Ordering::Relaxed)
+            }
+        }
+    }
+
+    /// Where the state is kept, for `doctor`.
+    pub(super) fn describe(&self) -> String {
+        match self {
+            Store::Memory(_) => "this process alone".to_string(),
+            Store::File { path, failed, .. } if !failed.load(Ordering::Relaxed) => {
+                format!("the file {}", path.display())
+            }
+            Store::Shared { shared, failed, .. } if !failed.load(Ordering::Relaxed) => {
+                shared.describe()
+            }
+            Store::File { path, .. } => format!("this process alone ({} unusable)", path.display()),
+            Store::Shared { shared, .. } => {
+                format!("this process alone ({} unusable)", shared.describe())
+            }
+        }
+    }
+
+    /// Reads the state, changes it, writes it back — one process at a time. `change` may run
+    /// more than once (a shared store that met another process's change runs it again).
+    pub(super) fn update<T>(&self, mut change: impl FnMut(&mut State) -> T) -> T {
         let (path, fallback, failed, turn) = match self {
             Store::Memory(state) => return change(&mut lock(state)),
+            Store::Shared {
+                shared,
+                fallback,
+                failed,
+            } => return update_shared(shared.as_ref(), fallback, failed, change),
             Store::File {
                 path,
                 fallback,
@@ -93,6 +160,12 @@ impl Store {
     pub(super) fn read(&self) -> State {
         match self {
             Store::Memory(state) => lock(state).clone(),
+            Store::Shared { shared, .. } => shared
+                .read()
+                .ok()
+                .flatten()
+                .and_then(|bytes| decode(&bytes))
+                .unwrap_or_default(),
             Store::File { path, .. } => std::fs::read(path)
                 .ok()
                 .and_then(|bytes| decode(&bytes))
@@ -101,17 +174,57 @@ impl Store {
     }
 }
 
+/// One change through a shared store; on its first failure the process paces alone (one
+/// notice), so a database that went away never fails the job.
+fn update_shared<T>(
+    shared: &dyn SharedState,
+    fallback: &Mutex<State>,
+    failed: &AtomicBool,
+    mut change: impl FnMut(&mut State) -> T,
+) -> T {
+    if failed.load(Ordering::Relaxed) {
+        return change(&mut lock(fallback));
+    }
+    let mut value = None;
+    // What the store held before the change, carried on in memory if it cannot take it.
+    let mut before = State::default();
+    let exchanged = shared.exchange(&mut |bytes| {
+        let mut state = bytes.and_then(decode).unwrap_or_default();
+        before = state.clone();
+        value = Some(change(&mut state));
+        encode(&state).unwrap_or_default()
+    });
+    match (exchanged, value) {
+        (Ok(()), Some(value)) => value,
+        (result, _) => {
+            if !failed.swap(true, Ordering::Relaxed) {
+                let why = result
+                    .err()
+                    .map_or_else(|| "no answer".to_string(), |e| e.to_string());
+                tracing::warn!(
+                    "the shared pacing state in {} cannot be used ({why}): pacing this process \
+                     alone, so runs of the same app elsewhere may trip TikTok's rate limit",
+                    shared.describe()
+                );
+            }
+            let mut fallback = lock(fallback);
+            *fallback = before;
+            change(&mut fallback)
+        }
+    }
+}
+
 /// What starts a state file of this format (another format reads as no state).
 const MAGIC: &[u8; 8] = b"ttpace2\n";
 
 /// The state as stored: compact binary (postcard), since every claim reads and writes it.
-fn encode(state: &State) -> Result<Vec<u8>, postcard::Error> {
+pub(super) fn encode(state: &State) -> Result<Vec<u8>, postcard::Error> {
     let mut bytes = MAGIC.to_vec();
     postcard::to_io(state, &mut bytes)?;
     Ok(bytes)
 }
 
-fn decode(bytes: &[u8]) -> Option<State> {
+pub(super) fn decode(bytes: &[u8]) -> Option<State> {
     postcard::from_bytes(bytes.strip_prefix(MAGIC.as_slice())?).ok()
 }
 
