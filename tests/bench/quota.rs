@@ -5,9 +5,13 @@
 //! basic tier, the tool's defaults) and with a 10-second one (50 per window) the tool is told
 //! of with `--rate 50/10s`; and, not told (it learns the window from the rejections), 500
 //! pages at 50 per 10 s and 1,200 pages at 300 per 60 s (1 and 2 processes; 4 when named in
-//! `QUOTA_CASES`, e.g. `QUOTA_CASES=300x4`). For each case it prints and records in `target/bench/quota.json`:
+//! `QUOTA_CASES`, e.g. `QUOTA_CASES=300x4`); and 2 and 4 processes on separate "machines" (a
+//! state directory and `HOME` each) pacing through one PostgreSQL database (`--pacing
+//! postgres://…`, a server the benchmark starts; `QUOTA_CASES=pg10x4`). For each case it
+//! prints and records in `target/bench/quota.json`:
 //! wall time, the fastest time any client could achieve (a full window's worth at once, then
-//! one window per further window's worth), utilisation (that floor / wall time), the share of
+//! one window per further window's worth), utilisation (that floor / wall time), the rate
+//! reached over the allowed one (requests a second over limit / window), the share of
 //! requests rejected, each process's share of the throughput, and whether every output is
 //! identical to an unthrottled export.
 //!
@@ -17,6 +21,9 @@
 #![allow(clippy::print_stdout)]
 
 mod common;
+#[path = "../integration/pg.rs"]
+#[allow(dead_code)]
+mod pg;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -34,6 +41,9 @@ struct Case {
     rate_flag: Option<&'static str>,
     /// Pages a report: 60, or enough for several windows where a limit must be learnt.
     pages: u64,
+    /// Each process on a "machine" of its own (its own state directory and `HOME`), all
+    /// pacing through this database (`--pacing`, with its password).
+    cross_host: Option<(String, String)>,
 }
 
 struct Outcome {
@@ -41,6 +51,8 @@ struct Outcome {
     floor_s: f64,
     utilisation: f64,
     rejected_share: f64,
+    /// Requests a second over the allowed rate (limit / window).
+    rate_share: f64,
     shares: Vec<f64>,
     walls: Vec<f64>,
     identical: bool,
@@ -110,7 +122,19 @@ fn run(case: &Case, expected: &[u8]) -> Outcome {
         .map(|i| {
             let out = home.path().join(format!("out-{i}.csv"));
             let file = std::fs::File::create(&out).expect("an output file");
-            let child = export(&url, home.path(), case.rate_flag)
+            let mut command = match &case.cross_host {
+                None => export(&url, home.path(), case.rate_flag),
+                Some((pacing, password)) => {
+                    let machine = home.path().join(format!("machine-{i}"));
+                    let _ = std::fs::create_dir_all(&machine);
+                    let mut command = export(&url, &machine, case.rate_flag);
+                    command
+                        .env("PGPASSWORD", password)
+                        .args(["--pacing", pacing.as_str()]);
+                    command
+                }
+            };
+            let child = command
                 .stdout(file)
                 .stderr(Stdio::null())
                 .spawn()
@@ -152,6 +176,7 @@ fn run(case: &Case, expected: &[u8]) -> Outcome {
         wall_s: wall,
         floor_s: floor,
         utilisation: if wall > 0.0 { floor / wall } else { 0.0 },
+        rate_share: total_rate / (case.limit as f64 / case.window_s as f64),
         rejected_share: rejected as f64 / (accepted + rejected).max(1) as f64,
         shares: walls
             .iter()
@@ -175,6 +200,59 @@ fn reference(pages: u64) -> Vec<u8> {
     reference.stdout
 }
 
+/// What one case's run prints and records.
+fn report_case(case: &Case, outcome: &Outcome, results: &mut Vec<serde_json::Value>) {
+    let shares: Vec<String> = outcome.shares.iter().map(|s| format!("{s:.2}")).collect();
+    let walls: Vec<String> = outcome.walls.iter().map(|w| format!("{w:.1}")).collect();
+    let how = match (&case.cross_host, case.rate_flag) {
+        (Some(_), _) => "separate machines, --pacing postgres://".to_string(),
+        (None, Some(rate)) => format!("--rate {rate}"),
+        (None, None) if case.limit == 10 => "defaults".to_string(),
+        (None, None) => "not told".to_string(),
+    };
+    println!(
+        "quota: {:>3} per {:>2} s ({how}), {} pages, {} process(es): wall {:>6.2} s, \
+         floor {:>5.1} s, utilisation {:>5.1}%, rate {:>5.1}% of the allowed, rejected {:>4.1}%, \
+         shares [{}] (ended after [{}] s), identical {}",
+        case.limit,
+        case.window_s,
+        case.pages,
+        case.processes,
+        outcome.wall_s,
+        outcome.floor_s,
+        outcome.utilisation * 100.0,
+        outcome.rate_share * 100.0,
+        outcome.rejected_share * 100.0,
+        shares.join(", "),
+        walls.join(", "),
+        outcome.identical
+    );
+    results.push(serde_json::json!({
+        "limit": case.limit,
+        "window_s": case.window_s,
+        "told": case.rate_flag.is_some(),
+        "cross_host": case.cross_host.is_some(),
+        "processes": case.processes,
+        "pages": case.pages,
+        "wall_s": outcome.wall_s,
+        "floor_s": outcome.floor_s,
+        "utilisation": outcome.utilisation,
+        "rate_share": outcome.rate_share,
+        "rejected_share": outcome.rejected_share,
+        "shares": outcome.shares,
+        "identical": outcome.identical,
+    }));
+}
+
+/// Whether `QUOTA_CASES` (e.g. `10x2,50x4,pg10x4`) asks for a case, or, unset, whether it is
+/// run by default (four long reports take 7 to 16 minutes: only when asked for).
+fn wanted(name: &str, pages: u64, processes: usize) -> bool {
+    match std::env::var("QUOTA_CASES") {
+        Ok(only) => only.split(',').any(|c| c == name),
+        Err(_) => pages <= 60 || processes < 4,
+    }
+}
+
 fn main() {
     let mut references = std::collections::HashMap::new();
     let mut results = Vec::new();
@@ -188,14 +266,7 @@ fn main() {
         (300, 60, None, 1200),
     ] {
         for processes in [1, 2, 4] {
-            // QUOTA_CASES=10x2,50x4 runs only those (limit x processes).
-            if let Ok(only) = std::env::var("QUOTA_CASES")
-                && !only.split(',').any(|c| c == format!("{limit}x{processes}"))
-            {
-                continue;
-            }
-            if pages > 60 && processes == 4 && std::env::var("QUOTA_CASES").is_err() {
-                // Four long reports take 7 to 16 minutes: only when asked for.
+            if !wanted(&format!("{limit}x{processes}"), pages, processes) {
                 continue;
             }
             let case = Case {
@@ -204,38 +275,37 @@ fn main() {
                 processes,
                 rate_flag,
                 pages,
+                cross_host: None,
             };
             let expected = references.entry(pages).or_insert_with(|| reference(pages));
             let outcome = run(&case, expected);
-            let shares: Vec<String> = outcome.shares.iter().map(|s| format!("{s:.2}")).collect();
-            let walls: Vec<String> = outcome.walls.iter().map(|w| format!("{w:.1}")).collect();
-            println!(
-                "quota: {limit:>3} per {window_s:>2} s ({}), {pages} pages, {processes} process(es): wall {:>6.2} s, \
-                 floor {:>5.1} s, utilisation {:>5.1}%, rejected {:>4.1}%, shares [{}] (ended after [{}] s), identical {}",
-                rate_flag.map_or("not told".to_string(), |r| format!("--rate {r}")),
-                outcome.wall_s,
-                outcome.floor_s,
-                outcome.utilisation * 100.0,
-                outcome.rejected_share * 100.0,
-                shares.join(", "),
-                walls.join(", "),
-                outcome.identical
-            );
-            results.push(serde_json::json!({
-                "limit": limit,
-                "window_s": window_s,
-                "told": rate_flag.is_some(),
-                "processes": processes,
-                "pages": pages,
-                "wall_s": outcome.wall_s,
-                "floor_s": outcome.floor_s,
-                "utilisation": outcome.utilisation,
-                "rejected_share": outcome.rejected_share,
-                "shares": outcome.shares,
-                "identical": outcome.identical,
-            }));
+            report_case(&case, &outcome, &mut results);
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+    // Processes on separate machines (a state directory and HOME each) sharing the quota
+    // through one PostgreSQL database, at TikTok's default 10 a second.
+    let postgres = pg::PgServer::start();
+    if let Some(server) = &postgres {
+        let url = server.database("pacing");
+        for processes in [2, 4] {
+            if !wanted(&format!("pg10x{processes}"), 60, 2) {
+                continue;
+            }
+            let case = Case {
+                limit: 10,
+                window_s: 1,
+                processes,
+                rate_flag: None,
+                pages: 60,
+                cross_host: Some((url.clone(), server.password.clone())),
+            };
+            let expected = references.entry(60).or_insert_with(|| reference(60));
+            let outcome = run(&case, expected);
+            report_case(&case, &outcome, &mut results);
+        }
+    } else {
+        println!("quota: PostgreSQL is not installed here: the cross-machine cases are left out");
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     let _ = std::fs::create_dir_all(&dir);
