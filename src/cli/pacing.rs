@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::api::pacing::SharedState;
+use crate::api::pacing::{SharedState, pacing_alone};
 use crate::warehouse::PacingTable;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -35,11 +35,7 @@ pub(crate) fn postgres(url: &str, scope: &str) -> Option<Arc<dyn SharedState>> {
     match PacingTable::open(url, scope) {
         Ok(table) => Some(Arc::new(Table(table))),
         Err(e) => {
-            tracing::warn!(
-                "the shared pacing state in {} cannot be used ({e:#}): pacing this process \
-                 alone, so runs of the same app elsewhere may trip TikTok's rate limit",
-                crate::warehouse::redact_url(url)
-            );
+            pacing_alone(&crate::warehouse::redact_url(url), &format!("{e:#}"));
             None
         }
     }

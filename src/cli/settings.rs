@@ -27,6 +27,9 @@ pub(crate) struct Settings {
     pub base_url: Url,
     /// `--base-url` / `TIKTOK_ADS_BASE_URL`, checked; `None` when not set (or set empty).
     pub base_override: Option<Url>,
+    /// The pacing database of `--pacing postgres://…`, opened once a run (every client of the
+    /// run shares its connection, and its notices are said once).
+    pacing_table: std::sync::OnceLock<Option<Arc<dyn SharedState>>>,
 }
 
 impl Settings {
@@ -59,6 +62,7 @@ impl Settings {
             environment,
             base_url,
             base_override,
+            pacing_table: std::sync::OnceLock::new(),
         })
     }
 
@@ -188,13 +192,17 @@ impl Settings {
     /// The app's row of the pacing table at `url` (`None` when the database cannot be used:
     /// then the run paces alone, after one notice).
     fn pacing_table(&self, url: &str) -> Option<Arc<dyn SharedState>> {
-        if url::Url::parse(url).is_ok_and(|u| u.password().is_some()) {
-            tracing::warn!(
-                "a password in --pacing shows in `ps` to every user of this machine and in \
-                 shell history: prefer PGPASSWORD or ~/.pgpass (0600)"
-            );
-        }
-        super::pacing::postgres(url, &self.pacing_scope())
+        self.pacing_table
+            .get_or_init(|| {
+                if url::Url::parse(url).is_ok_and(|u| u.password().is_some()) {
+                    tracing::warn!(
+                        "a password in --pacing shows in `ps` to every user of this machine \
+                         and in shell history: prefer PGPASSWORD or ~/.pgpass (0600)"
+                    );
+                }
+                super::pacing::postgres(url, &self.pacing_scope())
+            })
+            .clone()
     }
 
     /// What one app's pacing state is kept under: its environment, app and host.

@@ -207,12 +207,7 @@ pub async fn run(
         let page = match result {
             Ok(page) if page.truncated.is_none() => page,
             Ok(page) => {
-                let header = page.truncated.unwrap_or_default();
-                let error = ReportError::Incomplete(format!(
-                    "TikTok truncated this report (X-Tt-Ads-Throttle: {header}): accounts with \
-                     20,000+ ads get only the newest 20,000; narrow it with --filter \
-                     campaign_ids=... or use --async"
-                ));
+                let error = truncated(&page.truncated.unwrap_or_default());
                 fetcher.fail(&mut run, unit, error.into());
                 continue;
             }
@@ -231,6 +226,14 @@ pub async fn run(
         show(&mut progress, client, observer);
     }
     run.conclude()
+}
+
+/// TikTok said (`X-Tt-Ads-Throttle`) that it cut the report short.
+fn truncated(header: &str) -> ReportError {
+    ReportError::Incomplete(format!(
+        "TikTok truncated this report (X-Tt-Ads-Throttle: {header}): accounts with 20,000+ ads \
+         get only the newest 20,000; narrow it with --filter campaign_ids=... or use --async"
+    ))
 }
 
 /// The client's counts of requests and retries, with the run's own, to the observer.
@@ -380,7 +383,10 @@ impl Fetcher {
                 .page(&query, &self.columns, page_number, &check)
                 .await
             {
-                Ok(page) => page,
+                Ok(page) => match &page.truncated {
+                    None => page,
+                    Some(header) => return Ok(ReadAgain::Failed(truncated(header).into())),
+                },
                 Err(e) => return Ok(ReadAgain::Failed(e.into())),
             };
             let mut cells = Vec::with_capacity(self.columns.len());

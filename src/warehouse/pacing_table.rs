@@ -35,7 +35,7 @@ enum Job {
 }
 
 pub struct PacingTable {
-    jobs: Mutex<Sender<Job>>,
+    jobs: Sender<Job>,
     /// The row as this process last read or wrote it.
     known: Mutex<Option<Row>>,
     shown: String,
@@ -59,7 +59,7 @@ impl PacingTable {
             Err(_) => anyhow::bail!("{shown} did not answer within 15 s"),
         }
         Ok(Self {
-            jobs: Mutex::new(jobs),
+            jobs,
             known: Mutex::new(None),
             shown,
         })
@@ -68,8 +68,6 @@ impl PacingTable {
     fn ask<T>(&self, job: impl FnOnce(Sender<Result<T, String>>) -> Job) -> Result<T, Failure> {
         let (reply, answer) = channel();
         self.jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .send(job(reply))
             .map_err(|_| "its connection is closed")?;
         match answer.recv_timeout(ANSWER_WITHIN) {
@@ -113,7 +111,7 @@ impl PacingTable {
 /// The connection's thread: connects, prepares the table, then answers jobs until the
 /// process ends (the sender is dropped).
 fn serve(url: &str, scope: &str, opened: &Sender<Result<()>>, queue: &Receiver<Job>) {
-    let (mut client, read, write) = match prepare(url, scope) {
+    let (mut client, [add, read, write]) = match prepare(url, scope) {
         Ok(prepared) => {
             let _ = opened.send(Ok(()));
             prepared
@@ -126,10 +124,15 @@ fn serve(url: &str, scope: &str, opened: &Sender<Result<()>>, queue: &Receiver<J
     while let Ok(job) = queue.recv() {
         match job {
             Job::Read(reply) => {
-                let row = client
-                    .query_opt(&read, &[&scope])
-                    .map(|row| row.map_or((0, Vec::new()), |r| (r.get(0), r.get(1))))
-                    .map_err(|e| e.to_string());
+                let row = match client.query_opt(&read, &[&scope]) {
+                    Ok(Some(row)) => Ok((row.get(0), row.get(1))),
+                    // Removed meanwhile (someone cleared the table): made again, empty.
+                    Ok(None) => client
+                        .execute(&add, &[&scope])
+                        .map(|_| (0, Vec::new()))
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
                 let _ = reply.send(row);
             }
             Job::Write(version, bytes, reply) => {
@@ -143,12 +146,9 @@ fn serve(url: &str, scope: &str, opened: &Sender<Result<()>>, queue: &Receiver<J
     }
 }
 
-/// The connection, with the table and the app's row in place and the two statements
-/// prepared (each change is then one round trip).
-fn prepare(
-    url: &str,
-    scope: &str,
-) -> Result<(postgres::Client, postgres::Statement, postgres::Statement)> {
+/// The connection, with the table and the app's row in place and its statements prepared
+/// (adding the row, reading it, changing it: each change is then one round trip).
+fn prepare(url: &str, scope: &str) -> Result<(postgres::Client, [postgres::Statement; 3])> {
     let mut client = super::postgres::connect(url, "tiktok-ads pacing", Duration::from_secs(10))?;
     let create = format!(
         "CREATE TABLE IF NOT EXISTS {PACING_TABLE} (scope text PRIMARY KEY, version bigint NOT \
@@ -161,11 +161,13 @@ fn prepare(
             .batch_execute(&create)
             .with_context(|| format!("creating {PACING_TABLE}: {first}"))?;
     }
+    let add = client
+        .prepare(&format!(
+            "INSERT INTO {PACING_TABLE} (scope) VALUES ($1) ON CONFLICT DO NOTHING"
+        ))
+        .context("preparing the row's insert")?;
     client
-        .execute(
-            &format!("INSERT INTO {PACING_TABLE} (scope) VALUES ($1) ON CONFLICT DO NOTHING"),
-            &[&scope],
-        )
+        .execute(&add, &[&scope])
         .with_context(|| format!("adding this app's row to {PACING_TABLE}"))?;
     // A pacing state lost with the last milliseconds before a crash of the server costs
     // nothing (claims expire); waiting for the disk on every request would.
@@ -183,5 +185,5 @@ fn prepare(
              WHERE scope = $1 AND version = $2 RETURNING version"
         ))
         .context("preparing the change")?;
-    Ok((client, read, write))
+    Ok((client, [add, read, write]))
 }

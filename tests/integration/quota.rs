@@ -427,6 +427,20 @@ async fn a_pacing_database_that_is_gone_or_goes_away_never_fails_the_job() {
         stderr.contains("postgres://tiktok@127.0.0.1:9/none"),
         "{stderr}"
     );
+    // doctor makes more than one client: the database is tried, and its notice said, once.
+    let doctor = env
+        .std_cmd()
+        .env("TIKTOK_ADS_BASE_URL", &sim.url)
+        .env("TIKTOK_ACCESS_TOKEN", &sim.token)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let shown = stderr_of(&doctor);
+    assert_eq!(
+        shown.matches("pacing this process alone, so").count(),
+        1,
+        "{shown}"
+    );
     // `--pacing file` wins over the profile: no notice.
     let out = report(&env, &sim, &["--pacing", "file"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));

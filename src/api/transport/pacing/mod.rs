@@ -16,8 +16,8 @@ use std::time::Duration;
 
 pub use limits::{EndpointLimit, Limits, Window, endpoint_key, parse_rate};
 pub use schedule::Standing;
-pub use store::SharedState;
 use store::Store;
+pub use store::{SharedState, pacing_alone};
 
 /// Wall-clock milliseconds since the Unix epoch: the time processes share.
 pub trait Clock: Send + Sync {

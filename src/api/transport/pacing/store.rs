@@ -125,11 +125,7 @@ impl Store {
         }
         let give_up = |e: std::io::Error| {
             failed.store(true, Ordering::Relaxed);
-            tracing::warn!(
-                "the shared pacing state {} cannot be used ({e}): pacing this process alone, so \
-                 concurrent runs of the same app may trip TikTok's rate limit",
-                path.display()
-            );
+            pacing_alone(&format!("the file {}", path.display()), &e);
         };
         let file = match locked(&mut held, path) {
             Ok(file) => file,
@@ -174,6 +170,15 @@ impl Store {
     }
 }
 
+/// The one notice of a process that paces alone because its shared state (`place`) cannot be
+/// used.
+pub fn pacing_alone(place: &str, why: &dyn std::fmt::Display) {
+    tracing::warn!(
+        "the shared pacing state in {place} cannot be used ({why}): pacing this process alone, \
+         so other runs of the same app may trip TikTok's rate limit"
+    );
+}
+
 /// One change through a shared store; on its first failure the process paces alone (one
 /// notice), so a database that went away never fails the job.
 fn update_shared<T>(
@@ -201,11 +206,7 @@ fn update_shared<T>(
                 let why = result
                     .err()
                     .map_or_else(|| "no answer".to_string(), |e| e.to_string());
-                tracing::warn!(
-                    "the shared pacing state in {} cannot be used ({why}): pacing this process \
-                     alone, so runs of the same app elsewhere may trip TikTok's rate limit",
-                    shared.describe()
-                );
+                pacing_alone(&shared.describe(), &why);
             }
             let mut fallback = lock(fallback);
             *fallback = before;
