@@ -84,7 +84,13 @@ impl Default for EmailRules {
 }
 
 /// Whitespace and invisible characters spreadsheets leave around values.
-fn trimmed(raw: &str) -> &str {
+pub(crate) fn trimmed(raw: &str) -> &str {
+    // Nearly every value starts and ends with a visible ASCII character: nothing to look up.
+    let plain = |b: &u8| b.is_ascii_graphic() && *b != b'"';
+    let bytes = raw.as_bytes();
+    if bytes.first().is_some_and(plain) && bytes.last().is_some_and(plain) {
+        return raw;
+    }
     raw.trim_matches(|c: char| {
         c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '"')
     })
@@ -154,31 +160,36 @@ fn any_email(
     Ok(())
 }
 
-/// `email` for the common case of an ASCII address (the same rules), a slice at a time and
-/// lowercased in one pass: a profile of 10 million rows showed per-character work as half of
-/// the preparation's time.
+/// `email` for the common case of an ASCII address (the same rules), in one pass over its
+/// bytes: a profile of 10 million rows showed per-character and per-slice work as half of the
+/// preparation's time.
 fn ascii_email(
     local: &str,
     domain: &str,
     rules: EmailRules,
     out: &mut String,
 ) -> Result<(), Invalid> {
-    let space = |s: &str| s.bytes().any(|b| matches!(b, b'\t'..=b'\r' | b' '));
-    if space(local) || space(domain) {
-        return Err(Invalid::BadEmail);
-    }
-    let name = local.split('+').next().unwrap_or_default();
-    if rules.strip_dots {
-        name.split('.').for_each(|piece| out.push_str(piece));
-    } else {
-        out.push_str(name);
+    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let mut tag = false;
+    for b in local.bytes() {
+        match b {
+            b if space(b) => return Err(Invalid::BadEmail),
+            _ if tag => {}
+            b'+' => tag = true,
+            b'.' if rules.strip_dots => {}
+            b => out.push(char::from(b.to_ascii_lowercase())),
+        }
     }
     if out.is_empty() {
         return Err(Invalid::BadEmail);
     }
     out.push('@');
-    out.push_str(domain);
-    out.make_ascii_lowercase();
+    for b in domain.bytes() {
+        if space(b) {
+            return Err(Invalid::BadEmail);
+        }
+        out.push(char::from(b.to_ascii_lowercase()));
+    }
     Ok(())
 }
 
