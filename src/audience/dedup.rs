@@ -1,16 +1,20 @@
 //! Unique keys of any number of rows in flat memory, in order. Keys (a hash, or a row of
-//! hashes) gather in a bounded buffer; a list that outgrows it is spread over 256 temporary
-//! bucket files by its leading byte (hashes only, never raw values), and at the end each bucket
-//! is sorted and deduplicated on its own — on a second thread, one bucket ahead of the caller —
-//! and handed over in order. SHA-256 hashes spread evenly, so a bucket of a 10-million-row list
-//! is about 1.2 MB; a bucket that still outgrows the buffer (one value repeated millions of
-//! times, or a list of hundreds of millions) is deduplicated in sorted runs merged from disk
-//! and handed over a buffer at a time.
+//! hashes) gather in a bounded buffer; a list that outgrows it is spread by leading byte into
+//! 256 buckets, each gathered in a small buffer of its own and written, a segment at a time,
+//! to one temporary file (hashes only, never raw values). At the end each bucket is read back
+//! from its segments, sorted and deduplicated on its own — on a second thread, one bucket
+//! ahead of the caller — and handed over in order. SHA-256 hashes spread evenly, so a bucket
+//! of a 10-million-row list is about 1.2 MB; a bucket that still outgrows the buffer (one value
+//! repeated millions of times, or a list of hundreds of millions) is deduplicated in sorted
+//! runs merged from disk and handed over a buffer at a time.
+//!
+//! One file rather than a file per bucket: creating and removing 512 files a run cost a
+//! profile's tenth in the file system's inode bookkeeping.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use anyhow::{Context as _, Result};
 
@@ -21,8 +25,8 @@ pub type Hash = [u8; 32];
 pub const BUFFER_HASHES: usize = 1 << 19;
 
 const BUCKETS: usize = 256;
-/// The write buffer of each bucket file.
-const BUCKET_BUFFER: usize = 16 * 1024;
+/// A bucket's keys gathered before they are written as one segment of the file.
+const SEGMENT_BYTES: usize = 16 * 1024;
 
 /// What is deduplicated: a fixed number of bytes each.
 pub trait Key: Ord + Send + 'static {
@@ -81,11 +85,113 @@ pub struct Dedup<K: Key = Hash> {
     /// Bytes of each key.
     width: usize,
     limit: usize,
-    /// Once the buffer overflowed: the bucket files, and their directory.
-    buckets: Option<(Vec<BufWriter<File>>, tempfile::TempDir)>,
+    /// Once the buffer overflowed: where its keys went.
+    spilled: Option<Spill>,
     /// Those of other deduplications taken in (`absorb`).
-    absorbed: Vec<(Vec<BufWriter<File>>, tempfile::TempDir)>,
+    absorbed: Vec<Spill>,
     added: u64,
+}
+
+/// Keys spread by bucket into one temporary file.
+struct Spill {
+    file: File,
+    /// Per bucket: keys not yet written.
+    pending: Vec<Vec<u8>>,
+    /// Per bucket: its segments in the file (offset, length).
+    segments: Vec<Vec<(u64, usize)>>,
+    end: u64,
+    dir: tempfile::TempDir,
+}
+
+impl Spill {
+    fn new() -> Result<Self> {
+        let dir = temporary_dir("tiktok-ads-hashes-")?;
+        let file =
+            tempfile::tempfile_in(dir.path()).context("writing hashes to a temporary file")?;
+        Ok(Self {
+            file,
+            pending: vec![Vec::new(); BUCKETS],
+            segments: vec![Vec::new(); BUCKETS],
+            end: 0,
+            dir,
+        })
+    }
+
+    fn add(&mut self, bucket: u8, key: &[u8]) -> Result<()> {
+        let pending = &mut self.pending[usize::from(bucket)];
+        if pending.capacity() == 0 {
+            pending.reserve_exact(SEGMENT_BYTES + key.len());
+        }
+        pending.extend_from_slice(key);
+        if pending.len() >= SEGMENT_BYTES {
+            self.write(usize::from(bucket))?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, bucket: usize) -> Result<()> {
+        let pending = &mut self.pending[bucket];
+        if pending.is_empty() {
+            return Ok(());
+        }
+        self.file
+            .write_all(pending)
+            .context("writing hashes to a temporary file")?;
+        self.segments[bucket].push((self.end, pending.len()));
+        self.end += pending.len() as u64;
+        pending.clear();
+        Ok(())
+    }
+
+    /// Everything written; the buffers freed.
+    fn flush(&mut self) -> Result<()> {
+        for bucket in 0..BUCKETS {
+            self.write(bucket)?;
+        }
+        self.pending = vec![Vec::new(); BUCKETS];
+        Ok(())
+    }
+
+    fn bytes(&self, bucket: usize) -> u64 {
+        self.segments[bucket].iter().map(|(_, n)| *n as u64).sum()
+    }
+}
+
+/// A bucket's segments, across the files holding it, read one after the other.
+struct Segments<'s> {
+    left: std::vec::IntoIter<(&'s File, u64, usize)>,
+    current: Option<std::io::Take<&'s File>>,
+}
+
+impl<'s> Segments<'s> {
+    fn of(spills: &'s [Spill], bucket: usize) -> Self {
+        let all: Vec<(&File, u64, usize)> = spills
+            .iter()
+            .flat_map(|s| s.segments[bucket].iter().map(|(at, n)| (&s.file, *at, *n)))
+            .collect();
+        Self {
+            left: all.into_iter(),
+            current: None,
+        }
+    }
+}
+
+impl Read for Segments<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some(current) = self.current.as_mut() {
+                let n = current.read(buf)?;
+                if n > 0 || buf.is_empty() {
+                    return Ok(n);
+                }
+            }
+            let Some((mut file, at, length)) = self.left.next() else {
+                return Ok(0);
+            };
+            file.seek(SeekFrom::Start(at))?;
+            self.current = Some(file.take(length as u64));
+        }
+    }
 }
 
 impl Dedup<Hash> {
@@ -108,7 +214,7 @@ impl<K: Key> Dedup<K> {
             buffer: Vec::with_capacity(limit.clamp(1, BUFFER_HASHES)),
             width,
             limit: limit.max(1),
-            buckets: None,
+            spilled: None,
             absorbed: Vec::new(),
             added: 0,
         })
@@ -118,7 +224,7 @@ impl<K: Key> Dedup<K> {
     /// threads can each fill one and the result is finished once.
     pub fn absorb(&mut self, mut other: Self) -> Result<()> {
         self.added += other.added;
-        if other.buckets.is_none() && other.absorbed.is_empty() {
+        if other.spilled.is_none() && other.absorbed.is_empty() {
             for key in std::mem::take(&mut other.buffer) {
                 self.insert(key)?;
             }
@@ -126,7 +232,7 @@ impl<K: Key> Dedup<K> {
         }
         other.spread()?;
         self.spread()?;
-        self.absorbed.extend(other.buckets.take());
+        self.absorbed.extend(other.spilled.take());
         self.absorbed.append(&mut other.absorbed);
         Ok(())
     }
@@ -138,6 +244,10 @@ impl<K: Key> Dedup<K> {
 
     fn insert(&mut self, key: K) -> Result<()> {
         debug_assert_eq!(key.bytes().len(), self.width);
+        // Once spilled, keys go straight to their buckets.
+        if let Some(spill) = self.spilled.as_mut() {
+            return spill.add(key.bucket(), key.bytes());
+        }
         self.buffer.push(key);
         if self.buffer.len() >= self.limit {
             self.spread()?;
@@ -145,22 +255,15 @@ impl<K: Key> Dedup<K> {
         Ok(())
     }
 
-    /// The buffer's keys appended to their buckets.
+    /// The buffer's keys added to their buckets (and the buffer let go: from here on keys go
+    /// to their buckets directly).
     fn spread(&mut self) -> Result<()> {
-        if self.buckets.is_none() {
-            let dir = temporary_dir("tiktok-ads-hashes-")?;
-            let files = (0..BUCKETS)
-                .map(|_| {
-                    tempfile::tempfile_in(dir.path())
-                        .map(|f| BufWriter::with_capacity(BUCKET_BUFFER, f))
-                        .context("writing a bucket of hashes")
-                })
-                .collect::<Result<Vec<_>>>()?;
-            self.buckets = Some((files, dir));
+        if self.spilled.is_none() {
+            self.spilled = Some(Spill::new()?);
         }
-        if let Some((files, _)) = self.buckets.as_mut() {
-            for key in self.buffer.drain(..) {
-                files[usize::from(key.bucket())].write_all(key.bytes())?;
+        if let Some(spill) = self.spilled.as_mut() {
+            for key in std::mem::take(&mut self.buffer) {
+                spill.add(key.bucket(), key.bytes())?;
             }
         }
         Ok(())
@@ -173,34 +276,30 @@ impl<K: Key> Dedup<K> {
 
     /// Every distinct key, in order, to `each`.
     pub fn finish(mut self, mut each: impl FnMut(&K) -> Result<()>) -> Result<u64> {
-        if self.buckets.is_none() {
+        if self.spilled.is_none() {
             let mut keys = std::mem::take(&mut self.buffer);
             return emit(sorted(&mut keys), &mut each);
         }
         self.spread()?;
-        let Some((files, dir)) = self.buckets.take() else {
+        let Some(spill) = self.spilled.take() else {
             return Ok(0);
         };
-        // Bucket by bucket, the files of every set holding it.
-        let mut by_bucket: Vec<Vec<BufWriter<File>>> = files.into_iter().map(|f| vec![f]).collect();
-        let mut directories = vec![dir];
-        for (files, dir) in self.absorbed.drain(..) {
-            for (bucket, file) in by_bucket.iter_mut().zip(files) {
-                bucket.push(file);
-            }
-            directories.push(dir);
+        let mut spills = vec![spill];
+        spills.append(&mut self.absorbed);
+        for spill in &mut spills {
+            spill.flush()?;
         }
         let (width, limit) = (self.width, self.limit);
         let mut unique = 0;
         std::thread::scope(|scope| -> Result<()> {
             // One bucket sorted ahead on a second thread while the caller takes the last one.
             let (ready, sorted_buckets) = std::sync::mpsc::sync_channel::<Result<Vec<K>>>(1);
-            let dir = directories[0].path();
             let sorter = std::thread::Builder::new().name("audience-sort".into());
+            let spills = &spills;
             sorter.spawn_scoped(scope, move || {
-                for files in by_bucket {
+                for bucket in 0..BUCKETS {
                     let mut deliver = |keys: Vec<K>| ready.send(Ok(keys)).is_ok();
-                    if let Err(e) = bucket_keys(files, width, limit, dir, &mut deliver) {
+                    if let Err(e) = bucket_keys(spills, bucket, width, limit, &mut deliver) {
                         let _ = ready.send(Err(e));
                         return;
                     }
@@ -228,33 +327,26 @@ fn emit<K: Key>(keys: &[K], each: &mut impl FnMut(&K) -> Result<()>) -> Result<u
     Ok(keys.len() as u64)
 }
 
-/// The distinct keys of one bucket file, sorted, to `deliver` (in chunks of at most `limit`
-/// keys; `deliver` says whether to go on).
+/// The distinct keys of one bucket, sorted, to `deliver` (in chunks of at most `limit` keys;
+/// `deliver` says whether to go on).
 fn bucket_keys<K: Key>(
-    files: Vec<BufWriter<File>>,
+    spills: &[Spill],
+    bucket: usize,
     width: usize,
     limit: usize,
-    dir: &std::path::Path,
     deliver: &mut dyn FnMut(Vec<K>) -> bool,
 ) -> Result<()> {
-    let mut bytes = 0;
-    let mut opened = Vec::with_capacity(files.len());
-    for file in files {
-        let mut file = file.into_inner().map_err(|e| e.into_error())?;
-        bytes += file.stream_position()?;
-        file.rewind()?;
-        opened.push(file);
-    }
+    let bytes: u64 = spills.iter().map(|s| s.bytes(bucket)).sum();
     let count = usize::try_from(bytes)? / width;
-    let mut all: Box<dyn Read> = Box::new(std::io::empty());
-    for file in opened {
-        all = Box::new(all.chain(file));
+    if count == 0 {
+        return Ok(());
     }
+    let mut all = Segments::of(spills, bucket);
     if count > limit {
-        return merged_runs(all, width, limit, dir, deliver);
+        return merged_runs(all, width, limit, spills[0].dir.path(), deliver);
     }
-    let mut raw = Vec::with_capacity(count * width);
-    all.read_to_end(&mut raw)?;
+    let mut raw = vec![0u8; count * width];
+    all.read_exact(&mut raw)?;
     let mut keys: Vec<K> = raw.chunks_exact(width).map(K::from_bytes).collect();
     drop(raw);
     sorted(&mut keys);
@@ -389,7 +481,7 @@ mod tests {
             }
             one.absorb(other).unwrap();
             assert_eq!(one.added(), 40);
-            assert_eq!(one.buckets.is_some(), spilled);
+            assert_eq!(one.spilled.is_some(), spilled);
             let (seen, unique) = distinct(one);
             let mut expected: Vec<Hash> = (0..20).map(hash).collect();
             expected.sort();
