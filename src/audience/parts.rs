@@ -110,7 +110,9 @@ impl<'d> PartWriter<'d> {
     /// Adds one hash (32 bytes) as a line.
     pub fn push(&mut self, hash: &[u8; 32]) -> Result<()> {
         let mut line = [0u8; LINE_BYTES as usize];
-        hex::encode_to_slice(hash, &mut line[..64]).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // SIMD hex (`faster-hex`): a tenth of the time of a table lookup per byte, for the
+        // 640 MB of hex lines of a 10-million-row list.
+        faster_hex::hex_encode(hash, &mut line[..64]).map_err(|e| anyhow::anyhow!("{e}"))?;
         line[64] = b'\n';
         self.push_line(&line)
     }
