@@ -289,15 +289,16 @@ impl Keys {
         }
     }
 
-    fn add(&mut self, found: Found) -> anyhow::Result<()> {
+    /// The keys found, moved here (`found` is left empty, its memory kept for the next chunk).
+    fn add(&mut self, found: &mut Found) -> anyhow::Result<()> {
         match (self, found) {
             (Keys::Hashes(dedup), Found::Hashes(hashes)) => {
-                for hash in hashes {
+                for hash in hashes.drain(..) {
                     dedup.add(hash)?;
                 }
             }
             (Keys::Rows(dedup), Found::Rows(rows)) => {
-                for row in rows {
+                for row in rows.drain(..) {
                     dedup.add(row)?;
                 }
             }
@@ -386,21 +387,21 @@ impl Reading<'_> {
     }
 
     /// The rows of a chunk that starts at byte `base` of the file and ends at a record's end.
-    fn chunk(&self, bytes: &[u8], base: u64) -> Result<(Preview, Found), Unreadable> {
+    /// Its keys are added to `found`.
+    fn chunk(&self, bytes: &[u8], base: u64, found: &mut Found) -> Result<Preview, Unreadable> {
         // Without a quote, a record is a line and a cell what lies between commas: the CSV
         // parser's per-byte work is not needed (a third of the reading's time on a long list).
         if memchr::memchr(b'"', bytes).is_none()
             && let Ok(text) = std::str::from_utf8(bytes)
         {
-            return self.plain_chunk(text, base);
+            return self.plain_chunk(text, base, found);
         }
-        self.csv_chunk(bytes, base)
+        self.csv_chunk(bytes, base, found)
     }
 
     /// `chunk` through the CSV parser: quoted cells (commas and line breaks inside them).
-    fn csv_chunk(&self, bytes: &[u8], base: u64) -> Result<(Preview, Found), Unreadable> {
+    fn csv_chunk(&self, bytes: &[u8], base: u64, found: &mut Found) -> Result<Preview, Unreadable> {
         let mut preview = Preview::default();
-        let mut found = self.found();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -423,17 +424,16 @@ impl Reading<'_> {
                 continue;
             }
             let at = base + record.position().map_or(0, csv::Position::byte);
-            self.row(at, &cells, &mut preview, &mut found, &mut scratch)
+            self.row(at, &cells, &mut preview, found, &mut scratch)
                 .map_err(|Refused(why)| Unreadable { at, why })?;
         }
-        Ok((preview, found))
+        Ok(preview)
     }
 
     /// `chunk` for text without a quote: the same records, split at line ends (`\n`, `\r` or
     /// both, as the CSV reader ends them) and commas.
-    fn plain_chunk(&self, text: &str, base: u64) -> Result<(Preview, Found), Unreadable> {
+    fn plain_chunk(&self, text: &str, base: u64, found: &mut Found) -> Result<Preview, Unreadable> {
         let mut preview = Preview::default();
-        let mut found = self.found();
         let mut scratch = String::new();
         let mut cells: Vec<&str> = Vec::new();
         let mut start = 0;
@@ -448,10 +448,10 @@ impl Reading<'_> {
             if cells.iter().all(|c| blank(c)) {
                 continue;
             }
-            self.row(at, &cells, &mut preview, &mut found, &mut scratch)
+            self.row(at, &cells, &mut preview, found, &mut scratch)
                 .map_err(|Refused(why)| Unreadable { at, why })?;
         }
-        Ok((preview, found))
+        Ok(preview)
     }
 }
 
@@ -527,22 +527,14 @@ impl Iterator for Chunks {
         let mut wanted = self.size;
         loop {
             if !self.done {
-                let had = bytes.len();
-                let goal = had.max(wanted);
-                bytes.resize(goal, 0);
-                let mut filled = had;
-                while filled < goal {
-                    match self.file.read(&mut bytes[filled..]) {
-                        Ok(0) => {
-                            self.done = true;
-                            break;
-                        }
-                        Ok(n) => filled += n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e) => return Some(Err(e)),
-                    }
+                // `read_to_end` fills the buffer without writing zeros over it first.
+                let room = wanted.saturating_sub(bytes.len());
+                bytes.reserve_exact(room);
+                match (&mut self.file).take(room as u64).read_to_end(&mut bytes) {
+                    Ok(n) if n < room => self.done = true,
+                    Ok(_) => {}
+                    Err(e) => return Some(Err(e)),
                 }
-                bytes.truncate(filled);
             }
             if self.done {
                 let base = self.base;
@@ -771,7 +763,7 @@ pub(crate) fn prepare_with(
         let at = first.position().map_or(0, csv::Position::byte);
         let cells: Vec<&str> = first.iter().collect();
         reading.row(at, &cells, &mut preview, &mut found, &mut String::new())?;
-        keys.add(found)?;
+        keys.add(&mut found)?;
     }
     // The rest of the file in chunks that end at a record's end, taken in turn by two threads
     // as each is free (never in lockstep, so that neither waits for the other), each keeping
@@ -782,7 +774,7 @@ pub(crate) fn prepare_with(
     let chunks = Mutex::new(chunks.enumerate());
     let failed = AtomicBool::new(false);
     let read = |keys: &mut Keys| -> anyhow::Result<Vec<(usize, Result<Preview, Unreadable>)>> {
-        let mut counts = Vec::new();
+        let (mut counts, mut found) = (Vec::new(), reading.found());
         while !failed.load(Ordering::Relaxed) {
             let next = chunks
                 .lock()
@@ -790,9 +782,9 @@ pub(crate) fn prepare_with(
                 .next();
             let Some((n, chunk)) = next else { break };
             let (base, bytes) = chunk.map_err(|e| Refused(format!("{shown}: {e}")))?;
-            match reading.chunk(&bytes, base) {
-                Ok((count, found)) => {
-                    keys.add(found)?;
+            match reading.chunk(&bytes, base, &mut found) {
+                Ok(count) => {
+                    keys.add(&mut found)?;
                     counts.push((n, Ok(count)));
                 }
                 // The chunks before this one are all read (they were taken first): it is the
@@ -1128,11 +1120,17 @@ mod tests {
             }
             invalid
         };
-        let (Ok((plain, Found::Hashes(plain_hashes))), Ok((parsed, Found::Hashes(parsed_hashes)))) = (
-            reading.plain_chunk(text, 0),
-            reading.csv_chunk(text.as_bytes(), 0),
+        let (mut plain_found, mut parsed_found) = (reading.found(), reading.found());
+        let (Ok(plain), Ok(parsed)) = (
+            reading.plain_chunk(text, 0, &mut plain_found),
+            reading.csv_chunk(text.as_bytes(), 0, &mut parsed_found),
         ) else {
             panic!("both read the chunk");
+        };
+        let (Found::Hashes(plain_hashes), Found::Hashes(parsed_hashes)) =
+            (plain_found, parsed_found)
+        else {
+            panic!("hashes found");
         };
         assert_eq!(plain_hashes, parsed_hashes);
         assert_eq!(plain_hashes.len(), 4);
