@@ -1140,6 +1140,12 @@ mod tests {
         assert_eq!(lines(&plain), lines(&parsed));
         assert_eq!(lines(&plain)[&Invalid::NoAt].1, vec![7, 8]);
         assert_eq!(lines(&plain)[&Invalid::BadEmail].1, vec![10]);
+        // Bytes that are not UTF-8 in a chunk without quotes: the CSV parser says where.
+        let mut found = reading.found();
+        match reading.chunk(b"a,b@example.com\nx,\xff@example.com\n", 100, &mut found) {
+            Err(unreadable) => assert_eq!(unreadable.at, 116, "{}", unreadable.why),
+            Ok(_) => panic!("bytes that are not UTF-8 were read"),
+        }
     }
 
     #[test]
