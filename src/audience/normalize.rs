@@ -160,36 +160,36 @@ fn any_email(
     Ok(())
 }
 
-/// `email` for the common case of an ASCII address (the same rules), in one pass over its
-/// bytes: a profile of 10 million rows showed per-character and per-slice work as half of the
-/// preparation's time.
+/// `email` for the common case of an ASCII address (the same rules): the name before any
+/// `+` copied a piece between dots at a time and the whole lowercased in one pass. A profile
+/// of 10 million rows showed per-character work as half of the preparation's time; of the
+/// ways measured then (a per-byte loop, `memchr`, a branch-free copy), this was the fastest.
 fn ascii_email(
     local: &str,
     domain: &str,
     rules: EmailRules,
     out: &mut String,
 ) -> Result<(), Invalid> {
-    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
-    let mut tag = false;
-    for b in local.bytes() {
-        match b {
-            b if space(b) => return Err(Invalid::BadEmail),
-            _ if tag => {}
-            b'+' => tag = true,
-            b'.' if rules.strip_dots => {}
-            b => out.push(char::from(b.to_ascii_lowercase())),
-        }
+    // Folded over every byte rather than stopping at the first: the compiler vectorises it.
+    let space = |s: &str| {
+        s.bytes()
+            .fold(false, |any, b| any | matches!(b, b'\t'..=b'\r' | b' '))
+    };
+    if space(local) | space(domain) {
+        return Err(Invalid::BadEmail);
+    }
+    let name = local.split('+').next().unwrap_or_default();
+    if rules.strip_dots {
+        name.split('.').for_each(|piece| out.push_str(piece));
+    } else {
+        out.push_str(name);
     }
     if out.is_empty() {
         return Err(Invalid::BadEmail);
     }
     out.push('@');
-    for b in domain.bytes() {
-        if space(b) {
-            return Err(Invalid::BadEmail);
-        }
-        out.push(char::from(b.to_ascii_lowercase()));
-    }
+    out.push_str(domain);
+    out.make_ascii_lowercase();
     Ok(())
 }
 
@@ -226,6 +226,37 @@ pub fn mobile_id(raw: &str) -> Result<String, Invalid> {
         return Err(Invalid::BadMobileId);
     }
     Ok(value)
+}
+
+/// SHA-256 of a value. One that fits one block with its padding (55 bytes or fewer: nearly
+/// every email and phone number) is padded here and its block compressed directly — a tenth
+/// less work per value than going through `Digest`, measured on 10 million emails.
+pub fn sha256(value: &[u8]) -> [u8; 32] {
+    const INITIAL: [u32; 8] = [
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19,
+    ];
+    const ONE_BLOCK: usize = 55;
+    if value.len() > ONE_BLOCK {
+        return Sha256::digest(value).into();
+    }
+    let mut block = sha2::digest::generic_array::GenericArray::default();
+    block[..value.len()].copy_from_slice(value);
+    block[value.len()] = 0x80;
+    block[56..].copy_from_slice(&(value.len() as u64 * 8).to_be_bytes());
+    let mut state = INITIAL;
+    sha2::compress256(&mut state, std::slice::from_ref(&block));
+    let mut hash = [0u8; 32];
+    for (bytes, word) in hash.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_be_bytes());
+    }
+    hash
 }
 
 /// SHA-256 of the normalised value, lowercase hex.
@@ -303,6 +334,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_short_value_hashed_in_one_block_hashes_as_sha256_says() {
+        for length in 0..=130 {
+            let value: Vec<u8> = (0..length).map(|i| b'a' + (i % 26) as u8).collect();
+            let expected: [u8; 32] = Sha256::digest(&value).into();
+            assert_eq!(sha256(&value), expected, "{length} bytes");
+        }
+        assert_eq!(
+            hex::encode(sha256(b"janedoe@gmail.com")),
+            "d6117306485ed0e50afab3ac871e98f81699151f30281527d63ff5f233656c69"
+        );
     }
 
     #[test]

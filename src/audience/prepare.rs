@@ -11,8 +11,6 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sha2::{Digest, Sha256};
-
 use super::dedup::{BUFFER_HASHES, Dedup, Hash};
 use super::normalize::{self, EmailRules, IdKind, Invalid};
 pub use super::parts::Part;
@@ -639,7 +637,7 @@ fn hash_cell(
                 IdKind::Idfa | IdKind::Gaid => normalize::mobile_id(raw).map(|v| *scratch = v),
             };
             match normalised {
-                Ok(()) => Sha256::digest(scratch.as_bytes()).into(),
+                Ok(()) => normalize::sha256(scratch.as_bytes()),
                 Err(why) => {
                     let entry = preview.invalid.entry(why).or_insert((0, Vec::new()));
                     entry.0 += 1;
