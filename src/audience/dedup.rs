@@ -8,8 +8,8 @@
 //! repeated millions of times, or a list of hundreds of millions) is deduplicated in sorted
 //! runs merged from disk and handed over a buffer at a time.
 //!
-//! One file rather than a file per bucket: creating and removing 512 files a run cost a
-//! profile's tenth in the file system's inode bookkeeping.
+//! One file rather than a file per bucket: creating and removing 512 files a run cost about
+//! 0.2 s of CPU in the file system's inode and block bookkeeping (a profile of 10 million rows).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -51,9 +51,13 @@ pub trait Key: Ord + Send + 'static {
     where
         Self: Sized,
     {
-        keys.sort_unstable_by(Self::compare);
-        keys.dedup();
+        sort_then_dedup(keys);
     }
+}
+
+fn sort_then_dedup<K: Key>(keys: &mut Vec<K>) {
+    keys.sort_unstable_by(K::compare);
+    keys.dedup();
 }
 
 impl Key for Hash {
@@ -69,13 +73,11 @@ impl Key for Hash {
         self[0]
     }
     /// Hashes spread evenly: one counting pass by a leading byte (the first that differs:
-    /// a bucket's keys share the first) leaves 256 small runs, each sorted on its own — a
-    /// quarter of the comparisons of sorting the whole bucket, on runs that fit the cache.
+    /// a bucket's keys share the first) leaves 256 small runs, each sorted on its own — half
+    /// the comparisons of sorting the whole bucket, on runs that fit the cache.
     fn sort_distinct(keys: &mut Vec<Self>) {
         if keys.len() < 4096 {
-            keys.sort_unstable_by(Self::compare);
-            keys.dedup();
-            return;
+            return sort_then_dedup(keys);
         }
         let first = keys[0][0];
         let by = usize::from(keys.iter().all(|k| k[0] == first));

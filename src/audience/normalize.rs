@@ -84,7 +84,7 @@ impl Default for EmailRules {
 }
 
 /// Whitespace and invisible characters spreadsheets leave around values.
-pub(crate) fn trimmed(raw: &str) -> &str {
+fn trimmed(raw: &str) -> &str {
     // Nearly every value starts and ends with a visible ASCII character: nothing to look up.
     let plain = |b: &u8| b.is_ascii_graphic() && *b != b'"';
     let bytes = raw.as_bytes();

@@ -771,29 +771,39 @@ pub(crate) fn prepare_with(
     drop(reader);
     let chunks = Mutex::new(chunks.enumerate());
     let failed = AtomicBool::new(false);
-    let read = |keys: &mut Keys| -> anyhow::Result<Vec<(usize, Result<Preview, Unreadable>)>> {
-        let (mut counts, mut found) = (Vec::new(), reading.found());
-        while !failed.load(Ordering::Relaxed) {
-            let next = chunks
-                .lock()
-                .map_err(|_| anyhow::anyhow!("a thread reading {shown} stopped"))?
-                .next();
-            let Some((n, chunk)) = next else { break };
-            let (base, bytes) = chunk.map_err(|e| Refused(format!("{shown}: {e}")))?;
-            match reading.chunk(&bytes, base, &mut found) {
-                Ok(count) => {
-                    keys.add(&mut found)?;
-                    counts.push((n, Ok(count)));
-                }
-                // The chunks before this one are all read (they were taken first): it is the
-                // first unreadable record of the file.
-                Err(unreadable) => {
-                    failed.store(true, Ordering::Relaxed);
-                    counts.push((n, Err(unreadable)));
+    let read_chunks =
+        |keys: &mut Keys| -> anyhow::Result<Vec<(usize, Result<Preview, Unreadable>)>> {
+            let (mut counts, mut found) = (Vec::new(), reading.found());
+            while !failed.load(Ordering::Relaxed) {
+                let next = chunks
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("a thread reading {shown} stopped"))?
+                    .next();
+                let Some((n, chunk)) = next else { break };
+                let (base, bytes) = chunk.map_err(|e| Refused(format!("{shown}: {e}")))?;
+                match reading.chunk(&bytes, base, &mut found) {
+                    Ok(count) => {
+                        keys.add(&mut found)?;
+                        counts.push((n, Ok(count)));
+                    }
+                    // The chunks before this one are all read (they were taken first): it is the
+                    // first unreadable record of the file.
+                    Err(unreadable) => {
+                        failed.store(true, Ordering::Relaxed);
+                        counts.push((n, Err(unreadable)));
+                    }
                 }
             }
+            Ok(counts)
+        };
+    // Whatever stops one thread (a file that cannot be read, a full disk) stops the other too,
+    // rather than let it read to the end of a list whose run has failed.
+    let read = |keys: &mut Keys| {
+        let counts = read_chunks(keys);
+        if counts.is_err() {
+            failed.store(true, Ordering::Relaxed);
         }
-        Ok(counts)
+        counts
     };
     let (mut counts, helper_keys) = std::thread::scope(|scope| {
         let (read, new_keys) = (&read, &new_keys);
