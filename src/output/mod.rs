@@ -1,5 +1,6 @@
 //! Output formats and writers. Knows no API types: rows arrive as JSON objects.
 
+mod csv_row;
 pub mod destination;
 pub mod format;
 pub mod records;

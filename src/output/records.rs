@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
+use super::csv_row;
 use super::destination::Destination;
 use super::format::Format;
 
@@ -27,14 +28,27 @@ pub struct RecordWriter {
 }
 
 enum Sink {
-    Csv(Box<csv::Writer<Destination>>),
+    /// The destination and a line buffer kept across records.
+    Csv(Destination, Vec<u8>),
     Plain(Destination),
+}
+
+impl Sink {
+    fn csv_record<'a>(
+        out: &mut Destination,
+        line: &mut Vec<u8>,
+        cells: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<()> {
+        line.clear();
+        csv_row::encode(line, cells);
+        out.write_all(line).context("writing output")
+    }
 }
 
 impl RecordWriter {
     pub fn new(format: Format, columns: Vec<String>, out: Destination) -> Result<Self> {
         let sink = if format == Format::Csv {
-            Sink::Csv(Box::new(csv::WriterBuilder::new().from_writer(out)))
+            Sink::Csv(out, Vec::new())
         } else {
             Sink::Plain(out)
         };
@@ -68,8 +82,8 @@ impl RecordWriter {
     fn header(&mut self) -> Result<()> {
         if self.header_due {
             self.header_due = false;
-            if let Sink::Csv(csv) = &mut self.sink {
-                csv.write_record(&self.columns)?;
+            if let Sink::Csv(out, line) = &mut self.sink {
+                Sink::csv_record(out, line, self.columns.iter().map(|c| c.as_bytes()))?;
             }
         }
         Ok(())
@@ -79,8 +93,9 @@ impl RecordWriter {
         self.header()?;
         let selected = || select(&self.columns, record);
         match (&mut self.sink, self.format) {
-            (Sink::Csv(csv), _) => {
-                csv.write_record(self.columns.iter().map(|c| cell(record.get(c))))?;
+            (Sink::Csv(out, line), _) => {
+                let cells: Vec<String> = self.columns.iter().map(|c| cell(record.get(c))).collect();
+                Sink::csv_record(out, line, cells.iter().map(|c| c.as_bytes()))?;
             }
             (Sink::Plain(out), Format::Json) => {
                 let sep: &[u8] = if self.written == 0 { b"[\n" } else { b",\n" };
@@ -105,8 +120,8 @@ impl RecordWriter {
     pub fn write_cells<'a>(&mut self, cells: impl Iterator<Item = Option<&'a str>>) -> Result<()> {
         self.header()?;
         match (&mut self.sink, self.format) {
-            (Sink::Csv(csv), _) => {
-                csv.write_record(cells.map(|c| c.unwrap_or_default()))?;
+            (Sink::Csv(out, line), _) => {
+                Sink::csv_record(out, line, cells.map(|c| c.unwrap_or_default().as_bytes()))?;
             }
             (Sink::Plain(out), Format::Json | Format::Ndjson) => {
                 if self.format == Format::Json {
@@ -140,8 +155,7 @@ impl RecordWriter {
     /// rows as soon as it is written (tables wait for the end anyway).
     pub fn flush(&mut self) -> Result<()> {
         match &mut self.sink {
-            Sink::Csv(csv) => csv.flush().context("writing output")?,
-            Sink::Plain(out) => out.flush().context("writing output")?,
+            Sink::Csv(out, _) | Sink::Plain(out) => out.flush().context("writing output")?,
         }
         Ok(())
     }
@@ -149,12 +163,7 @@ impl RecordWriter {
     /// Ends the output (closing brackets, the table) and commits the destination.
     pub fn finish(mut self) -> Result<u64> {
         self.header()?;
-        let mut out = match self.sink {
-            Sink::Csv(csv) => csv
-                .into_inner()
-                .map_err(|e| anyhow::anyhow!("writing output: {}", e.error()))?,
-            Sink::Plain(out) => out,
-        };
+        let (Sink::Csv(mut out, _) | Sink::Plain(mut out)) = self.sink;
         match self.format {
             Format::Json if self.written == 0 => out.write_all(b"[]\n")?,
             Format::Json => out.write_all(b"\n]\n")?,

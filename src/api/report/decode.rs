@@ -13,22 +13,40 @@ use crate::api::transport::envelope;
 use crate::api::transport::error::ApiError;
 use crate::api::transport::http::Answer;
 use crate::api::transport::paging::PageInfo;
+
+use super::scan;
 use crate::redact::clean;
 
 /// The response header TikTok sets when it truncated a report to the newest 20,000 ads.
 pub const THROTTLE_HEADER: &str = "x-tt-ads-throttle";
 
-const MISSING: u32 = u32::MAX;
+pub(super) const MISSING: u32 = u32::MAX;
 
 /// Column names and their positions in a row.
 #[derive(Debug, Clone)]
 pub struct Columns {
     names: Vec<String>,
+    /// Each name as a compact JSON key is written: quotes and colon included.
+    quoted: Vec<Vec<u8>>,
 }
 
 impl Columns {
     pub fn new(names: Vec<String>) -> Self {
-        Self { names }
+        let quoted = names
+            .iter()
+            .map(|n| format!("\"{n}\":").into_bytes())
+            .collect();
+        Self { names, quoted }
+    }
+
+    /// Column `i`'s name as a compact JSON key is written, `"name":` (empty past the end).
+    pub(super) fn quoted(&self, i: usize) -> &[u8] {
+        self.quoted.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// The column after `found`, the one a row most likely lists next.
+    pub(super) fn after(&self, found: usize) -> usize {
+        (found + 1) % self.names.len()
     }
 
     pub fn len(&self) -> usize {
@@ -41,12 +59,12 @@ impl Columns {
 
     /// The position of column `key`. Rows list their keys in the same order, so the column
     /// after the one found last (`next`) is tried first.
-    fn find(&self, key: &str, next: &mut usize) -> Option<usize> {
+    pub(super) fn find(&self, key: &str, next: &mut usize) -> Option<usize> {
         let found = match self.names.get(*next) {
             Some(name) if name == key => *next,
             _ => self.names.iter().position(|n| n == key)?,
         };
-        *next = (found + 1) % self.names.len();
+        *next = self.after(found);
         Some(found)
     }
 }
@@ -54,8 +72,8 @@ impl Columns {
 /// One decoded page: `rows × columns` cells pointing into one text buffer.
 #[derive(Debug, Default)]
 pub struct ReportPage {
-    text: String,
-    cells: Vec<(u32, u32)>,
+    pub(super) text: String,
+    pub(super) cells: Vec<(u32, u32)>,
     width: usize,
     pub page_info: PageInfo,
     pub request_id: String,
@@ -99,6 +117,30 @@ impl ReportPage {
     }
 }
 
+impl ReportPage {
+    /// An empty page of rows as wide as `columns`.
+    pub(super) fn for_columns(columns: &Columns) -> Self {
+        Self {
+            width: columns.len(),
+            ..Self::default()
+        }
+    }
+
+    /// Appends one cell's text to the page's buffer; its range there.
+    pub(super) fn push(&mut self, value: &str) -> (u32, u32) {
+        let start = self.text.len();
+        self.text.push_str(value);
+        Self::range(start, self.text.len())
+    }
+
+    /// A cell's range in the page's text.
+    pub(super) fn range(start: usize, end: usize) -> (u32, u32) {
+        // A page is far below 4 GiB; saturate rather than wrap if it ever were not.
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(MISSING - 1);
+        (clamp(start), clamp(end))
+    }
+}
+
 impl Reported for ReportPage {
     fn summary(&self) -> String {
         format!(
@@ -120,17 +162,18 @@ pub(super) fn decode(
     answer: &Answer<'_>,
     columns: &Columns,
 ) -> Result<ReportPage, ApiError> {
-    let mut page = ReportPage {
-        width: columns.len(),
-        ..ReportPage::default()
+    let mut page = ReportPage::for_columns(columns);
+    // The fast reader takes the pages TikTok sends; whatever it gives up on, the general
+    // decoder reads from the start (and names what is wrong).
+    let read = match scan::read(answer.body, columns, &mut page) {
+        Some(envelope) => Ok(envelope),
+        None => {
+            page.text.clear();
+            page.cells.clear();
+            page.page_info = PageInfo::default();
+            read_general(answer.body, columns, &mut page)
+        }
     };
-    let read = envelope::read(
-        answer.body,
-        DataSeed {
-            columns,
-            page: &mut page,
-        },
-    );
     let envelope = envelope::judge(path, answer, read)?;
     let missing = match envelope.data {
         None => Some("no data"),
@@ -155,12 +198,21 @@ pub(super) fn decode(
     Ok(page)
 }
 
+/// The general decoder: serde_json's parser with seeds that copy each cell out.
+pub(super) fn read_general(
+    body: &[u8],
+    columns: &Columns,
+    page: &mut ReportPage,
+) -> serde_json::Result<envelope::Envelope<Shape>> {
+    envelope::read(body, DataSeed { columns, page })
+}
+
 /// Which parts of `data` were there.
-#[derive(Debug, Clone, Copy, Default)]
-struct Shape {
-    data: bool,
-    list: bool,
-    page_info: bool,
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Shape {
+    pub data: bool,
+    pub list: bool,
+    pub page_info: bool,
 }
 
 struct DataSeed<'a> {
@@ -328,7 +380,7 @@ impl<'de> Visitor<'de> for FieldsSeed<'_> {
             match self.columns.find(&key.0, self.next_column) {
                 Some(i) => {
                     let cell = map.next_value_seed(CellSeed {
-                        text: &mut self.page.text,
+                        page: &mut *self.page,
                     })?;
                     self.page.cells[self.base + i] = cell;
                 }
@@ -343,16 +395,12 @@ impl<'de> Visitor<'de> for FieldsSeed<'_> {
 
 /// Appends one value's text to the page buffer and returns its range.
 struct CellSeed<'a> {
-    text: &'a mut String,
+    page: &'a mut ReportPage,
 }
 
 impl CellSeed<'_> {
     fn push(self, value: &str) -> (u32, u32) {
-        let start = self.text.len();
-        self.text.push_str(value);
-        // A page is far below 4 GiB; saturate rather than wrap if it ever were not.
-        let clamp = |n: usize| u32::try_from(n).unwrap_or(MISSING - 1);
-        (clamp(start), clamp(self.text.len()))
+        self.page.push(value)
     }
 }
 

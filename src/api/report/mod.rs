@@ -3,6 +3,7 @@
 
 mod csv_check;
 mod decode;
+mod scan;
 
 pub use csv_check::CsvShape;
 pub use decode::{Columns, ReportPage, THROTTLE_HEADER};
