@@ -90,7 +90,10 @@ impl RowKeys {
 
     /// A page ended: its keys become the page before.
     pub(crate) fn page_done(&mut self) {
-        self.previous = std::mem::take(&mut self.current);
+        // Swapped and cleared rather than replaced: the sets keep their room from page to
+        // page instead of growing again for each.
+        std::mem::swap(&mut self.previous, &mut self.current);
+        self.current.clear();
     }
 
     /// Ends the window: the keys handed on and a key that came twice, if one did. The

@@ -20,7 +20,7 @@ use super::sink::{RowSink, Run, Unit};
 use super::spec::ReportSpec;
 use super::window::Window;
 use crate::api::paging::{Next, PageCheck};
-use crate::api::report::{Columns, ReportPage};
+use crate::api::report::{Columns, PageBuffers, ReportPage};
 use crate::api::{ApiError, Client};
 
 /// Requests in flight at once, by default.
@@ -48,6 +48,8 @@ struct Fetcher {
     client: Client,
     spec: Arc<ReportSpec>,
     columns: Arc<Columns>,
+    /// Pages handed on give their buffers back here for the next.
+    buffers: Arc<PageBuffers>,
     units: Arc<Vec<UnitIndex>>,
     accounts: Arc<Vec<String>>,
     permits: Arc<Semaphore>,
@@ -94,7 +96,13 @@ impl Fetcher {
                 .page_query(&this.accounts[u.account], u.window, page);
             this.client
                 .reports()
-                .page(&query, &this.columns, page, &this.checks[unit])
+                .page(
+                    &query,
+                    &this.columns,
+                    &this.buffers,
+                    page,
+                    &this.checks[unit],
+                )
                 .await
         }));
         async move {
@@ -218,6 +226,7 @@ pub async fn run(
         };
         fetcher.hand_over(unit, &page, &mut keys, &mut run.sink)?;
         progress.rows += page.rows() as u64;
+        fetcher.buffers.give_back(page);
         show(&mut progress, client, observer);
     }
     if let Some(done) = current {
@@ -265,6 +274,7 @@ impl Fetcher {
             client: client.clone(),
             spec: Arc::new(plan.spec.clone()),
             columns: Arc::new(Columns::new(plan.data_columns.clone())),
+            buffers: Arc::default(),
             checks: Arc::new((0..units.len()).map(|_| Mutex::default()).collect()),
             units: Arc::new(units),
             accounts: Arc::new(accounts.into_iter().map(|a| a.advertiser).collect()),
@@ -380,7 +390,7 @@ impl Fetcher {
             let page = match self
                 .client
                 .reports()
-                .page(&query, &self.columns, page_number, &check)
+                .page(&query, &self.columns, &self.buffers, page_number, &check)
                 .await
             {
                 Ok(page) => match &page.truncated {

@@ -6,7 +6,7 @@ mod decode;
 mod scan;
 
 pub use csv_check::CsvShape;
-pub use decode::{Columns, ReportPage, THROTTLE_HEADER};
+pub use decode::{Columns, PageBuffers, ReportPage, THROTTLE_HEADER};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -46,19 +46,21 @@ pub struct Reports<'c> {
 
 impl<'c> Reports<'c> {
     /// One page of a synchronous report (`query` asks for page `page`), decoded into `columns`
-    /// order and claimed in `check` (the page asked for, the same total as the first page, not
-    /// a repeat) as it is decoded, so a page that fails the check is asked for again.
+    /// order (in buffers from `buffers`) and claimed in `check` (the page asked for, the same
+    /// total as the first page, not a repeat) as it is decoded, so a page that fails the check
+    /// is asked for again.
     pub async fn page(
         &self,
         query: &Query,
         columns: &Columns,
+        buffers: &PageBuffers,
         page: u64,
         check: &std::sync::Mutex<PageCheck>,
     ) -> Result<ReportPage, ApiError> {
         let request = Request::get(INTEGRATED_PATH, query);
         self.client
             .call_with(&request, |answer| {
-                let decoded = decode::decode(INTEGRATED_PATH, answer, columns)?;
+                let decoded = decode::decode(INTEGRATED_PATH, answer, columns, buffers)?;
                 let mut check = check.lock().unwrap_or_else(|p| p.into_inner());
                 check
                     .claim(
@@ -82,7 +84,12 @@ impl<'c> Reports<'c> {
         let no_columns = Columns::new(Vec::new());
         self.client
             .call_with(&Request::get(INTEGRATED_PATH, query), |answer| {
-                decode::decode(INTEGRATED_PATH, answer, &no_columns)
+                decode::decode(
+                    INTEGRATED_PATH,
+                    answer,
+                    &no_columns,
+                    &PageBuffers::default(),
+                )
             })
             .await
     }

@@ -75,26 +75,30 @@ fn starts_with(haystack: &[u8], needle: &[u8]) -> bool {
     }
 }
 
-/// Where the first `"` or `\` is in `bytes`: eight bytes at a time, each word tested for
-/// either byte with the usual carry trick (the lowest byte it flags is always a true match).
-fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+/// Where the first `"` or `\` is in `bytes`, and whether it is the quote: eight bytes at a
+/// time, each word tested for either byte with the usual carry trick (the lowest byte it
+/// flags is always a true match).
+fn quote_or_backslash(bytes: &[u8]) -> Option<(usize, bool)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let mut at = 0;
     while let Some(chunk) = bytes.get(at..at + 8) {
         let word = u64::from_le_bytes(chunk.try_into().ok()?);
-        let found = zero_byte(word ^ (ONES * u64::from(b'"')))
-            | zero_byte(word ^ (ONES * u64::from(b'\\')));
+        let quotes = zero_byte(word ^ (ONES * u64::from(b'"')));
+        let found = quotes | zero_byte(word ^ (ONES * u64::from(b'\\')));
         if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
+            let first = found.trailing_zeros();
+            // Known from the masks, not from reading the byte again (which would wait for
+            // the position to be computed).
+            return Some((at + (first / 8) as usize, quotes.trailing_zeros() == first));
         }
         at += 8;
     }
     let rest = bytes.get(at..)?;
     rest.iter()
         .position(|&b| b == b'"' || b == b'\\')
-        .map(|p| at + p)
+        .map(|p| (at + p, rest[p] == b'"'))
 }
 
 struct Scanner<'a> {
@@ -135,8 +139,9 @@ impl<'a> Scanner<'a> {
         loop {
             // Cells and keys are short: a word at a time finds their end sooner than a
             // vector search set up for each.
-            let found = self.at + quote_or_backslash(self.bytes.get(self.at..)?)?;
-            if self.bytes[found] == b'"' {
+            let (found, quote) = quote_or_backslash(self.bytes.get(self.at..)?)?;
+            let found = self.at + found;
+            if quote {
                 self.at = found + 1;
                 break;
             }
@@ -368,51 +373,95 @@ impl<'a> Scanner<'a> {
             return Some(());
         }
         loop {
-            self.skip_space();
-            // Rows list their keys in the same order: the key expected next is compared as
-            // bytes with its quotes and colon (a name holds no quote or backslash, so a match
-            // is the whole key), before any search.
-            let expected = columns.quoted(*next);
-            let column =
-                if !expected.is_empty() && starts_with(self.bytes.get(self.at..)?, expected) {
-                    self.at += expected.len();
-                    let found = *next;
-                    *next = columns.after(found);
-                    Some(found)
-                } else {
-                    let key = self.key()?;
-                    columns.find(key, next)
-                };
-            match column {
-                Some(column) => {
-                    let cell = match self.peek()? {
-                        b'"' => self.cell_string(page)?,
-                        b'n' => {
-                            self.literal(b"null")?;
-                            (MISSING, MISSING)
-                        }
-                        b'{' | b'[' => return None,
-                        _ => {
-                            let start = self.at;
-                            self.skip(0)?;
-                            ReportPage::range(start, self.at)
-                        }
-                    };
-                    page.cells[base + column] = cell;
-                }
-                None => {
-                    self.skip(0)?;
-                }
+            if !self.compact_cell(columns, page, base, next) {
+                self.cell(columns, page, base, next)?;
             }
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
+            match self.bytes.get(self.at) {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
                     self.at += 1;
                     return Some(());
                 }
-                _ => return None,
+                _ => match self.peek()? {
+                    b',' => self.at += 1,
+                    b'}' => {
+                        self.at += 1;
+                        return Some(());
+                    }
+                    _ => return None,
+                },
             }
         }
+    }
+
+    /// The common case of a cell, read in one go: the key expected next (rows list their
+    /// keys in the same order) written compactly, `"name":`, compared as bytes (a name holds
+    /// no quote or backslash, so a match is the whole key), then a string without escapes.
+    /// `false`, with nothing read, for anything else.
+    fn compact_cell(
+        &mut self,
+        columns: &Columns,
+        page: &mut ReportPage,
+        base: usize,
+        next: &mut usize,
+    ) -> bool {
+        let expected = columns.quoted(*next);
+        let Some(rest) = self.bytes.get(self.at..) else {
+            return false;
+        };
+        if self.controls
+            || expected.is_empty()
+            || !starts_with(rest, expected)
+            || rest.get(expected.len()) != Some(&b'"')
+        {
+            return false;
+        }
+        let start = self.at + expected.len() + 1;
+        let Some((len, true)) = rest.get(expected.len() + 1..).and_then(quote_or_backslash) else {
+            return false;
+        };
+        let end = start + len;
+        let Some(cell) = page.cells.get_mut(base + *next) else {
+            return false;
+        };
+        *cell = ReportPage::range(start, end);
+        *next = columns.after(*next);
+        self.at = end + 1;
+        true
+    }
+
+    /// Any other cell: a key in any order (or one not asked for), a value of any kind.
+    fn cell(
+        &mut self,
+        columns: &Columns,
+        page: &mut ReportPage,
+        base: usize,
+        next: &mut usize,
+    ) -> Option<()> {
+        let key = self.key()?;
+        let column = columns.find(key, next);
+        match column {
+            Some(column) => {
+                let cell = match self.peek()? {
+                    b'"' => self.cell_string(page)?,
+                    b'n' => {
+                        self.literal(b"null")?;
+                        (MISSING, MISSING)
+                    }
+                    b'{' | b'[' => return None,
+                    _ => {
+                        let start = self.at;
+                        self.skip(0)?;
+                        ReportPage::range(start, self.at)
+                    }
+                };
+                page.cells[base + column] = cell;
+            }
+            None => {
+                self.skip(0)?;
+            }
+        }
+        Some(())
     }
 }
 
@@ -446,13 +495,13 @@ mod tests {
 
     fn fast(body: &[u8]) -> Option<String> {
         let columns = columns();
-        let mut page = ReportPage::for_columns(&columns);
+        let mut page = ReportPage::for_columns(&columns, &Default::default());
         read(body, &columns, &mut page).map(|e| outcome(&e, &page))
     }
 
     fn general(body: &[u8]) -> Option<String> {
         let columns = columns();
-        let mut page = ReportPage::for_columns(&columns);
+        let mut page = ReportPage::for_columns(&columns, &Default::default());
         read_general(body, &columns, &mut page)
             .ok()
             .map(|e| outcome(&e, &page))
@@ -562,7 +611,9 @@ mod tests {
             let rest = &text[start..];
             assert_eq!(
                 quote_or_backslash(rest),
-                rest.iter().position(|&b| b == b'"' || b == b'\\'),
+                rest.iter()
+                    .position(|&b| b == b'"' || b == b'\\')
+                    .map(|p| (p, rest[p] == b'"')),
                 "from {start}"
             );
             for len in 0..=rest.len().min(24) {

@@ -693,9 +693,16 @@ impl Client {
             sent: true,
         };
         // Announced (compressed or not) as more than the limit: it cannot come to less.
-        if response.content_length().unwrap_or(0) > MAX_BODY as u64 {
+        let announced = response.content_length().unwrap_or(0);
+        if announced > MAX_BODY as u64 {
             return Err(too_large());
         }
+        // Room for what was announced at once, not grown (and copied) by doubling.
+        body.reserve(
+            usize::try_from(announced)
+                .unwrap_or(0)
+                .saturating_sub(body.len()),
+        );
         while let Some(chunk) = response.chunk().await.map_err(|e| {
             let mut attempt = self.transport_error(label, e);
             attempt.sent = true;
