@@ -8,7 +8,7 @@ mod limits;
 mod schedule;
 mod store;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -84,6 +84,8 @@ pub struct Pacer {
     warned: Mutex<Vec<String>>,
     /// The endpoints the last claim found below their full rate.
     slowed: Mutex<HashSet<String>>,
+    /// Slots claimed in a batch and not used yet, per endpoint (see `State::batch`).
+    ahead: Mutex<HashMap<String, VecDeque<u64>>>,
 }
 
 /// Counts a request as waiting while it waits (also when the wait is cancelled).
@@ -115,6 +117,7 @@ impl Pacer {
             client: rand::random(),
             warned: Mutex::new(Vec::new()),
             slowed: Mutex::new(HashSet::new()),
+            ahead: Mutex::new(HashMap::new()),
         }
     }
 
@@ -123,17 +126,31 @@ impl Pacer {
         let key = endpoint_key(path);
         let limit = self.limits.for_path(path);
         let now = self.clock.now_ms();
-        let (at, rate, (today, per_day), slowed) = self.store.update(|state| {
+        let claimed = lock(&self.ahead)
+            .get_mut(&key)
+            .and_then(VecDeque::pop_front);
+        if let Some(at) = claimed {
+            self.wait_until(path, at, now, None).await;
+            return;
+        }
+        let (mut slots, rate, (today, per_day), slowed) = self.store.update(|state| {
             state.forget_idle(now);
-            let at = state.claim(&key, limit, now, self.client);
+            let batch = state.batch(&key, limit, self.client);
+            let slots: VecDeque<u64> = (0..batch)
+                .map(|_| state.claim(&key, limit, now, self.client))
+                .collect();
             let slowed = state.slowed(&key);
             (
-                at,
+                slots,
                 state.rate(&key, limit),
                 state.daily(&key, limit),
                 slowed,
             )
         });
+        let at = slots.pop_front().unwrap_or(now);
+        if !slots.is_empty() {
+            lock(&self.ahead).insert(key.clone(), slots);
+        }
         {
             let mut known = lock(&self.slowed);
             if slowed {
@@ -143,9 +160,15 @@ impl Pacer {
             }
         }
         self.warn_near_daily_quota(path, today, per_day);
+        self.wait_until(path, at, now, Some(rate)).await;
+    }
+
+    /// Waits from `now` until slot `at`.
+    async fn wait_until(&self, path: &str, at: u64, now: u64, rate: Option<usize>) {
         let wait = at.saturating_sub(now);
         if wait > 0 {
-            tracing::debug!("pacing {path}: {rate} a second now; waiting {wait} ms for quota");
+            let rate = rate.map_or_else(String::new, |r| format!("{r} a second now; "));
+            tracing::debug!("pacing {path}: {rate}waiting {wait} ms for quota");
             self.waiting.fetch_add(1, Ordering::Relaxed);
             let _waiting = Waiting(&self.waiting);
             tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -166,6 +189,8 @@ impl Pacer {
         let key = endpoint_key(path);
         let limit = self.limits.for_path(path);
         let now = self.clock.now_ms();
+        // Slots claimed ahead were claimed at the rate just refused.
+        lock(&self.ahead).remove(&key);
         let rate = self.store.update(|state| {
             state.rejected(&key, limit, now, retry_after, self.pause);
             state.rate(&key, limit)
@@ -298,6 +323,103 @@ mod tests {
         }
         let later = send_all(&pacer, 30).await;
         assert_eq!(busiest(&later, 1000), 10, "back to the limit, not above");
+    }
+
+    /// A shared store in memory that counts its changes.
+    #[derive(Default)]
+    struct CountingStore {
+        bytes: Mutex<Option<Vec<u8>>>,
+        changes: AtomicUsize,
+    }
+
+    impl SharedState for CountingStore {
+        fn exchange(
+            &self,
+            change: &mut dyn FnMut(Option<&[u8]>) -> Vec<u8>,
+        ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            let mut bytes = lock(&self.bytes);
+            *bytes = Some(change(bytes.as_deref()));
+            self.changes.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        fn read(&self) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>> {
+            Ok(lock(&self.bytes).clone())
+        }
+        fn describe(&self) -> String {
+            "memory".into()
+        }
+    }
+
+    const PATH: &str = "/report/integrated/get/";
+
+    /// A pacer over a counting shared store that sent one request and then said it has
+    /// `more` to send (as a report does once its first page told its page count).
+    async fn counted(limit: EndpointLimit, more: u64) -> (Arc<Pacer>, Arc<CountingStore>) {
+        let store = Arc::new(CountingStore::default());
+        let mut options = PacerOptions::new(Limits::all(limit));
+        options.clock = Arc::new(TokioClock(tokio::time::Instant::now()));
+        options.shared_store = Some(store.clone());
+        let pacer = Arc::new(Pacer::new(options));
+        pacer.ready(PATH).await;
+        pacer.expect(PATH, more);
+        store.changes.store(0, Ordering::Relaxed);
+        (pacer, store)
+    }
+
+    fn claimed_ahead(pacer: &Pacer) -> usize {
+        lock(&pacer.ahead).values().map(VecDeque::len).sum()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_a_high_rate_slots_are_claimed_ten_at_a_time_and_the_limit_still_holds() {
+        let limit = EndpointLimit::one_window(1000, Duration::from_secs(1));
+        let (pacer, store) = counted(limit.clone(), 2499).await;
+        let times = send_all(&pacer, 2499).await;
+        let changes = store.changes.load(Ordering::Relaxed);
+        assert_eq!(
+            changes, 250,
+            "one change of the shared state per ten requests"
+        );
+        assert!(busiest(&times, 1000) <= 1000, "{}", busiest(&times, 1000));
+        assert_eq!(*times.last().unwrap(), 2 * 1020, "the limit used fully");
+        assert_eq!(claimed_ahead(&pacer), 0, "every slot claimed was used");
+
+        // No more claimed than announced: a batch stops at what the process still wants.
+        let (pacer, store) = counted(limit, 14).await;
+        send_all(&pacer, 14).await;
+        assert_eq!(store.changes.load(Ordering::Relaxed), 2, "ten, then four");
+        assert_eq!(claimed_ahead(&pacer), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_tiktoks_usual_rates_each_request_claims_its_own_slot() {
+        for (count, period) in [(10, 1), (50, 10), (100, 1)] {
+            let limit = EndpointLimit::one_window(count, Duration::from_secs(period));
+            let (pacer, store) = counted(limit, 40).await;
+            send_all(&pacer, 40).await;
+            assert_eq!(
+                store.changes.load(Ordering::Relaxed),
+                40,
+                "{count} per {period} s"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejection_drops_the_slots_claimed_ahead() {
+        let limit = EndpointLimit::one_window(1000, Duration::from_secs(1));
+        let (pacer, store) = counted(limit, 100).await;
+        pacer.ready(PATH).await;
+        assert_eq!(claimed_ahead(&pacer), 9);
+        pacer.rejected(PATH, None);
+        assert_eq!(claimed_ahead(&pacer), 0);
+        let before = store.changes.load(Ordering::Relaxed);
+        pacer.ready(PATH).await;
+        assert_eq!(
+            store.changes.load(Ordering::Relaxed),
+            before + 1,
+            "claimed afresh"
+        );
     }
 
     #[tokio::test(start_paused = true)]
