@@ -123,15 +123,22 @@ impl Pacer {
 
     /// Waits for the next slot of the endpoint at `path`.
     pub async fn ready(&self, path: &str) {
+        let now = self.clock.now_ms();
+        let (at, rate) = self.claim(path, now);
+        self.wait_until(path, at, now, rate).await;
+    }
+
+    /// The slot of the next request to the endpoint at `path`: one claimed ahead, or the
+    /// first of a batch claimed now (with the endpoint's rate as the claim found it).
+    fn claim(&self, path: &str, now: u64) -> (u64, Option<usize>) {
         let key = endpoint_key(path);
         let limit = self.limits.for_path(path);
-        let now = self.clock.now_ms();
-        let claimed = lock(&self.ahead)
-            .get_mut(&key)
-            .and_then(VecDeque::pop_front);
-        if let Some(at) = claimed {
-            self.wait_until(path, at, now, None).await;
-            return;
+        // Held until the batch claimed below is in: requests on other threads take its slots
+        // then, instead of claiming batches of their own and the one stored last replacing
+        // the others (slots claimed and never used hold the quota from everyone).
+        let mut ahead = lock(&self.ahead);
+        if let Some(at) = ahead.get_mut(&key).and_then(VecDeque::pop_front) {
+            return (at, None);
         }
         let (mut slots, rate, (today, per_day), slowed) = self.store.update(|state| {
             state.forget_idle(now);
@@ -149,8 +156,9 @@ impl Pacer {
         });
         let at = slots.pop_front().unwrap_or(now);
         if !slots.is_empty() {
-            lock(&self.ahead).insert(key.clone(), slots);
+            ahead.insert(key.clone(), slots);
         }
+        drop(ahead);
         {
             let mut known = lock(&self.slowed);
             if slowed {
@@ -160,7 +168,7 @@ impl Pacer {
             }
         }
         self.warn_near_daily_quota(path, today, per_day);
-        self.wait_until(path, at, now, Some(rate)).await;
+        (at, Some(rate))
     }
 
     /// Waits from `now` until slot `at`.
@@ -403,6 +411,37 @@ mod tests {
                 "{count} per {period} s"
             );
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_slot_claimed_ahead_is_lost_when_requests_on_several_threads_claim_at_once() {
+        let store = Arc::new(CountingStore::default());
+        let mut options = PacerOptions::new(Limits::all(EndpointLimit::one_window(
+            1_000_000,
+            Duration::from_secs(1),
+        )));
+        options.shared_store = Some(store.clone());
+        let pacer = Arc::new(Pacer::new(options));
+        pacer.ready(PATH).await;
+        let more = 4000;
+        pacer.expect(PATH, more);
+        let tasks: Vec<_> = (0..more)
+            .map(|_| {
+                let pacer = pacer.clone();
+                tokio::spawn(async move { pacer.ready(PATH).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let state = store::decode(&store.read().unwrap().unwrap()).unwrap();
+        let limit = pacer.limits.for_path(PATH);
+        let (claimed, _) = state.daily(&endpoint_key(PATH), limit);
+        assert_eq!(
+            claimed,
+            1 + more + claimed_ahead(&pacer) as u64,
+            "every slot claimed was used or is still held"
+        );
     }
 
     #[tokio::test(start_paused = true)]
