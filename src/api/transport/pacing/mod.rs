@@ -88,6 +88,9 @@ pub struct Pacer {
     ahead: Mutex<HashMap<String, VecDeque<u64>>>,
 }
 
+/// How long after its time a slot claimed ahead may still be used (see `State::batch`).
+const STALE_MS: u64 = 10;
+
 /// Counts a request as waiting while it waits (also when the wait is cancelled).
 struct Waiting<'a>(&'a AtomicUsize);
 
@@ -137,8 +140,14 @@ impl Pacer {
         // then, instead of claiming batches of their own and the one stored last replacing
         // the others (slots claimed and never used hold the quota from everyone).
         let mut ahead = lock(&self.ahead);
-        if let Some(at) = ahead.get_mut(&key).and_then(VecDeque::pop_front) {
-            return (at, None);
+        if let Some(slots) = ahead.get_mut(&key) {
+            // A slot is recorded at the time it was claimed for: one used much later would be
+            // a send the shared log places in the past (a window that has room for it on
+            // paper only). Such slots are let go and a batch claimed afresh.
+            match slots.pop_front() {
+                Some(at) if at + STALE_MS >= now => return (at, None),
+                _ => slots.clear(),
+            }
         }
         let (mut slots, rate, (today, per_day), slowed) = self.store.update(|state| {
             state.forget_idle(now);
@@ -442,6 +451,30 @@ mod tests {
             1 + more + claimed_ahead(&pacer) as u64,
             "every slot claimed was used or is still held"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slots_claimed_ahead_and_left_unused_too_long_are_claimed_afresh() {
+        let limit = EndpointLimit::one_window(1000, Duration::from_secs(1));
+        let (pacer, store) = counted(limit, 100).await;
+        pacer.ready(PATH).await;
+        assert_eq!(claimed_ahead(&pacer), 9);
+        tokio::time::advance(Duration::from_millis(STALE_MS)).await;
+        pacer.ready(PATH).await;
+        assert_eq!(
+            store.changes.load(Ordering::Relaxed),
+            1,
+            "still fresh enough"
+        );
+        assert_eq!(claimed_ahead(&pacer), 8);
+        tokio::time::advance(Duration::from_millis(STALE_MS + 1)).await;
+        pacer.ready(PATH).await;
+        assert_eq!(
+            store.changes.load(Ordering::Relaxed),
+            2,
+            "a new batch, claimed now"
+        );
+        assert_eq!(claimed_ahead(&pacer), 9);
     }
 
     #[tokio::test(start_paused = true)]
