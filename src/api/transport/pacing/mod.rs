@@ -140,16 +140,21 @@ impl Pacer {
         // then, instead of claiming batches of their own and the one stored last replacing
         // the others (slots claimed and never used hold the quota from everyone).
         let mut ahead = lock(&self.ahead);
+        let mut stale = Vec::new();
         if let Some(slots) = ahead.get_mut(&key) {
             // A slot is recorded at the time it was claimed for: one used much later would be
             // a send the shared log places in the past (a window that has room for it on
-            // paper only). Such slots are let go and a batch claimed afresh.
-            match slots.pop_front() {
-                Some(at) if at + STALE_MS >= now => return (at, None),
-                _ => slots.clear(),
+            // paper only). Such slots are given back and a batch claimed afresh.
+            match slots.front() {
+                Some(&at) if at + STALE_MS >= now => {
+                    slots.pop_front();
+                    return (at, None);
+                }
+                _ => stale.extend(slots.drain(..)),
             }
         }
         let (mut slots, rate, (today, per_day), slowed) = self.store.update(|state| {
+            state.release(&key, self.client, &stale);
             state.forget_idle(now);
             let batch = state.batch(&key, limit, self.client);
             let slots: VecDeque<u64> = (0..batch)
@@ -475,6 +480,11 @@ mod tests {
             "a new batch, claimed now"
         );
         assert_eq!(claimed_ahead(&pacer), 9);
+        // The eight slots let go left the shared log: it holds the sends made and the nine
+        // slots now claimed ahead, nothing more.
+        let state = store::decode(&store.read().unwrap().unwrap()).unwrap();
+        let (claimed, _) = state.daily(&endpoint_key(PATH), pacer.limits.for_path(PATH));
+        assert_eq!(claimed, 3 + 1 + 9, "{claimed} claims recorded");
     }
 
     #[tokio::test(start_paused = true)]

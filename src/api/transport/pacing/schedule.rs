@@ -246,6 +246,29 @@ impl State {
         at
     }
 
+    /// Client `client` gives back the slots it claimed for endpoint `key` at `times` and will
+    /// not use: they leave the log (as if never claimed) and count as wanted again.
+    pub(super) fn release(&mut self, key: &str, client: u64, times: &[u64]) {
+        let Some(endpoint) = self.endpoints.get_mut(key) else {
+            return;
+        };
+        let mut released = 0;
+        for &time in times {
+            if let Some(i) = endpoint
+                .sends
+                .iter()
+                .position(|sent| sent.0 == time && sent.1 == client)
+            {
+                endpoint.sends.remove(i);
+                released += 1;
+            }
+        }
+        endpoint.today = endpoint.today.saturating_sub(released);
+        if let Some(wants) = endpoint.wants.get_mut(&client) {
+            *wants += released;
+        }
+    }
+
     /// Client `client` has `more` requests for endpoint `key` to send after those it claimed
     /// (a report that learnt its page count): no part of the quota is then kept for it beyond
     /// them, so a client near its end does not hold back the others.
