@@ -222,41 +222,48 @@ impl<'a> Scanner<'a> {
 
     /// Calls `member` for each key of the object that starts here, the scanner at its value.
     fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
+        if self.opens(b'{', b'}')? {
             return Some(());
         }
         loop {
             let key = self.key()?;
             member(self, key)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.item_ends(b'}')? {
+                return Some(());
             }
         }
     }
 
+    /// Reads `open`; `true` when `close` follows at once (and is read too).
+    fn opens(&mut self, open: u8, close: u8) -> Option<bool> {
+        self.eat(open)?;
+        let empty = self.peek()? == close;
+        if empty {
+            self.at += 1;
+        }
+        Some(empty)
+    }
+
+    /// After a member or element: `false` past a comma, `true` past `close`, the end of the
+    /// object or array.
+    fn item_ends(&mut self, close: u8) -> Option<bool> {
+        let byte = self.peek()?;
+        if byte != b',' && byte != close {
+            return None;
+        }
+        self.at += 1;
+        Some(byte == close)
+    }
+
     /// Calls `element` for each element of the array that starts here.
     fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        if self.peek()? == b']' {
-            self.at += 1;
+        if self.opens(b'[', b']')? {
             return Some(());
         }
         loop {
             element(self)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.item_ends(b']')? {
+                return Some(());
             }
         }
     }
@@ -292,12 +299,7 @@ impl<'a> Scanner<'a> {
 
     fn envelope(&mut self, columns: &Columns, page: &mut ReportPage) -> Option<Envelope<Shape>> {
         let mut code = None;
-        let mut envelope = Envelope {
-            code: 0,
-            message: String::new(),
-            request_id: String::new(),
-            data: None,
-        };
+        let mut envelope = Envelope::empty();
         self.object(|s, key| {
             match key {
                 "code" => code = Some(s.skip(0)?.parse::<i64>().ok()?),
@@ -367,29 +369,15 @@ impl<'a> Scanner<'a> {
         base: usize,
         next: &mut usize,
     ) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
+        if self.opens(b'{', b'}')? {
             return Some(());
         }
         loop {
             if !self.compact_cell(columns, page, base, next) {
                 self.cell(columns, page, base, next)?;
             }
-            match self.bytes.get(self.at) {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => match self.peek()? {
-                    b',' => self.at += 1,
-                    b'}' => {
-                        self.at += 1;
-                        return Some(());
-                    }
-                    _ => return None,
-                },
+            if self.item_ends(b'}')? {
+                return Some(());
             }
         }
     }

@@ -20,6 +20,18 @@ pub(crate) struct Envelope<D> {
     pub data: Option<D>,
 }
 
+impl<D> Envelope<D> {
+    /// Code 0, nothing said, no `data`: what a reader fills in.
+    pub(crate) fn empty() -> Self {
+        Self {
+            code: 0,
+            message: String::new(),
+            request_id: String::new(),
+            data: None,
+        }
+    }
+}
+
 /// Reads one envelope from `bytes`, handing `data` to `seed`; trailing bytes are an error.
 pub(crate) fn read<'de, S: DeserializeSeed<'de>>(
     bytes: &'de [u8],
@@ -84,12 +96,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut seed = Some(self.seed);
         let mut code = None;
-        let mut envelope = Envelope {
-            code: 0,
-            message: String::new(),
-            request_id: String::new(),
-            data: None,
-        };
+        let mut envelope = Envelope::empty();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 "code" => {
