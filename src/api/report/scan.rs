@@ -1,5 +1,6 @@
-//! The fast reader of report pages: one pass over the body's bytes that copies each wanted
-//! cell's text out as it finds it, without a general JSON parser's work per token. It takes
+//! The fast reader of report pages: one pass over the body's bytes that notes where each
+//! wanted cell's text lies in the page's copy of the body, without a general JSON parser's
+//! work per token. It takes
 //! on the pages TikTok sends (keys without escapes, cells that are strings, numbers, booleans
 //! or null) and gives up on anything else — a key with an escape, a nested value in a cell, a
 //! duplicate `data` or `list`, a body that is not UTF-8 or not JSON — so that the general

@@ -211,9 +211,14 @@ impl Pacer {
         let key = endpoint_key(path);
         let limit = self.limits.for_path(path);
         let now = self.clock.now_ms();
-        // Slots claimed ahead were claimed at the rate just refused.
-        lock(&self.ahead).remove(&key);
+        // Slots claimed ahead were claimed at the rate just refused: given back to the log,
+        // where, left unused, they would hold the quota from everyone.
+        let unused: Vec<u64> = lock(&self.ahead)
+            .remove(&key)
+            .map(Vec::from)
+            .unwrap_or_default();
         let rate = self.store.update(|state| {
+            state.release(&key, self.client, &unused);
             state.rejected(&key, limit, now, retry_after, self.pause);
             state.rate(&key, limit)
         });
@@ -495,6 +500,9 @@ mod tests {
         assert_eq!(claimed_ahead(&pacer), 9);
         pacer.rejected(PATH, None);
         assert_eq!(claimed_ahead(&pacer), 0);
+        let state = store::decode(&store.read().unwrap().unwrap()).unwrap();
+        let (claimed, _) = state.daily(&endpoint_key(PATH), pacer.limits.for_path(PATH));
+        assert_eq!(claimed, 2, "only the two sends made stay in the shared log");
         let before = store.changes.load(Ordering::Relaxed);
         pacer.ready(PATH).await;
         assert_eq!(

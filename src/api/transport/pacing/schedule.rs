@@ -278,9 +278,9 @@ impl State {
     }
 
     /// How many slots client `client` may claim at once for endpoint `key`: the slots its
-    /// share allows in a tenth of the margin kept on a second-long window, 10 ms (claims of one
-    /// batch carry the time they were claimed at, and are sent within that span), and no more
-    /// than the client said it still wants. One at TikTok's usual rates (10 a second), ten at
+    /// share allows in 10 ms, half the margin kept on a second-long window (claims of one batch
+    /// carry the time they were claimed at, and are sent within that span or given back), and
+    /// no more than the client said it still wants. One at TikTok's usual rates (10 a second), ten at
     /// 1,000 a second: one read and write of the shared state for ten requests, not each.
     pub(super) fn batch(&self, key: &str, limit: &EndpointLimit, client: u64) -> usize {
         let Some(endpoint) = self.endpoints.get(key) else {
